@@ -1,0 +1,489 @@
+/*++
+/* NAME
+/*	classify_reason 3
+/* SUMMARY
+/*	why a delivery failed, and whether it is final
+/* SYNOPSIS
+/*	#include "classify_int.h"
+/*
+/*	void	classify_reason(rcpt, context)
+/*	CLASSIFY_RCPT *rcpt;
+/*	const char *context;
+/* DESCRIPTION
+/*	classify_reason() sets the reason of a failed recipient (a name
+/*	from Sisimai's vocabulary: userunknown, mailboxfull, hostunknown,
+/*	filtered, rejected, blocked, spamdetected, expired, ...) and its
+/*	class, hard or soft.
+/*
+/*	The remote reply in rcpt->diagnostic is read first: the wording
+/*	of a reply is more precise than its status code (a "5.7.1" may be
+/*	a block list, a spam verdict, a missing PTR record or a relay
+/*	denial). Then the status code (RFC 3463 and its later additions).
+/*	When both are silent, context (the report text around the
+/*	recipient) is read for the same wordings.
+/*
+/*	A failure is hard when the address itself is bad: unknown user or
+/*	domain, a mailbox that has moved, or a domain that accepts no mail
+/*	(permanently). Everything else may work another day and is soft:
+/*	full mailboxes, blocks, filters, policy and temporary trouble.
+/* SEE ALSO
+/*	RFC 3463, RFC 7372, RFC 7505, RFC 8098
+/*--*/
+#include "config.h"
+
+#include <string.h>
+#include <strings.h>
+#include <ctype.h>
+#include <stdio.h>
+
+#include "classify_int.h"
+
+ /*
+  * What remote servers say, grouped by reason. Matched as lower-case
+  * substrings; the groups are tried in order, so a wording that would fit
+  * two reasons sits under the more specific one, earlier.
+  */
+typedef struct REASON_RULE {
+	const char *reason;
+	const char *const *words;
+} REASON_RULE;
+
+static const char *const w_hasmoved[] = {
+	"has been moved", "address has changed", "user has moved",
+	"mailbox has moved", "has moved to", "is no longer in use, please use",
+	0,
+};
+static const char *const w_mailboxfull[] = {
+	"mailbox full", "mailbox is full", "mailbox has exceeded",
+	"quota exceeded", "over quota", "overquota", "over the quota",
+	"exceeded storage", "exceeds quota", "exceed quota",
+	"exceeded its quota", "mailbox size limit", "inbox is full",
+	"disk quota", "full mailbox", "mailbox is over", "mail quota",
+	"account is full", "mailfolder is full", "quota full",
+	"storage quota", "mailbox exceeds", "out of storage",
+	"user's mailbox is full", "maildir over", "mailbox too full",
+	"too much mail data", "not enough storage space", "insufficient storage",
+	"quota limit", "maximum storage", "user is over", "has exceeded the storage",
+	"exceeded the storage", "recipient exceeded",
+	0,
+};
+static const char *const w_mesgtoobig[] = {
+	"message too large", "message is too large", "message size exceeds",
+	"exceeds size limit", "message too big", "message is too big",
+	"message length exceeds", "message file too big", "size exceeds",
+	"exceeds the maximum size", "exceeds maximum allowed size",
+	"larger than the maximum", "message size limit", "too large for",
+	"mail size limit", "size limit exceeded", "message exceeds maximum",
+	0,
+};
+static const char *const w_exceedlimit[] = {
+	"exceeds the message size limit for this recipient",
+	"message header size exceeds",
+	0,
+};
+static const char *const w_norelaying[] = {
+	"relay denied", "relaying denied", "relay access denied",
+	"relay not permitted", "not permitted to relay", "unable to relay",
+	"relaying not allowed", "we do not relay", "not allowed to relay",
+	"relaying to", "relay prohibited", "relay is not allowed", "no relaying",
+	"not a gateway", "relaying mail to", "cannot relay", "can't relay",
+	"relay not allowed", "relaying is prohibited", "is not permitted to relay",
+	0,
+};
+static const char *const w_authfailure[] = {
+	"dmarc", "spf check", "spf fail", "spf validation", "spf record",
+	"failed spf", "spf:", "sender policy framework", "dkim",
+	"unauthenticated email", "not authenticated", "authentication failure",
+	"sender authentication", "domain authentication",
+	0,
+};
+static const char *const w_requireptr[] = {
+	"reverse dns", "ptr record", "no ptr", "reverse lookup",
+	"reverse hostname", "cannot find your hostname", "cannot resolve your",
+	"rdns", "reverse name", "does not resolve to", "dns ptr",
+	"ip name lookup failed", "no reverse", "hostname lookup failed",
+	"unresolvable", "ptr lookup", "reverse mapping",
+	"client host rejected: cannot find your",
+	0,
+};
+static const char *const w_notcompliantrfc[] = {
+	"rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "rfc 822", "rfc822 spec",
+	"not rfc compliant", "not compliant with rfc", "multiple from",
+	"duplicate header", "multiple addresses in from",
+	"message is not rfc",
+	0,
+};
+static const char *const w_badreputation[] = {
+	"ip reputation", "low reputation", "poor reputation", "bad reputation",
+	"reputation of", "sender reputation",
+	0,
+};
+static const char *const w_speeding[] = {
+	"rate limit", "ratelimit", "sending rate", "throttl",
+	"too many messages from", "exceeded the rate", "sent too many",
+	"too many mails", "message rate", "rate of", "receiving mail at a rate",
+	0,
+};
+static const char *const w_toomanyconn[] = {
+	"too many connections", "too many concurrent", "connection limit",
+	"too many simultaneous", "too many sessions", "connections from your",
+	"too many smtp sessions", "concurrent connections",
+	0,
+};
+static const char *const w_virusdetected[] = {
+	"virus", "malware", "infected", "malicious",
+	0,
+};
+static const char *const w_spamdetected[] = {
+	"spam", "junk mail", "unsolicited", "bulk mail", "considered junk",
+	"message content rejected", "message looks suspicious",
+	"suspicious", "scam", "phish", "uce",
+	0,
+};
+static const char *const w_suspend[] = {
+	"account disabled", "account has been disabled", "account is disabled",
+	"mailbox disabled", "mailbox has been disabled", "account is inactive",
+	"inactive account", "suspended", "account has been suspended",
+	"mailbox is inactive", "inactive mailbox", "is disabled",
+	"deactivated", "temporarily disabled", "mailbox is frozen",
+	"account is locked", "account locked", "has been terminated",
+	"disabled for", "not active", "no longer active", "is inactive",
+	"disabled or discontinued", "expired account", "account expired",
+	0,
+};
+static const char *const w_userunknown[] = {
+	"user unknown", "unknown user", "no such user", "user not found",
+	"no such recipient", "recipient unknown", "unknown recipient",
+	"does not exist", "doesn't exist", "mailbox not found", "no mailbox",
+	"mailbox unavailable", "invalid recipient", "recipient not found",
+	"unknown address", "not a valid mailbox", "no such mailbox",
+	"address unknown", "unrouteable address", "unknown local part",
+	"address does not exist", "no account", "mailbox does not exist",
+	"invalid mailbox", "user not exist", "couldn't be found",
+	"bad destination mailbox", "unknown or illegal alias", "user invalid",
+	"invalid user", "account does not exist", "recipient rejected",
+	"no mailbox here by that name", "is not a valid", "user doesn't exist",
+	"no such address", "addressee unknown", "not our customer",
+	"unknown e-mail address", "invalid address", "mailbox unknown",
+	"unknown mailbox", "no such account", "recipient invalid",
+	"recipient address rejected", "unknown in local recipient table",
+	"unknown in virtual", "unknown in relay recipient table",
+	"user does not exist", "account is unavailable", "no such person",
+	"not a known user", "no user", "was not found", "name not found",
+	"bad recipient", "nonexistent", "non-existent user", "invalid rcpt",
+	"not listed in", "user is unknown", "recipient is not",
+	"unknown recipient address", "address not found", "destination unknown",
+	"could not be found", "does not have an account",
+	0,
+};
+static const char *const w_hostunknown[] = {
+	"host unknown", "unknown host", "domain not found", "host not found",
+	"no such domain", "name or service not known", "unrouteable mail domain",
+	"domain does not exist", "host or domain name not found", "nxdomain",
+	"unknown domain", "domain name not found", "point to non-existent hosts",
+	"illegal host/domain", "invalid domain", "domain is not found",
+	"unroutable domain", "no mx", "mx records", "host name lookup failure",
+	"domain doesn't exist", "domain could not be found",
+	0,
+};
+static const char *const w_notaccept[] = {
+	"does not accept mail", "does not accept email", "null mx",
+	"not accepting mail", "accepts no mail", "domain does not receive",
+	"not accept any mail",
+	0,
+};
+static const char *const w_blocked[] = {
+	"blacklist", "blocklist", "block list", "black list", "listed in",
+	"spamhaus", "dnsbl", "rbl", "spamcop", "barracuda", "sorbs",
+	"client host rejected", "blocked", "your ip", "ip address",
+	"access denied", "refused to talk", "sender ip", "connection rejected",
+	"not allowed to send", "banned", "denied by policy", "host rejected",
+	"rejected due to", "poor ip", "ip blocked",
+	0,
+};
+static const char *const w_rejected[] = {
+	"sender rejected", "sender address rejected", "mail from rejected",
+	"sender denied", "domain of sender", "sender verify failed",
+	"envelope sender", "sender is not allowed", "invalid sender",
+	"bad sender", "sender unknown", "sender verification",
+	"sender address", "sender domain", "rejected sender", "sender not",
+	"unverified sender", "from address", "returned to sender",
+	0,
+};
+static const char *const w_securityerror[] = {
+	"authentication required", "tls required", "encryption required",
+	"must issue a starttls", "starttls", "certificate", "not secure",
+	"must be authenticated", "authentication is required",
+	"authentication credentials invalid", "secure connection",
+	0,
+};
+static const char *const w_contenterror[] = {
+	"content error", "improper use of 8-bit", "8-bit data",
+	"invalid message content", "mime", "illegal character",
+	"message content", "invalid characters",
+	0,
+};
+static const char *const w_policyviolation[] = {
+	"policy", "violates", "violation", "prohibited", "not allowed",
+	"header error",
+	0,
+};
+static const char *const w_filtered[] = {
+	"filtered", "content filter", "rejected by filter", "refused",
+	"rejected by recipient", "message rejected", "not accepted",
+	"denied",
+	0,
+};
+static const char *const w_systemfull[] = {
+	"system full", "insufficient system storage", "out of disk space",
+	"disk full", "no space left",
+	0,
+};
+static const char *const w_networkerror[] = {
+	"connection timed out", "connection refused", "network is unreachable",
+	"could not connect", "lost connection", "no route to host",
+	"connection reset", "unable to connect", "connect to", "timeout",
+	"timed out", "too many hops", "routing loop", "mail loop",
+	"loop detected", "hop count", "dns lookup", "dns error",
+	"temporary failure in name resolution", "network error",
+	0,
+};
+static const char *const w_systemerror[] = {
+	"system error", "internal error", "server error", "local error",
+	"temporary local problem", "local delivery failed", "local problem",
+	"system problem", "service unavailable", "server busy",
+	"resources temporarily unavailable", "i/o error", "internal server",
+	0,
+};
+static const char *const w_mailererror[] = {
+	"mailer error", "command failed", "procmail", "x-unix", "program failed",
+	"exit status", "command died", "error in processing", "pipe to",
+	"unknown mailer",
+	0,
+};
+static const char *const w_expired[] = {
+	"retry timeout exceeded", "queue time", "delivery time expired",
+	"message expired", "giving up", "have been unable to deliver",
+	"too long in queue", "retry time not reached", "will continue trying",
+	"has not yet been delivered", "delayed", "could not be delivered within",
+	"was not delivered within", "expired", "not been delivered for",
+	"unable to deliver for", "delivery period", "time limit",
+	0,
+};
+static const char *const w_syntaxerror[] = {
+	"syntax error", "command unrecognized", "unrecognized command",
+	"bad sequence", "line too long", "command not recognized",
+	0,
+};
+
+static const REASON_RULE rules[] = {
+	{"hasmoved", w_hasmoved},
+	{"mailboxfull", w_mailboxfull},
+	{"exceedlimit", w_exceedlimit},
+	{"mesgtoobig", w_mesgtoobig},
+	{"norelaying", w_norelaying},
+	{"authfailure", w_authfailure},
+	{"requireptr", w_requireptr},
+	{"notcompliantrfc", w_notcompliantrfc},
+	{"badreputation", w_badreputation},
+	{"toomanyconn", w_toomanyconn},
+	{"speeding", w_speeding},
+	{"virusdetected", w_virusdetected},
+	{"suspend", w_suspend},
+	{"userunknown", w_userunknown},
+	{"notaccept", w_notaccept},
+	{"hostunknown", w_hostunknown},
+	{"spamdetected", w_spamdetected},
+	{"blocked", w_blocked},
+	{"rejected", w_rejected},
+	{"securityerror", w_securityerror},
+	{"systemfull", w_systemfull},
+	{"mailererror", w_mailererror},
+	{"contenterror", w_contenterror},
+	{"syntaxerror", w_syntaxerror},
+	{"policyviolation", w_policyviolation},
+	{"filtered", w_filtered},
+	{"networkerror", w_networkerror},
+	{"systemerror", w_systemerror},
+	{"expired", w_expired},
+	{0, 0},
+};
+
+ /*
+  * Status codes (RFC 3463 and later registrations) to reasons. A "vague"
+  * code says only that something is wrong in a large area (x.7.1 "not
+  * authorised" covers spam verdicts, block lists and relay denials); its
+  * reason is used only when no wording decides.
+  */
+typedef struct STATUS_RULE {
+	const char *code;			/* "1.1" for x.1.1 */
+	const char *reason;
+	int	vague;
+} STATUS_RULE;
+
+static const STATUS_RULE status_rules[] = {
+	{"1.0", "userunknown", 1},
+	{"1.1", "userunknown", 0},
+	{"1.2", "hostunknown", 0},
+	{"1.3", "userunknown", 0},
+	{"1.4", "userunknown", 1},
+	{"1.5", "delivered", 1},
+	{"1.6", "hasmoved", 0},
+	{"1.7", "rejected", 0},
+	{"1.8", "rejected", 0},
+	{"1.9", "systemerror", 1},
+	{"1.10", "notaccept", 0},
+	{"2.0", "filtered", 1},
+	{"2.1", "filtered", 1},
+	{"2.2", "mailboxfull", 0},
+	{"2.3", "exceedlimit", 0},
+	{"2.4", "systemerror", 1},
+	{"3.0", "systemerror", 1},
+	{"3.1", "systemfull", 0},
+	{"3.2", "notaccept", 1},
+	{"3.3", "systemerror", 1},
+	{"3.4", "mesgtoobig", 0},
+	{"3.5", "systemerror", 1},
+	{"4.0", "networkerror", 1},
+	{"4.1", "networkerror", 1},
+	{"4.2", "networkerror", 1},
+	{"4.3", "systemerror", 1},
+	{"4.4", "hostunknown", 0},
+	{"4.5", "systemfull", 1},
+	{"4.6", "networkerror", 0},
+	{"4.7", "expired", 0},
+	{"5.0", "syntaxerror", 1},
+	{"5.1", "syntaxerror", 1},
+	{"5.2", "syntaxerror", 1},
+	{"5.3", "toomanyconn", 1},
+	{"5.4", "syntaxerror", 1},
+	{"5.5", "syntaxerror", 1},
+	{"6.0", "contenterror", 1},
+	{"6.1", "contenterror", 1},
+	{"6.2", "contenterror", 1},
+	{"6.3", "contenterror", 1},
+	{"6.4", "contenterror", 1},
+	{"6.5", "contenterror", 1},
+	{"6.6", "contenterror", 1},
+	{"6.7", "contenterror", 1},
+	{"6.8", "contenterror", 1},
+	{"6.9", "contenterror", 1},
+	{"6.10", "contenterror", 1},
+	{"7.0", "securityerror", 1},
+	{"7.1", "securityerror", 1},
+	{"7.2", "securityerror", 1},
+	{"7.3", "securityerror", 1},
+	{"7.4", "securityerror", 1},
+	{"7.5", "securityerror", 1},
+	{"7.6", "securityerror", 1},
+	{"7.7", "securityerror", 1},
+	{"7.8", "securityerror", 1},
+	{"7.9", "policyviolation", 1},
+	{"7.10", "securityerror", 1},
+	{"7.11", "securityerror", 1},
+	{"7.12", "securityerror", 1},
+	{"7.13", "suspend", 0},
+	{"7.14", "securityerror", 1},
+	{"7.15", "securityerror", 1},
+	{"7.16", "mailboxfull", 1},
+	{"7.17", "hasmoved", 1},
+	{"7.18", "suspend", 0},
+	{"7.19", "suspend", 1},
+	{"7.20", "authfailure", 0},
+	{"7.21", "authfailure", 0},
+	{"7.22", "authfailure", 0},
+	{"7.23", "authfailure", 0},
+	{"7.24", "authfailure", 0},
+	{"7.25", "requireptr", 0},
+	{"7.26", "authfailure", 0},
+	{"7.27", "notaccept", 0},
+	{"7.28", "spamdetected", 0},
+	{"7.29", "authfailure", 0},
+	{"7.30", "securityerror", 1},
+	{0, 0, 0},
+};
+
+/* match_words - first rule whose wording occurs in text */
+
+static const char *
+match_words(const char *text)
+{
+	char	low[1024];
+	size_t	i;
+	const REASON_RULE *rule;
+	const char *const *wp;
+
+	for (i = 0; text[i] && i + 1 < sizeof(low); i++)
+		low[i] = tolower((unsigned char) text[i]);
+	low[i] = 0;
+	if (i == 0)
+		return (0);
+	for (rule = rules; rule->reason; rule++)
+		for (wp = rule->words; *wp; wp++)
+			if (strstr(low, *wp))
+				return (rule->reason);
+	return (0);
+}
+
+/* status_reason - reason of a status code, and whether it is vague */
+
+static const char *
+status_reason(const char *status, int *vague)
+{
+	const STATUS_RULE *sr;
+
+	*vague = 1;
+	if (status[0] == 0 || status[1] != '.')
+		return (0);
+	for (sr = status_rules; sr->code; sr++) {
+		if (strcmp(status + 2, sr->code) == 0) {
+			*vague = sr->vague;
+			return (sr->reason);
+		}
+	}
+	return (0);
+}
+
+/* hard_reason - the address itself is bad */
+
+static CLASSIFY_CLASS
+reason_class(const char *reason, const char *status)
+{
+	if (strcmp(reason, "userunknown") == 0 || strcmp(reason, "hostunknown") == 0
+	    || strcmp(reason, "hasmoved") == 0)
+		return (CLASSIFY_HARD);
+	if (strcmp(reason, "notaccept") == 0)
+		return (status[0] == '4' ? CLASSIFY_SOFT : CLASSIFY_HARD);
+	if (strcmp(reason, "delivered") == 0 || strcmp(reason, "feedback") == 0
+	    || strcmp(reason, "vacation") == 0)
+		return (CLASSIFY_NONE);
+	return (CLASSIFY_SOFT);
+}
+
+/* classify_reason - reason and class of one failed recipient */
+
+void
+classify_reason(CLASSIFY_RCPT *rcpt, const char *context)
+{
+	const char *reason = 0;
+	const char *by_status;
+	int	vague;
+
+	by_status = status_reason(rcpt->status, &vague);
+	if (rcpt->diagnostic[0])
+		reason = match_words(rcpt->diagnostic);
+	if (reason == 0 && by_status && !vague)
+		reason = by_status;
+	if (reason == 0 && context && *context)
+		reason = match_words(context);
+	if (reason == 0 && by_status)
+		reason = by_status;
+	if (reason == 0) {
+		if (strncasecmp(rcpt->action, "delay", 5) == 0)
+			reason = "expired";
+		else
+			reason = rcpt->status[0] ? "onhold" : "undefined";
+	}
+	classify_copy(rcpt->reason, sizeof(rcpt->reason), reason);
+	rcpt->class = reason_class(reason, rcpt->status);
+}
