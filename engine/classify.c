@@ -598,6 +598,8 @@ classify_message(const char *data, size_t len, CLASSIFY_RESULT *res)
 	if (ctx.text.len == 0 && ctx.dsn.len == 0 && ctx.arf.len == 0
 	    && ctx.mdn.len == 0)
 		raw_body(&ctx, data, len);
+	ctx.text_cut = classify_find_cut(strbuf_str(&ctx.text), ctx.text.len,
+					 &ctx.orig_start);
 	orig_facts(&ctx);
 	if (ret == 0)
 		decide(&ctx);

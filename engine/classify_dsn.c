@@ -174,7 +174,10 @@ emit(CLASSIFY_CTX *ctx, DSN_REC *rec, int delivered)
 		    && (rcpt->status[0] == 0 || better[0] == rcpt->status[0]))
 			classify_copy(rcpt->status, sizeof(rcpt->status), better);
 	}
-	classify_reason(rcpt, para[0] ? para : strbuf_str(&ctx->text));
+	if (para[0] == 0)
+		classify_oneline(para, sizeof(para), strbuf_str(&ctx->text),
+				 ctx->text_cut);
+	classify_reason(rcpt, para);
 }
 
 /* action_failed - a failure, or a delay, not a success */
@@ -260,7 +263,8 @@ classify_dsn(CLASSIFY_CTX *ctx, const char *fields, size_t len)
 				cur = recs + ++nrec;
 			classify_copy(cur->final, sizeof(cur->final), strip_type(value));
 		} else if (strcasecmp(name, "Original-Recipient") == 0) {
-			if ((cur->final[0] || cur->orig[0]) && nrec < CLASSIFY_MAX_RCPT)
+			/* It may come before or after its Final-Recipient. */
+			if (cur->orig[0] && nrec < CLASSIFY_MAX_RCPT)
 				cur = recs + ++nrec;
 			classify_copy(cur->orig, sizeof(cur->orig), strip_type(value));
 		} else if (strcasecmp(name, "Action") == 0) {
@@ -493,8 +497,8 @@ header_line(const char *line, const char *eol, int known)
 
 /* find_cut - offset where the report text ends */
 
-static size_t
-find_cut(const char *text, size_t len, size_t *orig_start)
+size_t
+classify_find_cut(const char *text, size_t len, size_t *orig_start)
 {
 	const char *cp = text;
 	const char *end = text + len;
@@ -652,7 +656,8 @@ classify_text_bounce(CLASSIFY_CTX *ctx)
 	    && classify_dsn(ctx, text, ctx->text.len) > 0)
 		return (res->nrcpt);
 
-	cut = find_cut(text, ctx->text.len, &orig_start);
+	cut = ctx->text_cut;
+	orig_start = ctx->orig_start;
 	if (ctx->orig.len == 0 && orig_start < ctx->text.len) {
 		const char *o = text + orig_start;
 
@@ -793,7 +798,7 @@ classify_text_bounce(CLASSIFY_CTX *ctx)
 				s = strstr(s, st) + strlen(st);
 			}
 		}
-		classify_reason(rcpt, strbuf_str(&ctx->text));
+		classify_reason(rcpt, 0);
 	}
 	myfree(cands);
 
@@ -822,7 +827,7 @@ classify_text_bounce(CLASSIFY_CTX *ctx)
 			classify_find_status(seg, rcpt->status, sizeof(rcpt->status));
 			if (rcpt->status[0] == '2')
 				rcpt->status[0] = 0;
-			classify_reason(rcpt, text);
+			classify_reason(rcpt, 0);
 		}
 		return (1);
 	}

@@ -35,6 +35,8 @@ typedef struct CLASSIFY_CTX {
 	STRBUF	arf;				/* feedback-report fields */
 	STRBUF	mdn;				/* disposition-notification fields */
 	STRBUF	orig;				/* headers of the original message */
+	size_t	text_cut;			/* report text ends here */
+	size_t	orig_start;			/* an inline original starts here */
 	int	nparts;
 } CLASSIFY_CTX;
 
@@ -64,6 +66,7 @@ extern CLASSIFY_RCPT *classify_find_rcpt(CLASSIFY_RESULT *res, const char *addr)
 extern int classify_dsn(CLASSIFY_CTX *ctx, const char *fields, size_t len);
 extern int classify_text_bounce(CLASSIFY_CTX *ctx);
 extern int classify_looks_bounce(CLASSIFY_CTX *ctx);
+extern size_t classify_find_cut(const char *text, size_t len, size_t *orig_start);
 
 /* classify_reason.c: status and wording to reason and class. */
 extern void classify_reason(CLASSIFY_RCPT *rcpt, const char *context);

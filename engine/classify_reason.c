@@ -48,6 +48,24 @@ typedef struct REASON_RULE {
 	const char *const *words;
 } REASON_RULE;
 
+ /*
+  * Wordings that override a more general one found later: the sender was
+  * refused (not the recipient), the message (not the address) was refused,
+  * the delivery program failed.
+  */
+static const char *const w_first_rejected[] = {
+	"domain of sender address", "sender address rejected", "sender was rejected",
+	"sender rejected", "sender verify failed", "sender verification failed",
+	"sender domain", "rejected sender", "unverified sender", "invalid sender",
+	"bad sender", "sender unknown", "sender denied", "mail from rejected",
+	"sending to/from an address", "sender is not allowed",
+	0,
+};
+static const char *const w_mailererror[] = {
+	"command output:", "mailer error", "procmail", "x-unix", "program failed",
+	"exit status", "command died", "unknown mailer", "pipe to |",
+	0,
+};
 static const char *const w_hasmoved[] = {
 	"has been moved", "address has changed", "user has moved",
 	"mailbox has moved", "has moved to", "is no longer in use, please use",
@@ -64,7 +82,14 @@ static const char *const w_mailboxfull[] = {
 	"user's mailbox is full", "maildir over", "mailbox too full",
 	"too much mail data", "not enough storage space", "insufficient storage",
 	"quota limit", "maximum storage", "user is over", "has exceeded the storage",
-	"exceeded the storage", "recipient exceeded",
+	"exceeded the storage", "recipient exceeded", "mailbox exceeded",
+	"mailbox is out of space", "quota has been exceeded", "their mailbox is full",
+	"mailbox quota", "user over quota", "exceeds storage",
+	0,
+};
+static const char *const w_exceedlimit[] = {
+	"exceeds the message size limit for this recipient",
+	"message header size exceeds",
 	0,
 };
 static const char *const w_mesgtoobig[] = {
@@ -74,81 +99,119 @@ static const char *const w_mesgtoobig[] = {
 	"exceeds the maximum size", "exceeds maximum allowed size",
 	"larger than the maximum", "message size limit", "too large for",
 	"mail size limit", "size limit exceeded", "message exceeds maximum",
-	0,
-};
-static const char *const w_exceedlimit[] = {
-	"exceeds the message size limit for this recipient",
-	"message header size exceeds",
+	"line limit exceeded", "message size exceeds", "message exceeds the",
 	0,
 };
 static const char *const w_norelaying[] = {
 	"relay denied", "relaying denied", "relay access denied",
 	"relay not permitted", "not permitted to relay", "unable to relay",
 	"relaying not allowed", "we do not relay", "not allowed to relay",
-	"relaying to", "relay prohibited", "relay is not allowed", "no relaying",
+	"relay prohibited", "relay is not allowed", "no relaying",
 	"not a gateway", "relaying mail to", "cannot relay", "can't relay",
-	"relay not allowed", "relaying is prohibited", "is not permitted to relay",
+	"relay not allowed", "relaying is prohibited", "configured to relay",
+	"relay mail for", "is not permitted to relay",
 	0,
 };
 static const char *const w_authfailure[] = {
 	"dmarc", "spf check", "spf fail", "spf validation", "spf record",
-	"failed spf", "spf:", "sender policy framework", "dkim",
-	"unauthenticated email", "not authenticated", "authentication failure",
-	"sender authentication", "domain authentication",
+	"failed spf", "sender policy framework", "dkim",
+	"unauthenticated email", "authentication checks failed",
+	"authentication failure", "sender authentication", "domain authentication",
+	"not pass authentication",
 	0,
 };
 static const char *const w_requireptr[] = {
 	"reverse dns", "ptr record", "no ptr", "reverse lookup",
 	"reverse hostname", "cannot find your hostname", "cannot resolve your",
-	"rdns", "reverse name", "does not resolve to", "dns ptr",
-	"ip name lookup failed", "no reverse", "hostname lookup failed",
-	"unresolvable", "ptr lookup", "reverse mapping",
-	"client host rejected: cannot find your",
+	"rdns", "reverse name", "dns ptr", "ip name lookup failed",
+	"no reverse", "hostname lookup failed", "ptr lookup", "reverse mapping",
+	"unverifyable sending ip", "unverifiable sending ip",
+	"mismatches client ip", "does not match your ip",
 	0,
 };
 static const char *const w_notcompliantrfc[] = {
 	"rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "rfc 822", "rfc822 spec",
 	"not rfc compliant", "not compliant with rfc", "multiple from",
 	"duplicate header", "multiple addresses in from",
-	"message is not rfc",
+	"message is not rfc", "addresses in from: header",
 	0,
 };
 static const char *const w_badreputation[] = {
 	"ip reputation", "low reputation", "poor reputation", "bad reputation",
-	"reputation of", "sender reputation",
+	"sender reputation", "unexpected volume or user complaints",
 	0,
 };
 static const char *const w_speeding[] = {
-	"rate limit", "ratelimit", "sending rate", "throttl",
-	"too many messages from", "exceeded the rate", "sent too many",
-	"too many mails", "message rate", "rate of", "receiving mail at a rate",
+	"too many recipients this hour", "too many messages this hour",
+	"sent too many", "receiving mail at a rate", "sending rate",
+	"too many messages from", "exceeded the rate", "message rate",
+	"daily sending quota", "relay quota",
 	0,
 };
 static const char *const w_toomanyconn[] = {
 	"too many connections", "too many concurrent", "connection limit",
 	"too many simultaneous", "too many sessions", "connections from your",
-	"too many smtp sessions", "concurrent connections",
+	"too many smtp sessions", "concurrent connections", "too many recipients",
+	"connection rate limit", "frequency limited", "rate limit",
+	"ratelimit", "throttl",
+	0,
+};
+static const char *const w_policyviolation[] = {
+	"denied by policy", "message was blocked because its content",
+	"host network not allowed", "header error", "violates our policy",
+	"policy violation", "violation of policy", "prohibited by policy",
+	"content presents a potential",
 	0,
 };
 static const char *const w_virusdetected[] = {
 	"virus", "malware", "infected", "malicious",
 	0,
 };
+static const char *const w_blocked_first[] = {
+	"spamhaus", "spamcop", "barracudacentral", "dnsbl", "sorbs",
+	"blocked for spamming", "blacklisted ip", "ip blacklisted",
+	"listed in", "on our block list", "blocked ip", "ip blocked",
+	"my name was rejected", "refused to talk to me", "access denied",
+	"invalid ip for sending", "client host rejected", "client host blocked",
+	"your ip", "sender ip", "ip address", "blacklisted by", "rbl",
+	"not accepting connections",
+	0,
+};
 static const char *const w_spamdetected[] = {
 	"spam", "junk mail", "unsolicited", "bulk mail", "considered junk",
 	"message content rejected", "message looks suspicious",
-	"suspicious", "scam", "phish", "uce",
+	"suspicious", "phish", "blacklisted url", "blacklisted link",
+	"mail rejete", "mail rejected. ofr",
 	0,
 };
 static const char *const w_suspend[] = {
 	"account disabled", "account has been disabled", "account is disabled",
 	"mailbox disabled", "mailbox has been disabled", "account is inactive",
-	"inactive account", "suspended", "account has been suspended",
-	"mailbox is inactive", "inactive mailbox", "is disabled",
-	"deactivated", "temporarily disabled", "mailbox is frozen",
-	"account is locked", "account locked", "has been terminated",
-	"disabled for", "not active", "no longer active", "is inactive",
+	"inactive account", "account has been suspended", "account suspended",
+	"mailbox suspended", "user suspended", "is suspended", "mailbox is inactive",
+	"inactive mailbox", "disabled recipient", "deactivated",
+	"temporarily disabled", "mailbox is frozen", "account is locked",
+	"account locked", "temporary locked", "temporarily locked",
+	"account is blocked", "has been terminated", "no longer active",
 	"disabled or discontinued", "expired account", "account expired",
+	"mailbox is disabled", "recipient is disabled",
+	0,
+};
+static const char *const w_hostunknown[] = {
+	"host unknown", "unknown host", "domain not found", "host not found",
+	"no such domain", "name or service not known", "unrouteable mail domain",
+	"unrouteable address", "domain does not exist", "host or domain name not found",
+	"nxdomain", "unknown domain", "domain name not found",
+	"point to non-existent hosts", "illegal host/domain", "invalid domain",
+	"domain is not found", "unroutable domain", "host name lookup failure",
+	"domain doesn't exist", "domain could not be found", "bad destination system",
+	0,
+};
+static const char *const w_notaccept[] = {
+	"does not accept mail", "does not accept email", "null mx",
+	"not accepting mail", "accepts no mail", "domain does not receive",
+	"not accept any mail", "no mx record", "no mx found",
+	"couldn't find a mail exchanger", "not accepting network messages",
 	0,
 };
 static const char *const w_userunknown[] = {
@@ -157,126 +220,100 @@ static const char *const w_userunknown[] = {
 	"does not exist", "doesn't exist", "mailbox not found", "no mailbox",
 	"mailbox unavailable", "invalid recipient", "recipient not found",
 	"unknown address", "not a valid mailbox", "no such mailbox",
-	"address unknown", "unrouteable address", "unknown local part",
-	"address does not exist", "no account", "mailbox does not exist",
-	"invalid mailbox", "user not exist", "couldn't be found",
-	"bad destination mailbox", "unknown or illegal alias", "user invalid",
-	"invalid user", "account does not exist", "recipient rejected",
+	"address unknown", "unknown local part", "address does not exist",
+	"no account by that name", "mailbox does not exist", "invalid mailbox",
+	"user not exist", "bad destination mailbox", "unknown or illegal alias",
+	"user invalid", "invalid user", "account does not exist",
 	"no mailbox here by that name", "is not a valid", "user doesn't exist",
-	"no such address", "addressee unknown", "not our customer",
-	"unknown e-mail address", "invalid address", "mailbox unknown",
-	"unknown mailbox", "no such account", "recipient invalid",
-	"recipient address rejected", "unknown in local recipient table",
+	"no such address", "addressee unknown", "unknown e-mail address",
+	"invalid address", "mailbox unknown", "unknown mailbox", "no such account",
+	"recipient invalid", "unknown in local recipient table",
 	"unknown in virtual", "unknown in relay recipient table",
-	"user does not exist", "account is unavailable", "no such person",
-	"not a known user", "no user", "was not found", "name not found",
+	"user does not exist", "no such person", "not a known user",
 	"bad recipient", "nonexistent", "non-existent user", "invalid rcpt",
-	"not listed in", "user is unknown", "recipient is not",
-	"unknown recipient address", "address not found", "destination unknown",
-	"could not be found", "does not have an account",
-	0,
-};
-static const char *const w_hostunknown[] = {
-	"host unknown", "unknown host", "domain not found", "host not found",
-	"no such domain", "name or service not known", "unrouteable mail domain",
-	"domain does not exist", "host or domain name not found", "nxdomain",
-	"unknown domain", "domain name not found", "point to non-existent hosts",
-	"illegal host/domain", "invalid domain", "domain is not found",
-	"unroutable domain", "no mx", "mx records", "host name lookup failure",
-	"domain doesn't exist", "domain could not be found",
-	0,
-};
-static const char *const w_notaccept[] = {
-	"does not accept mail", "does not accept email", "null mx",
-	"not accepting mail", "accepts no mail", "domain does not receive",
-	"not accept any mail",
-	0,
-};
-static const char *const w_blocked[] = {
-	"blacklist", "blocklist", "block list", "black list", "listed in",
-	"spamhaus", "dnsbl", "rbl", "spamcop", "barracuda", "sorbs",
-	"client host rejected", "blocked", "your ip", "ip address",
-	"access denied", "refused to talk", "sender ip", "connection rejected",
-	"not allowed to send", "banned", "denied by policy", "host rejected",
-	"rejected due to", "poor ip", "ip blocked",
+	"user is unknown", "recipient not found", "destination unknown",
+	"does not have an account", "doesn't have a", "not registered",
+	"no valid recipients", "recipient address is invalid",
+	"not a registered", "unknown account", "address not found",
 	0,
 };
 static const char *const w_rejected[] = {
-	"sender rejected", "sender address rejected", "mail from rejected",
-	"sender denied", "domain of sender", "sender verify failed",
-	"envelope sender", "sender is not allowed", "invalid sender",
-	"bad sender", "sender unknown", "sender verification",
-	"sender address", "sender domain", "rejected sender", "sender not",
-	"unverified sender", "from address", "returned to sender",
+	"sender address", "envelope sender", "from address", "rejected sender",
+	"not verified", "sender not",
 	0,
 };
 static const char *const w_securityerror[] = {
 	"authentication required", "tls required", "encryption required",
-	"must issue a starttls", "starttls", "certificate", "not secure",
+	"must issue a starttls", "starttls", "certificate",
 	"must be authenticated", "authentication is required",
+	"unauthenticated senders", "smtp authentication",
 	"authentication credentials invalid", "secure connection",
+	"not authorized", "delivery not authorized",
+	0,
+};
+static const char *const w_blocked[] = {
+	"blacklist", "blocklist", "block list", "black list", "blocked",
+	"banned", "connection rejected", "host rejected", "not allowed to send",
 	0,
 };
 static const char *const w_contenterror[] = {
 	"content error", "improper use of 8-bit", "8-bit data",
-	"invalid message content", "mime", "illegal character",
-	"message content", "invalid characters",
-	0,
-};
-static const char *const w_policyviolation[] = {
-	"policy", "violates", "violation", "prohibited", "not allowed",
-	"header error",
-	0,
-};
-static const char *const w_filtered[] = {
-	"filtered", "content filter", "rejected by filter", "refused",
-	"rejected by recipient", "message rejected", "not accepted",
-	"denied",
-	0,
-};
-static const char *const w_systemfull[] = {
-	"system full", "insufficient system storage", "out of disk space",
-	"disk full", "no space left",
-	0,
-};
-static const char *const w_networkerror[] = {
-	"connection timed out", "connection refused", "network is unreachable",
-	"could not connect", "lost connection", "no route to host",
-	"connection reset", "unable to connect", "connect to", "timeout",
-	"timed out", "too many hops", "routing loop", "mail loop",
-	"loop detected", "hop count", "dns lookup", "dns error",
-	"temporary failure in name resolution", "network error",
-	0,
-};
-static const char *const w_systemerror[] = {
-	"system error", "internal error", "server error", "local error",
-	"temporary local problem", "local delivery failed", "local problem",
-	"system problem", "service unavailable", "server busy",
-	"resources temporarily unavailable", "i/o error", "internal server",
-	0,
-};
-static const char *const w_mailererror[] = {
-	"mailer error", "command failed", "procmail", "x-unix", "program failed",
-	"exit status", "command died", "error in processing", "pipe to",
-	"unknown mailer",
-	0,
-};
-static const char *const w_expired[] = {
-	"retry timeout exceeded", "queue time", "delivery time expired",
-	"message expired", "giving up", "have been unable to deliver",
-	"too long in queue", "retry time not reached", "will continue trying",
-	"has not yet been delivered", "delayed", "could not be delivered within",
-	"was not delivered within", "expired", "not been delivered for",
-	"unable to deliver for", "delivery period", "time limit",
+	"invalid message content", "illegal character", "invalid characters",
+	"media error", "mime error", "encoding error",
 	0,
 };
 static const char *const w_syntaxerror[] = {
 	"syntax error", "command unrecognized", "unrecognized command",
 	"bad sequence", "line too long", "command not recognized",
+	"command parameter not implemented", "malformed address",
+	0,
+};
+static const char *const w_filtered[] = {
+	"filtered", "content filter", "rejected by filter", "domain filter",
+	"rejected by the recipient domain", "not accepted", "refused",
+	"message rejected", "rejected by recipient",
+	0,
+};
+static const char *const w_systemfull[] = {
+	"system full", "insufficient system storage", "out of disk space",
+	"disk full", "no space left", "insufficient disk space",
+	0,
+};
+static const char *const w_networkerror[] = {
+	"dns error", "host not found, try again", "malformed or unexpected name server",
+	"dns query failed", "network is unreachable", "no route to host",
+	"lost connection", "connection reset", "establish an smtp connection",
+	"too many hops", "routing loop", "mail loop", "loop detected",
+	"hop count", "temporary failure in name resolution", "network error",
+	"unable to contact destination",
+	0,
+};
+static const char *const w_systemerror[] = {
+	"system error", "internal error", "server error", "local error",
+	"temporary local problem", "local delivery failed", "local problem",
+	"system problem", "service unavailable", "service not available",
+	"server busy", "i/o error", "internal server", "queue file write error",
+	"unable to contact ldap", "transaction failed", "service refused",
+	"service currently unavailable", "mail system problem",
+	0,
+};
+static const char *const w_expired[] = {
+	"message expired", "retry timeout exceeded", "queue time",
+	"delivery time expired", "have been unable to deliver",
+	"too long in queue", "retry time not reached", "will continue trying",
+	"has not yet been delivered", "could not be delivered within",
+	"was not delivered within", "not been delivered for",
+	"unable to deliver for", "delivery period", "will be retried",
+	"did not accept our requests to connect", "connection timed out",
+	"timed out", "host not reachable", "could not connect",
+	"unable to connect", "connection refused", "giving up on",
+	"message still undelivered", "delayed", "expired",
 	0,
 };
 
 static const REASON_RULE rules[] = {
+	{"rejected", w_first_rejected},
+	{"mailererror", w_mailererror},
 	{"hasmoved", w_hasmoved},
 	{"mailboxfull", w_mailboxfull},
 	{"exceedlimit", w_exceedlimit},
@@ -286,22 +323,22 @@ static const REASON_RULE rules[] = {
 	{"requireptr", w_requireptr},
 	{"notcompliantrfc", w_notcompliantrfc},
 	{"badreputation", w_badreputation},
-	{"toomanyconn", w_toomanyconn},
 	{"speeding", w_speeding},
+	{"toomanyconn", w_toomanyconn},
+	{"policyviolation", w_policyviolation},
 	{"virusdetected", w_virusdetected},
+	{"blocked", w_blocked_first},
+	{"spamdetected", w_spamdetected},
 	{"suspend", w_suspend},
-	{"userunknown", w_userunknown},
 	{"notaccept", w_notaccept},
 	{"hostunknown", w_hostunknown},
-	{"spamdetected", w_spamdetected},
-	{"blocked", w_blocked},
+	{"userunknown", w_userunknown},
 	{"rejected", w_rejected},
 	{"securityerror", w_securityerror},
+	{"blocked", w_blocked},
 	{"systemfull", w_systemfull},
-	{"mailererror", w_mailererror},
 	{"contenterror", w_contenterror},
 	{"syntaxerror", w_syntaxerror},
-	{"policyviolation", w_policyviolation},
 	{"filtered", w_filtered},
 	{"networkerror", w_networkerror},
 	{"systemerror", w_systemerror},
@@ -344,8 +381,8 @@ static const STATUS_RULE status_rules[] = {
 	{"3.3", "systemerror", 1},
 	{"3.4", "mesgtoobig", 0},
 	{"3.5", "systemerror", 1},
-	{"4.0", "networkerror", 1},
-	{"4.1", "networkerror", 1},
+	{"4.0", "expired", 1},
+	{"4.1", "expired", 1},
 	{"4.2", "networkerror", 1},
 	{"4.3", "systemerror", 1},
 	{"4.4", "hostunknown", 0},
@@ -402,6 +439,12 @@ static const STATUS_RULE status_rules[] = {
 	{"7.30", "securityerror", 1},
 	{0, 0, 0},
 };
+
+#define STAGE_NONE	0
+#define STAGE_CONN	1
+#define STAGE_MAIL	2
+#define STAGE_RCPT	3
+#define STAGE_DATA	4
 
 /* match_words - first rule whose wording occurs in text */
 
@@ -460,6 +503,34 @@ reason_class(const char *reason, const char *status)
 	return (CLASSIFY_SOFT);
 }
 
+/* smtp_stage - which SMTP command the remote reply answered */
+
+static int
+smtp_stage(const char *text)
+{
+	char	low[1024];
+	size_t	i;
+
+	for (i = 0; text[i] && i + 1 < sizeof(low); i++)
+		low[i] = tolower((unsigned char) text[i]);
+	low[i] = 0;
+	if (strstr(low, "end of data") || strstr(low, "after data")
+	    || strstr(low, "data command") || strstr(low, ">>> data")
+	    || strstr(low, "smtp command data") || strstr(low, "final data")
+	    || strstr(low, "for text command"))
+		return (STAGE_DATA);
+	if (strstr(low, "rcpt to command") || strstr(low, "after rcpt")
+	    || strstr(low, ">>> rcpt") || strstr(low, "rcpt_to]"))
+		return (STAGE_RCPT);
+	if (strstr(low, "mail from command") || strstr(low, "after mail from")
+	    || strstr(low, ">>> mail from"))
+		return (STAGE_MAIL);
+	if (strstr(low, "initial connection") || strstr(low, "refused to talk")
+	    || strstr(low, "greeting"))
+		return (STAGE_CONN);
+	return (STAGE_NONE);
+}
+
 /* classify_reason - reason and class of one failed recipient */
 
 void
@@ -468,22 +539,48 @@ classify_reason(CLASSIFY_RCPT *rcpt, const char *context)
 	const char *reason = 0;
 	const char *by_status;
 	int	vague;
+	int	stage;
+	const char *st = rcpt->status;
 
-	by_status = status_reason(rcpt->status, &vague);
+	by_status = status_reason(st, &vague);
+	stage = smtp_stage(rcpt->diagnostic);
+	if (stage == STAGE_NONE && context)
+		stage = smtp_stage(context);
 	if (rcpt->diagnostic[0])
 		reason = match_words(rcpt->diagnostic);
 	if (reason == 0 && by_status && !vague)
 		reason = by_status;
 	if (reason == 0 && context && *context)
 		reason = match_words(context);
+
+	/*
+	 * "User unknown" said to the message rather than to the address (after
+	 * DATA, or with a status outside the address class) is a filter at the
+	 * recipient's side refusing it: the address may well exist.
+	 */
+	if (reason && strcmp(reason, "userunknown") == 0 && stage != STAGE_RCPT
+	    && !(st[0] && strncmp(st + 1, ".1.", 3) == 0)) {
+		if (stage == STAGE_DATA || st[0] == 0 || strncmp(st + 1, ".2.", 3) == 0
+		    || strncmp(st + 1, ".7.", 3) == 0 || strcmp(st + 1, ".0.0") == 0)
+			reason = "filtered";
+	}
+	/* Refused at MAIL FROM: the sender was refused, not the recipient. */
+	if (stage == STAGE_MAIL && (reason == 0 || strcmp(reason, "userunknown") == 0
+				    || strcmp(reason, "hostunknown") == 0
+				    || strcmp(reason, "filtered") == 0))
+		reason = "rejected";
+	if (reason && strcmp(reason, "mesgtoobig") == 0 && strcmp(st + (st[0] ? 1 : 0), ".2.3") == 0)
+		reason = "exceedlimit";
+	if (reason == 0 && stage == STAGE_CONN)
+		reason = "blocked";
 	if (reason == 0 && by_status)
 		reason = by_status;
 	if (reason == 0) {
-		if (strncasecmp(rcpt->action, "delay", 5) == 0)
+		if (strncasecmp(rcpt->action, "delay", 5) == 0 || st[0] == '4')
 			reason = "expired";
 		else
-			reason = rcpt->status[0] ? "onhold" : "undefined";
+			reason = st[0] ? "onhold" : "undefined";
 	}
 	classify_copy(rcpt->reason, sizeof(rcpt->reason), reason);
-	rcpt->class = reason_class(reason, rcpt->status);
+	rcpt->class = reason_class(reason, st);
 }
