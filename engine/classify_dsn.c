@@ -187,7 +187,8 @@ rec_failed(const DSN_REC *rec)
 {
 	if (rec->action[0])
 		return (strncasecmp(rec->action, "fail", 4) == 0
-			|| strncasecmp(rec->action, "delay", 5) == 0);
+			|| strncasecmp(rec->action, "delay", 5) == 0
+			|| strncasecmp(rec->action, "expire", 6) == 0);
 	return (rec->status[0] == '4' || rec->status[0] == '5'
 		|| rec->status[0] == 0);
 }
@@ -464,6 +465,8 @@ static const char *const cut_markers[] = {
 	"your message follows",
 	"following is a copy of your message",
 	"message rejected follows",
+	"------- returned message",
+	"original message text",
 	0,
 };
 
@@ -799,6 +802,18 @@ classify_text_bounce(CLASSIFY_CTX *ctx)
 			}
 		}
 		classify_reason(rcpt, 0);
+
+		/*
+		 * A Google Group that refuses a post: the group exists or not,
+		 * or the sender may not post; either way the message was
+		 * rejected, the address is not unknown.
+		 */
+		if (strstr(cands[i].addr, "@googlegroups.com") != 0
+		    || classify_icase(strbuf_str(&ctx->failed), ctx->failed.len,
+				      "@googlegroups.com") != 0) {
+			classify_copy(rcpt->reason, sizeof(rcpt->reason), "rejected");
+			rcpt->class = CLASSIFY_SOFT;
+		}
 	}
 	myfree(cands);
 

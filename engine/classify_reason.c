@@ -53,7 +53,20 @@ typedef struct REASON_RULE {
   * refused (not the recipient), the message (not the address) was refused,
   * the delivery program failed.
   */
+static const char *const w_first_policy[] = {
+	"policy reasons", "protocol violation",
+	0,
+};
+static const char *const w_first_userunknown[] = {
+	"recipient address rejected: access denied", "not listed in",
+	0,
+};
+static const char *const w_first_expired[] = {
+	"message expired", "retry timeout exceeded", "delivery time expired",
+	0,
+};
 static const char *const w_first_rejected[] = {
+	"provide a valid from",
 	"domain of sender address", "sender address rejected", "sender was rejected",
 	"sender rejected", "sender verify failed", "sender verification failed",
 	"sender domain", "rejected sender", "unverified sender", "invalid sender",
@@ -88,6 +101,7 @@ static const char *const w_mailboxfull[] = {
 	0,
 };
 static const char *const w_exceedlimit[] = {
+	"exceeds administrative limit",
 	"exceeds the message size limit for this recipient",
 	"message header size exceeds",
 	0,
@@ -170,10 +184,10 @@ static const char *const w_virusdetected[] = {
 static const char *const w_blocked_first[] = {
 	"spamhaus", "spamcop", "barracudacentral", "dnsbl", "sorbs",
 	"blocked for spamming", "blacklisted ip", "ip blacklisted",
-	"listed in", "on our block list", "blocked ip", "ip blocked",
+	"on our block list", "blocked ip", "ip blocked",
 	"my name was rejected", "refused to talk to me", "access denied",
 	"invalid ip for sending", "client host rejected", "client host blocked",
-	"your ip", "sender ip", "ip address", "blacklisted by", "rbl",
+	"your ip", "sender ip", "blacklisted by", "rbl",
 	"not accepting connections",
 	0,
 };
@@ -185,6 +199,7 @@ static const char *const w_spamdetected[] = {
 	0,
 };
 static const char *const w_suspend[] = {
+	"tried to reach is disabled", "tried to reach is inactive", "is disabled", "is inactive",
 	"account disabled", "account has been disabled", "account is disabled",
 	"mailbox disabled", "mailbox has been disabled", "account is inactive",
 	"inactive account", "account has been suspended", "account suspended",
@@ -215,6 +230,7 @@ static const char *const w_notaccept[] = {
 	0,
 };
 static const char *const w_userunknown[] = {
+	"address couldn't be found", "recipient name is not recognized",
 	"user unknown", "unknown user", "no such user", "user not found",
 	"no such recipient", "recipient unknown", "unknown recipient",
 	"does not exist", "doesn't exist", "mailbox not found", "no mailbox",
@@ -270,7 +286,7 @@ static const char *const w_syntaxerror[] = {
 };
 static const char *const w_filtered[] = {
 	"filtered", "content filter", "rejected by filter", "domain filter",
-	"rejected by the recipient domain", "not accepted", "refused",
+	"rejected by the recipient domain", "not accepted", 
 	"message rejected", "rejected by recipient",
 	0,
 };
@@ -280,6 +296,7 @@ static const char *const w_systemfull[] = {
 	0,
 };
 static const char *const w_networkerror[] = {
+	"protocol error",
 	"dns error", "host not found, try again", "malformed or unexpected name server",
 	"dns query failed", "network is unreachable", "no route to host",
 	"lost connection", "connection reset", "establish an smtp connection",
@@ -298,20 +315,25 @@ static const char *const w_systemerror[] = {
 	0,
 };
 static const char *const w_expired[] = {
-	"message expired", "retry timeout exceeded", "queue time",
-	"delivery time expired", "have been unable to deliver",
+	"giving up",
+	"queue time",
+	"have been unable to deliver",
 	"too long in queue", "retry time not reached", "will continue trying",
 	"has not yet been delivered", "could not be delivered within",
 	"was not delivered within", "not been delivered for",
 	"unable to deliver for", "delivery period", "will be retried",
 	"did not accept our requests to connect", "connection timed out",
 	"timed out", "host not reachable", "could not connect",
-	"unable to connect", "connection refused", "giving up on",
+	"unable to connect", "connection refused", 
 	"message still undelivered", "delayed", "expired",
 	0,
 };
 
 static const REASON_RULE rules[] = {
+	{"policyviolation", w_first_policy},
+	{"expired", w_first_expired},
+	{"userunknown", w_first_userunknown},
+	{"requireptr", w_requireptr},
 	{"rejected", w_first_rejected},
 	{"mailererror", w_mailererror},
 	{"hasmoved", w_hasmoved},
@@ -322,6 +344,7 @@ static const REASON_RULE rules[] = {
 	{"authfailure", w_authfailure},
 	{"requireptr", w_requireptr},
 	{"notcompliantrfc", w_notcompliantrfc},
+	{"notaccept", w_notaccept},
 	{"badreputation", w_badreputation},
 	{"speeding", w_speeding},
 	{"toomanyconn", w_toomanyconn},
@@ -330,7 +353,6 @@ static const REASON_RULE rules[] = {
 	{"blocked", w_blocked_first},
 	{"spamdetected", w_spamdetected},
 	{"suspend", w_suspend},
-	{"notaccept", w_notaccept},
 	{"hostunknown", w_hostunknown},
 	{"userunknown", w_userunknown},
 	{"rejected", w_rejected},
@@ -560,7 +582,7 @@ classify_reason(CLASSIFY_RCPT *rcpt, const char *context)
 	 */
 	if (reason && strcmp(reason, "userunknown") == 0 && stage != STAGE_RCPT
 	    && !(st[0] && strncmp(st + 1, ".1.", 3) == 0)) {
-		if (stage == STAGE_DATA || st[0] == 0 || strncmp(st + 1, ".2.", 3) == 0
+		if (stage == STAGE_DATA || strncmp(st + 1, ".2.", 3) == 0
 		    || strncmp(st + 1, ".7.", 3) == 0 || strcmp(st + 1, ".0.0") == 0)
 			reason = "filtered";
 	}
@@ -569,14 +591,16 @@ classify_reason(CLASSIFY_RCPT *rcpt, const char *context)
 				    || strcmp(reason, "hostunknown") == 0
 				    || strcmp(reason, "filtered") == 0))
 		reason = "rejected";
-	if (reason && strcmp(reason, "mesgtoobig") == 0 && strcmp(st + (st[0] ? 1 : 0), ".2.3") == 0)
-		reason = "exceedlimit";
+	/* A domain that does not resolve just now is a network matter. */
+	if (reason && strcmp(reason, "hostunknown") == 0 && st[0] == '4')
+		reason = "networkerror";
 	if (reason == 0 && stage == STAGE_CONN)
 		reason = "blocked";
 	if (reason == 0 && by_status)
 		reason = by_status;
 	if (reason == 0) {
-		if (strncasecmp(rcpt->action, "delay", 5) == 0 || st[0] == '4')
+		if (strncasecmp(rcpt->action, "delay", 5) == 0 || st[0] == '4'
+		    || strncasecmp(rcpt->action, "expire", 6) == 0)
 			reason = "expired";
 		else
 			reason = st[0] ? "onhold" : "undefined";
