@@ -45,7 +45,7 @@
 /*	Every reader is bounded (parts, depth, text, fields, recipients);
 /*	what lies beyond a bound is ignored, not refused.
 /*--*/
-#include "config.h"
+#include "pdconfig.h"
 
 #include <pthread.h>
 #include <string.h>

@@ -38,7 +38,7 @@
 /* SEE ALSO
 /*	RFC 3464, RFC 3463, RFC 5321
 /*--*/
-#include "config.h"
+#include "pdconfig.h"
 
 #include <string.h>
 #include <strings.h>

@@ -29,7 +29,7 @@
 /* SEE ALSO
 /*	RFC 3463, RFC 7372, RFC 7505, RFC 8098
 /*--*/
-#include "config.h"
+#include "pdconfig.h"
 
 #include <string.h>
 #include <strings.h>
