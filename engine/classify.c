@@ -178,6 +178,10 @@ header_copy(GMimeObject *obj, const char *name, char *buf, size_t size)
 	buf[0] = 0;
 	if ((raw = g_mime_object_get_header(obj, name)) == 0)
 		return;
+	if (strstr(raw, "=?") == 0) {
+		classify_oneline(buf, size, raw, strlen(raw));
+		return;
+	}
 	dec = g_mime_utils_header_decode_text(NULL, raw);
 	classify_oneline(buf, size, dec, strlen(dec));
 	g_free(dec);
@@ -347,24 +351,40 @@ html_to_text(char *buf, size_t len)
 
 static void walk(CLASSIFY_CTX *, GMimeObject *, int, int);
 
+/* headers_text - "Name: value" lines of a header list, bounded */
+
+static void
+headers_text(STRBUF *sb, GMimeObject *obj)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+	int	i, n = g_mime_header_list_get_count(hl);
+
+	/* Raw values, as they were folded: cheaper than formatting anew. */
+	for (i = 0; i < n && sb->len < CLASSIFY_MAX_ORIG; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+		const char *name = g_mime_header_get_name(h);
+		const char *val = g_mime_header_get_raw_value(h);
+
+		if (name == 0 || val == 0)
+			continue;
+		strbuf_puts(sb, name);
+		strbuf_putc(sb, ':');
+		append_bounded(sb, val, strlen(val), CLASSIFY_MAX_ORIG);
+	}
+}
+
 /* walk_message - an embedded message: the original, or a forwarded report */
 
 static void
 walk_message(CLASSIFY_CTX *ctx, GMimeMessage *msg, int depth)
 {
-	char   *hdrs;
 	GMimeObject *body;
 
 	if (msg == 0)
 		return;
 	ctx->has_orig_part = 1;
-	if (ctx->orig.len == 0) {
-		hdrs = g_mime_object_get_headers(GMIME_OBJECT(msg), NULL);
-		if (hdrs) {
-			append_bounded(&ctx->orig, hdrs, strlen(hdrs), CLASSIFY_MAX_ORIG);
-			g_free(hdrs);
-		}
-	}
+	if (ctx->orig.len == 0)
+		headers_text(&ctx->orig, GMIME_OBJECT(msg));
 
 	/*
 	 * The body of the original is not report text: its addresses and

@@ -180,6 +180,19 @@ emit(CLASSIFY_CTX *ctx, DSN_REC *rec, int delivered)
 	classify_reason(rcpt, para);
 }
 
+/* next_rec - start the next record, growing the array as needed */
+
+static DSN_REC *
+next_rec(DSN_REC **recs, size_t *cap, size_t *nrec)
+{
+	if (*nrec + 1 >= *cap) {
+		*recs = myrealloc(*recs, *cap * 2 * sizeof(**recs));
+		memset(*recs + *cap, 0, *cap * sizeof(**recs));
+		*cap *= 2;
+	}
+	return (*recs + ++*nrec);
+}
+
 /* action_failed - a failure, or a delay, not a success */
 
 static int
@@ -211,7 +224,9 @@ classify_dsn(CLASSIFY_CTX *ctx, const char *fields, size_t len)
 	size_t	before = ctx->res->nrcpt;
 	size_t	i;
 
-	recs = mycalloc(CLASSIFY_MAX_RCPT + 1, sizeof(*recs));
+	size_t	cap = 4;
+
+	recs = mycalloc(cap, sizeof(*recs));
 	cur = recs;
 	while (cp < end) {
 		const char *eol;
@@ -223,7 +238,7 @@ classify_dsn(CLASSIFY_CTX *ctx, const char *fields, size_t len)
 		/* A blank line ends a recipient block. */
 		if (eol == cp || (eol == cp + 1 && *cp == '\r')) {
 			if ((cur->final[0] || cur->orig[0]) && nrec < CLASSIFY_MAX_RCPT)
-				cur = recs + ++nrec;
+				cur = next_rec(&recs, &cap, &nrec);
 			cp = eol + 1;
 			continue;
 		}
@@ -261,12 +276,12 @@ classify_dsn(CLASSIFY_CTX *ctx, const char *fields, size_t len)
 				continue;
 			if (cur->final[0] && strcasecmp(name, "Final-Recipient") == 0
 			    && nrec < CLASSIFY_MAX_RCPT)
-				cur = recs + ++nrec;
+				cur = next_rec(&recs, &cap, &nrec);
 			classify_copy(cur->final, sizeof(cur->final), strip_type(value));
 		} else if (strcasecmp(name, "Original-Recipient") == 0) {
 			/* It may come before or after its Final-Recipient. */
 			if (cur->orig[0] && nrec < CLASSIFY_MAX_RCPT)
-				cur = recs + ++nrec;
+				cur = next_rec(&recs, &cap, &nrec);
 			classify_copy(cur->orig, sizeof(cur->orig), strip_type(value));
 		} else if (strcasecmp(name, "Action") == 0) {
 			classify_copy(cur->action, sizeof(cur->action), value);
@@ -505,26 +520,44 @@ classify_find_cut(const char *text, size_t len, size_t *orig_start)
 {
 	const char *cp = text;
 	const char *end = text + len;
+	char   *low;
+	const char *const *cpp;
+	size_t	best = len;
 	int	prev_blank = 1;
 
+	/*
+	 * The earliest marker line, found with one search per marker over a
+	 * lower-case copy (not one per line and marker).
+	 */
+	low = mymalloc(len + 1);
+	lower_copy(low, len + 1, text);
+	for (cpp = cut_markers; *cpp; cpp++) {
+		const char *hit = strstr(low, *cpp);
+
+		if (hit && (size_t) (hit - low) < best)
+			best = hit - low;
+	}
+	myfree(low);
+	if (best < len) {
+		const char *ls = text + best;
+		const char *nl;
+
+		while (ls > text && ls[-1] != '\n')
+			ls--;
+		nl = memchr(text + best, '\n', len - best);
+		*orig_start = nl ? nl + 1 - text : len;
+		end = ls;
+		best = ls - text;
+	}
+
+	/* A block of header lines starts the original too. */
 	while (cp < end) {
 		const char *eol = memchr(cp, '\n', end - cp);
 		const char *next;
-		char	line[200];
-		const char *const *cpp;
 
 		if (eol == 0)
 			eol = end;
 		next = eol < end ? eol + 1 : end;
-		if (eol - cp < (long) sizeof(line) && eol > cp) {
-			lower_copy(line, (eol - cp) + 1, cp);
-			for (cpp = cut_markers; *cpp; cpp++) {
-				if (strstr(line, *cpp)) {
-					*orig_start = next - text;
-					return (cp - text);
-				}
-			}
-		}
 		if (prev_blank && header_line(cp, eol, 1) && next < end) {
 			const char *eol2 = memchr(next, '\n', end - next);
 
@@ -538,8 +571,9 @@ classify_find_cut(const char *text, size_t len, size_t *orig_start)
 		prev_blank = (eol == cp || (eol == cp + 1 && *cp == '\r'));
 		cp = next;
 	}
-	*orig_start = len;
-	return (len);
+	if (best == len)
+		*orig_start = len;
+	return (best);
 }
 
  /*
@@ -553,7 +587,7 @@ typedef struct CAND {
 	int	score;
 } CAND;
 
-#define MAX_CAND 64
+#define MAX_CAND 32
 
 /* same_addr - equal, case-insensitive, and not empty */
 
@@ -644,7 +678,7 @@ classify_text_bounce(CLASSIFY_CTX *ctx)
 	CLASSIFY_RESULT *res = ctx->res;
 	const char *text = strbuf_str(&ctx->text);
 	size_t	cut, orig_start;
-	CAND   *cands;
+	CAND	cands[MAX_CAND];
 	int	ncand = 0;
 	int	best = 0;
 	int	i, j, added = 0;
@@ -676,7 +710,6 @@ classify_text_bounce(CLASSIFY_CTX *ctx)
 		classify_copy_field(ctx->orig.data, "From", buf, sizeof(buf));
 		classify_first_addr(buf, orig_from, sizeof(orig_from));
 	}
-	cands = mycalloc(MAX_CAND, sizeof(*cands));
 
 	for (cp = text; ncand < MAX_CAND
 	     && classify_find_addr(cp, text + cut, &start, &alen) != 0;
@@ -815,7 +848,6 @@ classify_text_bounce(CLASSIFY_CTX *ctx)
 			rcpt->class = CLASSIFY_SOFT;
 		}
 	}
-	myfree(cands);
 
 	if (added == 0) {
 		char	to[256];

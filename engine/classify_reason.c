@@ -479,6 +479,7 @@ static const char *
 match_words(const char *text)
 {
 	char	low[1024];
+	unsigned char pairs[65536 / 8];
 	size_t	i;
 	const REASON_RULE *rule;
 	const char *const *wp;
@@ -486,12 +487,28 @@ match_words(const char *text)
 	for (i = 0; text[i] && i + 1 < sizeof(low); i++)
 		low[i] = tolower((unsigned char) text[i]);
 	low[i] = 0;
-	if (i == 0)
+	if (i < 2)
 		return (0);
-	for (rule = rules; rule->reason; rule++)
-		for (wp = rule->words; *wp; wp++)
-			if (strstr(low, *wp))
+
+	/*
+	 * Which two-byte sequences occur: a wording whose first two bytes do
+	 * not occur cannot match, and most do not; this spares most of the
+	 * substring searches.
+	 */
+	memset(pairs, 0, sizeof(pairs));
+	for (i = 0; low[i + 1]; i++) {
+		unsigned p = ((unsigned char) low[i] << 8) | (unsigned char) low[i + 1];
+
+		pairs[p >> 3] |= 1 << (p & 7);
+	}
+	for (rule = rules; rule->reason; rule++) {
+		for (wp = rule->words; *wp; wp++) {
+			unsigned p = ((unsigned char) (*wp)[0] << 8) | (unsigned char) (*wp)[1];
+
+			if ((pairs[p >> 3] & (1 << (p & 7))) && strstr(low, *wp))
 				return (rule->reason);
+		}
+	}
 	return (0);
 }
 
