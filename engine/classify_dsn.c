@@ -545,7 +545,7 @@ classify_find_cut(const char *text, size_t len, size_t *orig_start)
 		while (ls > text && ls[-1] != '\n')
 			ls--;
 		nl = memchr(text + best, '\n', len - best);
-		*orig_start = nl ? nl + 1 - text : len;
+		*orig_start = nl ? (size_t) (nl + 1 - text) : len;
 		end = ls;
 		best = ls - text;
 	}
