@@ -670,6 +670,23 @@ context_score(const char *text, size_t pos, size_t alen, size_t line_start,
 	return (score);
 }
 
+/* first_status - the first failure status code (4.x.x or 5.x.x) in text */
+
+static void
+first_status(const char *text, char *buf, size_t size)
+{
+	const char *s = text;
+	char	st[16];
+
+	while (classify_find_status(s, st, sizeof(st))) {
+		if (st[0] != '2') {
+			classify_copy(buf, size, st);
+			return;
+		}
+		s = strstr(s, st) + strlen(st);
+	}
+}
+
 /* classify_text_bounce - rows from a bounce text */
 
 int
@@ -682,6 +699,8 @@ classify_text_bounce(CLASSIFY_CTX *ctx)
 	int	ncand = 0;
 	int	best = 0;
 	int	i, j, added = 0;
+	int	nkept = 0;
+	char	whole[2048];
 	char	orig_from[256];
 	const char *cp;
 	const char *start;
@@ -787,6 +806,10 @@ classify_text_bounce(CLASSIFY_CTX *ctx)
 		if (cands[i].score > best)
 			best = cands[i].score;
 
+	for (i = 0; i < ncand; i++)
+		if (cands[i].score >= best)
+			nkept++;
+
 	/*
 	 * Keep the best-placed addresses: a report lists its failed
 	 * recipients alike, and an address mentioned in passing (a contact
@@ -822,19 +845,19 @@ classify_text_bounce(CLASSIFY_CTX *ctx)
 			to = from + sizeof(seg) - 1;
 		classify_oneline(seg, sizeof(seg), text + from, to - from);
 		classify_copy(rcpt->diagnostic, sizeof(rcpt->diagnostic), seg);
-		{
-			const char *s = seg;
-			char	st[16];
+		first_status(seg, rcpt->status, sizeof(rcpt->status));
 
-			while (classify_find_status(s, st, sizeof(st))) {
-				if (st[0] != '2') {
-					classify_copy(rcpt->status, sizeof(rcpt->status), st);
-					break;
-				}
-				s = strstr(s, st) + strlen(st);
-			}
+		/*
+		 * With one recipient the whole report is about it, and some
+		 * reports give the reason before the address.
+		 */
+		whole[0] = 0;
+		if (nkept == 1 && from > 0) {
+			classify_oneline(whole, sizeof(whole), text, cut);
+			if (rcpt->status[0] == 0)
+				first_status(whole, rcpt->status, sizeof(rcpt->status));
 		}
-		classify_reason(rcpt, 0);
+		classify_reason(rcpt, whole[0] ? whole : 0);
 
 		/*
 		 * A Google Group that refuses a post: the group exists or not,
