@@ -257,6 +257,10 @@ collect_headers(CLASSIFY_CTX *ctx, GMimeMessage *msg)
 			 * counts, and then only together with other signs. */
 			if (strcasecmp(name, "X-Auto-Response-Suppress") != 0)
 				ctx->x_autoreply = 1;
+		} else if (strcasecmp(name, "X-Apple-Unsubscribe") == 0) {
+			/* Apple Mail's "unsubscribe" button sends a message. */
+			ctx->unsubscribe_request = strncasecmp(val + strspn(val, " "),
+							      "true", 4) == 0;
 		} else if (strcasecmp(name, "List-Id") == 0
 			   || strcasecmp(name, "List-Unsubscribe") == 0) {
 			ctx->list_header = 1;

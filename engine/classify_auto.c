@@ -151,6 +151,16 @@ classify_arf(CLASSIFY_CTX *ctx)
 	size_t	alen;
 	int	n = 0;
 
+	/*
+	 * An unsubscribe request a mail client sends on the user's behalf is
+	 * an opt-out report from that user.
+	 */
+	if (ctx->unsubscribe_request && ctx->arf.len == 0 && res->from[0]) {
+		classify_copy(res->feedback_type, sizeof(res->feedback_type), "opt-out");
+		if ((rcpt = classify_add_rcpt(res, res->from)) != 0)
+			classify_copy(rcpt->reason, sizeof(rcpt->reason), "feedback");
+		return (1);
+	}
 	if (ctx->arf.len == 0 && strcasecmp(ctx->report_type, "feedback-report") != 0) {
 		/*
 		 * Microsoft's junk mail reporting program sends the reported

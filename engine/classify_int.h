@@ -28,6 +28,7 @@ typedef struct CLASSIFY_CTX {
 	char	content_type[64];		/* top-level type/subtype */
 	int	x_autoreply;			/* X-Autoreply, X-Autorespond, ... */
 	int	list_header;			/* List-Id / List-Unsubscribe */
+	int	unsubscribe_request;		/* a mail client's unsubscribe message */
 	int	has_orig_part;			/* message/rfc822 or rfc822-headers */
 	STRBUF	failed;				/* X-Failed-Recipients values */
 	STRBUF	text;				/* human-readable text, UTF-8 */

@@ -57,6 +57,10 @@ static const char *const w_first_policy[] = {
 	"policy reasons", "protocol violation",
 	0,
 };
+static const char *const w_first_networkerror[] = {
+	"host not found, try again", "dns query failed", "dns error:",
+	0,
+};
 static const char *const w_first_filtered[] = {
 	"recipient preferences", "rejected by the domain filter",
 	0,
@@ -163,7 +167,7 @@ static const char *const w_speeding[] = {
 	"too many recipients this hour", "too many messages this hour",
 	"sent too many", "receiving mail at a rate", "sending rate",
 	"too many messages from", "exceeded the rate", "message rate",
-	"daily sending quota", "relay quota",
+	"daily sending quota", 
 	0,
 };
 static const char *const w_toomanyconn[] = {
@@ -186,10 +190,11 @@ static const char *const w_virusdetected[] = {
 	0,
 };
 static const char *const w_blocked_first[] = {
+	"weren't sent",
 	"spamhaus", "spamcop", "barracudacentral", "dnsbl", "sorbs",
 	"blocked for spamming", "blacklisted ip", "ip blacklisted",
 	"on our block list", "blocked ip", "ip blocked",
-	"my name was rejected", "refused to talk to me", "access denied",
+	"my name was rejected", "refused to talk to me", 
 	"invalid ip for sending", "client host rejected", "client host blocked",
 	"your ip", "sender ip", "blacklisted by", "rbl",
 	"not accepting connections",
@@ -263,6 +268,7 @@ static const char *const w_rejected[] = {
 	0,
 };
 static const char *const w_securityerror[] = {
+	"access denied",
 	"authentication required", "tls required", "encryption required",
 	"must issue a starttls", "starttls", "certificate",
 	"must be authenticated", "authentication is required",
@@ -319,6 +325,7 @@ static const char *const w_systemerror[] = {
 	0,
 };
 static const char *const w_expired[] = {
+	"queue too long", "attempts:",
 	"giving up",
 	"queue time",
 	"have been unable to deliver",
@@ -335,6 +342,7 @@ static const char *const w_expired[] = {
 
 static const REASON_RULE rules[] = {
 	{"policyviolation", w_first_policy},
+	{"networkerror", w_first_networkerror},
 	{"filtered", w_first_filtered},
 	{"userunknown", w_first_userunknown},
 	{"requireptr", w_requireptr},
@@ -575,6 +583,53 @@ smtp_stage(const char *text)
 	return (STAGE_NONE);
 }
 
+/*
+ * How a reporting MTA itself says that an address does not exist, as
+ * opposed to quoting a remote reply: about the address whatever the SMTP
+ * stage.
+ */
+static const char *const local_words[] = {
+	"recipient name is not recognized", "address couldn't be found",
+	"not listed in", "unknown user:",
+	0,
+};
+
+/* local_word - the report's own statement that the address is unknown */
+
+static int
+local_word(const char *text)
+{
+	const char *const *wp;
+
+	for (wp = local_words; *wp; wp++)
+		if (classify_icase(text, strlen(text), *wp))
+			return (1);
+	return (0);
+}
+
+/* reply_names_rcpt - the remote reply quotes the recipient address */
+
+static int
+reply_names_rcpt(const CLASSIFY_RCPT *rcpt)
+{
+	const char *d = rcpt->diagnostic;
+	const char *cp;
+
+	/*
+	 * A reply to RCPT TO usually repeats the address it refuses; a reply
+	 * to the message (after DATA) has no address to repeat.
+	 */
+	for (cp = d; *cp; cp++) {
+		if ((cp[0] == '4' || cp[0] == '5') && isdigit((unsigned char) cp[1])
+		    && isdigit((unsigned char) cp[2]) && (cp == d || !isalnum((unsigned char) cp[-1]))
+		    && (cp[3] == ' ' || cp[3] == '-' || cp[3] == ':'))
+			break;
+	}
+	if (*cp == 0 || rcpt->recipient[0] == 0)
+		return (0);
+	return (classify_icase(cp, strlen(cp), rcpt->recipient) != 0);
+}
+
 /* classify_reason - reason and class of one failed recipient */
 
 void
@@ -603,9 +658,13 @@ classify_reason(CLASSIFY_RCPT *rcpt, const char *context)
 	 * recipient's side refusing it: the address may well exist.
 	 */
 	if (reason && strcmp(reason, "userunknown") == 0 && stage != STAGE_RCPT
-	    && !(st[0] && strncmp(st + 1, ".1.", 3) == 0)) {
+	    && !(st[0] && strncmp(st + 1, ".1.", 3) == 0)
+	    && !local_word(rcpt->diagnostic)) {
 		if (stage == STAGE_DATA || strncmp(st + 1, ".2.", 3) == 0
 		    || strncmp(st + 1, ".7.", 3) == 0 || strcmp(st + 1, ".0.0") == 0)
+			reason = "filtered";
+		else if (st[0] == 0 && strstr(rcpt->diagnostic, "550")
+			 && !reply_names_rcpt(rcpt))
 			reason = "filtered";
 	}
 	/* Refused at MAIL FROM: the sender was refused, not the recipient. */
