@@ -130,7 +130,7 @@ classify_autoreply(CLASSIFY_CTX *ctx)
 	if (!autom)
 		return (0);
 	if (res->from[0] && (rcpt = classify_add_rcpt(res, res->from)) != 0) {
-		snprintf(rcpt->reason, sizeof(rcpt->reason), "vacation");
+		classify_copy(rcpt->reason, sizeof(rcpt->reason), "vacation");
 		rcpt->class = CLASSIFY_NONE;
 	}
 	return (1);
@@ -200,15 +200,23 @@ classify_arf(CLASSIFY_CTX *ctx)
 		    && classify_addr_copy(addr, sizeof(addr), start, alen)
 		    && !classify_find_rcpt(res, addr)
 		    && (rcpt = classify_add_rcpt(res, addr)) != 0) {
-			snprintf(rcpt->reason, sizeof(rcpt->reason), "feedback");
+			classify_copy(rcpt->reason, sizeof(rcpt->reason), "feedback");
 			n++;
 		}
 	}
-	if (n == 0 && ctx->orig.len > 0) {
-		classify_copy_field(ctx->orig.data, "To", buf, sizeof(buf));
-		if (classify_first_addr(buf, addr, sizeof(addr))
-		    && (rcpt = classify_add_rcpt(res, addr)) != 0)
-			snprintf(rcpt->reason, sizeof(rcpt->reason), "feedback");
+	if (n == 0) {
+		/*
+		 * The To of the reported message, or, when the report hides it,
+		 * a row without an address: the complaint is still a fact about
+		 * the message.
+		 */
+		addr[0] = 0;
+		if (ctx->orig.len > 0) {
+			classify_copy_field(ctx->orig.data, "To", buf, sizeof(buf));
+			classify_first_addr(buf, addr, sizeof(addr));
+		}
+		if ((rcpt = classify_add_rcpt(res, addr)) != 0)
+			classify_copy(rcpt->reason, sizeof(rcpt->reason), "feedback");
 	}
 	return (1);
 }
