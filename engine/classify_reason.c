@@ -57,6 +57,10 @@ static const char *const w_first_policy[] = {
 	"policy reasons", "protocol violation",
 	0,
 };
+static const char *const w_first_notaccept[] = {
+	"doesn't receive email", "does not receive email", "doesn't receive mail",
+	0,
+};
 static const char *const w_first_networkerror[] = {
 	"host not found, try again", "dns query failed", "dns error:",
 	0,
@@ -190,6 +194,7 @@ static const char *const w_virusdetected[] = {
 	0,
 };
 static const char *const w_blocked_first[] = {
+	"banned", "remote protocol error",
 	"weren't sent",
 	"spamhaus", "spamcop", "barracudacentral", "dnsbl", "sorbs",
 	"blocked for spamming", "blacklisted ip", "ip blacklisted",
@@ -279,7 +284,7 @@ static const char *const w_securityerror[] = {
 };
 static const char *const w_blocked[] = {
 	"blacklist", "blocklist", "block list", "black list", "blocked",
-	"banned", "connection rejected", "host rejected", "not allowed to send",
+	"connection rejected", "host rejected", "not allowed to send",
 	0,
 };
 static const char *const w_contenterror[] = {
@@ -306,7 +311,7 @@ static const char *const w_systemfull[] = {
 	0,
 };
 static const char *const w_networkerror[] = {
-	"protocol error",
+	
 	"dns error", "host not found, try again", "malformed or unexpected name server",
 	"dns query failed", "network is unreachable", "no route to host",
 	"lost connection", "connection reset", "establish an smtp connection",
@@ -342,6 +347,7 @@ static const char *const w_expired[] = {
 
 static const REASON_RULE rules[] = {
 	{"policyviolation", w_first_policy},
+	{"notaccept", w_first_notaccept},
 	{"networkerror", w_first_networkerror},
 	{"filtered", w_first_filtered},
 	{"userunknown", w_first_userunknown},
@@ -590,7 +596,8 @@ smtp_stage(const char *text)
  */
 static const char *const local_words[] = {
 	"recipient name is not recognized", "address couldn't be found",
-	"not listed in", "unknown user:",
+	"not listed in", "unknown user:", "invalid user address",
+	"no valid recipients",
 	0,
 };
 
@@ -663,8 +670,7 @@ classify_reason(CLASSIFY_RCPT *rcpt, const char *context)
 		if (stage == STAGE_DATA || strncmp(st + 1, ".2.", 3) == 0
 		    || strncmp(st + 1, ".7.", 3) == 0 || strcmp(st + 1, ".0.0") == 0)
 			reason = "filtered";
-		else if (st[0] == 0 && strstr(rcpt->diagnostic, "550")
-			 && !reply_names_rcpt(rcpt))
+		else if (st[0] == 0 && !reply_names_rcpt(rcpt))
 			reason = "filtered";
 	}
 	/* Refused at MAIL FROM: the sender was refused, not the recipient. */
@@ -675,7 +681,9 @@ classify_reason(CLASSIFY_RCPT *rcpt, const char *context)
 	/* A domain that does not resolve just now is a network matter. */
 	if (reason && strcmp(reason, "hostunknown") == 0 && st[0] == '4')
 		reason = "networkerror";
-	if (reason == 0 && stage == STAGE_CONN)
+	/* Refused before any command: the connecting host is what is refused. */
+	if (stage == STAGE_CONN && (reason == 0 || strcmp(reason, "securityerror") == 0
+				    || strcmp(reason, "requireptr") == 0))
 		reason = "blocked";
 	if (reason == 0 && by_status)
 		reason = by_status;
