@@ -123,6 +123,35 @@ paragraph_of(CLASSIFY_CTX *ctx, const char *addr, char *buf, size_t size)
 	classify_oneline(buf, size, start, end - start);
 }
 
+/* quoted_reply - a relay's own words around the remote reply it quotes */
+
+static void
+quoted_reply(CLASSIFY_RCPT *rcpt)
+{
+	const char *d = rcpt->diagnostic;
+	const char *open;
+	const char *close;
+	char	inner[512];
+	char	st[16];
+
+	/*
+	 * "5.1.0 - Unknown address error 550-'5.7.1 <x>... Access denied'":
+	 * the relay's status and description first, the remote server's reply
+	 * in quotes. The reply is what the remote said; the description is
+	 * the relay's guess.
+	 */
+	if (!(d[0] == '4' || d[0] == '5') || d[1] != '.' || strstr(d, " - ") == 0)
+		return;
+	if ((open = strstr(d, "-'")) == 0 && (open = strstr(d, " '")) == 0)
+		return;
+	if ((close = strchr(open + 2, '\'')) == 0 || close - open < 4)
+		return;
+	classify_oneline(inner, sizeof(inner), open - 3, close - open + 3);
+	if (classify_find_status(inner, st, sizeof(st)) && st[0] != '2')
+		classify_copy(rcpt->status, sizeof(rcpt->status), st);
+	classify_copy(rcpt->diagnostic, sizeof(rcpt->diagnostic), inner);
+}
+
 /* emit - one DSN record becomes a row */
 
 static void
@@ -174,6 +203,7 @@ emit(CLASSIFY_CTX *ctx, DSN_REC *rec, int delivered)
 		    && (rcpt->status[0] == 0 || better[0] == rcpt->status[0]))
 			classify_copy(rcpt->status, sizeof(rcpt->status), better);
 	}
+	quoted_reply(rcpt);
 	if (para[0] == 0)
 		classify_oneline(para, sizeof(para), strbuf_str(&ctx->text),
 				 ctx->text_cut);

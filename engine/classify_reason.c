@@ -637,6 +637,26 @@ reply_names_rcpt(const CLASSIFY_RCPT *rcpt)
 	return (classify_icase(cp, strlen(cp), rcpt->recipient) != 0);
 }
 
+/* domain_missing - "<domain> does not exist", a domain and no address */
+
+static int
+domain_missing(const char *text)
+{
+	const char *hit = classify_icase(text, strlen(text), " does not exist");
+	const char *cp;
+	int	dots = 0;
+
+	if (hit == 0)
+		return (0);
+	for (cp = hit; cp > text && cp[-1] != ' '; cp--) {
+		if (cp[-1] == '@' || cp[-1] == '>' || cp[-1] == ':')
+			return (0);
+		if (cp[-1] == '.')
+			dots++;
+	}
+	return (dots > 0 && hit - cp > 3);
+}
+
 /* classify_reason - reason and class of one failed recipient */
 
 void
@@ -666,13 +686,17 @@ classify_reason(CLASSIFY_RCPT *rcpt, const char *context)
 	 */
 	if (reason && strcmp(reason, "userunknown") == 0 && stage != STAGE_RCPT
 	    && !(st[0] && strncmp(st + 1, ".1.", 3) == 0)
-	    && !local_word(rcpt->diagnostic)) {
+	    && !local_word(rcpt->diagnostic) && !(context && local_word(context))) {
 		if (stage == STAGE_DATA || strncmp(st + 1, ".2.", 3) == 0
 		    || strncmp(st + 1, ".7.", 3) == 0 || strcmp(st + 1, ".0.0") == 0)
 			reason = "filtered";
 		else if (st[0] == 0 && !reply_names_rcpt(rcpt))
 			reason = "filtered";
 	}
+	/* "<domain> does not exist" is about the domain. */
+	if (reason && strcmp(reason, "userunknown") == 0 && domain_missing(rcpt->diagnostic))
+		reason = "hostunknown";
+
 	/* Refused at MAIL FROM: the sender was refused, not the recipient. */
 	if (stage == STAGE_MAIL && (reason == 0 || strcmp(reason, "userunknown") == 0
 				    || strcmp(reason, "hostunknown") == 0
