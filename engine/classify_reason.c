@@ -57,6 +57,10 @@ static const char *const w_first_policy[] = {
 	"policy reasons", "protocol violation",
 	0,
 };
+static const char *const w_first_hostunknown[] = {
+	"account or domain may not exist",
+	0,
+};
 static const char *const w_first_notaccept[] = {
 	"doesn't receive email", "does not receive email", "doesn't receive mail",
 	0,
@@ -129,6 +133,7 @@ static const char *const w_mesgtoobig[] = {
 	0,
 };
 static const char *const w_norelaying[] = {
+	"address is not verified",
 	"relay denied", "relaying denied", "relay access denied",
 	"relay not permitted", "not permitted to relay", "unable to relay",
 	"relaying not allowed", "we do not relay", "not allowed to relay",
@@ -194,6 +199,7 @@ static const char *const w_virusdetected[] = {
 	0,
 };
 static const char *const w_blocked_first[] = {
+	"server of your isp", "your isp",
 	"banned", "remote protocol error",
 	"weren't sent",
 	"spamhaus", "spamcop", "barracudacentral", "dnsbl", "sorbs",
@@ -244,6 +250,7 @@ static const char *const w_notaccept[] = {
 	0,
 };
 static const char *const w_userunknown[] = {
+	"recipient address rejected.",
 	"address couldn't be found", "recipient name is not recognized",
 	"user unknown", "unknown user", "no such user", "user not found",
 	"no such recipient", "recipient unknown", "unknown recipient",
@@ -347,6 +354,7 @@ static const char *const w_expired[] = {
 
 static const REASON_RULE rules[] = {
 	{"policyviolation", w_first_policy},
+	{"hostunknown", w_first_hostunknown},
 	{"notaccept", w_first_notaccept},
 	{"networkerror", w_first_networkerror},
 	{"filtered", w_first_filtered},
@@ -614,25 +622,42 @@ local_word(const char *text)
 	return (0);
 }
 
+/* reply_code - where an SMTP reply code (4xx, 5xx) starts in text, or null */
+
+static const char *
+reply_code(const char *d)
+{
+	const char *cp;
+
+	for (cp = d; *cp; cp++) {
+		if ((cp[0] == '4' || cp[0] == '5') && isdigit((unsigned char) cp[1])
+		    && isdigit((unsigned char) cp[2]) && (cp == d || !isalnum((unsigned char) cp[-1]))
+		    && (cp[3] == ' ' || cp[3] == '-' || cp[3] == ':'))
+			return (cp);
+	}
+	return (0);
+}
+
+/* has_reply_code - text quotes an SMTP reply */
+
+static int
+has_reply_code(const char *d)
+{
+	return (reply_code(d) != 0);
+}
+
 /* reply_names_rcpt - the remote reply quotes the recipient address */
 
 static int
 reply_names_rcpt(const CLASSIFY_RCPT *rcpt)
 {
-	const char *d = rcpt->diagnostic;
 	const char *cp;
 
 	/*
 	 * A reply to RCPT TO usually repeats the address it refuses; a reply
 	 * to the message (after DATA) has no address to repeat.
 	 */
-	for (cp = d; *cp; cp++) {
-		if ((cp[0] == '4' || cp[0] == '5') && isdigit((unsigned char) cp[1])
-		    && isdigit((unsigned char) cp[2]) && (cp == d || !isalnum((unsigned char) cp[-1]))
-		    && (cp[3] == ' ' || cp[3] == '-' || cp[3] == ':'))
-			break;
-	}
-	if (*cp == 0 || rcpt->recipient[0] == 0)
+	if ((cp = reply_code(rcpt->diagnostic)) == 0 || rcpt->recipient[0] == 0)
 		return (0);
 	return (classify_icase(cp, strlen(cp), rcpt->recipient) != 0);
 }
@@ -657,6 +682,28 @@ domain_missing(const char *text)
 	return (dots > 0 && hit - cp > 3);
 }
 
+/* reply_heads_rcpt - "NNN <rcpt>: text", the form of a reply to RCPT TO */
+
+static int
+reply_heads_rcpt(const CLASSIFY_RCPT *rcpt)
+{
+	const char *cp = reply_code(rcpt->diagnostic);
+	size_t	alen = strlen(rcpt->recipient);
+
+	if (cp == 0 || alen == 0)
+		return (0);
+	for (cp += 3; *cp == ' ' || *cp == '-' || *cp == ':'; cp++)
+		 /* void */ ;
+	/* An enhanced status code may come first. */
+	if ((*cp == '4' || *cp == '5') && cp[1] == '.') {
+		cp += strcspn(cp, " ");
+		while (*cp == ' ')
+			cp++;
+	}
+	return (*cp == '<' && strncasecmp(cp + 1, rcpt->recipient, alen) == 0
+		&& cp[alen + 1] == '>' && cp[alen + 2] == ':');
+}
+
 /* classify_reason - reason and class of one failed recipient */
 
 void
@@ -679,6 +726,10 @@ classify_reason(CLASSIFY_RCPT *rcpt, const char *context)
 	if (reason == 0 && context && *context)
 		reason = match_words(context);
 
+	/* "<domain> does not exist" is about the domain. */
+	if (reason && strcmp(reason, "userunknown") == 0 && domain_missing(rcpt->diagnostic))
+		reason = "hostunknown";
+
 	/*
 	 * "User unknown" said to the message rather than to the address (after
 	 * DATA, or with a status outside the address class) is a filter at the
@@ -686,17 +737,16 @@ classify_reason(CLASSIFY_RCPT *rcpt, const char *context)
 	 */
 	if (reason && strcmp(reason, "userunknown") == 0 && stage != STAGE_RCPT
 	    && !(st[0] && strncmp(st + 1, ".1.", 3) == 0)
-	    && !local_word(rcpt->diagnostic) && !(context && local_word(context))) {
-		if (stage == STAGE_DATA || strncmp(st + 1, ".2.", 3) == 0
-		    || strncmp(st + 1, ".7.", 3) == 0 || strcmp(st + 1, ".0.0") == 0)
+	    && !local_word(rcpt->diagnostic)
+	    && !(context && !has_reply_code(rcpt->diagnostic) && local_word(context))) {
+		if (stage == STAGE_DATA || strncmp(st + 1, ".7.", 3) == 0)
+			reason = "filtered";
+		else if ((strcmp(st + 1, ".0.0") == 0 || strncmp(st + 1, ".2.", 3) == 0)
+			 && !reply_heads_rcpt(rcpt))
 			reason = "filtered";
 		else if (st[0] == 0 && !reply_names_rcpt(rcpt))
 			reason = "filtered";
 	}
-	/* "<domain> does not exist" is about the domain. */
-	if (reason && strcmp(reason, "userunknown") == 0 && domain_missing(rcpt->diagnostic))
-		reason = "hostunknown";
-
 	/* Refused at MAIL FROM: the sender was refused, not the recipient. */
 	if (stage == STAGE_MAIL && (reason == 0 || strcmp(reason, "userunknown") == 0
 				    || strcmp(reason, "hostunknown") == 0
@@ -706,8 +756,7 @@ classify_reason(CLASSIFY_RCPT *rcpt, const char *context)
 	if (reason && strcmp(reason, "hostunknown") == 0 && st[0] == '4')
 		reason = "networkerror";
 	/* Refused before any command: the connecting host is what is refused. */
-	if (stage == STAGE_CONN && (reason == 0 || strcmp(reason, "securityerror") == 0
-				    || strcmp(reason, "requireptr") == 0))
+	if (stage == STAGE_CONN && (reason == 0 || strcmp(reason, "securityerror") == 0))
 		reason = "blocked";
 	if (reason == 0 && by_status)
 		reason = by_status;
