@@ -148,6 +148,7 @@ classify_arf(CLASSIFY_CTX *ctx)
 	CLASSIFY_RCPT *rcpt;
 	const char *cp;
 	const char *start;
+	const char *fend;
 	size_t	alen;
 	int	n = 0;
 
@@ -189,7 +190,8 @@ classify_arf(CLASSIFY_CTX *ctx)
 	classify_first_addr(buf, res->orig_return_path, sizeof(res->orig_return_path));
 
 	/* Each Original-Rcpt-To names one complaining recipient. */
-	for (cp = f; (cp = classify_icase(cp, strlen(cp), "Original-Rcpt-To")) != 0;
+	fend = f + strlen(f);
+	for (cp = f; (cp = classify_icase(cp, fend - cp, "Original-Rcpt-To")) != 0;
 	     cp += 16) {
 		size_t	len;
 		const char *val = classify_field(cp, "Original-Rcpt-To", &len);
