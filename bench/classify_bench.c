@@ -101,6 +101,8 @@ now(clockid_t id)
 	return (ts.tv_sec + ts.tv_nsec / 1e9);
 }
 
+/* main - load, classify round after round, report */
+
 int
 main(int argc, char **argv)
 {

@@ -31,8 +31,15 @@
 /*	or something else.
 /*
 /*	For a bounce each failed recipient gets a row with its DSN status,
-/*	the remote reply, a Sisimai-style reason and hard/soft. Only what
-/*	the message says is used, never where it came from.
+/*	the remote reply, a Sisimai-style reason and hard/soft. A complaint
+/*	gets a row per complaining recipient (reason "feedback"), an
+/*	auto-reply one for its author ("vacation"), a read receipt one for
+/*	the reader (reason: the disposition). A reply gets no row: its
+/*	author is in from, what it answers in in_reply_to and references.
+/*	Bounce and complaint notices that sending services send as JSON
+/*	(Amazon SES), Microsoft's junk reports and mail clients' unsubscribe
+/*	messages are recognised too. Only what the message says is used,
+/*	never where it came from.
 /*
 /*	The result owns its memory; classify_free() releases it and leaves
 /*	an empty result. The function is thread-safe: GMime is initialised

@@ -31,6 +31,8 @@
 /*	classify_mdn() is true for a message disposition notification
 /*	(RFC 8098); it sets the disposition (displayed, deleted, ...) and
 /*	adds a row for the recipient that read the message.
+/* DIAGNOSTICS
+/*	None.
 /* SEE ALSO
 /*	RFC 3834, RFC 5965, RFC 8098
 /*--*/

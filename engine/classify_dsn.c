@@ -35,6 +35,13 @@
 /*	returns the number of rows added; with strong bounce signs and no
 /*	address found it still sets kind BOUNCE, using the To of the
 /*	original as the recipient when there is one.
+/*
+/*	classify_find_cut() returns where the report text ends in a text
+/*	that also carries a copy of the original message (a marker line
+/*	such as "Below this line is a copy of the message", or a block of
+/*	header lines), and sets orig_start to where that copy begins.
+/* DIAGNOSTICS
+/*	None: a report that cannot be read gives fewer rows, not an error.
 /* SEE ALSO
 /*	RFC 3464, RFC 3463, RFC 5321
 /*--*/
@@ -223,7 +230,7 @@ next_rec(DSN_REC **recs, size_t *cap, size_t *nrec)
 	return (*recs + ++*nrec);
 }
 
-/* action_failed - a failure, or a delay, not a success */
+/* rec_failed - a failure, a delay or an expiry, not a success */
 
 static int
 rec_failed(const DSN_REC *rec)
@@ -543,7 +550,7 @@ header_line(const char *line, const char *eol, int known)
 	return (strncasecmp(line, "X-", 2) == 0);
 }
 
-/* find_cut - offset where the report text ends */
+/* classify_find_cut - offset where the report text ends */
 
 size_t
 classify_find_cut(const char *text, size_t len, size_t *orig_start)

@@ -22,6 +22,8 @@
 /*	The object is scanned, not parsed: mail gateways fold long lines
 /*	("!" and a line break inside strings), which a strict JSON parser
 /*	refuses, and only a few string members are needed.
+/* DIAGNOSTICS
+/*	None: a notice that cannot be read is not one.
 /*--*/
 #include "pdconfig.h"
 

@@ -26,6 +26,16 @@
 /*	domain, a mailbox that has moved, or a domain that accepts no mail
 /*	(permanently). Everything else may work another day and is soft:
 /*	full mailboxes, blocks, filters, policy and temporary trouble.
+/*
+/*	The SMTP stage the reply answered matters: "user unknown" after
+/*	DATA (or with a status outside the address class, without the
+/*	reply naming the address) is a content filter at the recipient's
+/*	side, not a missing mailbox; anything refused at MAIL FROM is about
+/*	the sender; a refusal before any command is a block of the
+/*	connecting host.
+/* DIAGNOSTICS
+/*	None. When nothing decides, the reason is "onhold" (a status but
+/*	no explanation), "expired" (a delay) or "undefined".
 /* SEE ALSO
 /*	RFC 3463, RFC 7372, RFC 7505, RFC 8098
 /*--*/
@@ -553,7 +563,7 @@ status_reason(const char *status, int *vague)
 	return (0);
 }
 
-/* hard_reason - the address itself is bad */
+/* reason_class - hard when the address itself is bad */
 
 static CLASSIFY_CLASS
 reason_class(const char *reason, const char *status)
