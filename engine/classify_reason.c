@@ -111,6 +111,7 @@ static const char *const w_hasmoved[] = {
 	0,
 };
 static const char *const w_mailboxfull[] = {
+	"allowed quota", "over the allowed",
 	"mailbox full", "mailbox is full", "mailbox has exceeded",
 	"quota exceeded", "over quota", "overquota", "over the quota",
 	"exceeded storage", "exceeds quota", "exceed quota",
@@ -154,6 +155,7 @@ static const char *const w_norelaying[] = {
 	0,
 };
 static const char *const w_authfailure[] = {
+	"pass authentication checks", "does not pass dmarc",
 	"dmarc", "spf check", "spf fail", "spf validation", "spf record",
 	"failed spf", "sender policy framework", "dkim",
 	"unauthenticated email", "authentication checks failed",
@@ -171,6 +173,7 @@ static const char *const w_requireptr[] = {
 	0,
 };
 static const char *const w_notcompliantrfc[] = {
+	"missing a valid address in from", "no from: header", "invalid from: header",
 	"rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "rfc 822", "rfc822 spec",
 	"not rfc compliant", "not compliant with rfc", "multiple from",
 	"duplicate header", "multiple addresses in from",
@@ -183,6 +186,7 @@ static const char *const w_badreputation[] = {
 	0,
 };
 static const char *const w_speeding[] = {
+	"sending quota",
 	"too many recipients this hour", "too many messages this hour",
 	"sent too many", "receiving mail at a rate", "sending rate",
 	"too many messages from", "exceeded the rate", "message rate",
@@ -209,6 +213,7 @@ static const char *const w_virusdetected[] = {
 	0,
 };
 static const char *const w_blocked_first[] = {
+	"not authorized to send email directly", "not accepted from this ip", "permanently deferred",
 	"server of your isp", "your isp",
 	"banned", "remote protocol error",
 	"weren't sent",
@@ -243,6 +248,7 @@ static const char *const w_suspend[] = {
 	0,
 };
 static const char *const w_hostunknown[] = {
+	"couldn't find any host", "domain couldn't be found", "no such host",
 	"host unknown", "unknown host", "domain not found", "host not found",
 	"no such domain", "name or service not known", "unrouteable mail domain",
 	"unrouteable address", "domain does not exist", "host or domain name not found",
@@ -260,6 +266,7 @@ static const char *const w_notaccept[] = {
 	0,
 };
 static const char *const w_userunknown[] = {
+	"recipnotfound", "recipientnotfound", "couldn't be found", "mailbox not found",
 	"recipient address rejected.",
 	"address couldn't be found", "recipient name is not recognized",
 	"user unknown", "unknown user", "no such user", "user not found",
@@ -328,6 +335,7 @@ static const char *const w_systemfull[] = {
 	0,
 };
 static const char *const w_networkerror[] = {
+	"forwarding loop",
 	
 	"dns error", "host not found, try again", "malformed or unexpected name server",
 	"dns query failed", "network is unreachable", "no route to host",
