@@ -618,8 +618,12 @@ classify_message(const char *data, size_t len, CLASSIFY_RESULT *res)
 	g_object_unref(stream);
 	if (msg == 0)
 		return (-1);
+	/* Content-* fields belong to the body part in GMime; count both. */
 	if (g_mime_header_list_get_count(
-			g_mime_object_get_header_list(GMIME_OBJECT(msg))) == 0)
+			g_mime_object_get_header_list(GMIME_OBJECT(msg))) == 0
+	    && (g_mime_message_get_mime_part(msg) == 0
+		|| g_mime_header_list_get_count(g_mime_object_get_header_list(
+				      g_mime_message_get_mime_part(msg))) == 0))
 		ret = -1;
 	collect_headers(&ctx, msg);
 	walk(&ctx, g_mime_message_get_mime_part(msg), 0, 0);

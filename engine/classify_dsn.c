@@ -292,12 +292,15 @@ classify_dsn(CLASSIFY_CTX *ctx, const char *fields, size_t len)
 		cp = colon + 1;
 		for (;;) {
 			size_t	n = eol - cp;
+			size_t	room = sizeof(value) - 2 - vlen;	/* vlen <= size - 2 */
 
-			if (vlen + n + 1 >= sizeof(value))
-				n = sizeof(value) - vlen - 2;
+			/* Beyond the bound, continuation lines are skipped. */
+			if (n > room)
+				n = room;
 			memcpy(value + vlen, cp, n);
 			vlen += n;
-			value[vlen++] = ' ';
+			if (vlen < sizeof(value) - 2)
+				value[vlen++] = ' ';
 			cp = eol + 1;
 			if (cp >= end || (*cp != ' ' && *cp != '\t'))
 				break;
