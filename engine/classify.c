@@ -285,7 +285,6 @@ part_text(GMimePart *part, size_t limit, size_t *lenp)
 	GByteArray *ba;
 	const char *charset;
 	char   *out;
-	gsize	outlen;
 
 	*lenp = 0;
 	if ((wrapper = g_mime_part_get_content(part)) == 0)
@@ -299,13 +298,17 @@ part_text(GMimePart *part, size_t limit, size_t *lenp)
 	if (ba->len > 0 && charset != 0
 	    && strcasecmp(charset, "us-ascii") != 0
 	    && strcasecmp(charset, "utf-8") != 0) {
-		const char *canon = g_mime_charset_iconv_name(charset);
 		size_t	inlen = ba->len > limit ? limit : ba->len;
+		iconv_t	cd;
 
-		out = g_convert_with_fallback((const char *) ba->data, inlen,
-					   "UTF-8", canon, "?", 0, &outlen, 0);
+		/* GMime keeps converters open in a cache; g_convert() would
+		 * open one per part. */
+		if ((cd = g_mime_iconv_open("UTF-8", charset)) != (iconv_t) -1) {
+			out = g_mime_iconv_strndup(cd, (const char *) ba->data, inlen);
+			g_mime_iconv_close(cd);
+		}
 		if (out)
-			*lenp = outlen;
+			*lenp = strlen(out);
 	}
 	if (out == 0) {
 		*lenp = ba->len > limit ? limit : ba->len;
@@ -602,6 +605,7 @@ classify_message(const char *data, size_t len, CLASSIFY_RESULT *res)
 	GMimeParser *parser;
 	GMimeMessage *msg;
 	int	ret = 0;
+	size_t	i;
 
 	pthread_once(&classify_once, classify_init);
 	memset(res, 0, sizeof(*res));
@@ -634,8 +638,13 @@ classify_message(const char *data, size_t len, CLASSIFY_RESULT *res)
 	if (ctx.text.len == 0 && ctx.dsn.len == 0 && ctx.arf.len == 0
 	    && ctx.mdn.len == 0)
 		raw_body(&ctx, data, len);
-	ctx.text_cut = classify_find_cut(strbuf_str(&ctx.text), ctx.text.len,
-					 &ctx.orig_start);
+	/* One lower-case copy serves every case-blind search of the text. */
+	ctx.low = mymalloc(ctx.text.len + 1);
+	for (i = 0; i < ctx.text.len; i++)
+		ctx.low[i] = tolower((unsigned char) ctx.text.data[i]);
+	ctx.low[ctx.text.len] = 0;
+	ctx.text_cut = classify_find_cut(strbuf_str(&ctx.text), ctx.low,
+					 ctx.text.len, &ctx.orig_start);
 	orig_facts(&ctx);
 	if (ret == 0)
 		decide(&ctx);
@@ -644,6 +653,7 @@ classify_message(const char *data, size_t len, CLASSIFY_RESULT *res)
 	orig_facts(&ctx);
 	g_object_unref(msg);
 
+	myfree(ctx.low);
 	strbuf_free(&ctx.failed);
 	strbuf_free(&ctx.text);
 	strbuf_free(&ctx.dsn);

@@ -110,8 +110,11 @@ paragraph_of(CLASSIFY_CTX *ctx, const char *addr, char *buf, size_t size)
 	const char *cp;
 
 	buf[0] = 0;
-	if (addr[0] == 0 || (hit = classify_icase(text, ctx->text.len, addr)) == 0)
+	/* Addresses are in lower case already. */
+	if (addr[0] == 0 || ctx->low == 0
+	    || (hit = memmem(ctx->low, ctx->text.len, addr, strlen(addr))) == 0)
 		return;
+	hit = text + (hit - ctx->low);
 	/* The paragraph: from the blank line before to the blank line after. */
 	for (start = hit; start > text; start--)
 		if (start[-1] == '\n' && start - 1 > text && start[-2] == '\n')
@@ -464,7 +467,7 @@ text_says_bounce(CLASSIFY_CTX *ctx)
 	char	head[2048];
 	const char *const *cpp;
 
-	lower_copy(head, sizeof(head), strbuf_str(&ctx->text));
+	classify_copy(head, sizeof(head), ctx->low ? ctx->low : "");
 	for (cpp = bounce_openings; *cpp; cpp++)
 		if (strstr(head, *cpp))
 			return (1);
@@ -556,11 +559,11 @@ header_line(const char *line, const char *eol, int known)
 /* classify_find_cut - offset where the report text ends */
 
 size_t
-classify_find_cut(const char *text, size_t len, size_t *orig_start)
+classify_find_cut(const char *text, const char *low, size_t len,
+		          size_t *orig_start)
 {
 	const char *cp = text;
 	const char *end = text + len;
-	char   *low;
 	const char *const *cpp;
 	size_t	best = len;
 	int	prev_blank = 1;
@@ -569,15 +572,12 @@ classify_find_cut(const char *text, size_t len, size_t *orig_start)
 	 * The earliest marker line, found with one search per marker over a
 	 * lower-case copy (not one per line and marker).
 	 */
-	low = mymalloc(len + 1);
-	lower_copy(low, len + 1, text);
 	for (cpp = cut_markers; *cpp; cpp++) {
 		const char *hit = strstr(low, *cpp);
 
 		if (hit && (size_t) (hit - low) < best)
 			best = hit - low;
 	}
-	myfree(low);
 	if (best < len) {
 		const char *ls = text + best;
 		const char *nl;
@@ -747,8 +747,8 @@ classify_text_bounce(CLASSIFY_CTX *ctx)
 	size_t	alen;
 
 	/* A report with DSN fields in a text part. */
-	if ((classify_icase(text, ctx->text.len, "\nFinal-Recipient:")
-	     || classify_icase(text, ctx->text.len, "\nOriginal-Recipient:"))
+	if ((strstr(ctx->low, "\nfinal-recipient:")
+	     || strstr(ctx->low, "\noriginal-recipient:"))
 	    && classify_dsn(ctx, text, ctx->text.len) > 0)
 		return (res->nrcpt);
 
