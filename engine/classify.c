@@ -497,6 +497,7 @@ static void
 decide(CLASSIFY_CTX *ctx)
 {
 	CLASSIFY_RESULT *res = ctx->res;
+	int	looks;
 
 	/*
 	 * Reports first: they say what they are. A feedback report can carry
@@ -515,7 +516,17 @@ decide(CLASSIFY_CTX *ctx)
 	}
 	if (ctx->dsn.len > 0 && classify_dsn(ctx, ctx->dsn.data, ctx->dsn.len) > 0)
 		return;
-	if (classify_looks_bounce(ctx) && classify_text_bounce(ctx) > 0)
+	/*
+	 * A person's answer may well say that something "could not be
+	 * delivered": when only the wording says bounce, a message that
+	 * answers another one is taken for the answer it looks like, unless
+	 * it forwards a report.
+	 */
+	if ((looks = classify_looks_bounce(ctx)) != 0
+	    && (looks == 1 || res->nreferences == 0 || ctx->has_orig_part
+		|| strncasecmp(res->subject, "fwd:", 4) == 0
+		|| strncasecmp(res->subject, "fw:", 3) == 0)
+	    && classify_text_bounce(ctx) > 0)
 		return;
 	if (classify_autoreply(ctx)) {
 		res->kind = CLASSIFY_AUTOREPLY;

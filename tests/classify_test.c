@@ -364,10 +364,28 @@ static const char reply[] =
 "\n"
 "Yes, please call me.\n";
 
+/* A person's answer that talks about a delivery is still an answer. */
+static const char reply_delivery[] =
+"From: grace@example.com\n"
+"To: shop@sender.example\n"
+"Subject: Re: Your order\n"
+"In-Reply-To: <order-12@sender.example>\n"
+"\n"
+"Hello, the parcel could not be delivered to my old address.\n"
+"Please send it to my office instead.\n"
+"\n"
+"Grace\n"
+"grace.office@example.com\n";
+
 static void
 test_reply(void **state)
 {
 	CLASSIFY_RESULT res;
+
+	classify(reply_delivery, &res);
+	assert_int_equal(res.kind, CLASSIFY_REPLY);
+	assert_int_equal(res.nrcpt, 0);
+	classify_free(&res);
 
 	classify(reply, &res);
 	assert_int_equal(res.kind, CLASSIFY_REPLY);
