@@ -531,9 +531,9 @@ match_words(const char *text)
 		return (0);
 
 	/*
-	 * Which two-byte sequences occur: a wording whose first two bytes do
-	 * not occur cannot match, and most do not; this spares most of the
-	 * substring searches.
+	 * Which two-byte sequences occur: a wording whose first or last two
+	 * bytes do not occur cannot match, and most do not; this spares most
+	 * of the substring searches. Every wording is at least two bytes.
 	 */
 	memset(pairs, 0, sizeof(pairs));
 	for (i = 0; low[i + 1]; i++) {
@@ -543,9 +543,14 @@ match_words(const char *text)
 	}
 	for (rule = rules; rule->reason; rule++) {
 		for (wp = rule->words; *wp; wp++) {
-			unsigned p = ((unsigned char) (*wp)[0] << 8) | (unsigned char) (*wp)[1];
+			const unsigned char *w = (const unsigned char *) *wp;
+			size_t	wlen = strlen(*wp);
+			unsigned p = (w[0] << 8) | w[1];
+			unsigned q = (w[wlen - 2] << 8) | w[wlen - 1];
 
-			if ((pairs[p >> 3] & (1 << (p & 7))) && strstr(low, *wp))
+			/* Both the first and the last two bytes must occur. */
+			if ((pairs[p >> 3] & (1 << (p & 7)))
+			    && (pairs[q >> 3] & (1 << (q & 7))) && strstr(low, *wp))
 				return (rule->reason);
 		}
 	}
