@@ -111,6 +111,8 @@ static const char *const w_hasmoved[] = {
 	0,
 };
 static const char *const w_mailboxfull[] = {
+	/* Japanese: over capacity; exceeds the capacity; mailbox is full. */
+	"容量超過", "容量を超え", "メールボックスがいっぱい",
 	"allowed quota", "over the allowed",
 	"mailbox full", "mailbox is full", "mailbox has exceeded",
 	"quota exceeded", "over quota", "overquota", "over the quota",
@@ -266,6 +268,9 @@ static const char *const w_notaccept[] = {
 	0,
 };
 static const char *const w_userunknown[] = {
+	/* Japanese: not found; not in the directory list; does not exist;
+	 * unknown address. */
+	"見つかりません", "ディレクトリのリストにありません", "存在しません", "宛先不明",
 	"recipnotfound", "recipientnotfound", "couldn't be found", "mailbox not found",
 	"recipient address rejected.",
 	"address couldn't be found", "recipient name is not recognized",
@@ -629,6 +634,7 @@ static const char *const local_words[] = {
 	"recipient name is not recognized", "address couldn't be found",
 	"not listed in", "unknown user:", "invalid user address",
 	"no valid recipients",
+	"見つかりません", "ディレクトリのリストにありません",	/* not found */
 	0,
 };
 
