@@ -218,6 +218,43 @@ test_base64_bounce(void **state)
 	classify_free(&res);
 }
 
+/* A Japanese report in ISO-2022-JP, in a DSN part that declares no charset. */
+static const char jp_dsn[] =
+"From: Postmaster <postmaster@example.jp>\n"
+"Subject: DELIVERY FAILURE\n"
+"Content-Type: multipart/report; report-type=delivery-status; boundary=\"j\"\n"
+"\n"
+"--j\n"
+"Content-Type: text/plain; charset=ISO-2022-JP\n"
+"\n"
+"Your message was not delivered to neko@example.jp\n"
+"--j\n"
+"Content-Type: message/delivery-status\n"
+"\n"
+"Reporting-MTA: dns; mx.example.jp\n"
+"\n"
+"Final-Recipient: rfc822;neko@example.jp\n"
+"Action: failed\n"
+"Status: 5.0.0\n"
+"Diagnostic-Code: X-Notes; \033$B%f!<%6!<\033(B Neko (neko@example.jp) \033$B$O\033(B \033$B%G%#%l%/%H%j$K$O8+$D$+$j$^$;$s!#\033(B\n"
+"--j--\n";
+
+static void
+test_charset(void **state)
+{
+	CLASSIFY_RESULT res;
+
+	classify(jp_dsn, &res);
+	assert_int_equal(res.kind, CLASSIFY_BOUNCE);
+	assert_int_equal(res.nrcpt, 1);
+	assert_string_equal(res.rcpt[0].recipient, "neko@example.jp");
+	/* Decoded to UTF-8: the Japanese "not found" is understood. */
+	assert_non_null(strstr(res.rcpt[0].diagnostic, "\xe8\xa6\x8b\xe3\x81\xa4\xe3\x81\x8b"));
+	assert_string_equal(res.rcpt[0].reason, "userunknown");
+	assert_int_equal(res.rcpt[0].class, CLASSIFY_HARD);
+	classify_free(&res);
+}
+
 static const char vacation_en[] =
 "From: Alice Example <Alice@Example.com>\n"
 "To: news@sender.example\n"
@@ -505,6 +542,7 @@ main(void)
 		cmocka_unit_test(test_delayed),
 		cmocka_unit_test(test_text_bounce),
 		cmocka_unit_test(test_base64_bounce),
+		cmocka_unit_test(test_charset),
 		cmocka_unit_test(test_vacation),
 		cmocka_unit_test(test_arf),
 		cmocka_unit_test(test_mdn),
