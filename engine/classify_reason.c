@@ -268,6 +268,7 @@ static const char *const w_notaccept[] = {
 	0,
 };
 static const char *const w_userunknown[] = {
+	"mailbox is not available", "mailbox not available",
 	/* Japanese: not found; not in the directory list; does not exist;
 	 * unknown address. */
 	"見つかりません", "ディレクトリのリストにありません", "存在しません", "宛先不明",
@@ -614,7 +615,8 @@ smtp_stage(const char *text)
 	    || strstr(low, "for text command"))
 		return (STAGE_DATA);
 	if (strstr(low, "rcpt to command") || strstr(low, "after rcpt")
-	    || strstr(low, ">>> rcpt") || strstr(low, "rcpt_to]"))
+	    || strstr(low, ">>> rcpt") || strstr(low, "rcpt_to]")
+	    || strstr(low, "delivery error: dd "))
 		return (STAGE_RCPT);
 	if (strstr(low, "mail from command") || strstr(low, "after mail from")
 	    || strstr(low, ">>> mail from"))
