@@ -51,6 +51,8 @@
 /*	template(3), tmplfile(3), postdrip-template(5)
 /*--*/
 
+#include "pdconfig.h"
+
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
