@@ -202,6 +202,12 @@ compose_mailbox(const char *text, char **name, char **addr)
 			*addr = 0;
 			return (0);
 		}
+		/* Angle brackets in the name: two addresses, or an attempt at it. */
+		if (memchr(ns, '<', ne - ns) || memchr(ns, '>', ne - ns)) {
+			myfree(*addr);
+			*addr = 0;
+			return (-1);
+		}
 		if (ne > ns)
 			*name = mystrndup(ns, ne - ns);
 	} else {
