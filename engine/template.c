@@ -343,9 +343,9 @@ tcomp_parse(TCOMP *c, TNODE **root)
 	size_t	body;				/* its content after the sigil */
 	size_t	body_end;
 	size_t	tag_end;
-	size_t	ls;
+	size_t	ls = 0;
 	size_t	q;
-	size_t	eol;
+	size_t	eol = 0;
 	int	sigil;
 	int	line;
 	int	standalone;
