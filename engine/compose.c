@@ -26,8 +26,10 @@
 /*	The body is text/plain, or multipart/alternative of text/plain and
 /*	text/html when the template has an HTML body, in UTF-8 with
 /*	quoted-printable transfer encoding, so that no line is too long for
-/*	SMTP whatever the template holds. Header values that are not ASCII are
-/*	encoded as RFC 2047 words by GMime.
+/*	SMTP whatever the template holds. Header values that are not plain
+/*	ASCII are encoded as RFC 2047 "Q" words in UTF-8, folded at 76
+/*	columns; display names with specials are quoted; List-Unsubscribe
+/*	keeps each URL whole on its own line.
 /*
 /*	The context seen by the template is in->context with one more
 /*	name, unsubscribe_url, when there is an unsubscribe URL. A marketing
