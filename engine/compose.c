@@ -613,6 +613,7 @@ compose_build(const COMPOSE_IN *in, int marketing, const char *from_name,
 	GByteArray *ba;
 	STRBUF	lu = STRBUF_INIT;
 	char	boundary[64];
+	char   *mid;
 
 	msg = g_mime_message_new(TRUE);
 	compose_header(GMIME_OBJECT(msg), "From", from_name, from_addr, 0);
@@ -623,7 +624,10 @@ compose_build(const COMPOSE_IN *in, int marketing, const char *from_name,
 	dt = g_date_time_new_from_unix_utc(in->date);
 	g_mime_message_set_date(msg, dt);
 	g_date_time_unref(dt);
-	g_mime_message_set_message_id(msg, in->message_id);
+	/* Written by us: GMime spells it "Message-Id". */
+	mid = myasprintf("<%s>", in->message_id);
+	compose_raw_header(GMIME_OBJECT(msg), "Message-ID", mid);
+	myfree(mid);
 	if (marketing) {
 		/* Each URL whole on its line: a folded URL is a broken URL. */
 		strbuf_printf(&lu, "<%s>", in->list_unsubscribe_url);

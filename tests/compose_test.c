@@ -665,7 +665,7 @@ test_shipped_templates(void **state)
 		base_in(&in, names[i], ctx);
 		in.template_dir = TOP_SRCDIR "/conf/templates";
 		msg = compose(&in);
-		assert_non_null(strstr(msg, "Message-Id: <" MSGID ">"));
+		assert_non_null(strstr(msg, "\nMessage-ID: <" MSGID ">\n"));
 		myfree(msg);
 	}
 	json_decref(ctx);
