@@ -113,30 +113,54 @@ tmplfile_name_ok(const char *name)
 static char *
 tmplfile_read(const char *path, size_t max, size_t *len, int *too_big)
 {
+	struct stat st;
 	FILE   *fp;
 	char   *buf;
+	char   *r;
+	char   *w;
+	size_t	size;
 	size_t	n;
+	int	failed;
 
 	*too_big = 0;
 	if ((fp = fopen(path, "r")) == 0)
 		return (0);
-	buf = mymalloc(max + 2);
-	n = fread(buf, 1, max + 1, fp);
-	if (ferror(fp)) {
+	if (fstat(fileno(fp), &st) < 0) {
 		fclose(fp);
-		myfree(buf);
-		errno = EIO;
 		return (0);
 	}
-	fclose(fp);
-	if (n > max) {
+	if (st.st_size < 0 || (size_t) st.st_size > max) {
+		fclose(fp);
 		*too_big = 1;
-		myfree(buf);
 		errno = EFBIG;
 		return (0);
 	}
+	/* One byte more than the size, to notice a file that grew meanwhile. */
+	size = st.st_size;
+	buf = mymalloc(size + 2);
+	n = fread(buf, 1, size + 1, fp);
+	failed = ferror(fp);
+	fclose(fp);
+	if (failed || n > size) {
+		myfree(buf);
+		errno = failed ? EIO : EAGAIN;
+		return (0);
+	}
 	buf[n] = 0;
-	*len = n;
+
+	/*
+	 * Files saved by Windows editors: no byte-order mark, and CRLF line
+	 * ends become LF (the message gets its line ends from the composer).
+	 * Line numbers do not change.
+	 */
+	r = buf;
+	if (n >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		r += 3;
+	for (w = buf; r < buf + n; r++)
+		if (!(r[0] == '\r' && r + 1 < buf + n && r[1] == '\n'))
+			*w++ = *r;
+	*w = 0;
+	*len = w - buf;
 	return (buf);
 }
 
