@@ -397,6 +397,115 @@ tmplfile_parse(TMPLFILE *tf, const char *buf, size_t len, STRBUF *errs)
 	return (errors);
 }
 
+/* tmplfile_dir - the directory part of a path */
+
+static char *
+tmplfile_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return (slash ? mystrndup(path, slash - path) : mystrdup("."));
+}
+
+ /*
+  * Partials are read once, when the template is loaded, so that a template
+  * kept loaded by the engine renders without touching the disk. Partials
+  * named by partials are followed; a partial that names itself is read
+  * once.
+  */
+struct TMPLFILE_PART {
+	char   *name;
+	int	html;
+	char   *src;			/* null: there is no such partial */
+};
+
+typedef struct TMPLFILE_PRELOAD {
+	TMPLFILE *tf;
+	const char *dir;
+	int	html;
+} TMPLFILE_PRELOAD;
+
+/* tmplfile_part_find - a partial already read, or null */
+
+static struct TMPLFILE_PART *
+tmplfile_part_find(const TMPLFILE *tf, const char *name, int html)
+{
+	int	i;
+
+	for (i = 0; i < tf->nparts; i++)
+		if (tf->parts[i].html == html && strcmp(tf->parts[i].name, name) == 0)
+			return (&tf->parts[i]);
+	return (0);
+}
+
+/* tmplfile_preload_visit - read one partial and those it names */
+
+static void
+tmplfile_preload_visit(const char *name, int line, void *ctx)
+{
+	TMPLFILE_PRELOAD *pl = ctx;
+	TMPLFILE *tf = pl->tf;
+	struct TMPLFILE_PART *part;
+	TEMPLATE *t;
+	char   *err = 0;
+
+	if (tf->nparts >= TMPLFILE_PARTS_MAX || tmplfile_part_find(tf, name, pl->html))
+		return;
+	if (tf->parts == 0)
+		tf->parts = mycalloc(TMPLFILE_PARTS_MAX, sizeof(*tf->parts));
+	part = &tf->parts[tf->nparts++];
+	part->name = mystrdup(name);
+	part->html = pl->html;
+	part->src = tmplfile_partial(pl->dir, name, pl->html, 0);
+	if (part->src && (t = template_compile(name, part->src, strlen(part->src), &err)) != 0) {
+		template_partials(t, tmplfile_preload_visit, ctx);
+		template_free(t);
+	} else if (err) {
+		/* Reported when it is rendered, with the line that includes it. */
+		myfree(err);
+	}
+}
+
+/* tmplfile_preload - read every partial the file uses */
+
+static void
+tmplfile_preload(TMPLFILE *tf)
+{
+	TEMPLATE *text_parts[5];
+	TMPLFILE_PRELOAD pl;
+	char   *dir = tmplfile_dir(tf->path);
+	int	i;
+
+	text_parts[0] = tf->from;
+	text_parts[1] = tf->reply_to;
+	text_parts[2] = tf->subject;
+	text_parts[3] = tf->preheader;
+	text_parts[4] = tf->text;
+	pl.tf = tf;
+	pl.dir = dir;
+	pl.html = 0;
+	for (i = 0; i < 5; i++)
+		if (text_parts[i])
+			template_partials(text_parts[i], tmplfile_preload_visit, &pl);
+	if (tf->html) {
+		pl.html = 1;
+		template_partials(tf->html, tmplfile_preload_visit, &pl);
+	}
+	myfree(dir);
+}
+
+/* tmplfile_partial_get - a partial of a loaded template */
+
+char   *
+tmplfile_partial_get(const TMPLFILE *tf, const char *dir, const char *name, int html)
+{
+	struct TMPLFILE_PART *part;
+
+	if (tf && (part = tmplfile_part_find(tf, name, html)) != 0)
+		return (part->src ? mystrdup(part->src) : 0);
+	return (tmplfile_partial(dir, name, html, 0));
+}
+
 /* tmplfile_load_errors - load, counting problems */
 
 static TMPLFILE *
@@ -435,6 +544,7 @@ tmplfile_load_errors(const char *path, STRBUF *errs, int *errors)
 		tmplfile_free(tf);
 		return (0);
 	}
+	tmplfile_preload(tf);
 	return (tf);
 }
 
@@ -453,6 +563,8 @@ tmplfile_load(const char *path, STRBUF *errs)
 void
 tmplfile_free(TMPLFILE *tf)
 {
+	int	i;
+
 	if (tf == 0)
 		return;
 	template_free(tf->from);
@@ -461,6 +573,13 @@ tmplfile_free(TMPLFILE *tf)
 	template_free(tf->preheader);
 	template_free(tf->text);
 	template_free(tf->html);
+	for (i = 0; i < tf->nparts; i++) {
+		myfree(tf->parts[i].name);
+		if (tf->parts[i].src)
+			myfree(tf->parts[i].src);
+	}
+	if (tf->parts)
+		myfree(tf->parts);
 	myfree(tf->path);
 	myfree(tf);
 }
@@ -540,16 +659,6 @@ tcheck_partial(const char *name, int line, void *ctx)
 		return;
 	}
 	myfree(src);
-}
-
-/* tmplfile_dir - the directory part of a path */
-
-static char *
-tmplfile_dir(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	return (slash ? mystrndup(path, slash - path) : mystrdup("."));
 }
 
 /* template_file_check - check one template file */
