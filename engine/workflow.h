@@ -2,7 +2,7 @@
 #define PD_WORKFLOW_H
 
 /*
- * workflow - workflow files (conf/workflows/*.yaml) and their in-memory form.
+ * workflow - workflow files (conf/workflows/NAME.yaml) and their in-memory form.
  *
  * A workflow is a trigger, an audience filter, a list of steps, exit rules,
  * send settings, a re-entry rule and a stream. The files are YAML, one or
@@ -274,7 +274,7 @@ typedef struct WORKFLOW_SET WORKFLOW_SET;	/* opaque; use the functions */
  * Loading and checking.
  */
 
-/* Load every *.yaml / *.yml file of dir (sorted by name). NULL on error, with
+/* Load every .yaml and .yml file of dir (sorted by name). NULL on error, with
  * "file:line: message" lines appended to errs (warnings too, prefixed
  * "warning: ", they do not fail the load). A missing directory is an empty
  * set. */
