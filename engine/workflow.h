@@ -253,6 +253,10 @@ typedef struct WORKFLOW {
 					 * marketing stream the parser adds
 					 * unsubscribed, complained and a hard
 					 * bounce (implicit ones have line 0) */
+	int	ngoal;
+	WF_COND **goals;		/* the exits written as goal: (also in
+					 * exits, not owned here): reaching one
+					 * is a conversion, worth logging */
 	WF_REENTRY reentry;
 	long	reentry_after;		/* INTERVAL: seconds */
 	WF_SEND	send;
