@@ -28,7 +28,7 @@
 /*	tzone_load() returns NULL for a malformed name, a missing file, a
 /*	file over 1 MB or one that is not TZif. The library does not log.
 /*--*/
-#include "config.h"
+#include "pdconfig.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -25,7 +25,7 @@
 /*	"file:line: message" lines in errs. A file that cannot be read is
 /*	reported as "file:0: ...". The library does not log.
 /*--*/
-#include "config.h"
+#include "pdconfig.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -18,7 +18,7 @@
 /*	"file:line: message" lines in errs; the result is the number of
 /*	errors. Warnings ("file:line: warning: ...") are not counted.
 /*--*/
-#include "config.h"
+#include "pdconfig.h"
 
 #include <dirent.h>
 #include <errno.h>

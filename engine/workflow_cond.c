@@ -33,7 +33,7 @@
 /* DIAGNOSTICS
 /*	None; -1 results are the caller's to retry.
 /*--*/
-#include "config.h"
+#include "pdconfig.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -24,7 +24,7 @@
 /*	p->nerr counts the errors (warnings say "warning:" and are not
 /*	counted). The parser goes on after an error to report the others.
 /*--*/
-#include "config.h"
+#include "pdconfig.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -1173,7 +1173,7 @@ wf_parse_step(WF_BUILD *b, const YNODE *n, const char *id, WF_HOLES *in)
 	WF_PARSER *p = b->p;
 	const YNODE *kw = 0, *v = 0, *o;
 	const char *s;
-	char   *path, *label = 0;
+	char   *path, *label = 0, *reason;
 	char   *end;
 	WF_HOLES a, e;
 	int	i, j, k, w = -1;
@@ -1285,13 +1285,13 @@ wf_parse_step(WF_BUILD *b, const YNODE *n, const char *id, WF_HOLES *in)
 			return (-1);
 		wf_holes_add(&a, i, WF_HOLE_EVENT);
 		wf_holes_add(&e, i, WF_HOLE_TIMEOUT);
-		path = myasprintf("%s.event", id);
+		path = myasprintf("%s.event", label ? label : id);
 		if (wf_parse_block(b, ynode_get(n, "on_event"), path, "on_event", &a) < 0) {
 			myfree(path);
 			goto bad;
 		}
 		myfree(path);
-		path = myasprintf("%s.timeout", id);
+		path = myasprintf("%s.timeout", label ? label : id);
 		if (wf_parse_block(b, ynode_get(n, "on_timeout"), path, "on_timeout", &e) < 0) {
 			myfree(path);
 			goto bad;
@@ -1309,13 +1309,13 @@ wf_parse_step(WF_BUILD *b, const YNODE *n, const char *id, WF_HOLES *in)
 		}
 		wf_holes_add(&a, i, WF_HOLE_THEN);
 		wf_holes_add(&e, i, WF_HOLE_ELSE);
-		path = myasprintf("%s.then", id);
+		path = myasprintf("%s.then", label ? label : id);
 		if (wf_parse_block(b, ynode_get(n, "then"), path, "then", &a) < 0) {
 			myfree(path);
 			goto bad;
 		}
 		myfree(path);
-		path = myasprintf("%s.else", id);
+		path = myasprintf("%s.else", label ? label : id);
 		if (wf_parse_block(b, ynode_get(n, "else"), path, "else", &e) < 0) {
 			myfree(path);
 			goto bad;
@@ -1353,10 +1353,10 @@ wf_parse_step(WF_BUILD *b, const YNODE *n, const char *id, WF_HOLES *in)
 	case WF_STEP_UNSUBSCRIBE:
 		STEP(b, i)->name = mystrdup("workflow");
 		if (v && !ynode_is_null(v) && !(wf_is_bool_text(v, &yes) && yes)) {
-			if (wf_ident(p, v, "unsubscribe", WF_FIELD_MAX, &label) < 0)
+			if (wf_ident(p, v, "unsubscribe", WF_FIELD_MAX, &reason) < 0)
 				return (-1);
 			myfree(STEP(b, i)->name);
-			STEP(b, i)->name = label;
+			STEP(b, i)->name = reason;
 		}
 		break;
 	case WF_STEP_GOTO:

@@ -29,7 +29,7 @@
 /* DIAGNOSTICS
 /*	(time_t) -1 when a field is missing or not a date.
 /*--*/
-#include "config.h"
+#include "pdconfig.h"
 
 #include <ctype.h>
 #include <stdio.h>

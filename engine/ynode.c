@@ -23,7 +23,7 @@
 /*	Aliases, non-scalar keys, duplicate keys and exceeded limits are
 /*	errors.
 /*--*/
-#include "config.h"
+#include "pdconfig.h"
 
 #include <string.h>
 #include <libfyaml.h>
