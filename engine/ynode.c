@@ -276,6 +276,43 @@ ynode_clamp(const char *text, size_t len, int line)
 	return (line > lines ? lines : line);
 }
 
+/* ynode_utf8_bad - the line of the first byte that is not UTF-8, or 0 */
+
+static int
+ynode_utf8_bad(const unsigned char *s, size_t len)
+{
+	size_t	i = 0, n, k;
+	unsigned cp, min;
+	int	line = 1;
+
+	while (i < len) {
+		if (s[i] < 0x80) {
+			line += (s[i++] == '\n');
+			continue;
+		}
+		if ((s[i] & 0xe0) == 0xc0)
+			n = 1, cp = s[i] & 0x1f, min = 0x80;
+		else if ((s[i] & 0xf0) == 0xe0)
+			n = 2, cp = s[i] & 0x0f, min = 0x800;
+		else if ((s[i] & 0xf8) == 0xf0)
+			n = 3, cp = s[i] & 0x07, min = 0x10000;
+		else
+			return (line);
+		if (i + n >= len)
+			return (line);
+		for (k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return (line);
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		/* Overlong forms, surrogates and code points past Unicode. */
+		if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return (line);
+		i += n + 1;
+	}
+	return (0);
+}
+
 /* ynode_parse - parse every document of a YAML text */
 
 int
@@ -290,7 +327,7 @@ ynode_parse(const char *name, const char *text, size_t len, YNODE ***docs,
 	struct fy_diag_error *de;
 	void   *iter = 0;
 	YNODE_STATE st;
-	int	reported = 0;
+	int	reported = 0, bad;
 
 	memset(&st, 0, sizeof(st));
 	st.name = name;
@@ -301,6 +338,15 @@ ynode_parse(const char *name, const char *text, size_t len, YNODE ***docs,
 		strbuf_printf(errs, "%s:1: file larger than %d bytes\n", name, YNODE_INPUT_MAX);
 		return (-1);
 	}
+	/*
+	 * YAML is Unicode text. Checking it first also keeps bytes that are
+	 * not UTF-8 away from libfyaml, whose scanner (0.7.12) loops forever
+	 * on some of them in a directive line.
+	 */
+	if ((bad = ynode_utf8_bad((const unsigned char *) text, len)) != 0) {
+		strbuf_printf(errs, "%s:%d: not UTF-8 text\n", name, bad);
+		return (-1);
+	}
 	/* Collect libfyaml's diagnostics instead of letting it print them. */
 	fy_diag_cfg_default(&dcfg);
 	dcfg.fp = 0;
@@ -309,7 +355,8 @@ ynode_parse(const char *name, const char *text, size_t len, YNODE ***docs,
 		msg_fatal("fy_diag_create: out of memory");
 	fy_diag_set_collect_errors(diag, 1);
 	memset(&pcfg, 0, sizeof(pcfg));
-	pcfg.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG;
+	/* Recycling leaks the text of escaped scalars in libfyaml 0.7.12. */
+	pcfg.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG | FYPCF_DISABLE_RECYCLING;
 	pcfg.diag = diag;
 	if ((fyp = fy_parser_create(&pcfg)) == 0
 	    || fy_parser_set_string(fyp, text, len) != 0)

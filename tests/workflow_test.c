@@ -784,6 +784,25 @@ test_errors_built(void **state)
 	assert_null(set);
 	assert_string_equal(strbuf_str(&errs), "t.yaml:4: send: null byte in text\n");
 
+	/* Not UTF-8: refused before libfyaml sees it (its scanner can hang). */
+	set = load("workflow: x\ndescription: caf\xc3\xa9\ntrigger: subscribed\n"
+		   "steps:\n  - send: \xc3\x28\n", &errs);
+	assert_null(set);
+	assert_string_equal(strbuf_str(&errs), "t.yaml:5: not UTF-8 text\n");
+	set = load("workflow: x\n# overlong /: \xc0\xaf\n", &errs);
+	assert_null(set);
+	assert_string_equal(strbuf_str(&errs), "t.yaml:2: not UTF-8 text\n");
+	set = load("workflow: x\n# surrogate: \xed\xa0\x80\n", &errs);
+	assert_null(set);
+	assert_string_equal(strbuf_str(&errs), "t.yaml:2: not UTF-8 text\n");
+	set = load("workflow: x\n# cut: \xe2\x82", &errs);
+	assert_null(set);
+	assert_string_equal(strbuf_str(&errs), "t.yaml:2: not UTF-8 text\n");
+	set = load("workflow: x\ndescription: caf\xc3\xa9 \xf0\x9f\x93\xa7\ntrigger: subscribed\nsteps: [end]\n", &errs);
+	assert_non_null(set);
+	assert_string_equal(workflow_at(set, 0)->description, "caf\xc3\xa9 \xf0\x9f\x93\xa7");
+	workflow_set_free(set);
+
 	strbuf_free(&y);
 	strbuf_free(&errs);
 }
