@@ -1540,19 +1540,49 @@ wf_check_steps(WF_PARSER *p, WORKFLOW *wf)
  * Send settings.
  */
 
-/* wf_parse_days - "mon-fri", "mon,wed,fri", "all", or a list of these */
+/* wf_day - a day name (mon or monday) at *s; advances *s; -1 if none */
+
+static int
+wf_day(const char **s)
+{
+	static const char *const names[] = {
+		"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+	};
+	char	word[16];
+	int	i;
+
+	for (i = 0; isalpha((unsigned char) (*s)[i]) && i < 15; i++)
+		word[i] = tolower((unsigned char) (*s)[i]);
+	word[i] = 0;
+	if (isalpha((unsigned char) (*s)[i]))
+		return (-1);
+	*s += i;
+	for (i = 0; i < 7; i++)
+		if ((strlen(word) == 3 && strncmp(word, names[i], 3) == 0)
+		    || strcmp(word, names[i]) == 0)
+			return (i);
+	return (-1);
+}
+
+/* wf_parse_days - "mon-fri", "mon,wed,fri", "weekdays", "all" */
 
 static int
 wf_parse_days(const char *s, unsigned *days)
 {
-	static const char *const names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
-	char	word[16];
-	int	a, b, i, n;
 	const char *c;
+	int	a, b, i;
 
 	if (strcasecmp(s, "all") == 0 || strcasecmp(s, "any") == 0
 	    || strcasecmp(s, "daily") == 0) {
 		*days |= WF_DAY_ALL;
+		return (0);
+	}
+	if (strcasecmp(s, "weekdays") == 0) {
+		*days |= 0x3e;
+		return (0);
+	}
+	if (strcasecmp(s, "weekend") == 0 || strcasecmp(s, "weekends") == 0) {
+		*days |= 0x41;
 		return (0);
 	}
 	for (c = s;;) {
@@ -1560,31 +1590,14 @@ wf_parse_days(const char *s, unsigned *days)
 			c++;
 		if (*c == 0)
 			return (0);
-		for (a = -1, b = -1, n = 0;; n++) {
-			for (i = 0; isalpha((unsigned char) c[i]) && i < 15; i++)
-				word[i] = tolower((unsigned char) c[i]);
-			word[i] = 0;
-			c += i;
-			/* "monday" is as good as "mon". */
-			for (i = 0; i < 7; i++)
-				if (strncmp(word, names[i], 3) == 0
-				    && (strlen(word) == 3 || strncmp(word + 3, "day", 3) == 0
-					|| strlen(word) <= 9))
-					break;
-			if (i == 7 || strlen(word) < 3)
+		if ((a = wf_day(&c)) < 0)
+			return (-1);
+		b = a;
+		if (*c == '-') {
+			c++;
+			if ((b = wf_day(&c)) < 0)
 				return (-1);
-			if (n == 0)
-				a = i;
-			else
-				b = i;
-			if (n == 0 && *c == '-') {
-				c++;
-				continue;
-			}
-			break;
 		}
-		if (b < 0)
-			b = a;
 		/* A range may wrap: fri-mon is Friday to Monday. */
 		for (i = a;; i = (i + 1) % 7) {
 			*days |= 1u << i;
@@ -1654,7 +1667,7 @@ wf_parse_send(WF_PARSER *p, const YNODE *n, WF_SEND *ss)
 		} else if (wf_text(p, v, "days", &s) < 0 || wf_parse_days(s, &ss->days) < 0)
 			bad = 1;
 		if (bad || ss->days == 0) {
-			wf_error(p, v->line, "days: expected days such as mon-fri or mon,wed,fri");
+			wf_error(p, v->line, "days: expected days such as mon-fri, mon,wed,fri or weekdays");
 			return (-1);
 		}
 	}
@@ -1803,8 +1816,8 @@ wf_parse_workflow(WF_PARSER *p, const YNODE *doc)
 	v = ynode_get(doc, "workflow");
 	wf->pos.line = v->line;
 	if (wf_text(p, v, "workflow", &s) == 0) {
-		if (!wf_name_ok(s, WF_ID_MAX - 1, 0))
-			wf_error(p, v->line, "workflow: bad name \"%.80s\" (letters, digits, '.', '_' or '-'; at most %d)",
+		if (!wf_name_ok(s, WF_ID_MAX - 1, 0) || !isalnum((unsigned char) *s))
+			wf_error(p, v->line, "workflow: bad name \"%.80s\" (a letter or digit, then letters, digits, '.', '_' or '-'; at most %d)",
 				 s, WF_ID_MAX - 1);
 		else
 			wf->name = mystrdup(s);

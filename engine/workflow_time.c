@@ -251,8 +251,8 @@ wf_month_day_ok(int m, int d)
 
 /*
  * wf_field_time - a contact field as an instant. Local forms use tz; with
- * at >= 0 a date gets that time of day; offset moves the local time (so
- * whole days stay whole days across DST).
+ * at >= 0 a date without a time gets that time of day; offset moves the
+ * local time (so whole days stay whole days across DST).
  */
 static time_t
 wf_field_time(json_t *v, const TZONE *tz, int at, long offset)
@@ -292,11 +292,6 @@ wf_field_time(json_t *v, const TZONE *tz, int at, long offset)
 			if (clock_parse(s, &t) < 0)
 				return ((time_t) -1);
 			return (t + offset);
-		}
-		if (at >= 0) {
-			hh = at / 60;
-			mm = at % 60;
-			ss = 0;
 		}
 	} else
 		return ((time_t) -1);

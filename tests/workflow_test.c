@@ -94,7 +94,7 @@ static const ERR_CASE err_cases[] = {
 	    "workflow: a b\n"
 	    "trigger: subscribed\n"
 	    "steps: [end]\n",
-	    "t.yaml:1: workflow: bad name \"a b\" (letters, digits, '.', '_' or '-'; at most 63)\n"},
+	    "t.yaml:1: workflow: bad name \"a b\" (a letter or digit, then letters, digits, '.', '_' or '-'; at most 63)\n"},
 	{"no trigger",
 	    "workflow: x\n"
 	    "steps: [end]\n",
@@ -647,9 +647,9 @@ static const ERR_CASE err_cases[] = {
 	    "workflow: x\n"
 	    "trigger: subscribed\n"
 	    "send:\n"
-	    "  days: weekdays\n"
+	    "  days: mon-fry\n"
 	    "steps: [end]\n",
-	    "t.yaml:4: days: expected days such as mon-fri or mon,wed,fri\n"},
+	    "t.yaml:4: days: expected days such as mon-fri, mon,wed,fri or weekdays\n"},
 	{"bad hours",
 	    "workflow: x\n"
 	    "trigger: subscribed\n"
@@ -720,7 +720,7 @@ static const ERR_CASE err_cases[] = {
 	    "steps:\n"
 	    "  - wait: forever\n",
 	    "t.yaml:3: unknown key \"evnt\" in trigger\n"
-	    "t.yaml:5: days: expected days such as mon-fri or mon,wed,fri\n"
+	    "t.yaml:5: days: expected days such as mon-fri, mon,wed,fri or weekdays\n"
 	    "t.yaml:7: wait: bad duration \"forever\" (use 90s, 15m, 2h, 3d or 2w)\n"},
 };
 
@@ -943,7 +943,7 @@ test_settings(void **state)
 		   "stream: transactional\n"
 		   "trigger:\n  yearly: birthday\n  before: 7d\n  at: \"09:30\"\n"
 		   "reentry: once per 30d\n"
-		   "send:\n  days: [sat, sun]\n  hours: \"09:00-12:00, 14:00-17:30\"\n"
+		   "send:\n  days: [Saturday, sun]\n  hours: \"09:00-12:00, 14:00-17:30\"\n"
 		   "  timezone: America/New_York\n  timezone_field: tz\n"
 		   "goal:\n  - event: purchased\n"
 		   "exit: unsubscribed\n"
@@ -1010,6 +1010,41 @@ test_settings(void **state)
 	s++;
 	assert_int_equal(s->score, -5);
 	workflow_set_free(set);
+	strbuf_free(&errs);
+}
+
+static void
+test_days(void **state)
+{
+	static const struct {
+		const char *days;
+		unsigned want;
+	}	cases[] = {
+		{"mon-fri", 0x3e}, {"weekdays", 0x3e}, {"weekend", 0x41},
+		{"mon,wed,fri", 0x2a}, {"fri-mon", 0x63}, {"Tue - Thu", 0},
+		{"sun", 0x01}, {"all", 0x7f}, {"wednesday", 0x08},
+		{"[sat, mon-tue]", 0x46}, {"mond", 0}, {"mon-", 0},
+	};
+	STRBUF	errs = STRBUF_INIT, y = STRBUF_INIT;
+	WORKFLOW_SET *set;
+	size_t	i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		strbuf_reset(&y);
+		strbuf_printf(&y, "workflow: d\ntrigger: manual\nsend:\n  days: %s\nsteps: [end]\n",
+			      cases[i].days);
+		set = load(strbuf_str(&y), &errs);
+		if (cases[i].want == 0) {
+			if (set != 0)
+				fail_msg("days \"%s\" loaded", cases[i].days);
+			continue;
+		}
+		if (set == 0)
+			fail_msg("days \"%s\": %s", cases[i].days, strbuf_str(&errs));
+		assert_int_equal(workflow_at(set, 0)->send.days, cases[i].want);
+		workflow_set_free(set);
+	}
+	strbuf_free(&y);
 	strbuf_free(&errs);
 }
 
@@ -1443,6 +1478,9 @@ test_dates(void **state)
 
 	/* Waits. */
 	assert_int_equal(workflow_wait_until(trial, trial->steps + 0, c), at("2026-04-10T07:00:00Z"));
+	/* at: is for dates; a time written in the field is kept. */
+	json_object_set_new(json_object_get(c, "fields"), "trial_end", json_string("2026-04-10T18:30"));
+	assert_int_equal(workflow_wait_until(trial, trial->steps + 0, c), at("2026-04-10T16:30:00Z"));
 	json_object_set_new(json_object_get(c, "fields"), "webinar_at", json_string("2026-04-02T16:00:00Z"));
 	assert_int_equal(workflow_wait_until(trial, trial->steps + 1, c), at("2026-04-02T15:00:00Z"));
 	assert_int_equal(workflow_wait_until(trial, trial->steps + 2, c), at("2026-04-02T18:00:00Z"));
@@ -1579,6 +1617,7 @@ main(void)
 		cmocka_unit_test(test_warnings),
 		cmocka_unit_test(test_graph),
 		cmocka_unit_test(test_settings),
+		cmocka_unit_test(test_days),
 		cmocka_unit_test(test_conditions),
 		cmocka_unit_test(test_triggers_exits),
 		cmocka_unit_test(test_tzone),
