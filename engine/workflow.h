@@ -177,7 +177,8 @@ typedef struct WF_STEP {
 	long	duration;
 	/* WAIT_UNTIL: a fixed instant (date != 0), or a contact date field
 	 * (field != NULL) plus offset (negative = before). at: minute of the
-	 * local day (-1: keep the field's time). */
+	 * local day given to a field that holds a date without a time (-1:
+	 * midnight); a time written in the field is kept. */
 	time_t	date;
 	char   *field;
 	long	offset;
