@@ -629,6 +629,11 @@ wf_cond_list(WF_PARSER *p, WF_COND_KIND kind, const YNODE *v, const char *what)
 			 what, ynode_type_name(v));
 		return (0);
 	}
+	if (v->n == 0) {
+		/* "all: []" is always true and "any: []" never: surely a slip. */
+		wf_error(p, v->line, "%s: empty list of conditions", what);
+		return (0);
+	}
 	c = wf_cond_new(p, kind, v->line);
 	for (i = 0; i < v->n; i++) {
 		if ((sub = wf_parse_cond(p, v->kids[i], what)) == 0) {
@@ -1447,42 +1452,53 @@ wf_waits(const WF_STEP *s)
 	return (s->kind == WF_STEP_WAIT || s->kind == WF_STEP_WAIT_FOR);
 }
 
+/*
+ * The step graph has one node per step and at most two edges out of each;
+ * both walks below keep their own stack (at most two entries per step
+ * visited), so that a file of thousands of steps cannot exhaust the C
+ * stack of the thread that loads it.
+ */
+
 /* wf_loops - can we go from step `from` to `to` without a wait */
 
 static int
-wf_loops(const WORKFLOW *wf, int from, int to, char *seen)
+wf_loops(const WORKFLOW *wf, int from, int to, char *seen, int *stack)
 {
-	int	succ[2], n, i;
+	int	succ[2], n, i, j, top = 0;
 
-	if (from == WF_END || seen[from])
-		return (0);
-	if (from == to)
-		return (1);
-	seen[from] = 1;
-	if (wf_waits(wf->steps + from))
-		return (0);
-	n = wf_successors(wf->steps + from, succ);
-	for (i = 0; i < n; i++)
-		if (wf_loops(wf, succ[i], to, seen))
+	stack[top++] = from;
+	while (top > 0) {
+		i = stack[--top];
+		if (i == WF_END || seen[i])
+			continue;
+		if (i == to)
 			return (1);
+		seen[i] = 1;
+		if (wf_waits(wf->steps + i))
+			continue;
+		n = wf_successors(wf->steps + i, succ);
+		for (j = 0; j < n; j++)
+			stack[top++] = succ[j];
+	}
 	return (0);
 }
 
-/* wf_reach - mark every step reachable from i */
+/* wf_reach - mark every step reachable from `from` */
 
 static void
-wf_reach(const WORKFLOW *wf, int i, char *seen)
+wf_reach(const WORKFLOW *wf, int from, char *seen, int *stack)
 {
-	int	succ[2], n, j;
+	int	succ[2], n, i, j, top = 0;
 
-	/* The graph has at most nsteps nodes; the recursion depth is bounded
-	 * by the number of steps, itself bounded by the YAML node limit. */
-	while (i != WF_END && !seen[i]) {
+	stack[top++] = from;
+	while (top > 0) {
+		i = stack[--top];
+		if (i == WF_END || seen[i])
+			continue;
 		seen[i] = 1;
 		n = wf_successors(wf->steps + i, succ);
-		for (j = 1; j < n; j++)
-			wf_reach(wf, succ[j], seen);
-		i = succ[0];
+		for (j = 0; j < n; j++)
+			stack[top++] = succ[j];
 	}
 }
 
@@ -1493,6 +1509,7 @@ wf_check_steps(WF_PARSER *p, WORKFLOW *wf)
 {
 	WF_STEP *s;
 	char   *seen;
+	int    *stack;
 	int	i, j, succ[2], n;
 
 	for (i = 0; i < wf->nsteps; i++) {
@@ -1510,18 +1527,20 @@ wf_check_steps(WF_PARSER *p, WORKFLOW *wf)
 		s->next = j;
 	}
 	seen = mycalloc(wf->nsteps + 1, 1);
+	/* A step is pushed by its predecessors: at most 2 * nsteps + 1. */
+	stack = mymalloc((2 * wf->nsteps + 1) * sizeof(int));
 	for (i = 0; i < wf->nsteps; i++) {
 		s = wf->steps + i;
 		if (s->kind != WF_STEP_GOTO || s->next == WF_END)
 			continue;
 		memset(seen, 0, wf->nsteps);
-		if (wf_loops(wf, s->next, i, seen))
+		if (wf_loops(wf, s->next, i, seen, stack))
 			wf_error(p, s->pos.line, "goto \"%s\" loops back without a wait: the workflow would repeat at once",
 				 s->target);
 	}
 	if (wf->nsteps > 0) {
 		memset(seen, 0, wf->nsteps);
-		wf_reach(wf, 0, seen);
+		wf_reach(wf, 0, seen, stack);
 		for (i = 0; i < wf->nsteps; i++) {
 			if (seen[i])
 				continue;
@@ -1530,10 +1549,11 @@ wf_check_steps(WF_PARSER *p, WORKFLOW *wf)
 			n = wf_successors(wf->steps + i, succ);
 			for (j = 0; j < n; j++)
 				if (succ[j] != WF_END)
-					wf_reach(wf, succ[j], seen);
+					wf_reach(wf, succ[j], seen, stack);
 		}
 	}
 	myfree(seen);
+	myfree(stack);
 }
 
 /*

@@ -253,6 +253,13 @@ static const ERR_CASE err_cases[] = {
 	    "  all: {tag: a}\n"
 	    "steps: [end]\n",
 	    "t.yaml:4: all: expected a list of conditions, got a mapping\n"},
+	{"empty any",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "audience:\n"
+	    "  any: []\n"
+	    "steps: [end]\n",
+	    "t.yaml:4: any: empty list of conditions\n"},
 	{"event no without type",
 	    "workflow: x\n"
 	    "trigger: subscribed\n"
