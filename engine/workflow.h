@@ -290,8 +290,8 @@ WORKFLOW_SET *workflow_load_file(const char *path, STRBUF *errs);
 WORKFLOW_SET *workflow_load_string(const char *name, const char *text,
 				           size_t len, STRBUF *errs);
 /* Load and, when template_dir is not NULL, check that each send/notify names
- * an existing template (file NAME or NAME.* in template_dir, or a directory
- * NAME). Returns the number of errors (warnings are not counted). */
+ * an existing template (the file NAME.tmpl in template_dir). Returns the
+ * number of errors (warnings are not counted). */
 int	workflow_check_dir(const char *dir, const char *template_dir, STRBUF *errs);
 /* The set's default zone for contacts and workflows without one (from the
  * config); -1 if the zone is unknown. Default: UTC. */

@@ -11,7 +11,7 @@
 /*	workflow_check_dir() loads every workflow file of dir as
 /*	workflow_load_dir() does and, when template_dir is not NULL,
 /*	checks that each send and notify step names a template that
-/*	exists there: a file NAME or NAME.something, or a directory NAME.
+/*	exists there: a file NAME.tmpl (postdrip-template(5)).
 /*	It is what "postdrip check" runs; the engine runs the same loader,
 /*	so what passes the check loads.
 /* DIAGNOSTICS
@@ -20,7 +20,6 @@
 /*--*/
 #include "pdconfig.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -28,30 +27,19 @@
 #include "mymalloc.h"
 #include "workflow_int.h"
 
-/* wf_template_exists - NAME, NAME.*, or NAME/ in dir */
+/* wf_template_exists - is there a template file NAME.tmpl in dir */
 
 static int
 wf_template_exists(const char *dir, const char *name)
 {
 	struct stat st;
-	struct dirent *de;
-	DIR    *dp;
 	char   *path;
-	size_t	len = strlen(name);
 	int	found;
 
-	path = myasprintf("%s/%s", dir, name);
-	found = (stat(path, &st) == 0);
+	/* Names are checked by the parser: no '/', so no path games here. */
+	path = myasprintf("%s/%s.tmpl", dir, name);
+	found = (stat(path, &st) == 0 && S_ISREG(st.st_mode));
 	myfree(path);
-	if (found || (dp = opendir(dir)) == 0)
-		return (found);
-	while ((de = readdir(dp)) != 0)
-		if (strncmp(de->d_name, name, len) == 0 && de->d_name[len] == '.'
-		    && de->d_name[len + 1] != 0) {
-			found = 1;
-			break;
-		}
-	closedir(dp);
 	return (found);
 }
 
@@ -77,9 +65,9 @@ workflow_check_dir(const char *dir, const char *template_dir, STRBUF *errs)
 			s = set->wf[i]->steps + j;
 			if (s->template == 0 || wf_template_exists(template_dir, s->template))
 				continue;
-			strbuf_printf(errs, "%s:%d: %s: no template \"%s\" in %s\n",
+			strbuf_printf(errs, "%s:%d: %s: no template \"%s\" (%s.tmpl) in %s\n",
 				      s->pos.file, s->pos.line, workflow_step_kind_name(s->kind),
-				      s->template, template_dir);
+				      s->template, s->template, template_dir);
 			nerr++;
 		}
 	}

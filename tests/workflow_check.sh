@@ -60,13 +60,13 @@ sed -i 's|Europe/Atlantis|Europe/Lisbon|' "$T/postdrip.conf"
 $PD check > "$T/out" 2>&1 && fail "goto to a missing label passed"
 cat > "$T/want" <<WANT
 $T/wf/a.yaml:6: goto: no step is labelled "nowhere"
-$T/wf/b.yaml:7: send: no template "missing" in $T/tmpl
+$T/wf/b.yaml:7: send: no template "missing" (missing.tmpl) in $T/tmpl
 WANT
 diff "$T/want" "$T/out" >&2 || fail "check output 2"
 sed -i 's/goto: nowhere/end/' "$T/wf/a.yaml"
 $PD check > "$T/out" 2>&1 && fail "missing template passed"
 cat > "$T/want" <<WANT
-$T/wf/b.yaml:7: send: no template "missing" in $T/tmpl
+$T/wf/b.yaml:7: send: no template "missing" (missing.tmpl) in $T/tmpl
 WANT
 diff "$T/want" "$T/out" >&2 || fail "check output 3"
 

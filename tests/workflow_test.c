@@ -1512,7 +1512,7 @@ test_check_dir(void **state)
 	WORKFLOW_SET *set;
 	char   *dir = test_mkdtemp(), *tdir = test_mkdtemp();
 	char   *wdir = myasprintf("%s/workflows", dir);
-	char   *p[6], *big;
+	char   *p[7], *big;
 	FILE   *fp;
 	int	i;
 
@@ -1524,11 +1524,13 @@ test_check_dir(void **state)
 	p[2] = test_write(wdir, "notes.txt", "not a workflow\n");
 	p[3] = test_write(wdir, ".a.yaml.swp", "junk: [\n");
 	p[4] = test_write(tdir, "hello.tmpl", "Subject: hi\n\nhello\n");
-	p[5] = 0;
+	/* Only NAME.tmpl is a template; a backup of one is not. */
+	p[5] = test_write(tdir, "alert.tmpl~", "Subject: old\n\nold\n");
+	p[6] = 0;
 
 	/* A segment in another file resolves; a missing template is named. */
 	assert_int_equal(workflow_check_dir(wdir, tdir, &errs), 1);
-	strbuf_printf(&want, "%s/a.yaml:6: notify: no template \"alert\" in %s\n", wdir, tdir);
+	strbuf_printf(&want, "%s/a.yaml:6: notify: no template \"alert\" (alert.tmpl) in %s\n", wdir, tdir);
 	assert_string_equal(strbuf_str(&errs), strbuf_str(&want));
 	strbuf_reset(&errs);
 	set = workflow_load_dir(wdir, &errs);
