@@ -45,6 +45,8 @@ has_event(void *ctx, const char *type, const char *key, const char *value, time_
 	return (type[0] & 1);
 }
 
+/* main - run each figure, print it */
+
 int
 main(int argc, char **argv)
 {

@@ -239,7 +239,7 @@ wf_digits(const char *s, int n, int *v)
 	return (0);
 }
 
-/* wf_month_day - valid month and day */
+/* wf_month_day_ok - a valid month and day (29 February included) */
 
 static int
 wf_month_day_ok(int m, int d)

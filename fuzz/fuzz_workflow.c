@@ -31,6 +31,9 @@ const char *__lsan_default_suppressions(void);
  * some multi-line quoted scalars (fy_atom_format_text). It is not ours to
  * fix, and it is bounded by the file's size; the leak checker is told so.
  */
+
+/* __lsan_default_suppressions - what the leak checker is to overlook */
+
 const char *
 __lsan_default_suppressions(void)
 {
