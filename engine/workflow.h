@@ -202,8 +202,8 @@ typedef struct WF_STEP {
 	int	to_owner;
 	char   *to;			/* fixed address; with to_owner, the fallback */
 	/* WEBHOOK: body is a JSON template whose strings may hold Mustache
-	 * ({{email}}, {{fields.plan}}); NULL: the default body (contact,
-	 * workflow, step, trigger event). secret: HMAC-SHA256 signature key
+	 * ({{contact.email}}, {{contact.plan}}: the context of templates);
+	 * NULL: the default body (contact, workflow, step, trigger event). secret: HMAC-SHA256 signature key
 	 * for an X-Postdrip-Signature header (NULL: none). */
 	char   *url;
 	char   *secret;

@@ -957,7 +957,7 @@ test_settings(void **state)
 		   "steps:\n"
 		   "  - webhook: https://crm.example.com/hook\n"
 		   "    secret: s3cret\n    headers: {X-Api-Key: k1}\n"
-		   "    body: {email: \"{{email}}\", n: 3}\n    retries: 2\n    timeout: 30s\n"
+		   "    body: {email: \"{{contact.email}}\", n: 3}\n    retries: 2\n    timeout: 30s\n"
 		   "  - notify: owner\n    to: sales@example.com\n    template: alert\n"
 		   "  - notify: boss@example.com\n    template: alert\n"
 		   "  - unsubscribe\n"
@@ -992,7 +992,7 @@ test_settings(void **state)
 	assert_string_equal(s->secret, "s3cret");
 	assert_int_equal(s->nheaders, 1);
 	assert_string_equal(s->headers[0].name, "X-Api-Key");
-	assert_string_equal(json_string_value(json_object_get(s->body, "email")), "{{email}}");
+	assert_string_equal(json_string_value(json_object_get(s->body, "email")), "{{contact.email}}");
 	assert_int_equal(s->retries, 2);
 	assert_int_equal(s->duration, 30);
 	s++;
