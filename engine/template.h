@@ -48,6 +48,10 @@ typedef struct TEMPLATE_LIMITS {
 void	template_limits_set(const TEMPLATE_LIMITS *lim);
 void	template_limits_get(TEMPLATE_LIMITS *lim);
 
+/* The bounds from the template_*_limit settings (tmplfile.c). */
+struct CONFIG;
+void	template_limits_config(const struct CONFIG *cf);
+
 /* Compile; NULL with *err (caller frees) set to "name:line: message". */
 TEMPLATE *template_compile(const char *name, const char *src, size_t len, char **err);
 
@@ -83,6 +87,8 @@ void	template_html_escape(STRBUF *out, const char *str, size_t len);
  * Preheader:), a blank line, the text body, and optionally a line
  * "--- html ---" followed by the HTML body. See postdrip-template(5).
  */
+struct TMPLFILE_PART;
+
 typedef struct TMPLFILE {
 	char   *path;
 	TEMPLATE *from;			/* may be null */
@@ -91,6 +97,9 @@ typedef struct TMPLFILE {
 	TEMPLATE *preheader;		/* may be null */
 	TEMPLATE *text;
 	TEMPLATE *html;			/* may be null */
+	/* The partials the file uses, read when it was loaded. */
+	struct TMPLFILE_PART *parts;
+	int	nparts;
 } TMPLFILE;
 
 #define TMPLFILE_SUFFIX		".tmpl"
@@ -99,6 +108,10 @@ typedef struct TMPLFILE {
 
 /* Load and compile; NULL with "file:line: message" lines appended to errs. */
 TMPLFILE *tmplfile_load(const char *path, STRBUF *errs);
+
+/* The same from text; path names it in errors and locates its partials. */
+TMPLFILE *tmplfile_parse_text(const char *path, const char *text, size_t len,
+			              STRBUF *errs);
 void	tmplfile_free(TMPLFILE *tf);
 
 /*
@@ -118,5 +131,11 @@ int	tmplfile_name_ok(const char *name);
  * NAME.txt, or NAME.html for HTML (falling back to NAME.txt). NULL when
  * missing or invalid; free() the result. */
 char   *tmplfile_partial(const char *dir, const char *name, int html, size_t *len);
+
+/* The same from the partials read with tf (which has them all unless it
+ * names more than TMPLFILE_PARTS_MAX), else from dir. */
+#define TMPLFILE_PARTS_MAX	64
+char   *tmplfile_partial_get(const TMPLFILE *tf, const char *dir, const char *name,
+			             int html);
 
 #endif

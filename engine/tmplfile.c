@@ -8,6 +8,8 @@
 /*
 /*	TMPLFILE *tmplfile_load(path, errs)
 /*
+/*	TMPLFILE *tmplfile_parse_text(path, text, len, errs)
+/*
 /*	void	tmplfile_free(tf)
 /*
 /*	int	template_file_check(path, errs)
@@ -15,6 +17,8 @@
 /*	int	template_dir_check(dir, errs)
 /*
 /*	char	*tmplfile_partial(dir, name, html, len)
+/*
+/*	void	template_limits_config(cf)
 /* DESCRIPTION
 /*	A message template is one file, NAME.tmpl, that a marketer edits by
 /*	hand (postdrip-template(5)):
@@ -42,10 +46,17 @@
 /*	partials/NAME.html for the HTML part (NAME.txt when there is no
 /*	NAME.html).
 /*
-/*	tmplfile_load() reads and compiles a file. template_file_check()
+/*	tmplfile_load() reads and compiles a file; tmplfile_parse_text()
+/*	does the same with text from elsewhere, path naming it in errors
+/*	and locating its partials. template_file_check()
 /*	does the same and also checks the partials the file names;
 /*	template_dir_check() checks every template and partial of a
 /*	directory.
+/*
+/*	template_limits_config() sets the renderer's bounds from the
+/*	template_size_limit, template_depth_limit,
+/*	template_partial_depth_limit and template_output_limit settings;
+/*	programs call it once at start.
 /* BOUNDS
 /*	A file larger than the template size limit is refused before it is
 /*	read whole.
@@ -64,10 +75,26 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "config.h"
 #include "mymalloc.h"
 #include "msg.h"
 #include "strbuf.h"
 #include "template.h"
+
+/* template_limits_config - bounds from the configuration */
+
+void
+template_limits_config(const CONFIG *cf)
+{
+	TEMPLATE_LIMITS lim;
+
+	template_limits_get(&lim);
+	lim.max_size = config_int(cf, "template_size_limit");
+	lim.max_depth = config_int(cf, "template_depth_limit");
+	lim.max_partial_depth = config_int(cf, "template_partial_depth_limit");
+	lim.max_output = config_int(cf, "template_output_limit");
+	template_limits_set(&lim);
+}
 
 /* tmplfile_name_ok - a template or partial name that cannot leave its directory */
 
@@ -85,35 +112,66 @@ tmplfile_name_ok(const char *name)
 	return (1);
 }
 
+/* tmplfile_normalize - drop a byte-order mark and CRs before LF; new length */
+
+static size_t
+tmplfile_normalize(char *buf, size_t n)
+{
+	char   *r = buf;
+	char   *w;
+
+	/*
+	 * Files saved by Windows editors: no byte-order mark, and CRLF line
+	 * ends become LF (the message gets its line ends from the composer).
+	 * Line numbers do not change.
+	 */
+	if (n >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		r += 3;
+	for (w = buf; r < buf + n; r++)
+		if (!(r[0] == '\r' && r + 1 < buf + n && r[1] == '\n'))
+			*w++ = *r;
+	*w = 0;
+	return (w - buf);
+}
+
 /* tmplfile_read - read a whole file, bounded; NULL with errno */
 
 static char *
 tmplfile_read(const char *path, size_t max, size_t *len, int *too_big)
 {
+	struct stat st;
 	FILE   *fp;
 	char   *buf;
+	size_t	size;
 	size_t	n;
+	int	failed;
 
 	*too_big = 0;
 	if ((fp = fopen(path, "r")) == 0)
 		return (0);
-	buf = mymalloc(max + 2);
-	n = fread(buf, 1, max + 1, fp);
-	if (ferror(fp)) {
+	if (fstat(fileno(fp), &st) < 0) {
 		fclose(fp);
-		myfree(buf);
-		errno = EIO;
 		return (0);
 	}
-	fclose(fp);
-	if (n > max) {
+	if (st.st_size < 0 || (size_t) st.st_size > max) {
+		fclose(fp);
 		*too_big = 1;
-		myfree(buf);
 		errno = EFBIG;
 		return (0);
 	}
+	/* One byte more than the size, to notice a file that grew meanwhile. */
+	size = st.st_size;
+	buf = mymalloc(size + 2);
+	n = fread(buf, 1, size + 1, fp);
+	failed = ferror(fp);
+	fclose(fp);
+	if (failed || n > size) {
+		myfree(buf);
+		errno = failed ? EIO : EAGAIN;
+		return (0);
+	}
 	buf[n] = 0;
-	*len = n;
+	*len = tmplfile_normalize(buf, n);
 	return (buf);
 }
 
@@ -350,29 +408,123 @@ tmplfile_parse(TMPLFILE *tf, const char *buf, size_t len, STRBUF *errs)
 	return (errors);
 }
 
-/* tmplfile_load_errors - load, counting problems */
+/* tmplfile_dir - the directory part of a path */
+
+static char *
+tmplfile_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return (slash ? mystrndup(path, slash - path) : mystrdup("."));
+}
+
+ /*
+  * Partials are read once, when the template is loaded, so that a template
+  * kept loaded by the engine renders without touching the disk. Partials
+  * named by partials are followed; a partial that names itself is read
+  * once.
+  */
+struct TMPLFILE_PART {
+	char   *name;
+	int	html;
+	char   *src;			/* null: there is no such partial */
+};
+
+typedef struct TMPLFILE_PRELOAD {
+	TMPLFILE *tf;
+	const char *dir;
+	int	html;
+} TMPLFILE_PRELOAD;
+
+/* tmplfile_part_find - a partial already read, or null */
+
+static struct TMPLFILE_PART *
+tmplfile_part_find(const TMPLFILE *tf, const char *name, int html)
+{
+	int	i;
+
+	for (i = 0; i < tf->nparts; i++)
+		if (tf->parts[i].html == html && strcmp(tf->parts[i].name, name) == 0)
+			return (&tf->parts[i]);
+	return (0);
+}
+
+/* tmplfile_preload_visit - read one partial and those it names */
+
+static void
+tmplfile_preload_visit(const char *name, int line, void *ctx)
+{
+	TMPLFILE_PRELOAD *pl = ctx;
+	TMPLFILE *tf = pl->tf;
+	struct TMPLFILE_PART *part;
+	TEMPLATE *t;
+	char   *err = 0;
+
+	if (tf->nparts >= TMPLFILE_PARTS_MAX || tmplfile_part_find(tf, name, pl->html))
+		return;
+	if (tf->parts == 0)
+		tf->parts = mycalloc(TMPLFILE_PARTS_MAX, sizeof(*tf->parts));
+	part = &tf->parts[tf->nparts++];
+	part->name = mystrdup(name);
+	part->html = pl->html;
+	part->src = tmplfile_partial(pl->dir, name, pl->html, 0);
+	if (part->src && (t = template_compile(name, part->src, strlen(part->src), &err)) != 0) {
+		template_partials(t, tmplfile_preload_visit, ctx);
+		template_free(t);
+	} else if (err) {
+		/* Reported when it is rendered, with the line that includes it. */
+		myfree(err);
+	}
+}
+
+/* tmplfile_preload - read every partial the file uses */
+
+static void
+tmplfile_preload(TMPLFILE *tf)
+{
+	TEMPLATE *text_parts[5];
+	TMPLFILE_PRELOAD pl;
+	char   *dir = tmplfile_dir(tf->path);
+	int	i;
+
+	text_parts[0] = tf->from;
+	text_parts[1] = tf->reply_to;
+	text_parts[2] = tf->subject;
+	text_parts[3] = tf->preheader;
+	text_parts[4] = tf->text;
+	pl.tf = tf;
+	pl.dir = dir;
+	pl.html = 0;
+	for (i = 0; i < 5; i++)
+		if (text_parts[i])
+			template_partials(text_parts[i], tmplfile_preload_visit, &pl);
+	if (tf->html) {
+		pl.html = 1;
+		template_partials(tf->html, tmplfile_preload_visit, &pl);
+	}
+	myfree(dir);
+}
+
+/* tmplfile_partial_get - a partial of a loaded template */
+
+char   *
+tmplfile_partial_get(const TMPLFILE *tf, const char *dir, const char *name, int html)
+{
+	struct TMPLFILE_PART *part;
+
+	if (tf && (part = tmplfile_part_find(tf, name, html)) != 0)
+		return (part->src ? mystrdup(part->src) : 0);
+	return (tmplfile_partial(dir, name, html, 0));
+}
+
+/* tmplfile_from_buf - check and compile text (buf is consumed) */
 
 static TMPLFILE *
-tmplfile_load_errors(const char *path, STRBUF *errs, int *errors)
+tmplfile_from_buf(const char *path, char *buf, size_t len, STRBUF *errs, int *errors)
 {
-	TEMPLATE_LIMITS lim;
 	TMPLFILE *tf;
-	char   *buf;
-	size_t	len;
-	int	too_big;
 	long	bad;
 
-	*errors = 0;
-	template_limits_get(&lim);
-	if ((buf = tmplfile_read(path, lim.max_size, &len, &too_big)) == 0) {
-		if (too_big)
-			strbuf_printf(errs, "%s:1: larger than the template size limit (%zu bytes)\n",
-				      path, lim.max_size);
-		else
-			strbuf_printf(errs, "%s:1: cannot read: %s\n", path, strerror(errno));
-		*errors = 1;
-		return (0);
-	}
 	if ((bad = utf8_bad((unsigned char *) buf, len)) >= 0) {
 		strbuf_printf(errs, "%s:%d: %s\n", path, line_of(buf, bad),
 			      buf[bad] ? "not valid UTF-8" : "contains a NUL byte");
@@ -388,7 +540,54 @@ tmplfile_load_errors(const char *path, STRBUF *errs, int *errors)
 		tmplfile_free(tf);
 		return (0);
 	}
+	tmplfile_preload(tf);
 	return (tf);
+}
+
+/* tmplfile_load_errors - load, counting problems */
+
+static TMPLFILE *
+tmplfile_load_errors(const char *path, STRBUF *errs, int *errors)
+{
+	TEMPLATE_LIMITS lim;
+	char   *buf;
+	size_t	len;
+	int	too_big;
+
+	*errors = 0;
+	template_limits_get(&lim);
+	if ((buf = tmplfile_read(path, lim.max_size, &len, &too_big)) == 0) {
+		if (too_big)
+			strbuf_printf(errs, "%s:1: larger than the template size limit (%zu bytes)\n",
+				      path, lim.max_size);
+		else
+			strbuf_printf(errs, "%s:1: cannot read: %s\n", path, strerror(errno));
+		*errors = 1;
+		return (0);
+	}
+	return (tmplfile_from_buf(path, buf, len, errs, errors));
+}
+
+/* tmplfile_parse_text - a template file's text from elsewhere than a file */
+
+TMPLFILE *
+tmplfile_parse_text(const char *path, const char *text, size_t len, STRBUF *errs)
+{
+	TEMPLATE_LIMITS lim;
+	char   *buf;
+	int	errors;
+
+	template_limits_get(&lim);
+	if (len > lim.max_size) {
+		strbuf_printf(errs, "%s:1: larger than the template size limit (%zu bytes)\n",
+			      path, lim.max_size);
+		return (0);
+	}
+	buf = mymalloc(len + 1);
+	memcpy(buf, text, len);
+	buf[len] = 0;
+	len = tmplfile_normalize(buf, len);
+	return (tmplfile_from_buf(path, buf, len, errs, &errors));
 }
 
 /* tmplfile_load - read and compile a template file */
@@ -406,6 +605,8 @@ tmplfile_load(const char *path, STRBUF *errs)
 void
 tmplfile_free(TMPLFILE *tf)
 {
+	int	i;
+
 	if (tf == 0)
 		return;
 	template_free(tf->from);
@@ -414,6 +615,13 @@ tmplfile_free(TMPLFILE *tf)
 	template_free(tf->preheader);
 	template_free(tf->text);
 	template_free(tf->html);
+	for (i = 0; i < tf->nparts; i++) {
+		myfree(tf->parts[i].name);
+		if (tf->parts[i].src)
+			myfree(tf->parts[i].src);
+	}
+	if (tf->parts)
+		myfree(tf->parts);
 	myfree(tf->path);
 	myfree(tf);
 }
@@ -493,16 +701,6 @@ tcheck_partial(const char *name, int line, void *ctx)
 		return;
 	}
 	myfree(src);
-}
-
-/* tmplfile_dir - the directory part of a path */
-
-static char *
-tmplfile_dir(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	return (slash ? mystrndup(path, slash - path) : mystrdup("."));
 }
 
 /* template_file_check - check one template file */

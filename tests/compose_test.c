@@ -212,8 +212,8 @@ test_marketing(void **state)
 	assert_null(hdr(m, "Precedence"));
 	assert_null(hdr(m, "Auto-Submitted"));
 	/* Non-ASCII header values are RFC 2047 words in UTF-8 on the wire. */
-	assert_non_null(strstr(msg, "Subject: Bienvenue, =?UTF-8?"));
-	assert_non_null(strstr(msg, "From: =?UTF-8?"));
+	assert_non_null(strstr(msg, "\nSubject: =?UTF-8?Q?Bienvenue=2C_Zo=C3=AB_=E2=80=94_day_3?=\n"));
+	assert_non_null(strstr(msg, "\nFrom: =?UTF-8?Q?J=C3=B6rg_M=C3=BCller=2C_Sales?= <jorg@example.com>\n"));
 	assert_null(strstr(msg, "\xc3\xab"));	/* no raw 8-bit anywhere */
 	assert_null(strchr(msg, '\r'));	/* LF line ends by default */
 
@@ -325,6 +325,37 @@ test_owner_fallback(void **state)
 	assert_mailbox(m, GMIME_ADDRESS_TYPE_FROM, "Acme Sales|sales@example.com");
 	g_object_unref(m);
 	myfree(msg);
+
+	/* Specials and quotes in a name; text that looks like an encoded word. */
+	{
+		json_t *c2 = json_pack("{s:{s:s,s:s},s:{s:s}}", "owner", "name",
+				       "Smith, Bob \"B\" (sales)", "email", "b@example.com",
+				       "contact", "first_name", "=?utf-8?q?x?=");
+		STRBUF	longname = STRBUF_INIT;
+		int	i;
+
+		base_in(&in, "welcome", c2);
+		msg = compose(&in);
+		m = parse(msg);
+		assert_mailbox(m, GMIME_ADDRESS_TYPE_FROM, "Smith, Bob \"B\" (sales)|b@example.com");
+		assert_string_equal(g_mime_message_get_subject(m),
+				    "Bienvenue, =?utf-8?q?x?= \xe2\x80\x94 day 3");
+		g_object_unref(m);
+		myfree(msg);
+		for (i = 0; i < 12; i++)
+			strbuf_puts(&longname, "\xc3\x89lodie ");
+		strbuf_puts(&longname, "Z");
+		json_object_set_new(json_object_get(c2, "owner"), "name",
+				    json_string(strbuf_str(&longname)));
+		msg = compose(&in);
+		m = parse(msg);
+		strbuf_puts(&longname, "|b@example.com");
+		assert_mailbox(m, GMIME_ADDRESS_TYPE_FROM, strbuf_str(&longname));
+		g_object_unref(m);
+		myfree(msg);
+		strbuf_free(&longname);
+		json_decref(c2);
+	}
 
 	/* A quoted display name keeps its text. */
 	put("q.tmpl", "From: \"Acme, Inc.\" <hi@example.com>\nSubject: s\n\nt\n");
@@ -512,6 +543,63 @@ test_deterministic_and_crlf(void **state)
 }
 
 static void
+test_loaded_template(void **state)
+{
+	static const char *const gone[] = {"sig.txt", "sig.html", "more.txt", 0};
+	COMPOSE_IN in;
+	STRBUF	errs = STRBUF_INIT;
+	TMPLFILE *tf;
+	char   *path;
+	char   *msg;
+	GMimeMessage *m;
+	GMimeObject *body;
+	char   *text;
+	int	i;
+
+	/* Partials are read with the template: a loaded template keeps working. */
+	put("partials/sig.txt", "-- sig {{contact.first_name|x}}\n{{> more}}");
+	put("partials/more.txt", "[more]\n");
+	put("partials/sig.html", "<p>sig</p>\n");
+	put("loaded.tmpl", "Subject: s\n\ntext\n{{> sig}}\n--- html ---\n<p>h</p>\n{{> sig}}\n");
+	path = myasprintf("%s/loaded.tmpl", tdir);
+	tf = tmplfile_load(path, &errs);
+	assert_non_null(tf);
+	assert_int_equal(tf->nparts, 3);	/* sig and more for text, sig for HTML */
+	myfree(path);
+	for (i = 0; gone[i]; i++) {
+		path = myasprintf("%s/partials/%s", tdir, gone[i]);
+		unlink(path);
+		myfree(path);
+	}
+	base_in(&in, "loaded", 0);
+	in.stream = COMPOSE_STREAM_TRANSACTIONAL;
+	in.tf = tf;
+	msg = compose(&in);
+	m = parse(msg);
+	body = g_mime_message_get_mime_part(m);
+	text = part_text(g_mime_multipart_get_part(GMIME_MULTIPART(body), 0));
+	assert_string_equal(text, "text\n-- sig x\n[more]\n");
+	g_free(text);
+	text = part_text(g_mime_multipart_get_part(GMIME_MULTIPART(body), 1));
+	assert_string_equal(text, "<p>h</p>\n<p>sig</p>\n");
+	g_free(text);
+	g_object_unref(m);
+	myfree(msg);
+	tmplfile_free(tf);
+
+	/* A partial that names itself is read once. */
+	put("partials/loop.txt", "x{{> loop}}");
+	put("loop.tmpl", "Subject: s\n\n{{> loop}}\n");
+	path = myasprintf("%s/loop.tmpl", tdir);
+	tf = tmplfile_load(path, &errs);
+	assert_non_null(tf);
+	assert_int_equal(tf->nparts, 1);
+	tmplfile_free(tf);
+	myfree(path);
+	strbuf_free(&errs);
+}
+
+static void
 test_long_lines(void **state)
 {
 	COMPOSE_IN in;
@@ -544,6 +632,68 @@ test_long_lines(void **state)
 }
 
 static void
+test_long_header_values(void **state)
+{
+	COMPOSE_IN in;
+	STRBUF	url = STRBUF_INIT;
+	STRBUF	subj = STRBUF_INIT;
+	json_t *ctx;
+	char   *msg;
+	GMimeMessage *m;
+	const char *lu;
+	int	i;
+
+	/* A long token URL survives folding whole; a long subject too. */
+	strbuf_puts(&url, "https://t.example.com/u/");
+	for (i = 0; i < 30; i++)
+		strbuf_puts(&url, "AbCdEfGh_-");
+	for (i = 0; i < 20; i++)
+		strbuf_puts(&subj, "Caf\xc3\xa9 cr\xc3\xa8me ");
+	ctx = json_pack("{s:s}", "s", strbuf_str(&subj));
+	put("longhdr.tmpl", "Subject: {{s}}\n\ntext\n");
+	base_in(&in, "longhdr", ctx);
+	in.list_unsubscribe_url = strbuf_str(&url);
+	msg = compose(&in);
+	m = parse(msg);
+	lu = hdr(m, "List-Unsubscribe");
+	assert_non_null(lu);
+	{
+		char   *want = myasprintf("<%s>", strbuf_str(&url));
+
+		assert_non_null(strstr(lu, want));
+		myfree(want);
+		want = myasprintf("\nList-Unsubscribe: <%s>,\n <mailto:%s>\n", strbuf_str(&url), MAILTO);
+		assert_non_null(strstr(msg, want));
+		myfree(want);
+	}
+	{
+		const char *p = strstr(msg, "\nSubject: ");
+		const char *nl;
+		int	lines = 0;
+
+		/* Encoded lines stay within 76 columns. */
+		for (p++; (nl = strchr(p, '\n')) != 0 && (p == strstr(msg, "Subject: ") || *p == ' '); p = nl + 1) {
+			assert_true(nl - p <= 76);
+			lines++;
+		}
+		assert_true(lines > 3);
+	}
+	assert_string_equal(g_mime_message_get_subject(m), "Caf\xc3\xa9 cr\xc3\xa8me Caf\xc3\xa9"
+			    " cr\xc3\xa8me Caf\xc3\xa9 cr\xc3\xa8me Caf\xc3\xa9 cr\xc3\xa8me Caf\xc3\xa9"
+			    " cr\xc3\xa8me Caf\xc3\xa9 cr\xc3\xa8me Caf\xc3\xa9 cr\xc3\xa8me Caf\xc3\xa9"
+			    " cr\xc3\xa8me Caf\xc3\xa9 cr\xc3\xa8me Caf\xc3\xa9 cr\xc3\xa8me Caf\xc3\xa9"
+			    " cr\xc3\xa8me Caf\xc3\xa9 cr\xc3\xa8me Caf\xc3\xa9 cr\xc3\xa8me Caf\xc3\xa9"
+			    " cr\xc3\xa8me Caf\xc3\xa9 cr\xc3\xa8me Caf\xc3\xa9 cr\xc3\xa8me Caf\xc3\xa9"
+			    " cr\xc3\xa8me Caf\xc3\xa9 cr\xc3\xa8me Caf\xc3\xa9 cr\xc3\xa8me Caf\xc3\xa9"
+			    " cr\xc3\xa8me");
+	g_object_unref(m);
+	myfree(msg);
+	json_decref(ctx);
+	strbuf_free(&url);
+	strbuf_free(&subj);
+}
+
+static void
 test_shipped_templates(void **state)
 {
 	static const char *const names[] = {
@@ -572,7 +722,7 @@ test_shipped_templates(void **state)
 		base_in(&in, names[i], ctx);
 		in.template_dir = TOP_SRCDIR "/conf/templates";
 		msg = compose(&in);
-		assert_non_null(strstr(msg, "Message-Id: <" MSGID ">"));
+		assert_non_null(strstr(msg, "\nMessage-ID: <" MSGID ">\n"));
 		myfree(msg);
 	}
 	json_decref(ctx);
@@ -642,7 +792,9 @@ main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_unsubscribe_placed),
 		cmocka_unit_test(test_deterministic_and_crlf),
+		cmocka_unit_test(test_loaded_template),
 		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_long_header_values),
 		cmocka_unit_test(test_shipped_templates),
 		cmocka_unit_test(test_speed),
 	};

@@ -34,7 +34,7 @@ send:
 steps:
   - send: missing
 YAML
-echo "Subject: hi" > "$T/tmpl/hello.tmpl"
+printf "Subject: hi\n\nHello.\n" > "$T/tmpl/hello.tmpl"
 cat > "$T/postdrip.conf" <<CONF
 data_directory = $T/data
 token_key_file = $T/keys
