@@ -371,4 +371,13 @@ time_t	workflow_send_window(const WORKFLOW *wf, const char *tz, time_t t);
 const char *workflow_step_kind_name(WF_STEP_KIND kind);
 const char *workflow_stream_name(WF_STREAM stream);
 
+/* Text for people (workflow_show.c), appended to out: the trigger in a few
+ * words ("event clicked link=pricing", "yearly birthday before 7d at
+ * 09:00"); a condition on one line; the steps, one line each:
+ * "file:line<TAB>id<TAB>what<TAB>next" (next: an id, "end", "then ID else
+ * ID" or "event ID timeout ID"). Secrets and header values are not shown. */
+void	workflow_show_trigger(const WORKFLOW *wf, STRBUF *out);
+void	workflow_show_cond(const WF_COND *c, STRBUF *out);
+void	workflow_show_steps(const WORKFLOW *wf, STRBUF *out);
+
 #endif

@@ -16,6 +16,16 @@ $PD keygen >/dev/null || fail "keygen"
 $PD check > "$T/out" 2>&1 || fail "examples: $(cat "$T/out")"
 [ -s "$T/out" ] && fail "examples are not silent: $(cat "$T/out")"
 
+# "postdrip workflows": one line per workflow; with a name, its steps.
+$PD workflows > "$T/out" || fail "workflows"
+[ "$(wc -l < "$T/out")" = 10 ] || fail "workflows: $(cat "$T/out")"
+grep -q "^repermission	inactive 180d	marketing	enabled	4 steps	$top_srcdir/conf/workflows/repermission.yaml:5\$" "$T/out" ||
+	fail "workflows line: $(grep repermission "$T/out")"
+$PD workflows repermission > "$T/out" || fail "workflows repermission"
+grep -q "repermission.yaml:25	2.timeout.1	unsubscribe inactive	end\$" "$T/out" || fail "steps: $(cat "$T/out")"
+grep -q "^exit (implicit)	bounced class=hard\$" "$T/out" || fail "exits: $(cat "$T/out")"
+expect_status 1 $PD workflows nosuch
+
 # Errors, with their files and lines.
 cat > "$T/wf/a.yaml" <<'YAML'
 workflow: a

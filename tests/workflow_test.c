@@ -937,6 +937,69 @@ test_graph(void **state)
 	strbuf_free(&errs);
 }
 
+/* The text of the graph above, as "postdrip workflows NAME" shows it. */
+static void
+test_show(void **state)
+{
+	STRBUF	errs = STRBUF_INIT, out = STRBUF_INIT;
+	WORKFLOW_SET *set = load(graph_yaml, &errs);
+	const WORKFLOW *wf;
+
+	assert_non_null(set);
+	wf = workflow_at(set, 0);
+	workflow_show_steps(wf, &out);
+	assert_string_equal(strbuf_str(&out),
+			    "t.yaml:4\t1\tsend welcome-1\t2\n"
+			    "t.yaml:5\t2\twait 2d\t3\n"
+			    "t.yaml:6\t3\tif clicked link=pricing\tthen 3.then.1 else 3.else.1\n"
+			    "t.yaml:8\t3.then.1\tsend pricing\t3.then.2\n"
+			    "t.yaml:9\t3.then.2\tadd_score +10\tagain\n"
+			    "t.yaml:11\t3.else.1\tsend welcome-2\tagain\n"
+			    "t.yaml:13\tagain\twait_for purchased timeout 3d\tevent 5 timeout again.timeout.1\n"
+			    "t.yaml:16\tagain.timeout.1\tsend reminder\tagain.timeout.2\n"
+			    "t.yaml:17\tagain.timeout.2\tgoto again\tagain\n"
+			    "t.yaml:18\t5\tif replied\tthen 6 else 5.else.1\n"
+			    "t.yaml:20\t5.else.1\tend\tend\n"
+			    "t.yaml:21\t6\tset stage=2 vip=true gone=null\tend\n");
+	strbuf_reset(&out);
+	workflow_show_trigger(wf, &out);
+	assert_string_equal(strbuf_str(&out), "event subscribed");
+	workflow_set_free(set);
+
+	set = load("workflow: s\n"
+		   "trigger:\n  yearly: birthday\n  before: 7d\n  at: \"09:30\"\n"
+		   "audience:\n  all:\n    - any: [{tag: vip}, {list: news}]\n"
+		   "    - not: {field: \"company exists\"}\n"
+		   "    - {score: \">= 50\", inactive: 1d12h, segment: s}\n"
+		   "    - {clicked: {link: demo, within: 90m}}\n"
+		   "steps:\n  - wait_until: 2026-12-24T09:00:00Z\n    after: 1h\n"
+		   "  - notify: owner\n    to: a@example.com\n    template: t\n"
+		   "  - webhook: https://example.com/h\n    secret: s3cret\n"
+		   "    headers: {X-Key: hidden}\n"
+		   "---\nsegment: s\nwhere: {tag: x}\n", &errs);
+	assert_non_null(set);
+	wf = workflow_at(set, 0);
+	strbuf_reset(&out);
+	workflow_show_trigger(wf, &out);
+	assert_string_equal(strbuf_str(&out), "yearly birthday before 7d at 09:30");
+	strbuf_reset(&out);
+	workflow_show_cond(wf->audience, &out);
+	assert_string_equal(strbuf_str(&out),
+			    "all(any(tag vip, list news), not(company exists), "
+			    "all(score >= 50, inactive 1d12h, segment s), clicked link=demo within 1h30m)");
+	strbuf_reset(&out);
+	workflow_show_steps(wf, &out);
+	assert_string_equal(strbuf_str(&out),
+			    "t.yaml:13\t1\twait_until 2026-12-24T09:00:00Z after 1h\t2\n"
+			    "t.yaml:15\t2\tnotify owner or a@example.com template t\t3\n"
+			    "t.yaml:18\t3\twebhook https://example.com/h X-Key:\tend\n");
+	assert_null(strstr(strbuf_str(&out), "s3cret"));
+	assert_null(strstr(strbuf_str(&out), "hidden"));
+	workflow_set_free(set);
+	strbuf_free(&out);
+	strbuf_free(&errs);
+}
+
 static void
 test_settings(void **state)
 {
@@ -1625,6 +1688,7 @@ main(void)
 		cmocka_unit_test(test_errors_built),
 		cmocka_unit_test(test_warnings),
 		cmocka_unit_test(test_graph),
+		cmocka_unit_test(test_show),
 		cmocka_unit_test(test_settings),
 		cmocka_unit_test(test_days),
 		cmocka_unit_test(test_conditions),
