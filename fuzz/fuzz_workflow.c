@@ -8,8 +8,9 @@
 /* DESCRIPTION
 /*	Parses the input as one workflow file. When it loads, the result
 /*	is also exercised: every condition against a fixed contact, the
-/*	send window, date triggers and waits, so that whatever the parser
-/*	accepts is something the scheduler can run without harm.
+/*	send window, date triggers and waits, and its text (workflow_show),
+/*	so that whatever the parser accepts is something the scheduler can
+/*	run without harm.
 /*
 /*	tests/fuzz_workflow_replay runs the corpus without libFuzzer in
 /*	"make check".
@@ -57,6 +58,7 @@ fuzz_exercise(const WORKFLOW_SET *set)
 	json_t *contact;
 	WF_FACTS f;
 	const WORKFLOW *wf;
+	STRBUF	text = STRBUF_INIT;
 	int	i, j;
 
 	contact = json_pack("{s:I, s:s, s:i, s:[s], s:{s:s, s:s, s:s, s:i}}",
@@ -72,6 +74,10 @@ fuzz_exercise(const WORKFLOW_SET *set)
 	f.set = set;
 	for (i = 0; i < workflow_count(set); i++) {
 		wf = workflow_at(set, i);
+		workflow_show_trigger(wf, &text);
+		workflow_show_steps(wf, &text);
+		if (wf->audience)
+			workflow_show_cond(wf->audience, &text);
 		(void) workflow_audience_eval(wf, &f);
 		(void) workflow_exit_eval(wf, &f);
 		(void) workflow_exit_match(wf, "bounced", contact);
@@ -92,6 +98,7 @@ fuzz_exercise(const WORKFLOW_SET *set)
 	for (i = 0; i < workflow_segment_count(set); i++)
 		(void) workflow_segment_eval(workflow_segment_at(set, i), &f);
 	json_decref(contact);
+	strbuf_free(&text);
 }
 
 /* LLVMFuzzerTestOneInput - one input */
