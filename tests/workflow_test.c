@@ -729,6 +729,251 @@ static const ERR_CASE err_cases[] = {
 	    "t.yaml:3: unknown key \"evnt\" in trigger\n"
 	    "t.yaml:5: days: expected days such as mon-fri, mon,wed,fri or weekdays\n"
 	    "t.yaml:7: wait: bad duration \"forever\" (use 90s, 15m, 2h, 3d or 2w)\n"},
+	{"where bad key",
+	    "workflow: x\n"
+	    "trigger:\n"
+	    "  event: clicked\n"
+	    "  where: {\"a b\": c}\n"
+	    "steps: [end]\n",
+	    "t.yaml:4: where: bad key \"a b\"\n"},
+	{"where value not text",
+	    "workflow: x\n"
+	    "trigger:\n"
+	    "  event: clicked\n"
+	    "  where: {link: [a]}\n"
+	    "steps: [end]\n",
+	    "t.yaml:4: where: expected text, got a list\n"},
+	{"manual maybe",
+	    "workflow: x\n"
+	    "trigger:\n"
+	    "  manual: maybe\n"
+	    "steps: [end]\n",
+	    "t.yaml:3: manual: expected yes or no, got \"maybe\"\n"},
+	{"type without event",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "audience:\n"
+	    "  clicked:\n"
+	    "    type: purchased\n"
+	    "steps: [end]\n",
+	    "t.yaml:5: clicked: \"type\" only goes with event:\n"},
+	{"link and where",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "audience:\n"
+	    "  clicked:\n"
+	    "    link: a\n"
+	    "    where: {campaign: b}\n"
+	    "steps: [end]\n",
+	    "t.yaml:6: where: an event condition tests one key\n"},
+	{"yearly bad field",
+	    "workflow: x\n"
+	    "trigger:\n"
+	    "  yearly: 1st\n"
+	    "steps: [end]\n",
+	    "t.yaml:3: yearly: bad name \"1st\" (a letter, then letters, digits, '.', '_' or '-'; at most 64)\n"},
+	{"segment bad name",
+	    "segment: \"a b\"\n"
+	    "where: {tag: x}\n",
+	    "t.yaml:1: segment: bad name \"a b\" (a letter, then letters, digits, '.', '_' or '-'; at most 64)\n"},
+	{"segment trigger bad name",
+	    "workflow: x\n"
+	    "trigger:\n"
+	    "  segment: [a]\n"
+	    "steps: [end]\n",
+	    "t.yaml:3: segment: expected text, got a list\n"},
+	{"bad inactive",
+	    "workflow: x\n"
+	    "trigger:\n"
+	    "  inactive: long\n"
+	    "steps: [end]\n",
+	    "t.yaml:3: inactive: bad duration \"long\" (use 90s, 15m, 2h, 3d or 2w)\n"},
+	{"timezone_field bad",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "send:\n"
+	    "  timezone_field: \"my tz\"\n"
+	    "steps: [end]\n",
+	    "t.yaml:4: timezone_field: bad name \"my tz\" (a letter, then letters, digits, '.', '_' or '-'; at most 64)\n"},
+	{"reentry zero",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "reentry: once per 0d\n"
+	    "steps: [end]\n",
+	    "t.yaml:3: reentry: expected once, always, or \"once per\" a duration such as 30d, got \"once per 0d\"\n"},
+	{"secret not text",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "steps:\n"
+	    "  - webhook: https://example.com/x\n"
+	    "    secret: [a]\n",
+	    "t.yaml:5: secret: expected text, got a list\n"},
+	{"steps mapping",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "steps:\n"
+	    "  send: a\n",
+	    "t.yaml:4: steps: expected a list of steps, got a mapping\n"},
+	{"on_event mapping",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "steps:\n"
+	    "  - wait_for: clicked\n"
+	    "    timeout: 1d\n"
+	    "    on_event: {send: a}\n",
+	    "t.yaml:6: on_event: expected a list of steps, got a mapping\n"},
+	{"wait_for bad type",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "steps:\n"
+	    "  - wait_for: Clicked\n"
+	    "    timeout: 1d\n",
+	    "t.yaml:4: wait_for: bad event type \"Clicked\" (lower case letters, digits, '.', '_' or '-')\n"},
+	{"wait_for bad timeout",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "steps:\n"
+	    "  - wait_for: clicked\n"
+	    "    timeout: 1 day\n",
+	    "t.yaml:5: timeout: bad duration \"1 day\" (use 90s, 15m, 2h, 3d or 2w)\n"},
+	{"add_tag bad",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "steps:\n"
+	    "  - add_tag: \"two words\"\n",
+	    "t.yaml:4: add_tag: bad name \"two words\" (a letter, then letters, digits, '.', '_' or '-'; at most 64)\n"},
+	{"remove_tag empty",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "steps:\n"
+	    "  - remove_tag:\n",
+	    "t.yaml:4: remove_tag: expected text, got empty\n"},
+	{"wait_until bad field",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "steps:\n"
+	    "  - wait_until: \"trial end\"\n",
+	    "t.yaml:4: wait_until: bad name \"trial end\" (a letter, then letters, digits, '.', '_' or '-'; at most 64)\n"},
+	{"wait_until before bad",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "steps:\n"
+	    "  - wait_until: trial_end\n"
+	    "    before: soon\n",
+	    "t.yaml:5: before: bad duration \"soon\" (use 90s, 15m, 2h, 3d or 2w)\n"},
+	{"notify template bad",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "steps:\n"
+	    "  - notify: owner\n"
+	    "    template: \"a/b\"\n",
+	    "t.yaml:5: template: bad name \"a/b\" (a letter, then letters, digits, '.', '_' or '-'; at most 48)\n"},
+	{"send bad template name",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "steps:\n"
+	    "  - send: ../etc/passwd\n",
+	    "t.yaml:4: send: bad name \"../etc/passwd\" (a letter, then letters, digits, '.', '_' or '-'; at most 48)\n"},
+	{"goto bad label",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "steps:\n"
+	    "  - goto: \"no where\"\n",
+	    "t.yaml:4: goto: bad name \"no where\" (a letter, then letters, digits, '.', '_' or '-'; at most 48)\n"},
+	{"score missing number",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "audience:\n"
+	    "  score: \">=\"\n"
+	    "steps: [end]\n",
+	    "t.yaml:4: score: expected a comparison such as \">= 50\", got \">=\"\n"},
+	{"score contains",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "audience:\n"
+	    "  score: \"contains 5\"\n"
+	    "steps: [end]\n",
+	    "t.yaml:4: score: expected a comparison such as \">= 50\", got \"contains 5\"\n"},
+	{"not empty",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "audience:\n"
+	    "  not:\n"
+	    "steps: [end]\n",
+	    "t.yaml:4: not: missing condition\n"},
+	{"condition is a number",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "audience: 5\n"
+	    "steps: [end]\n",
+	    "t.yaml:3: unknown condition \"5\"\n"},
+	{"event type bad in condition",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "audience:\n"
+	    "  event: Bought\n"
+	    "steps: [end]\n",
+	    "t.yaml:4: event: bad event type \"Bought\" (lower case letters, digits, '.', '_' or '-')\n"},
+	{"active bad",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "audience:\n"
+	    "  active: 0s\n"
+	    "steps: [end]\n",
+	    "t.yaml:4: active: bad duration \"0s\" (use 90s, 15m, 2h, 3d or 2w)\n"},
+	{"segment where bad",
+	    "segment: a\n"
+	    "where: {colour: red}\n",
+	    "t.yaml:2: unknown condition \"colour\" (expected opened, clicked, replied, bounced, complained, unsubscribed, event, field, tag, list, score, segment, active, inactive, all, any or not)\n"},
+	{"segment unknown in segment",
+	    "segment: a\n"
+	    "where: {segment: b}\n",
+	    "t.yaml:2: unknown segment \"b\"\n"},
+	{"workflow name list",
+	    "workflow: [a]\n"
+	    "trigger: subscribed\n"
+	    "steps: [end]\n",
+	    "t.yaml:1: workflow: expected text, got a list\n"},
+	{"workflow name dot",
+	    "workflow: .hidden\n"
+	    "trigger: subscribed\n"
+	    "steps: [end]\n",
+	    "t.yaml:1: workflow: bad name \".hidden\" (a letter or digit, then letters, digits, '.', '_' or '-'; at most 63)\n"},
+	{"hours list bad",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "send:\n"
+	    "  hours: [\"09:00-12:00\", \"lunch\"]\n"
+	    "steps: [end]\n",
+	    "t.yaml:4: hours: expected ranges such as 09:00-17:00 (at most 8)\n"},
+	{"too many hours",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "send:\n"
+	    "  hours: \"01:00-02:00,03:00-04:00,05:00-06:00,07:00-08:00,09:00-10:00,11:00-12:00,13:00-14:00,15:00-16:00,17:00-18:00\"\n"
+	    "steps: [end]\n",
+	    "t.yaml:4: hours: expected ranges such as 09:00-17:00 (at most 8)\n"},
+	{"days list bad",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "send:\n"
+	    "  days: [mon, funday]\n"
+	    "steps: [end]\n",
+	    "t.yaml:4: days: expected days such as mon-fri, mon,wed,fri or weekdays\n"},
+	{"webhook too many headers",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "steps:\n"
+	    "  - webhook: https://example.com/x\n"
+	    "    headers: {h0: v, h1: v, h2: v, h3: v, h4: v, h5: v, h6: v, h7: v, h8: v, h9: v, h10: v, h11: v, h12: v, h13: v, h14: v, h15: v, h16: v, h17: v, h18: v, h19: v, h20: v, h21: v, h22: v, h23: v, h24: v, h25: v, h26: v, h27: v, h28: v, h29: v, h30: v, h31: v, h32: v}\n",
+	    "t.yaml:5: headers: at most 32\n"},
+	{"webhook bad header value",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "steps:\n"
+	    "  - webhook: https://example.com/x\n"
+	    "    headers: {X-A: [1]}\n",
+	    "t.yaml:5: headers: expected text, got a list\n"},
 };
 
 static void
@@ -778,6 +1023,22 @@ test_errors_built(void **state)
 	set = load(strbuf_str(&y), &errs);
 	assert_null(set);
 	assert_string_equal(strbuf_str(&errs), "t.yaml:4097: too many keys in one mapping\n");
+
+	strbuf_reset(&y);
+	strbuf_puts(&y, "k:\n");
+	for (i = 0; i < 4097; i++)
+		strbuf_puts(&y, "- v\n");
+	set = load(strbuf_str(&y), &errs);
+	assert_null(set);
+	assert_string_equal(strbuf_str(&errs), "t.yaml:4098: too many items in one list\n");
+
+	/* 25 lists of 4,000 items: more nodes than a file may have. */
+	strbuf_reset(&y);
+	for (i = 0; i < 25 * 4000; i++)
+		strbuf_puts(&y, i % 4000 == 0 ? "---\n- v\n" : "- v\n");
+	set = load(strbuf_str(&y), &errs);
+	assert_null(set);
+	assert_string_equal(strbuf_str(&errs), "t.yaml:100001: too many YAML nodes in one file\n");
 
 	big = mymalloc(1024 * 1024 + 2);
 	memset(big, '#', 1024 * 1024 + 1);
@@ -1625,8 +1886,36 @@ test_check_dir(void **state)
 	assert_non_null(strstr(strbuf_str(&errs), "/e.yaml:0: cannot read: file too large\n"));
 	myfree(big);
 
-	/* A missing directory is an empty set; a missing template directory
-	 * is an error when there are workflows to check. */
+	/* A file where the directory should be; a template directory that
+	 * does not exist while there are workflows to check. */
+	strbuf_reset(&errs);
+	strbuf_reset(&want);
+	assert_int_equal(workflow_check_dir(p[0], 0, &errs), 1);
+	strbuf_printf(&want, "%s:0: cannot open directory: Not a directory\n", p[0]);
+	assert_string_equal(strbuf_str(&errs), strbuf_str(&want));
+	test_rmdir(mystrdup(wdir));
+	assert_int_equal(mkdir(wdir, 0700), 0);
+	myfree(test_write(wdir, "a.yaml", "workflow: a\ntrigger: subscribed\nsteps: [end]\n"));
+	strbuf_reset(&errs);
+	strbuf_reset(&want);
+	assert_int_equal(workflow_check_dir(wdir, "/nonexistent/t", &errs), 1);
+	assert_string_equal(strbuf_str(&errs),
+			    "/nonexistent/t:0: cannot open template directory: No such file or directory\n");
+
+	/* At most 1,000 files; the rest are not read. */
+	for (i = 0; i < 1000; i++) {
+		char	name[32];
+
+		snprintf(name, sizeof(name), "w%04d.yaml", i);
+		myfree(test_write(wdir, name, "# nothing yet\n"));
+	}
+	strbuf_reset(&errs);
+	strbuf_reset(&want);
+	assert_null(workflow_load_dir(wdir, &errs));
+	strbuf_printf(&want, "%s:0: more than 1000 workflow files\n", wdir);
+	assert_string_equal(strbuf_str(&errs), strbuf_str(&want));
+
+	/* A missing directory is an empty set, and nothing to check. */
 	strbuf_reset(&errs);
 	set = workflow_load_dir("/nonexistent/postdrip", &errs);
 	assert_non_null(set);
