@@ -25,7 +25,8 @@
 /*	Dates in contact fields: YYYY-MM-DD is local midnight in the
 /*	contact's zone; YYYY-MM-DDTHH:MM[:SS] without an offset is local
 /*	too; with Z or an offset it is that instant; a JSON number is seconds
-/*	since the epoch. Yearly triggers also take --MM-DD and MM-DD.
+/*	since the epoch (so "created" works). Yearly triggers also take
+/*	--MM-DD and MM-DD.
 /* DIAGNOSTICS
 /*	(time_t) -1 when a field is missing or not a date.
 /*--*/
@@ -302,11 +303,19 @@ wf_field_time(json_t *v, const TZONE *tz, int at, long offset)
 /* wf_month_day - month and day of a yearly date field */
 
 static int
-wf_month_day(json_t *v, int *m, int *d)
+wf_month_day(json_t *v, const TZONE *tz, int *m, int *d)
 {
 	const char *s;
 	int	y;
+	long	yy;
+	time_t	t;
 
+	/* Seconds since the epoch (the record's "created"): its local date. */
+	if (json_is_integer(v)) {
+		t = (time_t) json_integer_value(v);
+		tzone_civil_from_days(wf_floor_day(t + wf_offset_at(tz, t)), &yy, m, d);
+		return (0);
+	}
 	if (v == 0 || !json_is_string(v))
 		return (-1);
 	s = json_string_value(v);
@@ -356,7 +365,7 @@ workflow_trigger_next(const WORKFLOW *wf, json_t *contact, time_t after)
 		t = wf_field_time(v, tz, -1, tr->offset);
 		return (t != (time_t) -1 && t >= after ? t : (time_t) -1);
 	}
-	if (wf_month_day(v, &m, &d) < 0)
+	if (wf_month_day(v, tz, &m, &d) < 0)
 		return ((time_t) -1);
 	at = tr->at >= 0 ? tr->at : 0;
 	tzone_civil_from_days(wf_floor_day(after + wf_offset_at(tz, after)), &y, &mo, &da);

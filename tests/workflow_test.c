@@ -1761,7 +1761,7 @@ static void
 test_dates(void **state)
 {
 	STRBUF	errs = STRBUF_INIT;
-	WORKFLOW_SET *set = load(dates_yaml, &errs);
+	WORKFLOW_SET *set = load(dates_yaml, &errs), *set2;
 	const WORKFLOW *bday, *anniv, *trial;
 	json_t *c;
 
@@ -1794,6 +1794,17 @@ test_dates(void **state)
 	assert_int_equal(workflow_trigger_next(bday, c, 0), -1);
 	json_object_del(json_object_get(c, "fields"), "birthday");
 	assert_int_equal(workflow_trigger_next(bday, c, 0), -1);
+
+	/* The record's own "created" (seconds) works as a yearly date. */
+	set2 = load("workflow: c\ntrigger:\n  yearly: created\n  at: \"08:00\"\nsteps: [end]\n", &errs);
+	assert_non_null(set2);
+	json_object_set_new(c, "created", json_integer(at("2024-07-14T23:30:00Z")));
+	json_object_set_new(json_object_get(c, "fields"), "timezone", json_string("Europe/Paris"));
+	/* 23:30 UTC is already the 15th in Paris. */
+	assert_int_equal(workflow_trigger_next(workflow_at(set2, 0), c, at("2026-01-01T00:00:00Z")),
+			 at("2026-07-15T06:00:00Z"));
+	json_object_del(json_object_get(c, "fields"), "timezone");
+	workflow_set_free(set2);
 
 	/* A week before the anniversary, across the new year. */
 	json_object_set_new(json_object_get(c, "fields"), "subscribed_at", json_string("2020-01-03T15:04:05Z"));
