@@ -42,4 +42,6 @@ int	cli_stats(CLI *cli, int argc, char **argv);
  * "file:line: message" lines to errs and return the number of errors. */
 typedef int (*CLI_CHECKER) (CLI *cli, STRBUF *errs);
 
+int	cli_check_workflows(CLI *cli, STRBUF *errs);	/* cli_workflow.c */
+
 #endif

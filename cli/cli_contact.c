@@ -49,6 +49,7 @@ typedef struct CONTACT_ROW {
 	json_t *fields;			/* object */
 	json_t *tags;			/* array of strings */
 	json_t *score;			/* integer or NULL */
+	time_t	created;		/* from an export; 0: now */
 } CONTACT_ROW;
 
 typedef struct CONTACT_BATCH {
@@ -145,7 +146,8 @@ contact_apply(STORE_TXN *txn, CONTACT_ROW *row, time_t now, const char *event,
 		return (rc);
 	if (rc == STORE_NOTFOUND) {
 		rec = json_pack("{s:s, s:I, s:O, s:O, s:o}", "email", row->addr,
-				"created", (json_int_t) now, "fields", row->fields,
+				"created", (json_int_t) (row->created ? row->created : now),
+				"fields", row->fields,
 				"tags", row->tags, "score",
 				row->score ? json_incref(row->score) : json_integer(0));
 		if ((rc = store_contact_put(txn, rec, &id)) == STORE_OK) {
@@ -430,7 +432,7 @@ contact_import(CLI *cli, int argc, char **argv)
 			*p = tolower((unsigned char) *p);
 		if (strcmp(h, "email") == 0 || strcmp(h, "e-mail") == 0 || strcmp(h, "email_address") == 0)
 			email_col = i;
-		else if (strcmp(h, "tags") && strcmp(h, "score") && (why = contact_field_check(h, "")) != 0) {
+		else if (strcmp(h, "tags") && strcmp(h, "score") && strcmp(h, "created") && (why = contact_field_check(h, "")) != 0) {
 			fprintf(stderr, "%s:%d: column \"%s\": %s\n", path, lineno, f[i], why);
 			status = CLI_ERROR;
 		}
@@ -480,6 +482,9 @@ contact_import(CLI *cli, int argc, char **argv)
 				continue;
 			if (strcmp(header[i], "tags") == 0) {
 				contact_tags_add(row->tags, f[i]);
+			} else if (strcmp(header[i], "created") == 0) {
+				if (*f[i] && clock_parse(f[i], &row->created) < 0)
+					why = "created is not an ISO 8601 time";
 			} else if (strcmp(header[i], "score") == 0) {
 				char   *end;
 				long	v;
@@ -499,7 +504,8 @@ contact_import(CLI *cli, int argc, char **argv)
 			}
 		}
 		if (why) {
-			if (strcmp(why, "score is not an integer") == 0)
+			if (strcmp(why, "score is not an integer") == 0
+			    || strcmp(why, "created is not an ISO 8601 time") == 0)
 				fprintf(stderr, "%s:%d: skipped: %s\n", path, lineno, why);
 			contact_row_free(row);
 			skipped++;

@@ -18,9 +18,10 @@
  * reload, finds the step again with workflow_step_find().
  *
  * Step ids are stable: a step's id is its label when it has one, else its
- * path in the file ("1", "2", "3.then.1", "4.timeout.2": 1-based positions).
- * Labels are the way to keep enrolments on the right step when steps are
- * inserted above them. An id is at most WF_ID_MAX - 1 bytes (it is stored in
+ * path in the file ("1", "2", "3.then.1", "4.timeout.2": 1-based positions;
+ * the steps inside a labelled step take its label as their prefix,
+ * "again.timeout.1"). Labels are the way to keep enrolments on the right
+ * step when steps are inserted above them. An id is at most WF_ID_MAX - 1 bytes (it is stored in
  * STORE_SENT.step).
  *
  * Every element carries the file and line it came from (WF_POS) so that the
@@ -253,6 +254,10 @@ typedef struct WORKFLOW {
 					 * marketing stream the parser adds
 					 * unsubscribed, complained and a hard
 					 * bounce (implicit ones have line 0) */
+	int	ngoal;
+	WF_COND **goals;		/* the exits written as goal: (also in
+					 * exits, not owned here): reaching one
+					 * is a conversion, worth logging */
 	WF_REENTRY reentry;
 	long	reentry_after;		/* INTERVAL: seconds */
 	WF_SEND	send;
