@@ -397,7 +397,7 @@ contact_import(CLI *cli, int argc, char **argv)
 	char  **f, **header = 0;
 	int	nf, nheader = 0, lineno, rc, i, email_col = -1, status = CLI_OK;
 	const char *err, *why, *event = 0, *path;
-	CONTACT_BATCH *batches = 0;
+	CONTACT_BATCH **batches = 0;	/* the writer holds pointers to them */
 	int	nbatches = 0, skipped = 0, created = 0, updated = 0, failed = 0;
 	CONTACT_BATCH *b = 0;
 	STORE  *st;
@@ -460,8 +460,7 @@ contact_import(CLI *cli, int argc, char **argv)
 		}
 		if (b == 0 || b->nrows == IMPORT_BATCH) {
 			batches = myrealloc(batches, (nbatches + 1) * sizeof(*batches));
-			b = batches + nbatches++;
-			memset(b, 0, sizeof(*b));
+			b = batches[nbatches++] = mycalloc(1, sizeof(*b));
 			b->rows = mycalloc(IMPORT_BATCH, sizeof(CONTACT_ROW));
 			b->now = clock_now();
 			b->event = event;
@@ -521,16 +520,18 @@ contact_import(CLI *cli, int argc, char **argv)
 		store_write_async(st, contact_batch_op, b, contact_batch_done, 0);
 	store_flush(st);
 	for (i = 0; i < nbatches; i++) {
-		if (batches[i].status != STORE_OK) {
-			failed += batches[i].nrows;
+		b = batches[i];
+		if (b->status != STORE_OK) {
+			failed += b->nrows;
 			status = CLI_ERROR;
 		} else {
-			created += batches[i].created;
-			updated += batches[i].updated;
+			created += b->created;
+			updated += b->updated;
 		}
-		for (int r = 0; r < batches[i].nrows; r++)
-			contact_row_free(batches[i].rows + r);
-		myfree(batches[i].rows);
+		for (int r = 0; r < b->nrows; r++)
+			contact_row_free(b->rows + r);
+		myfree(b->rows);
+		myfree(b);
 	}
 	myfree(batches);
 	for (i = 0; i < nheader; i++)
