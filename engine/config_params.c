@@ -64,6 +64,28 @@ const CONF_PARAM config_params[] = {
 	{"tracker_url", CONF_STR, "https://track.example.com", 0, 0,
 	"public base URL of the HTTP tracker"},
 
+	/* postdrip-engine: scheduler and injection. */
+	{"verp_prefix", CONF_STR, "bounces", 0, 0,
+	"local part before +TOKEN in the VERP return path of engine mail"},
+	{"message_id_domain", CONF_STR, "$bounce_domain", 0, 0,
+	"domain of the Message-IDs the engine gives its messages"},
+	{"engine_from_address", CONF_STR, "noreply@$bounce_domain", 0, 0,
+	"From of engine mail whose template has none, and of notifications"},
+	{"engine_batch_size", CONF_INT, "1000", 1, 1000000,
+	"events and due jobs the engine reads per round (bounds its memory)"},
+	{"engine_retry_backoff", CONF_LIST, "5m, 15m, 1h, 4h", 0, 0,
+	"delays before retrying a deferred send or failed webhook (the last repeats)"},
+	{"engine_retry_limit", CONF_TIME, "5d", 60, 365LL * 86400,
+	"how long a deferred send is retried before it is given up"},
+	{"engine_frequency_caps", CONF_LIST, "", 0, 0,
+	"marketing sends allowed per contact, as COUNT/PERIOD (1/1d, 3/7d); the engine waits instead of sending over them"},
+	{"engine_trigger_window", CONF_TIME, "1d", 1, 3650LL * 86400,
+	"events older than this fire no event trigger (a new engine does not replay history)"},
+	{"inject_connections", CONF_INT, "4", 1, 64,
+	"SMTP connections the engine injects over in parallel"},
+	{"inject_timeout", CONF_TIME, "60s", 1, 3600,
+	"timeout of each SMTP read or write when injecting"},
+
 	/* Privileges. */
 	{"mail_owner", CONF_STR, "", 0, 0,
 	"user the daemons run as after binding their sockets (empty: do not change)"},

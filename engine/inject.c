@@ -33,7 +33,7 @@
 /*	Nothing is logged: each message carries its outcome and the reply
 /*	that decided it.
 /*--*/
-#include "config.h"
+#include "pdconfig.h"
 
 #include <errno.h>
 #include <netdb.h>
