@@ -51,6 +51,8 @@
 /*	template(3), tmplfile(3), postdrip-template(5)
 /*--*/
 
+#include "pdconfig.h"
+
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -199,6 +201,12 @@ compose_mailbox(const char *text, char **name, char **addr)
 			myfree(*addr);
 			*addr = 0;
 			return (0);
+		}
+		/* Angle brackets in the name: two addresses, or an attempt at it. */
+		if (memchr(ns, '<', ne - ns) || memchr(ns, '>', ne - ns)) {
+			myfree(*addr);
+			*addr = 0;
+			return (-1);
 		}
 		if (ne > ns)
 			*name = mystrndup(ns, ne - ns);

@@ -57,6 +57,8 @@
 /*	Errors are returned as "name:line: message", never logged.
 /*--*/
 
+#include "pdconfig.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -54,6 +54,8 @@
 /*	functions never log.
 /*--*/
 
+#include "pdconfig.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
