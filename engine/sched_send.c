@@ -258,13 +258,26 @@ send_later(SCHED *s, SCHED_ENROL *e, time_t t, uint32_t attempts)
 	return (0);
 }
 
-/* sched_caps_walk - collect the marketing sends of a contact */
-
 typedef struct CAPS {
 	time_t	since;
 	time_t *t;
 	size_t	n, a;
 } CAPS;
+
+/* caps_walk_add - one marketing send at time t */
+
+static int
+caps_walk_add(CAPS *c, time_t t)
+{
+	if (c->n == c->a) {
+		c->a = c->a ? 2 * c->a : 16;
+		c->t = myrealloc(c->t, c->a * sizeof(*c->t));
+	}
+	c->t[c->n++] = t;
+	return (0);
+}
+
+/* caps_walk - collect the marketing sends of a contact */
 
 static int
 caps_walk(const STORE_EVENT *ev, void *ctx)
@@ -277,12 +290,7 @@ caps_walk(const STORE_EVENT *ev, void *ctx)
 	stream = ev->data ? json_string_value(json_object_get(ev->data, "stream")) : 0;
 	if (stream && strcmp(stream, "marketing") != 0)
 		return (0);
-	if (c->n == c->a) {
-		c->a = c->a ? 2 * c->a : 16;
-		c->t = myrealloc(c->t, c->a * sizeof(*c->t));
-	}
-	c->t[c->n++] = ev->time;
-	return (0);
+	return (caps_walk_add(c, ev->time));
 }
 
 /* sched_caps_next - when one more marketing send fits every cap */
@@ -307,7 +315,11 @@ sched_caps_next(SCHED *s, STORE_TXN *txn, uint64_t contact, time_t now)
 		myfree(c.t);
 		return (now + 60);		/* cannot tell: look again soon */
 	}
-	/* c.t is in time order (the timeline is). */
+	/* Sends of this round are not committed yet: they count too. */
+	for (in = 0; in < s->npend; in++)
+		if (s->pend[in]->e.contact == contact && s->pend[in]->out.kind == SCHED_OUT_SEND)
+			(void) caps_walk_add(&c, now);
+	/* c.t is in time order (the timeline is, and now comes last). */
 	for (i = 0; i < s->ncaps; i++) {
 		size_t	first;
 
