@@ -13,9 +13,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "sched_int.h"
@@ -698,6 +703,172 @@ test_caps(void **state)
 	t_close(&t);
 }
 
+/* Segment trigger fed by another workflow's score change, then a notify
+ * step: the owner gets the contact's details through the injector. */
+static void
+test_segment_notify(void **state)
+{
+	T	t;
+	SCHED_ENROL e;
+	uint64_t a, b;
+	char	last[512];
+	int	i, found = 0;
+
+	t_open(&t, "segment: hot\nwhere:\n  score: \">= 10\"\n---\n"
+	       "workflow: bump\ntrigger:\n  event: ping\nreentry: always\n"
+	       "steps:\n  - add_score: 10\n---\n"
+	       "workflow: alert\nstream: transactional\ntrigger:\n  segment: hot\n"
+	       "reentry: once\nsteps:\n  - notify: owner\n    to: sales@x.test\n    template: alert\n"
+	       "  - add_tag: hot\n", 0, 1);
+	free(test_write(t.dir, "alert.tmpl", "From: postdrip <engine@x.test>\n"
+			"Subject: Hot lead {{contact.email}}\n\nContact: {{contact.email}}\n"
+			"Score: {{contact.score}}\nplan: {{contact.plan}}\n"
+			"Triggered by: {{event.type}}\n"));
+	a = contact(&t, "a@x.test", "{\"owner\": \"rep@x.test\", \"plan\": \"pro\"}");
+	b = contact(&t, "b@x.test", 0);
+	event(&t, a, t.t0, "ping", 0);
+	event(&t, b, t.t0, "hello", 0);
+	tick(&t, t.t0 + 1);
+	assert_int_equal(enrol(&t, a, "alert", &e), STORE_OK);
+	assert_int_equal(e.state, SCHED_DONE);
+	assert_int_equal(enrol(&t, b, "alert", &e), STORE_NOTFOUND);
+	assert_int_equal(count(&t, a, "notified", last), 1);
+	assert_non_null(strstr(last, "rep@x.test"));
+	for (i = 0; i < atomic_load(&t.srv->nmsg); i++) {
+		if (strcmp(t.srv->rcpt[i], "rep@x.test") != 0)
+			continue;
+		found++;
+		assert_non_null(strstr(t.srv->body[i], "Contact: a@x.test"));
+		assert_non_null(strstr(t.srv->body[i], "Score: 10"));
+		assert_non_null(strstr(t.srv->body[i], "plan: pro"));
+		assert_non_null(strstr(t.srv->body[i], "Triggered by: score_changed"));
+	}
+	assert_int_equal(found, 1);
+	/* Still in the segment: no second alert on the next event. */
+	event(&t, a, t.t0 + 60, "ping", 0);
+	tick(&t, t.t0 + 61);
+	assert_int_equal(count(&t, a, "notified", 0), 1);
+	t_close(&t);
+}
+
+typedef struct HTTPD {
+	int	lfd, port;
+	int	status;
+	atomic_int hits;
+	char	body[2048];
+	char	sig[128];
+	pthread_t tid;
+} HTTPD;
+
+static void *
+httpd_loop(void *arg)
+{
+	HTTPD  *h = arg;
+	char	req[8192], reply[128];
+	int	fd;
+
+	while ((fd = accept(h->lfd, 0, 0)) >= 0) {
+		size_t	n = 0;
+		ssize_t	r;
+		char   *end, *cl, *sig;
+		long	want = -1;
+
+		while (n < sizeof(req) - 1 && (r = read(fd, req + n, sizeof(req) - 1 - n)) > 0) {
+			n += r;
+			req[n] = 0;
+			if ((end = strstr(req, "\r\n\r\n")) != 0) {
+				if (want < 0 && (cl = strcasestr(req, "Content-Length:")) != 0)
+					want = atol(cl + 15);
+				if ((long) (n - (end + 4 - req)) >= want)
+					break;
+			}
+		}
+		if ((end = strstr(req, "\r\n\r\n")) != 0)
+			snprintf(h->body, sizeof(h->body), "%s", end + 4);
+		if ((sig = strcasestr(req, "X-Postdrip-Signature: ")) != 0)
+			snprintf(h->sig, sizeof(h->sig), "%.*s", (int) strcspn(sig + 22, "\r"), sig + 22);
+		snprintf(reply, sizeof(reply), "HTTP/1.1 %d X\r\nContent-Length: 0\r\n"
+			 "Connection: close\r\n\r\n", h->status);
+		(void) !write(fd, reply, strlen(reply));
+		atomic_fetch_add(&h->hits, 1);
+		close(fd);
+	}
+	return (0);
+}
+
+static void
+httpd_start(HTTPD *h, int status)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+
+	memset(h, 0, sizeof(*h));
+	h->status = status;
+	h->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(h->lfd, (struct sockaddr *) &sin, sizeof(sin)), 0);
+	assert_int_equal(listen(h->lfd, 8), 0);
+	getsockname(h->lfd, (struct sockaddr *) &sin, &len);
+	h->port = ntohs(sin.sin_port);
+	pthread_create(&h->tid, 0, httpd_loop, h);
+}
+
+static void
+httpd_stop(HTTPD *h)
+{
+	shutdown(h->lfd, SHUT_RDWR);
+	close(h->lfd);
+	pthread_join(h->tid, 0);
+}
+
+/* Webhook: POST of the rendered JSON, signed; retried, then given up. */
+static void
+test_webhook(void **state)
+{
+	T	t;
+	HTTPD	h;
+	SCHED_ENROL e;
+	char	yaml[1024], last[512];
+	uint64_t a;
+
+	httpd_start(&h, 200);
+	snprintf(yaml, sizeof(yaml), "workflow: hook\ntrigger:\n  event: go\n"
+		 "reentry: always\nsteps:\n  - webhook: http://127.0.0.1:%d/hook\n"
+		 "    secret: s3cret\n    retries: 1\n    timeout: 5s\n    body:\n"
+		 "      email: \"{{contact.email}}\"\n      plan: \"{{contact.plan}}\"\n"
+		 "  - add_tag: hooked\n", h.port);
+	t_open(&t, yaml, "engine_retry_backoff = 10m\n", 0);
+	a = contact(&t, "a@x.test", "{\"plan\": \"pro\"}");
+	event(&t, a, t.t0, "go", 0);
+	tick(&t, t.t0 + 1);
+	assert_int_equal(atomic_load(&h.hits), 1);
+	assert_string_equal(h.body, "{\"email\":\"a@x.test\",\"plan\":\"pro\"}");
+	assert_int_equal(strncmp(h.sig, "sha256=", 7), 0);
+	assert_int_equal(strlen(h.sig), 7 + 64);
+	assert_int_equal(count(&t, a, "webhook", last), 1);
+	assert_non_null(strstr(last, "\"status\":200"));
+	assert_int_equal(count(&t, a, "tag_added", 0), 1);
+
+	/* The endpoint fails: one retry after the backoff, then given up. */
+	h.status = 500;
+	event(&t, a, t.t0 + 3600, "go", 0);
+	tick(&t, t.t0 + 3601);
+	assert_int_equal(atomic_load(&h.hits), 2);
+	assert_int_equal(enrol(&t, a, "hook", &e), STORE_OK);
+	assert_int_equal(e.attempts, 1);
+	assert_int_equal(e.due, t.t0 + 3601 + 600);
+	tick(&t, t.t0 + 3601 + 600);
+	assert_int_equal(atomic_load(&h.hits), 3);
+	assert_int_equal(count(&t, a, "webhook_failed", last), 1);
+	assert_non_null(strstr(last, "HTTP status 500"));
+	assert_int_equal(enrol(&t, a, "hook", &e), STORE_OK);
+	assert_int_equal(e.state, SCHED_DONE);
+	t_close(&t);
+	httpd_stop(&h);
+}
+
 int
 main(void)
 {
@@ -711,6 +882,8 @@ main(void)
 		cmocka_unit_test(test_send),
 		cmocka_unit_test(test_crash_between),
 		cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_segment_notify),
+		cmocka_unit_test(test_webhook),
 	};
 
 	return (cmocka_run_group_tests(tests, 0, 0));
