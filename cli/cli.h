@@ -8,6 +8,7 @@
  */
 #include "config.h"
 #include "store.h"
+#include "strbuf.h"
 
 typedef struct CLI {
 	const char *config_path;	/* -c, or the default */
@@ -39,6 +40,6 @@ int	cli_stats(CLI *cli, int argc, char **argv);
 
 /* Hook for "postdrip check": further checkers (workflows, templates) append
  * "file:line: message" lines to errs and return the number of errors. */
-typedef int (*CLI_CHECKER) (CLI *cli, struct STRBUF *errs);
+typedef int (*CLI_CHECKER) (CLI *cli, STRBUF *errs);
 
 #endif

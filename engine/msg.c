@@ -21,7 +21,7 @@
 /*	Lines are written whole (one write per line), so threads do not mix
 /*	their output.
 /*--*/
-#include "config.h"
+#include "pdconfig.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@
 /*	Wrappers around malloc() and friends: out of memory is msg_fatal(),
 /*	so no caller tests for NULL.
 /*--*/
-#include "config.h"
+#include "pdconfig.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -77,6 +77,8 @@ typedef struct STORE_OPTS {
 /* Open (creating the directory's files if needed); NULL with *err. */
 STORE  *store_open(const char *dir, const STORE_OPTS *opts, char **err);
 void	store_close(STORE *st);		/* drains the write queue first */
+/* A thread that used store_rbegin() ends: drop its cached read txn. */
+void	store_thread_end(STORE *st);
 const char *store_strerror(int status);
 
 /* Reading: a snapshot. Cheap (cached reset transactions per thread). */

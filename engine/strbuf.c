@@ -7,7 +7,7 @@
 /*	A STRBUF holds len bytes plus a terminating null byte. The data may
 /*	contain null bytes; strbuf_str() is then only the first part.
 /*--*/
-#include "config.h"
+#include "pdconfig.h"
 
 #include <stdio.h>
 #include <string.h>
