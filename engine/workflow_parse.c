@@ -705,7 +705,8 @@ wf_parse_cond(WF_PARSER *p, const YNODE *n, const char *what)
 	if (n->type == YNODE_SCALAR) {
 		if (wf_event_word(n->str))
 			return (wf_cond_event(p, n->str, 0, n->line));
-		wf_error(p, n->line, "unknown condition \"%.80s\"", n->str);
+		wf_error(p, n->line, "unknown condition \"%.80s\" (for an event of that type, write \"event: %.80s\")",
+			 n->str, n->str);
 		return (0);
 	}
 	if (n->type == YNODE_SEQ)

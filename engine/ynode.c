@@ -262,6 +262,20 @@ ynode_event(YNODE_STATE *st, struct fy_event *e)
 	}
 }
 
+/* ynode_clamp - a line number within the text (errors at EOF say the last) */
+
+static int
+ynode_clamp(const char *text, size_t len, int line)
+{
+	int	lines = 1;
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		if (text[i] == '\n' && i + 1 < len)
+			lines++;
+	return (line > lines ? lines : line);
+}
+
 /* ynode_parse - parse every document of a YAML text */
 
 int
@@ -308,7 +322,7 @@ ynode_parse(const char *name, const char *text, size_t len, YNODE ***docs,
 		while ((de = fy_diag_errors_iterate(diag, &iter)) != 0) {
 			if (reported++ == 0)
 				strbuf_printf(errs, "%s:%d: YAML syntax: %s\n", name,
-					      de->line > 0 ? de->line : st.last_line,
+					 ynode_clamp(text, len, de->line > 0 ? de->line : st.last_line),
 					      de->msg ? de->msg : "error");
 		}
 		if (reported == 0)
