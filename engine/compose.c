@@ -372,19 +372,226 @@ compose_boundary(const char *message_id, char *buf, size_t len)
 	snprintf(buf, len, "=_postdrip_%016llx", (unsigned long long) h);
 }
 
-/* compose_add_mailbox - add an address whose name is encoded as UTF-8 */
+/*
+ * Header values are encoded here, not by GMime: GMime encodes long values
+ * as several base64 words and would even encode a long List-Unsubscribe URL,
+ * which no client then recognises. We write quoted-printable words ("Q"),
+ * each a whole number of UTF-8 characters, folded at 76 columns, and put
+ * the result in as the raw value.
+ */
+#define COMPOSE_FOLD	76		/* column limit of encoded lines */
+#define COMPOSE_WORD_MAX 900		/* a longer unbroken word is encoded */
+
+/* compose_q_safe - may this byte stand as itself in a Q word (RFC 2047 5(3)) */
+
+static int
+compose_q_safe(unsigned char ch)
+{
+	return ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
+		|| (ch >= '0' && ch <= '9') || ch == '!' || ch == '*'
+		|| ch == '+' || ch == '-' || ch == '/');
+}
+
+/* compose_utf8_len - length of the UTF-8 sequence starting at s */
+
+static size_t
+compose_utf8_len(const unsigned char *s, size_t left)
+{
+	size_t	n = 1;
+
+	if (*s >= 0xf0)
+		n = 4;
+	else if (*s >= 0xe0)
+		n = 3;
+	else if (*s >= 0xc0)
+		n = 2;
+	return (n > left ? left : n);
+}
+
+/* compose_qwords - s as folded Q encoded-words; *col is the current column */
 
 static void
-compose_add_mailbox(GMimeMessage *msg, GMimeAddressType type, const char *name,
-		            const char *addr)
+compose_qwords(STRBUF *out, const char *s, size_t len, size_t *col)
 {
-	InternetAddressList *list = g_mime_message_get_addresses(msg, type);
-	InternetAddress *ia = internet_address_mailbox_new(name, addr);
+	const unsigned char *p = (const unsigned char *) s;
+	const unsigned char *end = p + len;
+	static const char hex[] = "0123456789ABCDEF";
+	size_t	n;
+	size_t	need;
+	size_t	i;
+	size_t	used;			/* columns on the current line */
+	int	open = 0;
 
-	/* GMime would otherwise pick Latin-1 for names that fit it. */
-	internet_address_set_charset(ia, "utf-8");
-	internet_address_list_add(list, ia);
-	g_object_unref(ia);
+	used = *col;
+	while (p < end) {
+		n = compose_utf8_len(p, end - p);
+		for (need = 0, i = 0; i < n; i++)
+			need += (p[i] == ' ' || compose_q_safe(p[i])) ? 1 : 3;
+		/* A word is "=?UTF-8?Q?" ... "?=": 12 columns around its text. */
+		if (open && used + need + 2 > COMPOSE_FOLD) {
+			strbuf_puts(out, "?=\n ");
+			used = 1;
+			open = 0;
+		}
+		if (!open) {
+			if (used + 12 + need > COMPOSE_FOLD && used > 1) {
+				strbuf_puts(out, "\n ");
+				used = 1;
+			}
+			strbuf_puts(out, "=?UTF-8?Q?");
+			used += 10;
+			open = 1;
+		}
+		for (i = 0; i < n; i++) {
+			if (p[i] == ' ') {
+				strbuf_putc(out, '_');
+			} else if (compose_q_safe(p[i])) {
+				strbuf_putc(out, p[i]);
+			} else {
+				strbuf_putc(out, '=');
+				strbuf_putc(out, hex[p[i] >> 4]);
+				strbuf_putc(out, hex[p[i] & 15]);
+			}
+		}
+		used += need;
+		p += n;
+	}
+	if (open) {
+		strbuf_puts(out, "?=");
+		used += 2;
+	}
+	*col = used;
+}
+
+/* compose_plain_ok - printable ASCII that needs no encoding */
+
+static int
+compose_plain_ok(const char *s)
+{
+	const char *p;
+	size_t	run = 0;
+
+	for (p = s; *p; p++) {
+		if ((unsigned char) *p < ' ' || (unsigned char) *p > '~')
+			return (0);
+		/* Text that looks like an encoded word is encoded, so it stays text. */
+		if (p[0] == '=' && p[1] == '?')
+			return (0);
+		run = (*p == ' ') ? 0 : run + 1;
+		if (run > COMPOSE_WORD_MAX)
+			return (0);
+	}
+	return (1);
+}
+
+/* compose_fold_text - plain text folded at spaces */
+
+static void
+compose_fold_text(STRBUF *out, const char *s, size_t *col)
+{
+	const char *p = s;
+	const char *sp;
+	size_t	n;
+
+	while (*p) {
+		sp = strchr(p + 1, ' ');
+		n = sp ? (size_t) (sp - p) : strlen(p);
+		/* Fold before a space, never at the start of the value. */
+		if (*p == ' ' && *col + n > COMPOSE_FOLD + 2 && *col > 1) {
+			strbuf_putc(out, '\n');
+			*col = 0;
+		}
+		strbuf_append(out, p, n);
+		*col += n;
+		p += n;
+	}
+}
+
+/* compose_text_value - an unstructured header value (RFC 5322 3.2.5) */
+
+static void
+compose_text_value(STRBUF *out, const char *name, const char *value)
+{
+	size_t	col = strlen(name) + 2;
+
+	if (compose_plain_ok(value))
+		compose_fold_text(out, value, &col);
+	else
+		compose_qwords(out, value, strlen(value), &col);
+}
+
+/* compose_mailbox_value - "phrase <addr>" or "addr" */
+
+static void
+compose_mailbox_value(STRBUF *out, const char *name, const char *dname,
+		              const char *addr)
+{
+	size_t	col = strlen(name) + 2;
+	const char *p;
+	int	atoms = 1;
+
+	if (dname == 0 || *dname == 0) {
+		strbuf_puts(out, addr);
+		return;
+	}
+	if (compose_plain_ok(dname)) {
+		for (p = dname; *p && atoms; p++)
+			if (strchr("()<>[]:;@\\,.\"", *p))
+				atoms = 0;
+		if (atoms) {
+			strbuf_puts(out, dname);
+			col += strlen(dname);
+		} else {
+			/* A quoted string; only " and \ need a backslash. */
+			strbuf_putc(out, '"');
+			for (p = dname; *p; p++) {
+				if (*p == '"' || *p == '\\')
+					strbuf_putc(out, '\\');
+				strbuf_putc(out, *p);
+			}
+			strbuf_putc(out, '"');
+			col += strlen(dname) + 2;
+		}
+	} else {
+		compose_qwords(out, dname, strlen(dname), &col);
+	}
+	if (col + strlen(addr) + 3 > COMPOSE_FOLD) {
+		strbuf_puts(out, "\n ");
+		col = 1;
+	} else {
+		strbuf_putc(out, ' ');
+	}
+	strbuf_printf(out, "<%s>", addr);
+}
+
+/* compose_raw_header - set a header to a value already encoded and folded */
+
+static void
+compose_raw_header(GMimeObject *obj, const char *name, const char *value)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+	char   *raw = myasprintf(" %s\n", value);
+
+	/* Takes the place of GMime's empty placeholder, keeping header order. */
+	g_mime_object_set_header(obj, name, "", 0);
+	g_mime_header_set_raw_value(g_mime_header_list_get_header(hl, name), raw);
+	myfree(raw);
+}
+
+/* compose_header - encode and set one header */
+
+static void
+compose_header(GMimeObject *obj, const char *name, const char *dname,
+	               const char *addr, const char *text)
+{
+	STRBUF	v = STRBUF_INIT;
+
+	if (addr)
+		compose_mailbox_value(&v, name, dname, addr);
+	else
+		compose_text_value(&v, name, text);
+	compose_raw_header(obj, name, strbuf_str(&v));
+	strbuf_free(&v);
 }
 
 /* compose_build - the GMime message from rendered parts */
@@ -406,31 +613,31 @@ compose_build(const COMPOSE_IN *in, int marketing, const char *from_name,
 	char	boundary[64];
 
 	msg = g_mime_message_new(TRUE);
-	compose_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, from_name, from_addr);
+	compose_header(GMIME_OBJECT(msg), "From", from_name, from_addr, 0);
 	if (rt_addr)
-		compose_add_mailbox(msg, GMIME_ADDRESS_TYPE_REPLY_TO, rt_name, rt_addr);
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, 0, in->to);
-	g_mime_message_set_subject(msg, subject, "utf-8");
+		compose_header(GMIME_OBJECT(msg), "Reply-To", rt_name, rt_addr, 0);
+	compose_header(GMIME_OBJECT(msg), "To", 0, in->to, 0);
+	compose_header(GMIME_OBJECT(msg), "Subject", 0, 0, subject);
 	dt = g_date_time_new_from_unix_utc(in->date);
 	g_mime_message_set_date(msg, dt);
 	g_date_time_unref(dt);
 	g_mime_message_set_message_id(msg, in->message_id);
 	if (marketing) {
+		/* Each URL whole on its line: a folded URL is a broken URL. */
 		strbuf_printf(&lu, "<%s>", in->list_unsubscribe_url);
 		if (in->list_unsubscribe_mailto)
-			strbuf_printf(&lu, ", <%s%s>",
+			strbuf_printf(&lu, ",\n <%s%s>",
 				      strncasecmp(in->list_unsubscribe_mailto, "mailto:", 7) == 0 ?
 				      "" : "mailto:", in->list_unsubscribe_mailto);
-		g_mime_object_set_header(GMIME_OBJECT(msg), "List-Unsubscribe", strbuf_str(&lu), 0);
-		g_mime_object_set_header(GMIME_OBJECT(msg), "List-Unsubscribe-Post",
-					 "List-Unsubscribe=One-Click", 0);
+		compose_raw_header(GMIME_OBJECT(msg), "List-Unsubscribe", strbuf_str(&lu));
+		compose_raw_header(GMIME_OBJECT(msg), "List-Unsubscribe-Post",
+				   "List-Unsubscribe=One-Click");
 		strbuf_free(&lu);
 	}
 	if (in->workflow)
-		g_mime_object_set_header(GMIME_OBJECT(msg), COMPOSE_HDR_WORKFLOW,
-					 in->workflow, "utf-8");
+		compose_header(GMIME_OBJECT(msg), COMPOSE_HDR_WORKFLOW, 0, 0, in->workflow);
 	if (in->step)
-		g_mime_object_set_header(GMIME_OBJECT(msg), COMPOSE_HDR_STEP, in->step, "utf-8");
+		compose_header(GMIME_OBJECT(msg), COMPOSE_HDR_STEP, 0, 0, in->step);
 
 	if (html) {
 		mp = g_mime_multipart_new_with_subtype("alternative");

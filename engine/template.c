@@ -229,7 +229,10 @@ tcomp_add(TCOMP *c, TNODE_TYPE type, int line, const char *text, size_t len)
 
 	n->type = type;
 	n->line = line;
-	n->text = mystrndup(text, len);
+	/* Not mystrndup(): text may hold NUL bytes, and len is what counts. */
+	n->text = mymalloc(len + 1);
+	memcpy(n->text, text, len);
+	n->text[len] = 0;
 	n->len = len;
 	*c->tail[c->depth] = n;
 	c->tail[c->depth] = &n->next;
@@ -343,9 +346,9 @@ tcomp_parse(TCOMP *c, TNODE **root)
 	size_t	body;				/* its content after the sigil */
 	size_t	body_end;
 	size_t	tag_end;
-	size_t	ls;
+	size_t	ls = 0;
 	size_t	q;
-	size_t	eol;
+	size_t	eol = 0;
 	int	sigil;
 	int	line;
 	int	standalone;
@@ -370,13 +373,14 @@ tcomp_parse(TCOMP *c, TNODE **root)
 			tag_end = body_end + 1 + c->clen;
 			body += 1;
 		} else {
-			body_end = tcomp_find(c, body, c->ctag, c->clen);
-			tag_end = body_end + c->clen;
+			/* The sigil may also be a character of the closing delimiter. */
 			if (sigil == '#' || sigil == '^' || sigil == '/'
 			    || sigil == '!' || sigil == '>' || sigil == '&')
 				body += 1;
 			else
 				sigil = 0;
+			body_end = tcomp_find(c, body, c->ctag, c->clen);
+			tag_end = body_end + c->clen;
 		}
 		if (body_end == (size_t) -1) {
 			tcomp_error(c, line, "unclosed tag \"%.*s\"",
@@ -808,7 +812,7 @@ pcache_get(TRENDER *r, const TNODE *n)
 	 * source, so literal lines are indented while values that contain
 	 * newlines are not, as the specification requires.
 	 */
-	if (*indent) {
+	if (*indent && *src) {
 		/* A nested partial's tag line carries the outer indentation. */
 		end = src + strlen(src);
 		for (p = src; p < end; p = nl) {

@@ -48,6 +48,10 @@ typedef struct TEMPLATE_LIMITS {
 void	template_limits_set(const TEMPLATE_LIMITS *lim);
 void	template_limits_get(TEMPLATE_LIMITS *lim);
 
+/* The bounds from the template_*_limit settings (tmplfile.c). */
+struct CONFIG;
+void	template_limits_config(const struct CONFIG *cf);
+
 /* Compile; NULL with *err (caller frees) set to "name:line: message". */
 TEMPLATE *template_compile(const char *name, const char *src, size_t len, char **err);
 

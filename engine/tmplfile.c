@@ -15,6 +15,8 @@
 /*	int	template_dir_check(dir, errs)
 /*
 /*	char	*tmplfile_partial(dir, name, html, len)
+/*
+/*	void	template_limits_config(cf)
 /* DESCRIPTION
 /*	A message template is one file, NAME.tmpl, that a marketer edits by
 /*	hand (postdrip-template(5)):
@@ -46,6 +48,11 @@
 /*	does the same and also checks the partials the file names;
 /*	template_dir_check() checks every template and partial of a
 /*	directory.
+/*
+/*	template_limits_config() sets the renderer's bounds from the
+/*	template_size_limit, template_depth_limit,
+/*	template_partial_depth_limit and template_output_limit settings;
+/*	programs call it once at start.
 /* BOUNDS
 /*	A file larger than the template size limit is refused before it is
 /*	read whole.
@@ -64,10 +71,26 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "config.h"
 #include "mymalloc.h"
 #include "msg.h"
 #include "strbuf.h"
 #include "template.h"
+
+/* template_limits_config - bounds from the configuration */
+
+void
+template_limits_config(const CONFIG *cf)
+{
+	TEMPLATE_LIMITS lim;
+
+	template_limits_get(&lim);
+	lim.max_size = config_int(cf, "template_size_limit");
+	lim.max_depth = config_int(cf, "template_depth_limit");
+	lim.max_partial_depth = config_int(cf, "template_partial_depth_limit");
+	lim.max_output = config_int(cf, "template_output_limit");
+	template_limits_set(&lim);
+}
 
 /* tmplfile_name_ok - a template or partial name that cannot leave its directory */
 

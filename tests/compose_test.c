@@ -212,8 +212,8 @@ test_marketing(void **state)
 	assert_null(hdr(m, "Precedence"));
 	assert_null(hdr(m, "Auto-Submitted"));
 	/* Non-ASCII header values are RFC 2047 words in UTF-8 on the wire. */
-	assert_non_null(strstr(msg, "Subject: Bienvenue, =?UTF-8?"));
-	assert_non_null(strstr(msg, "From: =?UTF-8?"));
+	assert_non_null(strstr(msg, "\nSubject: =?UTF-8?Q?Bienvenue=2C_Zo=C3=AB_=E2=80=94_day_3?=\n"));
+	assert_non_null(strstr(msg, "\nFrom: =?UTF-8?Q?J=C3=B6rg_M=C3=BCller=2C_Sales?= <jorg@example.com>\n"));
 	assert_null(strstr(msg, "\xc3\xab"));	/* no raw 8-bit anywhere */
 	assert_null(strchr(msg, '\r'));	/* LF line ends by default */
 
@@ -325,6 +325,37 @@ test_owner_fallback(void **state)
 	assert_mailbox(m, GMIME_ADDRESS_TYPE_FROM, "Acme Sales|sales@example.com");
 	g_object_unref(m);
 	myfree(msg);
+
+	/* Specials and quotes in a name; text that looks like an encoded word. */
+	{
+		json_t *c2 = json_pack("{s:{s:s,s:s},s:{s:s}}", "owner", "name",
+				       "Smith, Bob \"B\" (sales)", "email", "b@example.com",
+				       "contact", "first_name", "=?utf-8?q?x?=");
+		STRBUF	longname = STRBUF_INIT;
+		int	i;
+
+		base_in(&in, "welcome", c2);
+		msg = compose(&in);
+		m = parse(msg);
+		assert_mailbox(m, GMIME_ADDRESS_TYPE_FROM, "Smith, Bob \"B\" (sales)|b@example.com");
+		assert_string_equal(g_mime_message_get_subject(m),
+				    "Bienvenue, =?utf-8?q?x?= \xe2\x80\x94 day 3");
+		g_object_unref(m);
+		myfree(msg);
+		for (i = 0; i < 12; i++)
+			strbuf_puts(&longname, "\xc3\x89lodie ");
+		strbuf_puts(&longname, "Z");
+		json_object_set_new(json_object_get(c2, "owner"), "name",
+				    json_string(strbuf_str(&longname)));
+		msg = compose(&in);
+		m = parse(msg);
+		strbuf_puts(&longname, "|b@example.com");
+		assert_mailbox(m, GMIME_ADDRESS_TYPE_FROM, strbuf_str(&longname));
+		g_object_unref(m);
+		myfree(msg);
+		strbuf_free(&longname);
+		json_decref(c2);
+	}
 
 	/* A quoted display name keeps its text. */
 	put("q.tmpl", "From: \"Acme, Inc.\" <hi@example.com>\nSubject: s\n\nt\n");
@@ -544,6 +575,68 @@ test_long_lines(void **state)
 }
 
 static void
+test_long_header_values(void **state)
+{
+	COMPOSE_IN in;
+	STRBUF	url = STRBUF_INIT;
+	STRBUF	subj = STRBUF_INIT;
+	json_t *ctx;
+	char   *msg;
+	GMimeMessage *m;
+	const char *lu;
+	int	i;
+
+	/* A long token URL survives folding whole; a long subject too. */
+	strbuf_puts(&url, "https://t.example.com/u/");
+	for (i = 0; i < 30; i++)
+		strbuf_puts(&url, "AbCdEfGh_-");
+	for (i = 0; i < 20; i++)
+		strbuf_puts(&subj, "Caf\xc3\xa9 cr\xc3\xa8me ");
+	ctx = json_pack("{s:s}", "s", strbuf_str(&subj));
+	put("longhdr.tmpl", "Subject: {{s}}\n\ntext\n");
+	base_in(&in, "longhdr", ctx);
+	in.list_unsubscribe_url = strbuf_str(&url);
+	msg = compose(&in);
+	m = parse(msg);
+	lu = hdr(m, "List-Unsubscribe");
+	assert_non_null(lu);
+	{
+		char   *want = myasprintf("<%s>", strbuf_str(&url));
+
+		assert_non_null(strstr(lu, want));
+		myfree(want);
+		want = myasprintf("\nList-Unsubscribe: <%s>,\n <mailto:%s>\n", strbuf_str(&url), MAILTO);
+		assert_non_null(strstr(msg, want));
+		myfree(want);
+	}
+	{
+		const char *p = strstr(msg, "\nSubject: ");
+		const char *nl;
+		int	lines = 0;
+
+		/* Encoded lines stay within 76 columns. */
+		for (p++; (nl = strchr(p, '\n')) != 0 && (p == strstr(msg, "Subject: ") || *p == ' '); p = nl + 1) {
+			assert_true(nl - p <= 76);
+			lines++;
+		}
+		assert_true(lines > 3);
+	}
+	assert_string_equal(g_mime_message_get_subject(m), "Caf\xc3\xa9 cr\xc3\xa8me Caf\xc3\xa9"
+			    " cr\xc3\xa8me Caf\xc3\xa9 cr\xc3\xa8me Caf\xc3\xa9 cr\xc3\xa8me Caf\xc3\xa9"
+			    " cr\xc3\xa8me Caf\xc3\xa9 cr\xc3\xa8me Caf\xc3\xa9 cr\xc3\xa8me Caf\xc3\xa9"
+			    " cr\xc3\xa8me Caf\xc3\xa9 cr\xc3\xa8me Caf\xc3\xa9 cr\xc3\xa8me Caf\xc3\xa9"
+			    " cr\xc3\xa8me Caf\xc3\xa9 cr\xc3\xa8me Caf\xc3\xa9 cr\xc3\xa8me Caf\xc3\xa9"
+			    " cr\xc3\xa8me Caf\xc3\xa9 cr\xc3\xa8me Caf\xc3\xa9 cr\xc3\xa8me Caf\xc3\xa9"
+			    " cr\xc3\xa8me Caf\xc3\xa9 cr\xc3\xa8me Caf\xc3\xa9 cr\xc3\xa8me Caf\xc3\xa9"
+			    " cr\xc3\xa8me");
+	g_object_unref(m);
+	myfree(msg);
+	json_decref(ctx);
+	strbuf_free(&url);
+	strbuf_free(&subj);
+}
+
+static void
 test_shipped_templates(void **state)
 {
 	static const char *const names[] = {
@@ -643,6 +736,7 @@ main(void)
 		cmocka_unit_test(test_unsubscribe_placed),
 		cmocka_unit_test(test_deterministic_and_crlf),
 		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_long_header_values),
 		cmocka_unit_test(test_shipped_templates),
 		cmocka_unit_test(test_speed),
 	};

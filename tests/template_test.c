@@ -334,6 +334,51 @@ test_partial_list(void **state)
 	template_free(t);
 }
 
+/* empty_partial - a partial whose source is empty */
+
+static char *
+empty_partial(const char *name, void *ctx)
+{
+	return (mystrdup(""));
+}
+
+static void
+test_fuzz_regressions(void **state)
+{
+	STRBUF	out = STRBUF_INIT;
+	char   *err = 0;
+	TEMPLATE *t;
+	json_t *ctx = json_object();
+	static const char nul_text[] = "a\0b{{x}}c\0";
+
+	/* Text with NUL bytes is kept whole. */
+	t = template_compile("n", nul_text, sizeof(nul_text) - 1, &err);
+	assert_non_null(t);
+	assert_int_equal(template_render(t, ctx, 0, 0, 0, &out, &err), TEMPLATE_OK);
+	assert_int_equal(strbuf_len(&out), 5);
+	assert_memory_equal(strbuf_str(&out), "a\0bc\0", 5);
+	template_free(t);
+	strbuf_free(&out);
+
+	/* A sigil that is also the closing delimiter: "{>s}" with { and >. */
+	t = template_compile("d", "{{={ >=}}w{>s}x{&y>", 19, &err);
+	assert_non_null(t);
+	template_free(t);
+	t = template_compile("d", "{{={ >=}}{>>", 12, &err);
+	assert_null(t);
+	assert_string_equal(err, "d:1: empty partial name");
+	free(err);
+
+	/* An empty partial on an indented standalone line. */
+	t = template_compile("p", "x\n  {{>e}}\ny", 13, &err);
+	assert_non_null(t);
+	assert_int_equal(template_render(t, ctx, empty_partial, 0, 0, &out, &err), TEMPLATE_OK);
+	assert_string_equal(strbuf_str(&out), "x\ny");
+	template_free(t);
+	strbuf_free(&out);
+	json_decref(ctx);
+}
+
 static int
 setup(void **state)
 {
@@ -355,6 +400,7 @@ main(void)
 		cmocka_unit_test(test_limit_partials),
 		cmocka_unit_test(test_limit_output_and_steps),
 		cmocka_unit_test(test_partial_list),
+		cmocka_unit_test(test_fuzz_regressions),
 	};
 
 	return (cmocka_run_group_tests(tests, setup, 0));
