@@ -62,6 +62,38 @@ const CONF_PARAM config_params[] = {
 	{"tracker_url", CONF_STR, "https://track.example.com", 0, 0,
 	"public base URL of the HTTP tracker"},
 
+	/* Frequency caps and domain rates (engine/caps.h), marketing stream. */
+	{"frequency_caps", CONF_LIST, "", 0, 0,
+	"per-recipient caps on all marketing mail, N/DURATION rolling windows (1/1d, 3/7d)"},
+	{"frequency_caps_sender", CONF_STR, "", 0, 0,
+	"per-sender caps: entries \"PATTERN N/DURATION...\" separated by ';' (*@news.example.com 2/1d)"},
+	{"frequency_cap_action", CONF_STR, "defer", 0, 0,
+	"over a frequency cap: defer (450 4.7.1), reject (550 5.7.1), hold, discard, FILTER transport:dest, REDIRECT addr"},
+	{"domain_rate_limit", CONF_STR, "", 0, 0,
+	"marketing recipients per recipient domain, N/DURATION (100/1m; empty: no limit)"},
+	{"domain_rate_limit_domains", CONF_STR, "", 0, 0,
+	"per-domain overrides: entries \"DOMAIN N/DURATION|none\" separated by ';', first match wins"},
+	{"domain_rate_action", CONF_STR, "defer", 0, 0,
+	"over a domain rate: defer, reject, hold, discard, FILTER transport:dest, REDIRECT addr"},
+
+	/* postdrip-policyd. */
+	{"policyd_line_limit", CONF_INT, "4096", 128, 1048576,
+	"longest policy request line in bytes; a longer one closes the connection"},
+	{"policyd_attr_limit", CONF_INT, "200", 8, 100000,
+	"most attributes in one policy request"},
+	{"policyd_request_limit", CONF_SIZE, "64k", 1024, 16 * M,
+	"largest policy request in bytes"},
+	{"policyd_idle_timeout", CONF_TIME, "330s", 1, DAY,
+	"close a policy client connection idle this long (above Postfix's smtpd_policy_service_max_idle)"},
+	{"policyd_max_connections", CONF_INT, "1000", 1, 100000,
+	"most policy client connections at once; more are closed at once"},
+	{"policyd_store_fail_action", CONF_STR, "451 4.3.0 Temporary lookup failure", 0, 0,
+	"answer when the store cannot be read: a 4xx/5xx reply, DEFER_IF_PERMIT, DEFER, REJECT or HOLD"},
+	{"policyd_count_stage", CONF_STR, "end-of-message", 0, 0,
+	"when sends are counted: end-of-message (only accepted mail; needs smtpd_end_of_data_restrictions) or rcpt"},
+	{"policyd_pending_limit", CONF_INT, "1000", 1, 100000,
+	"recipients of one message remembered between RCPT and END-OF-MESSAGE"},
+
 	/* Privileges. */
 	{"mail_owner", CONF_STR, "", 0, 0,
 	"user the daemons run as after binding their sockets (empty: do not change)"},
