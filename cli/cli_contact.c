@@ -49,6 +49,7 @@ typedef struct CONTACT_ROW {
 	json_t *fields;			/* object */
 	json_t *tags;			/* array of strings */
 	json_t *score;			/* integer or NULL */
+	time_t	created;		/* from an export; 0: now */
 } CONTACT_ROW;
 
 typedef struct CONTACT_BATCH {
@@ -145,7 +146,8 @@ contact_apply(STORE_TXN *txn, CONTACT_ROW *row, time_t now, const char *event,
 		return (rc);
 	if (rc == STORE_NOTFOUND) {
 		rec = json_pack("{s:s, s:I, s:O, s:O, s:o}", "email", row->addr,
-				"created", (json_int_t) now, "fields", row->fields,
+				"created", (json_int_t) (row->created ? row->created : now),
+				"fields", row->fields,
 				"tags", row->tags, "score",
 				row->score ? json_incref(row->score) : json_integer(0));
 		if ((rc = store_contact_put(txn, rec, &id)) == STORE_OK) {
@@ -395,7 +397,7 @@ contact_import(CLI *cli, int argc, char **argv)
 	char  **f, **header = 0;
 	int	nf, nheader = 0, lineno, rc, i, email_col = -1, status = CLI_OK;
 	const char *err, *why, *event = 0, *path;
-	CONTACT_BATCH *batches = 0;
+	CONTACT_BATCH **batches = 0;	/* the writer holds pointers to them */
 	int	nbatches = 0, skipped = 0, created = 0, updated = 0, failed = 0;
 	CONTACT_BATCH *b = 0;
 	STORE  *st;
@@ -430,7 +432,7 @@ contact_import(CLI *cli, int argc, char **argv)
 			*p = tolower((unsigned char) *p);
 		if (strcmp(h, "email") == 0 || strcmp(h, "e-mail") == 0 || strcmp(h, "email_address") == 0)
 			email_col = i;
-		else if (strcmp(h, "tags") && strcmp(h, "score") && (why = contact_field_check(h, "")) != 0) {
+		else if (strcmp(h, "tags") && strcmp(h, "score") && strcmp(h, "created") && (why = contact_field_check(h, "")) != 0) {
 			fprintf(stderr, "%s:%d: column \"%s\": %s\n", path, lineno, f[i], why);
 			status = CLI_ERROR;
 		}
@@ -458,8 +460,7 @@ contact_import(CLI *cli, int argc, char **argv)
 		}
 		if (b == 0 || b->nrows == IMPORT_BATCH) {
 			batches = myrealloc(batches, (nbatches + 1) * sizeof(*batches));
-			b = batches + nbatches++;
-			memset(b, 0, sizeof(*b));
+			b = batches[nbatches++] = mycalloc(1, sizeof(*b));
 			b->rows = mycalloc(IMPORT_BATCH, sizeof(CONTACT_ROW));
 			b->now = clock_now();
 			b->event = event;
@@ -480,6 +481,9 @@ contact_import(CLI *cli, int argc, char **argv)
 				continue;
 			if (strcmp(header[i], "tags") == 0) {
 				contact_tags_add(row->tags, f[i]);
+			} else if (strcmp(header[i], "created") == 0) {
+				if (*f[i] && clock_parse(f[i], &row->created) < 0)
+					why = "created is not an ISO 8601 time";
 			} else if (strcmp(header[i], "score") == 0) {
 				char   *end;
 				long	v;
@@ -499,7 +503,8 @@ contact_import(CLI *cli, int argc, char **argv)
 			}
 		}
 		if (why) {
-			if (strcmp(why, "score is not an integer") == 0)
+			if (strcmp(why, "score is not an integer") == 0
+			    || strcmp(why, "created is not an ISO 8601 time") == 0)
 				fprintf(stderr, "%s:%d: skipped: %s\n", path, lineno, why);
 			contact_row_free(row);
 			skipped++;
@@ -515,16 +520,18 @@ contact_import(CLI *cli, int argc, char **argv)
 		store_write_async(st, contact_batch_op, b, contact_batch_done, 0);
 	store_flush(st);
 	for (i = 0; i < nbatches; i++) {
-		if (batches[i].status != STORE_OK) {
-			failed += batches[i].nrows;
+		b = batches[i];
+		if (b->status != STORE_OK) {
+			failed += b->nrows;
 			status = CLI_ERROR;
 		} else {
-			created += batches[i].created;
-			updated += batches[i].updated;
+			created += b->created;
+			updated += b->updated;
 		}
-		for (int r = 0; r < batches[i].nrows; r++)
-			contact_row_free(batches[i].rows + r);
-		myfree(batches[i].rows);
+		for (int r = 0; r < b->nrows; r++)
+			contact_row_free(b->rows + r);
+		myfree(b->rows);
+		myfree(b);
 	}
 	myfree(batches);
 	for (i = 0; i < nheader; i++)

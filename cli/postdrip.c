@@ -88,8 +88,13 @@ main(int argc, char **argv)
 	cli.config_path = getenv("POSTDRIP_CONFIG");
 	if (cli.config_path == 0)
 		cli.config_path = CONFIG_DEFAULT_PATH;
-	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
-		return (usage(stdout, CLI_OK));
+	/* --help among the global options (getopt does not know it). */
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return (usage(stdout, CLI_OK));
+		if (strcmp(argv[i], "-c") == 0)
+			i++;
+	}
 	while ((ch = getopt(argc, argv, "+c:v")) > 0) {
 		switch (ch) {
 		case 'c':
@@ -104,6 +109,8 @@ main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return (usage(stderr, CLI_USAGE));
+	if (strcmp(argv[optind], "--help") == 0 || strcmp(argv[optind], "help") == 0)
+		return (usage(stdout, CLI_OK));
 	for (i = 0; cli_commands[i].name; i++)
 		if (strcmp(cli_commands[i].name, argv[optind]) == 0)
 			break;

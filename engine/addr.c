@@ -53,7 +53,7 @@ addr_normalize(const char *text, char *buf)
 	}
 	buf[len] = 0;
 	at = strrchr(buf, '@');
-	if (at == 0 || at == buf || at[1] == 0 || strchr(at + 1, '@')
+	if (at == 0 || at == buf || at[1] == 0 || (strchr(buf, '@') != at && buf[0] != '"')
 	    || at[1] == '.' || buf[len - 1] == '.')
 		return (0);
 	return (buf);

@@ -163,11 +163,15 @@ char   *
 clock_format(time_t t, char *buf)
 {
 	struct tm tm;
+	char	tmp[64];
 
 	gmtime_r(&t, &tm);
-	snprintf(buf, CLOCK_ISO_LEN, "%04d-%02d-%02dT%02d:%02d:%02dZ",
+	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02dZ",
 		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
 		 tm.tm_hour, tm.tm_min, tm.tm_sec);
+	/* Only years past 9999 are longer; they are cut, not overflowed. */
+	memcpy(buf, tmp, CLOCK_ISO_LEN - 1);
+	buf[CLOCK_ISO_LEN - 1] = 0;
 	return (buf);
 }
 

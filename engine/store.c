@@ -284,7 +284,7 @@ static void *
 store_writer(void *arg)
 {
 	STORE  *st = arg;
-	STORE_OP *batch, *op, *next, **tailp;
+	STORE_OP *batch, *op, *next, **tailp, *sync_ops;
 	size_t	n;
 
 	pthread_mutex_lock(&st->mu);
@@ -305,20 +305,24 @@ store_writer(void *arg)
 
 		store_run_batch(st, batch);
 
+		/* Callbacks run without the lock. Async operations are ours to
+		 * free; sync ones live on their caller's stack and may be
+		 * touched only under the lock, until finished is set. */
+		sync_ops = 0;
 		for (op = batch; op; op = next) {
 			next = op->next;
 			if (op->done)
 				op->done(op->ctx, op->status);
-			if (!op->sync)
+			if (op->sync) {
+				op->next = sync_ops;
+				sync_ops = op;
+			} else
 				myfree(op);
 		}
 		pthread_mutex_lock(&st->mu);
-		for (op = batch; op; op = next) {
-			/* Sync ops live on their caller's stack: touch them
-			 * only under the lock, and not after finished is set. */
+		for (op = sync_ops; op; op = next) {
 			next = op->next;
-			if (op->sync)
-				op->finished = 1;
+			op->finished = 1;
 		}
 		st->queued -= n;
 		st->completed += n;

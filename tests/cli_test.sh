@@ -1,0 +1,79 @@
+#!/bin/sh
+# cli_test - the postdrip command against a fresh store: keygen, check,
+# contacts (add, import with a malformed row, export), suppression, events,
+# timeline, stats, config, exit codes.
+
+. "${top_srcdir:-..}/tests/lib/testlib.sh"
+
+PD="$top_builddir/cli/postdrip -c $T/postdrip.conf"
+mkdir -p "$T/data"
+cat > "$T/postdrip.conf" <<CONF
+data_directory = $T/data
+# a comment, and a continued value
+marketing_senders = *@news.example.com,
+    @promo.example.com
+CONF
+
+$PD keygen >/dev/null || fail "keygen"
+expect_status 0 $PD check
+$PD stats | grep -q '^contacts	0$' || fail "stats on a fresh store"
+
+# Contacts.
+expect_status 0 $PD contact add Ann@Example.COM first_name=Ann birthday=1990-05-01 --tag vip
+$PD contact show ann@example.com | grep -q '"first_name": "Ann"' || fail "contact show"
+expect_status 2 $PD contact add ann@example.com birthday=soon
+expect_status 1 $PD contact show nobody@example.com
+cat > "$T/in.csv" <<'CSV'
+email,first_name,birthday,tags,score
+bob@example.com,Bob,1985-12-24,vip;buyer,5
+not-an-address,X,,,
+carol@example.com,"Carol, Jr.",,,
+dave@example.com,Dave,1999-99-99,,
+eve@example.com,Eve,,,notanumber
+ann@example.com,Annie,,news,
+CSV
+$PD contact import "$T/in.csv" > "$T/out" 2> "$T/err"; cat "$T/err" >&2
+grep -q "2 added, 1 updated, 3 skipped" "$T/out" || fail "import summary: $(cat "$T/out")"
+grep -q "in.csv:3: skipped: not an e-mail address" "$T/err" || fail "import line 3: $(cat "$T/err")"
+grep -q "in.csv:5: skipped: birthday" "$T/err" || fail "import line 5"
+grep -q "in.csv:6: skipped: score" "$T/err" || fail "import line 6"
+$PD contact show dave@example.com >/dev/null 2>&1 && fail "a malformed row was written"
+$PD contact export > "$T/export.csv" || fail "export"
+grep -q '^carol@example.com,.*,"Carol, Jr."' "$T/export.csv" || fail "export quoting: $(cat "$T/export.csv")"
+grep -q '^bob@example.com,.*,5,vip;buyer' "$T/export.csv" || fail "export tags/score"
+# The export imports again as it is.
+$PD contact import "$T/export.csv" | grep -q "0 added, 3 updated, 0 skipped" || fail "re-import of the export"
+
+# Updating a contact records what changed.
+$PD timeline ann@example.com | grep -q "field_changed	field=first_name" || fail "field_changed event"
+$PD timeline ann@example.com | grep -q "tag_added	tag=news" || fail "tag_added event"
+
+# Suppression.
+expect_status 0 $PD suppress Bob@Example.com --reason complaint
+$PD suppressed | grep -q "^bob@example.com	complaint	" || fail "suppressed list"
+expect_status 0 $PD unsuppress bob@example.com
+expect_status 1 $PD unsuppress bob@example.com
+$PD suppressed | grep -q bob && fail "unsuppress"
+
+# Events and the timeline, with a fixed clock.
+POSTDRIP_NOW=2026-03-02T10:00:00Z $PD event frank@example.com purchased sku=A1 amount=19.90 || fail "event"
+POSTDRIP_NOW=2026-03-01T09:00:00Z $PD event frank@example.com clicked link=pricing || fail "event 2"
+$PD timeline frank@example.com > "$T/tl"
+[ "$(sed -n 1p "$T/tl")" = "2026-03-01T09:00:00Z	clicked	link=pricing" ] || fail "timeline order: $(cat "$T/tl")"
+[ "$(sed -n 2p "$T/tl")" = "2026-03-02T10:00:00Z	purchased	amount=19.90 sku=A1" ] ||
+	[ "$(sed -n 2p "$T/tl")" = "2026-03-02T10:00:00Z	purchased	sku=A1 amount=19.90" ] || fail "timeline line 2: $(sed -n 2p "$T/tl")"
+expect_status 2 $PD event frank@example.com "Bad Type"
+expect_status 2 $PD event frank@example.com ok novalue
+POSTDRIP_NOW=garbage $PD event frank@example.com x 2>/dev/null && fail "bad POSTDRIP_NOW accepted"
+
+# Config.
+$PD config -d | grep -q '^inject_address = 127.0.0.1:10025$' || fail "config -d"
+$PD config data_directory | grep -q "^data_directory = $T/data$" || fail "config NAME"
+echo "bogus_setting = 1" >> "$T/postdrip.conf"
+$PD check > "$T/check" && fail "check passed a bad config"
+grep -q "postdrip.conf:5: unknown setting \"bogus_setting\"" "$T/check" || fail "check output: $(cat "$T/check")"
+expect_status 1 $PD stats
+expect_status 2 $PD no-such-command
+$PD --help | grep -q "timeline" || fail "--help"
+
+pass

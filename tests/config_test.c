@@ -1,0 +1,126 @@
+/*
+ * config_test - postdrip.conf parsing: continuation lines, $name expansion,
+ * types and bounds, and file:line errors.
+ */
+#include "pdconfig.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "mymalloc.h"
+#include "testutil.h"
+
+static char *dir;
+
+static CONFIG *
+load(const char *text, char **err)
+{
+	char   *path = test_write(dir, "postdrip.conf", text);
+	CONFIG *cf = config_load(path, err);
+
+	myfree(path);
+	return (cf);
+}
+
+static void
+test_values(void **state)
+{
+	char   *err;
+	CONFIG *cf = load("# comment\n"
+			  "data_directory = /var/x\n"
+			  "marketing_senders = *@news.example.com,\n"
+			  "   @promo.example.com\n"
+			  "\n"
+			  "store_map_size = 2m\n"
+			  "token_key_file = ${data_directory}/k\n", &err);
+	char  **l;
+
+	assert_non_null(cf);
+	assert_string_equal(config_str(cf, "data_directory"), "/var/x");
+	assert_string_equal(config_str(cf, "token_key_file"), "/var/x/k");
+	assert_int_equal(config_int(cf, "store_map_size"), 2 * 1024 * 1024);
+	l = config_list(cf, "marketing_senders");
+	assert_string_equal(l[0], "*@news.example.com");
+	assert_string_equal(l[1], "@promo.example.com");
+	assert_null(l[2]);
+	assert_false(config_is_default(cf, "data_directory"));
+	assert_true(config_is_default(cf, "inject_address"));
+	/* $config_directory follows the file. */
+	assert_non_null(strstr(config_str(cf, "workflow_directory"), "/workflows"));
+	assert_int_equal(strncmp(config_str(cf, "workflow_directory"), config_str(cf, "config_directory"),
+				 strlen(config_str(cf, "config_directory"))), 0);
+	config_unref(cf);
+}
+
+static void
+test_errors(void **state)
+{
+	char   *err;
+	CONFIG *cf = load("data_directory = /x\n"
+			  "no_such_thing = 1\n"
+			  "  \n"
+			  "store_map_size = lots\n"
+			  "just words\n"
+			  "store_queue_max = 3\n", &err);
+
+	assert_null(cf);
+	assert_non_null(strstr(err, "postdrip.conf:2: unknown setting \"no_such_thing\""));
+	assert_non_null(strstr(err, "postdrip.conf:5: missing '='"));
+	myfree(err);
+	/* Type and range errors come once the names are known. */
+	cf = load("store_map_size = lots\nstore_queue_max = 3\npolicyd_listen = tcp-ish\n", &err);
+	assert_null(cf);
+	assert_non_null(strstr(err, "postdrip.conf:1: store_map_size = lots: expected a size"));
+	assert_non_null(strstr(err, "postdrip.conf:2: store_queue_max = 3: out of range"));
+	assert_non_null(strstr(err, "postdrip.conf:3: policyd_listen = tcp-ish: expected a socket"));
+	myfree(err);
+	cf = load("data_directory = $nothing_here\n", &err);
+	assert_null(cf);
+	assert_non_null(strstr(err, "unknown setting $nothing_here"));
+	myfree(err);
+	cf = load("data_directory = $token_key_file\ntoken_key_file = $data_directory\n", &err);
+	assert_null(cf);
+	assert_non_null(strstr(err, "recursion"));
+	myfree(err);
+	cf = load("  continued = 1\n", &err);
+	assert_null(cf);
+	assert_non_null(strstr(err, "postdrip.conf:1: continuation line without a setting"));
+	myfree(err);
+}
+
+static void
+test_defaults(void **state)
+{
+	CONFIG *cf = config_defaults();
+	const CONF_PARAM *p;
+
+	/* Every default passes its own checks, and every setting has a doc. */
+	for (p = config_params; p->name; p++) {
+		assert_non_null(p->doc);
+		assert_non_null(config_str(cf, p->name));
+	}
+	config_unref(cf);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_defaults),
+	};
+	int	rc;
+
+	dir = test_mkdtemp();
+	rc = cmocka_run_group_tests(tests, 0, 0);
+	test_rmdir(dir);
+	return (rc);
+}

@@ -1,0 +1,79 @@
+/*
+ * csv_test - RFC 4180 records, malformed records skipped with line numbers.
+ */
+#include "pdconfig.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "csv.h"
+
+static void
+test_records(void **state)
+{
+	const char *text = "email,first_name,note\r\n"
+	"a@x.example,Ann,\"says \"\"hi\"\", twice\"\n"
+	"b@x.example,\"Multi\nline\",x\n"
+	"c@x.example,Bad\"quote,y\n"
+	"d@x.example,\"closed\"junk,z\n"
+	"e@x.example,Eve,last";
+	FILE   *fp = fmemopen((void *) text, strlen(text), "r");
+	CSV    *csv = csv_open(fp);
+	char  **f;
+	int	n, line;
+	const char *err;
+
+	assert_int_equal(csv_read(csv, &f, &n, &line, &err), 1);
+	assert_int_equal(n, 3);
+	assert_int_equal(line, 1);
+	assert_int_equal(csv_read(csv, &f, &n, &line, &err), 1);
+	assert_string_equal(f[2], "says \"hi\", twice");
+	assert_int_equal(line, 2);
+	assert_int_equal(csv_read(csv, &f, &n, &line, &err), 1);
+	assert_string_equal(f[1], "Multi\nline");
+	assert_int_equal(line, 3);
+	assert_int_equal(csv_read(csv, &f, &n, &line, &err), -1);
+	assert_int_equal(line, 5);
+	assert_string_equal(err, "quote inside an unquoted field");
+	assert_int_equal(csv_read(csv, &f, &n, &line, &err), -1);
+	assert_int_equal(line, 6);
+	assert_int_equal(csv_read(csv, &f, &n, &line, &err), 1);
+	assert_int_equal(line, 7);
+	assert_string_equal(f[2], "last");
+	assert_int_equal(csv_read(csv, &f, &n, &line, &err), 0);
+	csv_close(csv);
+	fclose(fp);
+}
+
+static void
+test_unclosed(void **state)
+{
+	const char *text = "a,\"never closed\n";
+	FILE   *fp = fmemopen((void *) text, strlen(text), "r");
+	CSV    *csv = csv_open(fp);
+	char  **f;
+	int	n, line;
+	const char *err;
+
+	assert_int_equal(csv_read(csv, &f, &n, &line, &err), -1);
+	assert_non_null(strstr(err, "not closed"));
+	assert_int_equal(csv_read(csv, &f, &n, &line, &err), 0);
+	csv_close(csv);
+	fclose(fp);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_records),
+		cmocka_unit_test(test_unclosed),
+	};
+
+	return (cmocka_run_group_tests(tests, 0, 0));
+}

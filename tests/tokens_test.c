@@ -1,0 +1,148 @@
+/*
+ * tokens_test - signing, verification, tampering, key rotation, key files.
+ */
+#include "pdconfig.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#include "mymalloc.h"
+#include "testutil.h"
+#include "tokens.h"
+
+static const unsigned char secret1[] = "0123456789abcdef0123456789abcdef";
+static const unsigned char secret2[] = "fedcba9876543210fedcba9876543210";
+
+static void
+test_roundtrip(void **state)
+{
+	TOKENS *tk = tokens_from_secret(1, secret1, 32);
+	TOKEN	t = {TOKEN_CLICK, 123456789, 42, 3}, got;
+	char	buf[TOKEN_TEXT_MAX], upper[TOKEN_TEXT_MAX];
+	const char *url = "https://example.com/pricing";
+	size_t	i;
+
+	tokens_sign(tk, &t, url, strlen(url), buf);
+	/* Local-part and URL safe: lower-case letters and digits only. */
+	for (i = 0; buf[i]; i++)
+		assert_true((buf[i] >= 'a' && buf[i] <= 'z') || (buf[i] >= '2' && buf[i] <= '7'));
+	assert_true(strlen(buf) < 40);
+	assert_int_equal(tokens_verify(tk, buf, strlen(buf), url, strlen(url), &got), TOKENS_OK);
+	assert_int_equal(got.kind, TOKEN_CLICK);
+	assert_int_equal(got.contact, 123456789);
+	assert_int_equal(got.message, 42);
+	assert_int_equal(got.aux, 3);
+	/* Case-insensitive (mail systems fold local parts). */
+	for (i = 0; buf[i]; i++)
+		upper[i] = buf[i] >= 'a' && buf[i] <= 'z' ? buf[i] - 32 : buf[i];
+	upper[i] = 0;
+	assert_int_equal(tokens_verify(tk, upper, strlen(upper), url, strlen(url), &got), TOKENS_OK);
+	/* Bound to its URL. */
+	assert_int_equal(tokens_verify(tk, buf, strlen(buf), "https://evil.example", 20, &got), TOKENS_BAD);
+	tokens_free(tk);
+}
+
+static void
+test_tamper(void **state)
+{
+	TOKENS *tk = tokens_from_secret(1, secret1, 32);
+	TOKEN	t = {TOKEN_VERP, 77, 99, 0}, got;
+	char	buf[TOKEN_TEXT_MAX], bad[TOKEN_TEXT_MAX];
+	size_t	len, i;
+	const char *alphabet = "abcdefghijklmnopqrstuvwxyz234567";
+
+	tokens_sign(tk, &t, 0, 0, buf);
+	len = strlen(buf);
+	/* Every single-character change at every position is refused. */
+	for (i = 0; i < len; i++) {
+		for (const char *a = alphabet; *a; a++) {
+			if (*a == buf[i])
+				continue;
+			strcpy(bad, buf);
+			bad[i] = *a;
+			assert_int_not_equal(tokens_verify(tk, bad, len, 0, 0, &got), TOKENS_OK);
+		}
+	}
+	/* Truncated, extended, junk. */
+	assert_int_not_equal(tokens_verify(tk, buf, len - 1, 0, 0, &got), TOKENS_OK);
+	strcpy(bad, buf);
+	strcat(bad, "a");
+	assert_int_not_equal(tokens_verify(tk, bad, len + 1, 0, 0, &got), TOKENS_OK);
+	assert_int_equal(tokens_verify(tk, "hello-world", 11, 0, 0, &got), TOKENS_BAD);
+	assert_int_equal(tokens_verify(tk, "", 0, 0, 0, &got), TOKENS_BAD);
+	tokens_free(tk);
+}
+
+static void
+test_rotation(void **state)
+{
+	char   *dir = test_mkdtemp();
+	char   *path = myasprintf("%s/keys", dir);
+	char   *err;
+	TOKENS *old, *new;
+	TOKEN	t = {TOKEN_UNSUB, 5, 6, 0}, got;
+	char	buf[TOKEN_TEXT_MAX], buf2[TOKEN_TEXT_MAX];
+	struct stat st;
+	int	keyid;
+
+	assert_int_equal(tokens_keygen(path, &keyid, &err), 0);
+	assert_int_equal(keyid, 1);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	old = tokens_load(path, &err);
+	assert_non_null(old);
+	tokens_sign(old, &t, 0, 0, buf);
+	/* A new key signs; mail signed with the old one still verifies. */
+	assert_int_equal(tokens_keygen(path, &keyid, &err), 0);
+	assert_int_equal(keyid, 2);
+	new = tokens_load(path, &err);
+	assert_non_null(new);
+	assert_int_equal(tokens_verify(new, buf, strlen(buf), 0, 0, &got), TOKENS_OK);
+	tokens_sign(new, &t, 0, 0, buf2);
+	assert_string_not_equal(buf, buf2);
+	/* A key set without key 2 does not know it. */
+	assert_int_equal(tokens_verify(old, buf2, strlen(buf2), 0, 0, &got), TOKENS_NOKEY);
+	tokens_free(old);
+	tokens_free(new);
+	/* Readable by others: refused. */
+	chmod(path, 0644);
+	assert_null(tokens_load(path, &err));
+	assert_non_null(strstr(err, "readable by others"));
+	myfree(err);
+	myfree(path);
+	test_rmdir(dir);
+}
+
+static void
+test_other_key(void **state)
+{
+	TOKENS *a = tokens_from_secret(1, secret1, 32);
+	TOKENS *b = tokens_from_secret(1, secret2, 32);
+	TOKEN	t = {TOKEN_OPEN, 1, 2, 0}, got;
+	char	buf[TOKEN_TEXT_MAX];
+
+	tokens_sign(a, &t, 0, 0, buf);
+	assert_int_equal(tokens_verify(b, buf, strlen(buf), 0, 0, &got), TOKENS_BAD);
+	tokens_free(a);
+	tokens_free(b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_tamper),
+		cmocka_unit_test(test_rotation),
+		cmocka_unit_test(test_other_key),
+	};
+
+	return (cmocka_run_group_tests(tests, 0, 0));
+}
