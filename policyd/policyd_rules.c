@@ -20,6 +20,9 @@
 /*	in marketing_clients; transactional otherwise. The null sender
 /*	(bounces) is always transactional.
 /*
+/*	Reply texts do not name the recipient: at RCPT, Postfix itself puts
+/*	"<recipient>: Recipient address rejected: " before them.
+/*
 /*	policyd_decide() answers for one marketing recipient, in this order:
 /*	a suppressed recipient is refused with 550 5.7.1 and a text naming
 /*	the reason; a recipient over a frequency cap or in a domain over its
@@ -355,7 +358,7 @@ policyd_over_action(const char *action, const char *rcpt, const char *why,
 		            POLICYD_DECISION *d)
 {
 	if (isdigit((unsigned char) action[0]))
-		snprintf(d->action, sizeof(d->action), "%s <%s>: %s (postdrip)", action, rcpt, why);
+		snprintf(d->action, sizeof(d->action), "%s %s (postdrip)", action, why);
 	else if (strcmp(action, "HOLD") == 0 || strcmp(action, "DISCARD") == 0)
 		snprintf(d->action, sizeof(d->action), "%s %s for <%s> (postdrip)", action, why, rcpt);
 	else
@@ -387,8 +390,7 @@ policyd_decide(const POLICYD_RULES *r, STORE *st, const char *sender,
 		store_rend(txn);
 		snprintf(d->reason, sizeof(d->reason), "%s",
 			 policyd_suppress_text(s.reason, buf, sizeof(buf)));
-		snprintf(d->action, sizeof(d->action), "550 5.7.1 <%s>: %s (postdrip)",
-			 recipient, d->reason);
+		snprintf(d->action, sizeof(d->action), "550 5.7.1 %s (postdrip)", d->reason);
 		snprintf(d->detail, sizeof(d->detail), " reason=%s suppressed=%lld",
 			 s.reason, (long long) s.time);
 		d->verdict = "reject";

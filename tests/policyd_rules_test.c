@@ -181,7 +181,7 @@ test_suppressed(void **state)
 		s.reason = cases[i].reason;
 		assert_int_equal(store_write(f->st, suppress_op, &s), STORE_OK);
 		policyd_decide(r, f->st, "n@news.example.com", addr, T0, &d);
-		snprintf(want, sizeof(want), "550 5.7.1 <%s>: %s (postdrip)", addr, cases[i].text);
+		snprintf(want, sizeof(want), "550 5.7.1 %s (postdrip)", cases[i].text);
 		assert_string_equal(d.action, want);
 		assert_string_equal(d.verdict, "reject");
 		assert_int_equal(d.count, 0);
@@ -213,8 +213,8 @@ test_over_actions(void **state)
 	static const struct {
 		const char *setting, *want, *verdict;
 	}	cases[] = {
-		{"defer", "450 4.7.1 <x@example.org>: frequency cap reached (1 message per 1d) (postdrip)", "defer"},
-		{"reject", "550 5.7.1 <x@example.org>: frequency cap reached (1 message per 1d) (postdrip)", "reject"},
+		{"defer", "450 4.7.1 frequency cap reached (1 message per 1d) (postdrip)", "defer"},
+		{"reject", "550 5.7.1 frequency cap reached (1 message per 1d) (postdrip)", "reject"},
 		{"hold", "HOLD frequency cap reached (1 message per 1d) for <x@example.org> (postdrip)", "hold"},
 		{"discard", "DISCARD frequency cap reached (1 message per 1d) for <x@example.org> (postdrip)", "discard"},
 		{"FILTER smtp:[127.0.0.1]:10026", "FILTER smtp:[127.0.0.1]:10026", "filter"},
@@ -251,7 +251,7 @@ test_over_actions(void **state)
 
 		assert_int_equal(store_write(f->st, count_op, &c), STORE_OK);
 		policyd_decide(r, f->st, "n@news.example.com", "z@example.net", T0 + 60, &d);
-		assert_string_equal(d.action, "550 5.7.1 <z@example.net>: domain rate limit reached "
+		assert_string_equal(d.action, "550 5.7.1 domain rate limit reached "
 				    "(1 message per 1h to example.net) (postdrip)");
 		policyd_rules_unref(r);
 	}
