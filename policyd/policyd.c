@@ -236,16 +236,21 @@ policyd_end_of_message(CONN *c, POLICYD_RULES *r, const char *buf, const POLICY_
 	const char *instance = policy_value(req, buf, PA_INSTANCE);
 	long	accepted = atol(policy_value(req, buf, PA_RECIPIENT_COUNT));
 	size_t	n, dropped;
-	char	text[200];
+	char	text[1200], rcpts[800];
 
-	if (!policyd_pending_match(&c->pending, instance)) {
+	if (!policyd_pending_match(&c->pending, instance) || c->pending.nrcpt == 0) {
 		policyd_pending_clear(&c->pending);
 		return;
 	}
 	dropped = c->pending.dropped;
+	/* Name a few, so that grepping the queue id shows whom it counted. */
+	snprintf(rcpts, sizeof(rcpts), "%s%s%s%s%s%s", c->pending.rcpts[0],
+		 c->pending.nrcpt > 1 ? ", " : "", c->pending.nrcpt > 1 ? c->pending.rcpts[1] : "",
+		 c->pending.nrcpt > 2 ? ", " : "", c->pending.nrcpt > 2 ? c->pending.rcpts[2] : "",
+		 c->pending.nrcpt > 3 ? ", ..." : "");
 	n = policyd_pending_commit(&c->pending, r, policyd_store, clock_now());
-	snprintf(text, sizeof(text), "%zu recipient%s counted for frequency caps",
-		 n, n == 1 ? "" : "s");
+	snprintf(text, sizeof(text), "%zu recipient%s counted for frequency caps (%s)",
+		 n, n == 1 ? "" : "s", rcpts);
 	if (dropped)
 		snprintf(text + strlen(text), sizeof(text) - strlen(text),
 			 ", %zu over policyd_pending_limit not counted", dropped);
