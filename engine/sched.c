@@ -56,7 +56,7 @@
 static void
 sched_configure(SCHED *s)
 {
-	char  **list;
+	char  **list, *err = 0;
 
 	s->batch = (size_t) config_int(s->cf, "engine_batch_size");
 	s->retry_limit = (long) config_int(s->cf, "engine_retry_limit");
@@ -67,17 +67,22 @@ sched_configure(SCHED *s)
 			s->nbackoff++;
 	if (s->nbackoff == 0)
 		s->backoff[s->nbackoff++] = 300;
+	/* The policy daemon's caps: the same rules, and its counters. */
 	s->ncaps = 0;
-	for (list = config_list(s->cf, "engine_frequency_caps"); *list && s->ncaps < 8; list++) {
-		char   *slash = strchr(*list, '/');
-		long	period;
-		int	n = atoi(*list);
+	for (list = config_list(s->cf, "frequency_caps"); *list && s->ncaps < 8; list++) {
+		long	limit, window;
 
-		if (slash && n > 0 && clock_parse_duration(slash + 1, &period) == 0 && period > 0) {
-			s->caps_n[s->ncaps] = n;
-			s->caps_period[s->ncaps] = period;
+		if (caps_parse_rate(*list, CAPS_LIMIT_MAX, &limit, &window) == 0) {
+			s->caps_n[s->ncaps] = (int) limit;
+			s->caps_period[s->ncaps] = window;
 			s->ncaps++;
 		}
+	}
+	if (s->caps)
+		caps_free(s->caps);
+	if ((s->caps = caps_create(s->cf, &err)) == 0) {
+		sched_log(s, 1, "frequency caps: %s; only frequency_caps is applied", err);
+		myfree(err);
 	}
 }
 
@@ -127,6 +132,8 @@ sched_free(SCHED *s)
 {
 	if (s->inj)
 		inject_free(s->inj);
+	if (s->caps)
+		caps_free(s->caps);
 	myfree(s->pend);
 	myfree(s);
 }

@@ -7,6 +7,7 @@
  */
 #include "scheduler.h"
 #include "inject.h"
+#include "caps.h"
 
 #define SCHED_EV_MAX	16		/* events one transition may append */
 
@@ -35,7 +36,8 @@ struct SCHED {
 	long	backoff[16];		/* engine_retry_backoff, seconds */
 	int	nbackoff;
 	long	retry_limit;		/* engine_retry_limit, seconds */
-	int	caps_n[8];		/* frequency caps: count ... */
+	CAPS   *caps;			/* the policy daemon's rules (caps.h) */
+	int	caps_n[8];		/* frequency_caps: count ... */
 	long	caps_period[8];		/* ... per period */
 	int	ncaps;
 	SCHED_STATS *stats;		/* of the running tick */
@@ -121,9 +123,10 @@ json_t *sched_context(SCHED *s, STORE_TXN *txn, const SCHED_ENROL *e,
 			      const WF_STEP *st, json_t *contact);
 void	sched_queue_parked(SCHED *s, STORE_TXN *txn, const SCHED_ENROL *e);
 int	sched_inject_round(SCHED *s);
-/* Caps: the first time >= now at which one more marketing send is within
- * every frequency cap (now when it is). */
-time_t	sched_caps_next(SCHED *s, STORE_TXN *txn, uint64_t contact, time_t now);
+/* Caps: the first time >= now at which one more marketing send to addr
+ * is within every frequency cap and domain rate (now when it is). */
+time_t	sched_caps_next(SCHED *s, STORE_TXN *txn, uint64_t contact,
+			        const char *addr, time_t now);
 
 /* sched_webhook.c */
 int	sched_step_webhook(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e,

@@ -19,10 +19,10 @@
 /*	sched_step_send() runs a send step. For the marketing stream a
 /*	suppressed address ends the enrolment. Outside the workflow's send
 /*	window the step waits for the next allowed time in the contact's
-/*	zone. Over a frequency cap (engine_frequency_caps, counted from the
-/*	contact's "sent" events of the marketing stream, the same caps the
-/*	policy daemon enforces) it waits until the oldest counted send
-/*	leaves the cap's period, rather than being deferred by Postfix.
+/*	zone. Over a frequency cap or a domain rate (the policy daemon's
+/*	rules, caps(3): its counters, and frequency_caps counted over the
+/*	contact's "sent" events of the marketing stream) it waits until there
+/*	is room, rather than being deferred by Postfix.
 /*	Then it composes the message (compose_message(), template from
 /*	template_directory) with
 /* .IP \(bu
@@ -258,16 +258,16 @@ send_later(SCHED *s, SCHED_ENROL *e, time_t t, uint32_t attempts)
 	return (0);
 }
 
-typedef struct CAPS {
+typedef struct SENDS {
 	time_t	since;
 	time_t *t;
 	size_t	n, a;
-} CAPS;
+} SENDS;
 
 /* caps_walk_add - one marketing send at time t */
 
 static int
-caps_walk_add(CAPS *c, time_t t)
+caps_walk_add(SENDS *c, time_t t)
 {
 	if (c->n == c->a) {
 		c->a = c->a ? 2 * c->a : 16;
@@ -282,7 +282,7 @@ caps_walk_add(CAPS *c, time_t t)
 static int
 caps_walk(const STORE_EVENT *ev, void *ctx)
 {
-	CAPS   *c = ctx;
+	SENDS  *c = ctx;
 	const char *stream;
 
 	if (ev->time <= c->since || strcmp(ev->type, "sent") != 0)
@@ -296,16 +296,36 @@ caps_walk(const STORE_EVENT *ev, void *ctx)
 /* sched_caps_next - when one more marketing send fits every cap */
 
 time_t
-sched_caps_next(SCHED *s, STORE_TXN *txn, uint64_t contact, time_t now)
+sched_caps_next(SCHED *s, STORE_TXN *txn, uint64_t contact, const char *addr,
+		        time_t now)
 {
-	CAPS	c;
+	SENDS	c;
+	CAPS_RESULT res;
+	char   *sender;
 	long	longest = 0;
 	time_t	next = now, t;
 	size_t	in;
-	int	i;
+	int	i, rc;
 
+	/*
+	 * The policy daemon's counters see all marketing mail to the address,
+	 * from any sender; the contact's "sent" events see the engine's own
+	 * sends even when no policy daemon counts them. Both are looked at:
+	 * the same sends in two views, never added up.
+	 */
+	if (s->caps && !caps_empty(s->caps)) {
+		sender = myasprintf("%s@%s", config_str(s->cf, "verp_prefix"),
+				    config_str(s->cf, "bounce_domain"));
+		memset(&res, 0, sizeof(res));
+		rc = caps_check(txn, s->caps, addr, "marketing", sender, now, &res);
+		myfree(sender);
+		if (rc == CAPS_OVER)
+			next = now + (res.retry > 60 ? res.retry : 60);
+		else if (rc != STORE_OK)
+			return (now + 60);		/* cannot tell: look again soon */
+	}
 	if (s->ncaps == 0)
-		return (now);
+		return (next);
 	for (i = 0; i < s->ncaps; i++)
 		if (s->caps_period[i] > longest)
 			longest = s->caps_period[i];
@@ -376,7 +396,7 @@ sched_step_send(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 			  addr, wf->name, st->id, (long long) t);
 		return (send_later(s, e, t, e->attempts));
 	}
-	if (marketing && (t = sched_caps_next(s, txn, e->contact, s->now)) > s->now) {
+	if (marketing && (t = sched_caps_next(s, txn, e->contact, addr, s->now)) > s->now) {
 		sched_log(s, 0, "delayed: contact=%llu to=<%s> workflow=%s step=%s "
 			  "reason=frequency cap until=%lld", (unsigned long long) e->contact,
 			  addr, wf->name, st->id, (long long) t);

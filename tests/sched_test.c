@@ -687,7 +687,7 @@ test_caps(void **state)
 
 	t_open(&t, "workflow: one\ntrigger:\n  event: go\nsteps:\n  - send: x\n---\n"
 	       "workflow: two\ntrigger:\n  event: go\nsteps:\n  - send: x\n",
-	       "engine_frequency_caps = 1/1d\n", 1);
+	       "frequency_caps = 1/1d\n", 1);
 	a = contact(&t, "a@x.test", 0);
 	event(&t, a, t.t0, "go", 0);
 	st = tick(&t, t.t0 + 1);
@@ -700,6 +700,49 @@ test_caps(void **state)
 	st = tick(&t, t.t0 + DAY + 2);
 	assert_int_equal(st.sent, 1);
 	assert_int_equal(atomic_load(&t.srv->nmsg), 2);
+	t_close(&t);
+}
+
+typedef struct COUNTED {
+	CAPS   *caps;
+	time_t	when;
+} COUNTED;
+
+static int
+counted_write(STORE_TXN *txn, void *ctx)
+{
+	COUNTED *c = ctx;
+
+	return (caps_count(txn, c->caps, "a@x.test", "marketing", "news@other.test", c->when));
+}
+
+/* The policy daemon's counters: mail it counted from another sender
+ * holds the engine's send back too. */
+static void
+test_caps_policyd(void **state)
+{
+	T	t;
+	SCHED_ENROL e;
+	SCHED_STATS st;
+	COUNTED	c;
+	char   *err = 0;
+	uint64_t a;
+
+	t_open(&t, "workflow: one\ntrigger:\n  event: go\nsteps:\n  - send: x\n",
+	       "frequency_caps = 1/1d\n", 1);
+	a = contact(&t, "a@x.test", 0);
+	c.caps = caps_create(t.cf, &err);
+	assert_non_null(c.caps);
+	c.when = t.t0 - 3600;
+	assert_int_equal(store_write(t.st, counted_write, &c), STORE_OK);
+	event(&t, a, t.t0, "go", 0);
+	st = tick(&t, t.t0 + 1);
+	assert_int_equal(st.sent, 0);
+	assert_int_equal(enrol(&t, a, "one", &e), STORE_OK);
+	assert_true(e.due > t.t0 + 1 && e.due <= t.t0 - 3600 + DAY + 120);
+	st = tick(&t, e.due);
+	assert_int_equal(st.sent, 1);
+	caps_free(c.caps);
 	t_close(&t);
 }
 
@@ -882,6 +925,7 @@ main(void)
 		cmocka_unit_test(test_send),
 		cmocka_unit_test(test_crash_between),
 		cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_caps_policyd),
 		cmocka_unit_test(test_segment_notify),
 		cmocka_unit_test(test_webhook),
 	};
