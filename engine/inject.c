@@ -23,7 +23,9 @@
 /*	DATA in one write and reads the three replies, otherwise it waits for
 /*	each. The body is sent with CRLF line ends and dot-stuffing. After a
 /*	failed transaction the connection is reset with RSET before the next
-/*	message; a 421 or an I/O error closes it.
+/*	message; a 421 or an I/O error closes it. A message's done callback
+/*	runs as soon as its outcome is known, so that the caller can record
+/*	it without waiting for the rest of the batch.
 /*
 /*	Every read and write is bounded by the timeout; a reply line longer
 /*	than 1000 bytes or a reply of more than 100 lines is a protocol
@@ -485,6 +487,8 @@ inject_worker(void *arg)
 		(void) inject_one(run->inj, w->conn, run->msgs + i, &buf);
 		if (run->msgs[i].status == INJECT_OK)
 			atomic_fetch_add(&run->ok, 1);
+		if (run->msgs[i].done)
+			run->msgs[i].done(run->msgs + i, run->msgs[i].ctx);
 	}
 	strbuf_free(&buf);
 	return (0);

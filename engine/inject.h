@@ -29,6 +29,10 @@ typedef struct INJECT_MSG {
 	const char *rcpt;		/* envelope recipient, without <> */
 	const char *data;		/* the message: LF or CRLF line ends */
 	size_t	len;
+	/* Called, when not NULL, as soon as this message has its outcome, in
+	 * the thread of its connection (so it must be thread-safe). */
+	void	(*done) (struct INJECT_MSG *m, void *ctx);
+	void   *ctx;
 	/* Results. */
 	int	status;			/* INJECT_OK, _DEFER, _REJECT */
 	char	reply[INJECT_REPLY_MAX];	/* the deciding reply, one line */

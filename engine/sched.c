@@ -354,7 +354,7 @@ sched_end(SCHED *s, SCHED_TR *tr, int state, const char *reason)
 	sched_tr_event(tr, state == SCHED_DONE ? "workflow_completed" : "workflow_exited",
 		       data);
 	if (s->stats)
-		s->stats->ended++;
+		__atomic_fetch_add(&s->stats->ended, 1, __ATOMIC_RELAXED);
 }
 
 /* sched_goto - go on with step index next, at once */

@@ -18,6 +18,7 @@ typedef struct SCHED_EV {
 
 /* A message waiting for injection in this round. */
 typedef struct SCHED_PEND {
+	struct SCHED *s;
 	SCHED_ENROL e;			/* as stored with the message parked */
 	SCHED_OUT out;
 	INJECT_MSG msg;

@@ -227,6 +227,7 @@ pend_push(SCHED *s)
 {
 	SCHED_PEND *p = mycalloc(1, sizeof(*p));
 
+	p->s = s;
 	if (s->npend == s->apend) {
 		s->apend = s->apend ? 2 * s->apend : 64;
 		s->pend = myrealloc(s->pend, s->apend * sizeof(*s->pend));
@@ -633,7 +634,8 @@ sched_queue_parked(SCHED *s, STORE_TXN *txn, const SCHED_ENROL *e)
 	p->committed = 1;
 }
 
-/* inject_outcome - record what the MTA said about one message */
+/* inject_outcome - record what the MTA said about one message (the
+ * injector's threads call this: it only reads the SCHED, and queues) */
 
 static void
 inject_outcome(SCHED *s, SCHED_PEND *p)
@@ -654,7 +656,7 @@ inject_outcome(SCHED *s, SCHED_PEND *p)
 					    "to", p->out.rcpt, "workflow", p->e.workflow,
 							  "step", p->e.step));
 		if (s->stats)
-			s->stats->sent++;
+			__atomic_fetch_add(&s->stats->sent, 1, __ATOMIC_RELAXED);
 		break;
 	case INJECT_REJECT:
 		what = "refused";
@@ -664,11 +666,11 @@ inject_outcome(SCHED *s, SCHED_PEND *p)
 					 "step", p->e.step, "message_id", p->out.message_id,
 					 "reply", p->msg.reply));
 		if (s->stats)
-			s->stats->refused++;
+			__atomic_fetch_add(&s->stats->refused, 1, __ATOMIC_RELAXED);
 		break;
 	default:
 		if (s->stats)
-			s->stats->deferred++;
+			__atomic_fetch_add(&s->stats->deferred, 1, __ATOMIC_RELAXED);
 		if (s->now - p->e.wait_since < s->retry_limit && wf && idx >= 0) {
 			what = "deferred";
 			tr.after.attempts++;
@@ -698,6 +700,18 @@ inject_outcome(SCHED *s, SCHED_PEND *p)
 			sched_end(s, &tr, SCHED_EXITED, wf ? "step_removed" : "workflow_removed");
 	}
 	(void) sched_commit(&tr, 0);
+}
+
+/* inject_done - one message's outcome, from an injector thread */
+
+static void
+inject_done(INJECT_MSG *m, void *ctx)
+{
+	SCHED_PEND *p = ctx;
+
+	p->msg.status = m->status;
+	memcpy(p->msg.reply, m->reply, sizeof(p->msg.reply));
+	inject_outcome(p->s, p);
 }
 
 /* sched_inject_round - inject what this round parked, record outcomes */
@@ -730,17 +744,16 @@ sched_inject_round(SCHED *s)
 		p->msg.rcpt = p->out.rcpt;
 		p->msg.data = p->out.data;
 		p->msg.len = p->out.len;
+		p->msg.done = inject_done;
+		p->msg.ctx = p;
 		msgs[n++] = p->msg;
 	}
+	/*
+	 * Each outcome is queued for commit the moment the server answers,
+	 * so that a crash leaves as few accepted-but-unrecorded messages
+	 * (injected again on restart) as possible.
+	 */
 	(void) inject_batch(s->inj, msgs, n);
-	for (i = n = 0; i < s->npend; i++) {
-		SCHED_PEND *p = s->pend[i];
-
-		if (p->committed) {
-			p->msg = msgs[n++];
-			inject_outcome(s, p);
-		}
-	}
 	store_flush(s->st);
 	for (i = 0; i < s->npend; i++)
 		pend_free(s->pend[i]);
