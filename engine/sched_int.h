@@ -47,6 +47,7 @@ struct SCHED {
 	size_t	npend, apend;
 	uint64_t msgno_pool[64];	/* reserved message numbers */
 	int	nmsgno;
+	size_t	reserve_hint;		/* jobs left in this round */
 	volatile int write_failed;	/* a queued transition failed */
 };
 

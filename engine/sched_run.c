@@ -364,9 +364,11 @@ sched_run_due(SCHED *s, size_t *n)
 	dues = mymalloc(s->batch * sizeof(*dues));
 	k = sched_due(txn, s->now, ids, dues, s->batch);
 	store_rend(txn);
-	for (i = 0; i < k; i++)
+	for (i = 0; i < k; i++) {
+		s->reserve_hint = k - i;
 		if ((rc = run_job(s, ids[i], dues[i])) != STORE_OK)
 			break;
+	}
 	myfree(ids);
 	myfree(dues);
 	*n = i;

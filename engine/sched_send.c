@@ -59,8 +59,9 @@
 /*	outbox and injector: the template when the step names one, else a
 /*	plain list of the contact's details and what triggered it.
 /* BUGS
-/*	Message numbers are reserved in blocks; numbers reserved by an
-/*	engine that stops are never used (gaps, no harm).
+/*	Message numbers are reserved in blocks (at most 64, at most the
+/*	jobs left in the round); numbers reserved by an engine that stops
+/*	are never used (gaps, no harm).
 /*--*/
 #include "pdconfig.h"
 
@@ -101,8 +102,11 @@ send_msgno(SCHED *s)
 	RESERVE r;
 
 	if (s->nmsgno == 0) {
+		/* As many as this round may send, so that few go unused. */
 		r.ids = s->msgno_pool;
 		r.n = (int) (sizeof(s->msgno_pool) / sizeof(s->msgno_pool[0]));
+		if (s->reserve_hint > 0 && s->reserve_hint < (size_t) r.n)
+			r.n = (int) s->reserve_hint;
 		if (store_write(s->st, reserve_write, &r) != STORE_OK)
 			return (0);
 		/* Hand them out in increasing order. */
@@ -114,6 +118,8 @@ send_msgno(SCHED *s)
 		}
 		s->nmsgno = r.n;
 	}
+	if (s->reserve_hint > 0)
+		s->reserve_hint--;
 	return (s->msgno_pool[--s->nmsgno]);
 }
 
