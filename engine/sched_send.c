@@ -640,11 +640,11 @@ sched_queue_parked(SCHED *s, STORE_TXN *txn, const SCHED_ENROL *e)
 	p->committed = 1;
 }
 
-/* inject_outcome - record what the MTA said about one message (the
+/* send_outcome - record what the MTA said about one message (the
  * injector's threads call this: it only reads the SCHED, and queues) */
 
 static void
-inject_outcome(SCHED *s, SCHED_PEND *p)
+send_outcome(SCHED *s, SCHED_PEND *p)
 {
 	const WORKFLOW *wf = workflow_find(s->wfs, p->e.workflow);
 	int	idx = wf ? workflow_step_find(wf, p->e.step) : -1;
@@ -708,16 +708,16 @@ inject_outcome(SCHED *s, SCHED_PEND *p)
 	(void) sched_commit(&tr, 0);
 }
 
-/* inject_done - one message's outcome, from an injector thread */
+/* send_done - one message's outcome, from an injector thread */
 
 static void
-inject_done(INJECT_MSG *m, void *ctx)
+send_done(INJECT_MSG *m, void *ctx)
 {
 	SCHED_PEND *p = ctx;
 
 	p->msg.status = m->status;
 	memcpy(p->msg.reply, m->reply, sizeof(p->msg.reply));
-	inject_outcome(p->s, p);
+	send_outcome(p->s, p);
 }
 
 /* sched_inject_round - inject what this round parked, record outcomes */
@@ -750,7 +750,7 @@ sched_inject_round(SCHED *s)
 		p->msg.rcpt = p->out.rcpt;
 		p->msg.data = p->out.data;
 		p->msg.len = p->out.len;
-		p->msg.done = inject_done;
+		p->msg.done = send_done;
 		p->msg.ctx = p;
 		msgs[n++] = p->msg;
 	}
