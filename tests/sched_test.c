@@ -912,6 +912,43 @@ test_webhook(void **state)
 	httpd_stop(&h);
 }
 
+/* A 5xx: "send_refused" and the enrolment goes on. A 4xx for longer than
+ * engine_retry_limit: "send_failed" and on. */
+static void
+test_refused_failed(void **state)
+{
+	T	t;
+	SCHED_ENROL e;
+	SCHED_STATS st;
+	uint64_t r, d;
+	char	last[512];
+
+	t_open(&t, "workflow: two\ntrigger:\n  event: go\nsteps:\n  - send: x\n"
+	       "  - add_tag: after\n", "engine_retry_limit = 60s\n"
+	       "engine_retry_backoff = 5m\n", 1);
+	r = contact(&t, "reject-me@x.test", 0);
+	d = contact(&t, "defer-me@x.test", 0);
+	event(&t, r, t.t0, "go", 0);
+	event(&t, d, t.t0, "go", 0);
+	st = tick(&t, t.t0 + 1);
+	assert_int_equal(st.refused, 1);
+	assert_int_equal(st.deferred, 1);
+	assert_int_equal(count(&t, r, "send_refused", last), 1);
+	assert_non_null(strstr(last, "550 5.1.1"));
+	assert_int_equal(count(&t, r, "tag_added", 0), 1);
+	assert_int_equal(enrol(&t, r, "two", &e), STORE_OK);
+	assert_int_equal(e.state, SCHED_DONE);
+	assert_int_equal(enrol(&t, d, "two", &e), STORE_OK);
+	assert_int_equal(e.phase, SCHED_PH_INJECT);
+	st = tick(&t, t.t0 + 301);
+	assert_int_equal(st.deferred, 1);
+	assert_int_equal(count(&t, d, "send_failed", last), 1);
+	assert_non_null(strstr(last, "450 4.2.0"));
+	assert_int_equal(count(&t, d, "tag_added", 0), 1);
+	assert_int_equal(atomic_load(&t.srv->nmsg), 0);
+	t_close(&t);
+}
+
 int
 main(void)
 {
@@ -924,6 +961,7 @@ main(void)
 		cmocka_unit_test(test_inactive),
 		cmocka_unit_test(test_send),
 		cmocka_unit_test(test_crash_between),
+		cmocka_unit_test(test_refused_failed),
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_caps_policyd),
 		cmocka_unit_test(test_segment_notify),
