@@ -949,6 +949,37 @@ test_refused_failed(void **state)
 	t_close(&t);
 }
 
+/* wait_until a contact's date field, with an offset and an hour; a
+ * missing field goes on at once. */
+static void
+test_wait_until(void **state)
+{
+	T	t;
+	SCHED_ENROL e;
+	uint64_t a, b;
+
+	t_open(&t, "workflow: trial\ntrigger:\n  event: trial_started\nsteps:\n"
+	       "  - wait_until: trial_end\n    before: 3d\n  - add_tag: reminded\n"
+	       "  - wait_until: trial_end\n    at: \"09:00\"\n  - add_tag: lastday\n", 0, 0);
+	a = contact(&t, "a@x.test", "{\"trial_end\": \"2026-03-20\"}");
+	b = contact(&t, "b@x.test", 0);
+	event(&t, a, t.t0, "trial_started", 0);
+	event(&t, b, t.t0, "trial_started", 0);
+	tick(&t, t.t0 + 1);
+	assert_int_equal(enrol(&t, a, "trial", &e), STORE_OK);
+	assert_int_equal(e.due, t.t0 + 15 * DAY - 9 * 3600);	/* 17 March 00:00 */
+	assert_int_equal(count(&t, a, "tag_added", 0), 0);
+	/* b has no trial_end: both waits pass at once. */
+	assert_int_equal(count(&t, b, "tag_added", 0), 2);
+	tick(&t, t.t0 + 15 * DAY - 9 * 3600);
+	assert_int_equal(count(&t, a, "tag_added", 0), 1);
+	assert_int_equal(enrol(&t, a, "trial", &e), STORE_OK);
+	assert_int_equal(e.due, t.t0 + 18 * DAY);		/* 20 March 09:00 */
+	tick(&t, t.t0 + 18 * DAY);
+	assert_int_equal(count(&t, a, "tag_added", 0), 2);
+	t_close(&t);
+}
+
 int
 main(void)
 {
@@ -956,6 +987,7 @@ main(void)
 		cmocka_unit_test(test_schedule_order),
 		cmocka_unit_test(test_flow),
 		cmocka_unit_test(test_exit),
+		cmocka_unit_test(test_wait_until),
 		cmocka_unit_test(test_reentry_batches),
 		cmocka_unit_test(test_birthday),
 		cmocka_unit_test(test_inactive),
