@@ -171,6 +171,8 @@ pfx_cleanup() {
 	PFX_CLEANUP=
 	pfx_stop
 	pfx_release_ports
+	# testlib.sh's own exit trap, which pfx_init replaced.
+	command -v _testlib_cleanup >/dev/null 2>&1 && _testlib_cleanup
 	if [ -n "$PFX_DIR" ] && [ -d "$PFX_DIR" ]; then
 		if [ "$_pfx_status" != 0 ] && [ "$_pfx_status" != 77 ]; then
 			echo "pfx: test failed ($_pfx_status); last lines of $PFX_LOG:" >&2
