@@ -11,8 +11,9 @@
 #	needs that folder's source too. Two ways name it:
 #
 #	- a header the target includes that is not an engine header: for
-#	  #include "policyd_proto.h" the file policyd/policyd_proto.c is
-#	  linked, found in any top-level folder of the source tree;
+#	  #include "policyd_proto.h" (found in any top-level folder) or
+#	  #include "../policyd/policyd_proto.h" the file
+#	  policyd/policyd_proto.c is linked;
 #	- a line "FUZZ_SOURCES: dir/file.c ..." anywhere in the target (in
 #	  its man-page comment), for anything else.
 #
@@ -29,7 +30,24 @@ target=$2
 [ -r "$target" ] || { echo "sources.sh: cannot read $target" >&2; exit 1; }
 
 out=
-for h in $(sed -n 's/^[ 	]*#[ 	]*include[ 	]*"\([^"/]*\)\.h".*/\1/p' "$target"); do
+# "name.h" is looked for in every top-level folder; "../dir/name.h" names it.
+for h in $(sed -n 's/^[ 	]*#[ 	]*include[ 	]*"\([^"]*\)\.h".*/\1/p' "$target"); do
+	case $h in
+	../*/*)	# A path from fuzz/: ../policyd/policyd_proto
+		dir=$top/$(dirname "${h#../}")
+		h=$(basename "$h")
+		[ -f "$dir/$h.h" ] || continue
+		case ${dir##*/} in
+		engine|fuzz) continue ;;
+		esac
+		if [ $cflags = 1 ]; then
+			out="$out -I$dir"
+		elif [ -f "$dir/$h.c" ]; then
+			out="$out $dir/$h.c"
+		fi
+		continue ;;
+	*/*)	continue ;;
+	esac
 	[ -f "$top/engine/$h.h" ] && continue
 	[ -f "$top/fuzz/$h.h" ] && continue
 	for dir in "$top"/*/; do
