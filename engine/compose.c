@@ -26,8 +26,10 @@
 /*	The body is text/plain, or multipart/alternative of text/plain and
 /*	text/html when the template has an HTML body, in UTF-8 with
 /*	quoted-printable transfer encoding, so that no line is too long for
-/*	SMTP whatever the template holds. Header values that are not ASCII are
-/*	encoded as RFC 2047 words by GMime.
+/*	SMTP whatever the template holds. Header values that are not plain
+/*	ASCII are encoded as RFC 2047 "Q" words in UTF-8, folded at 76
+/*	columns; display names with specials are quoted; List-Unsubscribe
+/*	keeps each URL whole on its own line.
 /*
 /*	The context seen by the template is in->context with one more
 /*	name, unsubscribe_url, when there is an unsubscribe URL. A marketing
@@ -82,6 +84,7 @@ compose_init(void)
 }
 
 typedef struct COMPOSE_PCTX {
+	const TMPLFILE *tf;
 	const char *dir;
 	int	html;
 } COMPOSE_PCTX;
@@ -93,17 +96,18 @@ compose_partial(const char *name, void *ctx)
 {
 	COMPOSE_PCTX *pc = ctx;
 
-	return (tmplfile_partial(pc->dir, name, pc->html, 0));
+	return (tmplfile_partial_get(pc->tf, pc->dir, name, pc->html));
 }
 
 /* compose_render - render one part of a template file */
 
 static int
-compose_render(const COMPOSE_IN *in, const TEMPLATE *t, json_t *ctx, int html,
-	               STRBUF *out, char **err)
+compose_render(const COMPOSE_IN *in, const TMPLFILE *tf, const TEMPLATE *t,
+	               json_t *ctx, int html, STRBUF *out, char **err)
 {
 	COMPOSE_PCTX pc;
 
+	pc.tf = tf;
 	pc.dir = in->template_dir ? in->template_dir : ".";
 	pc.html = html;
 	return (template_render(t, ctx, compose_partial, &pc, html, out, err));
@@ -611,6 +615,7 @@ compose_build(const COMPOSE_IN *in, int marketing, const char *from_name,
 	GByteArray *ba;
 	STRBUF	lu = STRBUF_INIT;
 	char	boundary[64];
+	char   *mid;
 
 	msg = g_mime_message_new(TRUE);
 	compose_header(GMIME_OBJECT(msg), "From", from_name, from_addr, 0);
@@ -621,7 +626,10 @@ compose_build(const COMPOSE_IN *in, int marketing, const char *from_name,
 	dt = g_date_time_new_from_unix_utc(in->date);
 	g_mime_message_set_date(msg, dt);
 	g_date_time_unref(dt);
-	g_mime_message_set_message_id(msg, in->message_id);
+	/* Written by us: GMime spells it "Message-Id". */
+	mid = myasprintf("<%s>", in->message_id);
+	compose_raw_header(GMIME_OBJECT(msg), "Message-ID", mid);
+	myfree(mid);
 	if (marketing) {
 		/* Each URL whole on its line: a folded URL is a broken URL. */
 		strbuf_printf(&lu, "<%s>", in->list_unsubscribe_url);
@@ -754,7 +762,7 @@ compose_message(const COMPOSE_IN *in, STRBUF *out, char **err)
 		json_object_set_new(ctx, "unsubscribe_url", json_string(in->list_unsubscribe_url));
 
 	/* Headers: rendered without escaping, then checked, then encoded. */
-	if (compose_render(in, tf->subject, ctx, 0, &subject, err) < 0)
+	if (compose_render(in, tf, tf->subject, ctx, 0, &subject, err) < 0)
 		goto done;
 	compose_trim(&subject);
 	if (!compose_header_safe(tf->path, "Subject", strbuf_str(&subject), strbuf_len(&subject), err))
@@ -764,7 +772,7 @@ compose_message(const COMPOSE_IN *in, STRBUF *out, char **err)
 		goto done;
 	}
 	if (tf->from) {
-		if (compose_render(in, tf->from, ctx, 0, &from, err) < 0)
+		if (compose_render(in, tf, tf->from, ctx, 0, &from, err) < 0)
 			goto done;
 		if (!compose_header_safe(tf->path, "From", strbuf_str(&from), strbuf_len(&from), err))
 			goto done;
@@ -782,7 +790,7 @@ compose_message(const COMPOSE_IN *in, STRBUF *out, char **err)
 		}
 	}
 	if (tf->reply_to) {
-		if (compose_render(in, tf->reply_to, ctx, 0, &reply_to, err) < 0)
+		if (compose_render(in, tf, tf->reply_to, ctx, 0, &reply_to, err) < 0)
 			goto done;
 		if (!compose_header_safe(tf->path, "Reply-To", strbuf_str(&reply_to),
 					 strbuf_len(&reply_to), err))
@@ -794,7 +802,7 @@ compose_message(const COMPOSE_IN *in, STRBUF *out, char **err)
 		}
 	}
 	if (tf->preheader) {
-		if (compose_render(in, tf->preheader, ctx, 0, &pre, err) < 0)
+		if (compose_render(in, tf, tf->preheader, ctx, 0, &pre, err) < 0)
 			goto done;
 		compose_trim(&pre);
 		if (!compose_header_safe(tf->path, "Preheader", strbuf_str(&pre), strbuf_len(&pre), err))
@@ -802,14 +810,14 @@ compose_message(const COMPOSE_IN *in, STRBUF *out, char **err)
 	}
 
 	/* Bodies. */
-	if (compose_render(in, tf->text, ctx, 0, &text, err) < 0)
+	if (compose_render(in, tf, tf->text, ctx, 0, &text, err) < 0)
 		goto done;
 	if (marketing)
 		compose_unsub_text(&text, in->list_unsubscribe_url);
 	if (strbuf_len(&text) == 0 || strbuf_str(&text)[strbuf_len(&text) - 1] != '\n')
 		strbuf_putc(&text, '\n');
 	if (tf->html) {
-		if (compose_render(in, tf->html, ctx, 1, &html, err) < 0)
+		if (compose_render(in, tf, tf->html, ctx, 1, &html, err) < 0)
 			goto done;
 		if (strbuf_len(&pre))
 			compose_preheader(&html, strbuf_str(&pre), strbuf_len(&pre));

@@ -17,8 +17,8 @@ typedef struct COMPOSE_IN {
 					 * "owner": {...}, "event": {...},
 					 * "clicked": {...}, "tags": {...},
 					 * "workflow": "...", "step": "..."} */
-	const char *message_id;		/* without <>; deterministic, given by
-					 * the engine */
+	const char *message_id;		/* without <>, with '@'; deterministic,
+					 * given by the engine */
 	const char *from_default;	/* when the template has no From (or
 					 * owner missing) */
 	const char *to;			/* contact address */
@@ -33,9 +33,9 @@ typedef struct COMPOSE_IN {
 	time_t	date;			/* Date: from the clock */
 	/* Optional. */
 	int	crlf;			/* 1: CRLF line ends; 0: LF */
-	const TMPLFILE *tf;		/* a template already loaded (a cache);
-					 * then template is only a label and
-					 * partials still come from template_dir */
+	const TMPLFILE *tf;		/* a template already loaded (a cache),
+					 * with its partials; then template and
+					 * template_dir are not read */
 } COMPOSE_IN;
 
 #define COMPOSE_STREAM_MARKETING	"marketing"

@@ -87,6 +87,8 @@ void	template_html_escape(STRBUF *out, const char *str, size_t len);
  * Preheader:), a blank line, the text body, and optionally a line
  * "--- html ---" followed by the HTML body. See postdrip-template(5).
  */
+struct TMPLFILE_PART;
+
 typedef struct TMPLFILE {
 	char   *path;
 	TEMPLATE *from;			/* may be null */
@@ -95,6 +97,9 @@ typedef struct TMPLFILE {
 	TEMPLATE *preheader;		/* may be null */
 	TEMPLATE *text;
 	TEMPLATE *html;			/* may be null */
+	/* The partials the file uses, read when it was loaded. */
+	struct TMPLFILE_PART *parts;
+	int	nparts;
 } TMPLFILE;
 
 #define TMPLFILE_SUFFIX		".tmpl"
@@ -122,5 +127,11 @@ int	tmplfile_name_ok(const char *name);
  * NAME.txt, or NAME.html for HTML (falling back to NAME.txt). NULL when
  * missing or invalid; free() the result. */
 char   *tmplfile_partial(const char *dir, const char *name, int html, size_t *len);
+
+/* The same from the partials read with tf (which has them all unless it
+ * names more than TMPLFILE_PARTS_MAX), else from dir. */
+#define TMPLFILE_PARTS_MAX	64
+char   *tmplfile_partial_get(const TMPLFILE *tf, const char *dir, const char *name,
+			             int html);
 
 #endif

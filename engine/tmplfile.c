@@ -113,30 +113,54 @@ tmplfile_name_ok(const char *name)
 static char *
 tmplfile_read(const char *path, size_t max, size_t *len, int *too_big)
 {
+	struct stat st;
 	FILE   *fp;
 	char   *buf;
+	char   *r;
+	char   *w;
+	size_t	size;
 	size_t	n;
+	int	failed;
 
 	*too_big = 0;
 	if ((fp = fopen(path, "r")) == 0)
 		return (0);
-	buf = mymalloc(max + 2);
-	n = fread(buf, 1, max + 1, fp);
-	if (ferror(fp)) {
+	if (fstat(fileno(fp), &st) < 0) {
 		fclose(fp);
-		myfree(buf);
-		errno = EIO;
 		return (0);
 	}
-	fclose(fp);
-	if (n > max) {
+	if (st.st_size < 0 || (size_t) st.st_size > max) {
+		fclose(fp);
 		*too_big = 1;
-		myfree(buf);
 		errno = EFBIG;
 		return (0);
 	}
+	/* One byte more than the size, to notice a file that grew meanwhile. */
+	size = st.st_size;
+	buf = mymalloc(size + 2);
+	n = fread(buf, 1, size + 1, fp);
+	failed = ferror(fp);
+	fclose(fp);
+	if (failed || n > size) {
+		myfree(buf);
+		errno = failed ? EIO : EAGAIN;
+		return (0);
+	}
 	buf[n] = 0;
-	*len = n;
+
+	/*
+	 * Files saved by Windows editors: no byte-order mark, and CRLF line
+	 * ends become LF (the message gets its line ends from the composer).
+	 * Line numbers do not change.
+	 */
+	r = buf;
+	if (n >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		r += 3;
+	for (w = buf; r < buf + n; r++)
+		if (!(r[0] == '\r' && r + 1 < buf + n && r[1] == '\n'))
+			*w++ = *r;
+	*w = 0;
+	*len = w - buf;
 	return (buf);
 }
 
@@ -373,6 +397,115 @@ tmplfile_parse(TMPLFILE *tf, const char *buf, size_t len, STRBUF *errs)
 	return (errors);
 }
 
+/* tmplfile_dir - the directory part of a path */
+
+static char *
+tmplfile_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return (slash ? mystrndup(path, slash - path) : mystrdup("."));
+}
+
+ /*
+  * Partials are read once, when the template is loaded, so that a template
+  * kept loaded by the engine renders without touching the disk. Partials
+  * named by partials are followed; a partial that names itself is read
+  * once.
+  */
+struct TMPLFILE_PART {
+	char   *name;
+	int	html;
+	char   *src;			/* null: there is no such partial */
+};
+
+typedef struct TMPLFILE_PRELOAD {
+	TMPLFILE *tf;
+	const char *dir;
+	int	html;
+} TMPLFILE_PRELOAD;
+
+/* tmplfile_part_find - a partial already read, or null */
+
+static struct TMPLFILE_PART *
+tmplfile_part_find(const TMPLFILE *tf, const char *name, int html)
+{
+	int	i;
+
+	for (i = 0; i < tf->nparts; i++)
+		if (tf->parts[i].html == html && strcmp(tf->parts[i].name, name) == 0)
+			return (&tf->parts[i]);
+	return (0);
+}
+
+/* tmplfile_preload_visit - read one partial and those it names */
+
+static void
+tmplfile_preload_visit(const char *name, int line, void *ctx)
+{
+	TMPLFILE_PRELOAD *pl = ctx;
+	TMPLFILE *tf = pl->tf;
+	struct TMPLFILE_PART *part;
+	TEMPLATE *t;
+	char   *err = 0;
+
+	if (tf->nparts >= TMPLFILE_PARTS_MAX || tmplfile_part_find(tf, name, pl->html))
+		return;
+	if (tf->parts == 0)
+		tf->parts = mycalloc(TMPLFILE_PARTS_MAX, sizeof(*tf->parts));
+	part = &tf->parts[tf->nparts++];
+	part->name = mystrdup(name);
+	part->html = pl->html;
+	part->src = tmplfile_partial(pl->dir, name, pl->html, 0);
+	if (part->src && (t = template_compile(name, part->src, strlen(part->src), &err)) != 0) {
+		template_partials(t, tmplfile_preload_visit, ctx);
+		template_free(t);
+	} else if (err) {
+		/* Reported when it is rendered, with the line that includes it. */
+		myfree(err);
+	}
+}
+
+/* tmplfile_preload - read every partial the file uses */
+
+static void
+tmplfile_preload(TMPLFILE *tf)
+{
+	TEMPLATE *text_parts[5];
+	TMPLFILE_PRELOAD pl;
+	char   *dir = tmplfile_dir(tf->path);
+	int	i;
+
+	text_parts[0] = tf->from;
+	text_parts[1] = tf->reply_to;
+	text_parts[2] = tf->subject;
+	text_parts[3] = tf->preheader;
+	text_parts[4] = tf->text;
+	pl.tf = tf;
+	pl.dir = dir;
+	pl.html = 0;
+	for (i = 0; i < 5; i++)
+		if (text_parts[i])
+			template_partials(text_parts[i], tmplfile_preload_visit, &pl);
+	if (tf->html) {
+		pl.html = 1;
+		template_partials(tf->html, tmplfile_preload_visit, &pl);
+	}
+	myfree(dir);
+}
+
+/* tmplfile_partial_get - a partial of a loaded template */
+
+char   *
+tmplfile_partial_get(const TMPLFILE *tf, const char *dir, const char *name, int html)
+{
+	struct TMPLFILE_PART *part;
+
+	if (tf && (part = tmplfile_part_find(tf, name, html)) != 0)
+		return (part->src ? mystrdup(part->src) : 0);
+	return (tmplfile_partial(dir, name, html, 0));
+}
+
 /* tmplfile_load_errors - load, counting problems */
 
 static TMPLFILE *
@@ -411,6 +544,7 @@ tmplfile_load_errors(const char *path, STRBUF *errs, int *errors)
 		tmplfile_free(tf);
 		return (0);
 	}
+	tmplfile_preload(tf);
 	return (tf);
 }
 
@@ -429,6 +563,8 @@ tmplfile_load(const char *path, STRBUF *errs)
 void
 tmplfile_free(TMPLFILE *tf)
 {
+	int	i;
+
 	if (tf == 0)
 		return;
 	template_free(tf->from);
@@ -437,6 +573,13 @@ tmplfile_free(TMPLFILE *tf)
 	template_free(tf->preheader);
 	template_free(tf->text);
 	template_free(tf->html);
+	for (i = 0; i < tf->nparts; i++) {
+		myfree(tf->parts[i].name);
+		if (tf->parts[i].src)
+			myfree(tf->parts[i].src);
+	}
+	if (tf->parts)
+		myfree(tf->parts);
 	myfree(tf->path);
 	myfree(tf);
 }
@@ -516,16 +659,6 @@ tcheck_partial(const char *name, int line, void *ctx)
 		return;
 	}
 	myfree(src);
-}
-
-/* tmplfile_dir - the directory part of a path */
-
-static char *
-tmplfile_dir(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	return (slash ? mystrndup(path, slash - path) : mystrdup("."));
 }
 
 /* template_file_check - check one template file */

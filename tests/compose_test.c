@@ -543,6 +543,63 @@ test_deterministic_and_crlf(void **state)
 }
 
 static void
+test_loaded_template(void **state)
+{
+	static const char *const gone[] = {"sig.txt", "sig.html", "more.txt", 0};
+	COMPOSE_IN in;
+	STRBUF	errs = STRBUF_INIT;
+	TMPLFILE *tf;
+	char   *path;
+	char   *msg;
+	GMimeMessage *m;
+	GMimeObject *body;
+	char   *text;
+	int	i;
+
+	/* Partials are read with the template: a loaded template keeps working. */
+	put("partials/sig.txt", "-- sig {{contact.first_name|x}}\n{{> more}}");
+	put("partials/more.txt", "[more]\n");
+	put("partials/sig.html", "<p>sig</p>\n");
+	put("loaded.tmpl", "Subject: s\n\ntext\n{{> sig}}\n--- html ---\n<p>h</p>\n{{> sig}}\n");
+	path = myasprintf("%s/loaded.tmpl", tdir);
+	tf = tmplfile_load(path, &errs);
+	assert_non_null(tf);
+	assert_int_equal(tf->nparts, 3);	/* sig and more for text, sig for HTML */
+	myfree(path);
+	for (i = 0; gone[i]; i++) {
+		path = myasprintf("%s/partials/%s", tdir, gone[i]);
+		unlink(path);
+		myfree(path);
+	}
+	base_in(&in, "loaded", 0);
+	in.stream = COMPOSE_STREAM_TRANSACTIONAL;
+	in.tf = tf;
+	msg = compose(&in);
+	m = parse(msg);
+	body = g_mime_message_get_mime_part(m);
+	text = part_text(g_mime_multipart_get_part(GMIME_MULTIPART(body), 0));
+	assert_string_equal(text, "text\n-- sig x\n[more]\n");
+	g_free(text);
+	text = part_text(g_mime_multipart_get_part(GMIME_MULTIPART(body), 1));
+	assert_string_equal(text, "<p>h</p>\n<p>sig</p>\n");
+	g_free(text);
+	g_object_unref(m);
+	myfree(msg);
+	tmplfile_free(tf);
+
+	/* A partial that names itself is read once. */
+	put("partials/loop.txt", "x{{> loop}}");
+	put("loop.tmpl", "Subject: s\n\n{{> loop}}\n");
+	path = myasprintf("%s/loop.tmpl", tdir);
+	tf = tmplfile_load(path, &errs);
+	assert_non_null(tf);
+	assert_int_equal(tf->nparts, 1);
+	tmplfile_free(tf);
+	myfree(path);
+	strbuf_free(&errs);
+}
+
+static void
 test_long_lines(void **state)
 {
 	COMPOSE_IN in;
@@ -665,7 +722,7 @@ test_shipped_templates(void **state)
 		base_in(&in, names[i], ctx);
 		in.template_dir = TOP_SRCDIR "/conf/templates";
 		msg = compose(&in);
-		assert_non_null(strstr(msg, "Message-Id: <" MSGID ">"));
+		assert_non_null(strstr(msg, "\nMessage-ID: <" MSGID ">\n"));
 		myfree(msg);
 	}
 	json_decref(ctx);
@@ -735,6 +792,7 @@ main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_unsubscribe_placed),
 		cmocka_unit_test(test_deterministic_and_crlf),
+		cmocka_unit_test(test_loaded_template),
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_long_header_values),
 		cmocka_unit_test(test_shipped_templates),

@@ -149,6 +149,47 @@ test_good(void **state)
 }
 
 static void
+test_windows_files(void **state)
+{
+	STRBUF	errs = STRBUF_INIT;
+	STRBUF	out = STRBUF_INIT;
+	char   *path;
+	char   *err = 0;
+	TMPLFILE *tf;
+	json_t *ctx = json_object();
+	int	n;
+	char   *p;
+
+	/* A byte-order mark and CRLF line ends, as Windows editors save. */
+	path = put("win.tmpl", "\xef\xbb\xbfSubject: Hi\r\n\r\nline 1\r\nline 2\r\n"
+		   "--- html ---\r\n<p>x</p>\r\n");
+	tf = tmplfile_load(path, &errs);
+	if (tf == 0)
+		fail_msg("win.tmpl: %s", strbuf_str(&errs));
+	assert_int_equal(template_render(tf->subject, ctx, 0, 0, 0, &out, &err), 0);
+	assert_string_equal(strbuf_str(&out), "Hi");
+	strbuf_reset(&out);
+	assert_int_equal(template_render(tf->text, ctx, 0, 0, 0, &out, &err), 0);
+	assert_string_equal(strbuf_str(&out), "line 1\nline 2\n");
+	strbuf_reset(&out);
+	assert_non_null(tf->html);
+	assert_int_equal(template_render(tf->html, ctx, 0, 0, 1, &out, &err), 0);
+	assert_string_equal(strbuf_str(&out), "<p>x</p>\n");
+	strbuf_free(&out);
+	tmplfile_free(tf);
+	unlink(path);
+	myfree(path);
+	json_decref(ctx);
+	strbuf_free(&errs);
+
+	/* Line numbers stay those of the file. */
+	p = check("win2.tmpl", "Subject: x\r\n\r\na\r\n{{#s}}\r\n", &n);
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(p, "win2.tmpl:4: unclosed section \"s\""));
+	myfree(p);
+}
+
+static void
 test_header_errors(void **state)
 {
 	assert_check("h1.tmpl", "Subject: x\nX-Mailer: y\n\nbody\n",
@@ -305,6 +346,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_windows_files),
 		cmocka_unit_test(test_header_errors),
 		cmocka_unit_test(test_body_errors),
 		cmocka_unit_test(test_partial_errors),
