@@ -28,8 +28,13 @@
 /* .PP
 /*	Without --once the engine ticks every second. SIGHUP reloads the
 /*	configuration and the workflows (a broken new set is refused and
-/*	the old one kept); SIGTERM and SIGINT stop it after the tick under
-/*	way, with every recorded step committed.
+/*	the old one kept; the keys and mail_owner stay as at start);
+/*	SIGTERM and SIGINT stop it after the round under way, with every
+/*	recorded step committed.
+/* SECURITY
+/*	With mail_owner set and started as root, the engine reads the key
+/*	file, then takes that user's identity for good before it opens the
+/*	store.
 /* DIAGNOSTICS
 /*	One log line per decision (enrolled, sent, deferred, refused,
 /*	exited, ...). Exit status 0; 1 on a configuration, key or store
@@ -40,6 +45,8 @@
 #include "pdconfig.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +98,28 @@ engine_usage(void)
 {
 	fprintf(stderr, "usage: postdrip-engine [-c FILE] [-f] [-v] [--once]\n");
 	exit(2);
+}
+
+/* engine_privileges - take mail_owner's identity (keys are read by then) */
+
+static void
+engine_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (*user == 0 || geteuid() != 0)
+		return;
+	if ((pw = getpwnam(user)) == 0)
+		msg_fatal("mail_owner %s: unknown user", user);
+	if (pw->pw_uid == 0)
+		msg_fatal("mail_owner %s: the engine does not run as root", user);
+	if (setgroups(1, &pw->pw_gid) < 0
+	    || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0
+	    || setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
+		msg_fatal("cannot become mail_owner %s: %s", user, strerror(errno));
+	/* Paranoia: there must be no way back. */
+	if (setuid(0) == 0 || seteuid(0) == 0)
+		msg_fatal("cannot drop root privileges");
 }
 
 /* engine_workflows - load and check the workflow set; NULL with a log */
@@ -166,10 +195,12 @@ main(int argc, char **argv)
 	if ((wfs = engine_workflows(cf)) == 0)
 		msg_fatal("workflow errors in %s", config_str(cf, "workflow_directory"));
 
-	/* The LMDB environment is opened in the process that uses it. */
+	/* The LMDB environment is opened in the process that uses it, after
+	 * the keys are read and privileges are dropped. */
 	if (!once && !foreground && daemon(0, 0) < 0)
 		msg_fatal("cannot run in the background: %s", strerror(errno));
 	msg_open("postdrip-engine", once || foreground);
+	engine_privileges(config_str(cf, "mail_owner"));
 
 	memset(&opts, 0, sizeof(opts));
 	opts.map_size = config_int(cf, "store_map_size");
@@ -180,6 +211,7 @@ main(int argc, char **argv)
 
 	s = sched_create(st, cf, wfs, tk);
 	sched_set_log(s, engine_log, 0);
+	sched_set_stop(s, &engine_stop);
 
 	if (once) {
 		memset(&stats, 0, sizeof(stats));

@@ -125,6 +125,14 @@ sched_set_log(SCHED *s, SCHED_LOG fn, void *ctx)
 	s->logctx = ctx;
 }
 
+/* sched_set_stop - a flag that ends a tick early (a signal handler's) */
+
+void
+sched_set_stop(SCHED *s, volatile sig_atomic_t *stop)
+{
+	s->stop = stop;
+}
+
 /* sched_free - release; the store, config and workflows stay */
 
 void
@@ -602,6 +610,8 @@ sched_tick(SCHED *s, time_t now, SCHED_STATS *stats)
 		}
 		if (nev == 0 && njob == 0 && ninact == 0)
 			break;
+		if (s->stop && *s->stop)
+			break;			/* the rest is done after a restart */
 	}
 out:
 	s->stats = 0;

@@ -33,6 +33,7 @@ struct SCHED {
 	INJECT *inj;			/* made on first send */
 	SCHED_LOG log;
 	void   *logctx;
+	volatile sig_atomic_t *stop;	/* end the tick after this round */
 	size_t	batch;			/* engine_batch_size */
 	long	backoff[16];		/* engine_retry_backoff, seconds */
 	int	nbackoff;

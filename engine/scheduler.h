@@ -40,6 +40,7 @@
  * Results are STORE_* codes. The library does not log decisions: every
  * decision goes to the SCHED's log callback (the program logs it).
  */
+#include <signal.h>
 #include <stdint.h>
 #include <time.h>
 #include <jansson.h>
@@ -162,6 +163,8 @@ typedef struct SCHED_STATS {
 SCHED  *sched_create(STORE *st, CONFIG *cf, WORKFLOW_SET *wfs, TOKENS *tk);
 void	sched_reload(SCHED *s, CONFIG *cf, WORKFLOW_SET *wfs);
 void	sched_set_log(SCHED *s, SCHED_LOG fn, void *ctx);
+/* A flag that, once non-zero, ends a tick after the round under way. */
+void	sched_set_stop(SCHED *s, volatile sig_atomic_t *stop);
 void	sched_free(SCHED *s);
 
 /* One tick at now: follow events, date and inactivity triggers, due jobs,
