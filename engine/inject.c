@@ -374,6 +374,24 @@ inject_outcome(INJECT_MSG *m, int code, const char *text)
 	snprintf(m->reply, sizeof(m->reply), "%s", text);
 }
 
+/*
+ * inject_data_refused - read the reply to a pipelined DATA whose MAIL or
+ * RCPT failed. A server that answers 354 anyway (RFC 2920 says it must
+ * not) gets an empty message ended at once, so the dialogue stays in step;
+ * RSET then discards it. -1 on an I/O or protocol error.
+ */
+static int
+inject_data_refused(const INJECT *inj, INJECT_CONN *c)
+{
+	int	code;
+
+	if ((code = inject_reply(inj, c, 0, 0, 0)) != 354)
+		return (code < 0 ? -1 : 0);
+	if (inject_write(inj, c, ".\r\n", 3) < 0 || inject_reply(inj, c, 0, 0, 0) < 0)
+		return (-1);
+	return (0);
+}
+
 /* inject_one - one SMTP transaction on c; returns -1 if c was dropped */
 
 static int
@@ -403,7 +421,8 @@ inject_one(const INJECT *inj, INJECT_CONN *c, INJECT_MSG *m, STRBUF *buf)
 		if (code_mail != 250) {
 			inject_outcome(m, code_mail, text);
 			/* RCPT and DATA replies are still due. */
-			if (inject_reply(inj, c, 0, 0, 0) < 0 || inject_reply(inj, c, 0, 0, 0) < 0)
+			if (inject_reply(inj, c, 0, 0, 0) < 0
+			    || inject_data_refused(inj, c) < 0)
 				goto ioerr_keep;
 			goto failed;
 		}
@@ -411,7 +430,7 @@ inject_one(const INJECT *inj, INJECT_CONN *c, INJECT_MSG *m, STRBUF *buf)
 			goto ioerr;
 		if (code_rcpt != 250 && code_rcpt != 251) {
 			inject_outcome(m, code_rcpt, text);
-			if (inject_reply(inj, c, 0, 0, 0) < 0)
+			if (inject_data_refused(inj, c) < 0)
 				goto ioerr_keep;
 			goto failed;
 		}
