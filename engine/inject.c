@@ -392,6 +392,17 @@ inject_data_refused(const INJECT *inj, INJECT_CONN *c)
 	return (0);
 }
 
+/* inject_refused - a command before the end of DATA failed: never OK */
+
+static void
+inject_refused(INJECT_MSG *m, int code, const char *text)
+{
+	inject_outcome(m, code, text);
+	/* A 2xx or 3xx where another reply was due is a protocol error. */
+	if (m->status == INJECT_OK)
+		m->status = INJECT_DEFER;
+}
+
 /* inject_one - one SMTP transaction on c; returns -1 if c was dropped */
 
 static int
@@ -419,7 +430,7 @@ inject_one(const INJECT *inj, INJECT_CONN *c, INJECT_MSG *m, STRBUF *buf)
 		if ((code_mail = inject_reply(inj, c, text, sizeof(text), 0)) < 0)
 			goto ioerr;
 		if (code_mail != 250) {
-			inject_outcome(m, code_mail, text);
+			inject_refused(m, code_mail, text);
 			/* RCPT and DATA replies are still due. */
 			if (inject_reply(inj, c, 0, 0, 0) < 0
 			    || inject_data_refused(inj, c) < 0)
@@ -429,7 +440,7 @@ inject_one(const INJECT *inj, INJECT_CONN *c, INJECT_MSG *m, STRBUF *buf)
 		if ((code_rcpt = inject_reply(inj, c, text, sizeof(text), 0)) < 0)
 			goto ioerr;
 		if (code_rcpt != 250 && code_rcpt != 251) {
-			inject_outcome(m, code_rcpt, text);
+			inject_refused(m, code_rcpt, text);
 			if (inject_data_refused(inj, c) < 0)
 				goto ioerr_keep;
 			goto failed;
@@ -445,7 +456,7 @@ inject_one(const INJECT *inj, INJECT_CONN *c, INJECT_MSG *m, STRBUF *buf)
 		if ((code_mail = inject_reply(inj, c, text, sizeof(text), 0)) < 0)
 			goto ioerr;
 		if (code_mail != 250) {
-			inject_outcome(m, code_mail, text);
+			inject_refused(m, code_mail, text);
 			goto failed;
 		}
 		strbuf_reset(buf);
@@ -454,7 +465,7 @@ inject_one(const INJECT *inj, INJECT_CONN *c, INJECT_MSG *m, STRBUF *buf)
 		    || (code_rcpt = inject_reply(inj, c, text, sizeof(text), 0)) < 0)
 			goto ioerr;
 		if (code_rcpt != 250 && code_rcpt != 251) {
-			inject_outcome(m, code_rcpt, text);
+			inject_refused(m, code_rcpt, text);
 			goto failed;
 		}
 		if (inject_write(inj, c, "DATA\r\n", 6) < 0
@@ -462,7 +473,7 @@ inject_one(const INJECT *inj, INJECT_CONN *c, INJECT_MSG *m, STRBUF *buf)
 			goto ioerr;
 	}
 	if (code_data != 354) {
-		inject_outcome(m, code_data, text);
+		inject_refused(m, code_data, text);
 		goto failed;
 	}
 	strbuf_reset(buf);
