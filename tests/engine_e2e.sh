@@ -140,7 +140,7 @@ for f in $(pfx_sink_files); do
 		[ "$2" = "$ann_id" ] || pfx_fail "$f: token names contact $2, want $ann_id"
 		mid=$(sed -n 's/^Message-I[dD]: <\([^>]*\)>.*/\1/p' "$f" | head -n 1)
 		# The message number in the token is the one recorded for the send.
-		$PD timeline ann@sink.test | grep -P "\tsent\t.*message_id=$mid .*msgno=$3\$" >/dev/null ||
+		$PD timeline ann@sink.test | grep "	sent	.*message_id=$mid .*msgno=$3\$" >/dev/null ||
 		    pfx_fail "$f: Message-ID $mid with msgno $3 not in Ann's timeline"
 	fi
 done
