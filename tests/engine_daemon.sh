@@ -61,6 +61,22 @@ until grep -q "reload refused" "$T/engine.log"; do
 done
 kill -0 $pid 2>/dev/null || fail "the engine died on a broken reload"
 
+# A manual workflow, started by "postdrip enrol".
+printf 'workflow: byhand\ntrigger:\n  manual: yes\nreentry: once\nsteps:\n  - add_tag: byhand\n' \
+    >"$T/workflows/byhand.yaml"
+rm -f "$T/workflows/broken.yaml"
+kill -HUP $pid
+i=0
+until grep -q "reloaded: 3 workflows" "$T/engine.log"; do
+	i=$((i + 1)); [ $i -lt 200 ] || fail "no reload of the manual workflow"; sleep 0.05
+done
+$PD enrol d@example.com byhand | grep -q "^enrolled d@example.com in byhand" || fail "enrol"
+wait_timeline "tag_added	tag=byhand"
+expect_status 1 $PD enrol d@example.com byhand
+expect_status 1 $PD enrol d@example.com nosuch
+expect_status 1 $PD enrol nobody@example.com byhand
+expect_status 2 $PD enrol d@example.com
+
 kill -TERM $pid
 wait $pid
 status=$?
