@@ -143,6 +143,7 @@ sched_free(SCHED *s)
 	if (s->caps)
 		caps_free(s->caps);
 	myfree(s->pend);
+	strbuf_free(&s->txnlog);
 	myfree(s);
 }
 
@@ -160,6 +161,43 @@ sched_log(SCHED *s, int warn, const char *fmt,...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	s->log(s->logctx, warn, "%s", buf);
+}
+
+/* sched_log_txn - keep a decision until its transaction commits */
+
+void
+sched_log_txn(SCHED *s, const char *fmt,...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	strbuf_vprintf(&s->txnlog, fmt, ap);
+	va_end(ap);
+	strbuf_putc(&s->txnlog, '\n');
+}
+
+/* sched_txnlog_reset - a transaction function starts (again) */
+
+void
+sched_txnlog_reset(SCHED *s)
+{
+	strbuf_reset(&s->txnlog);
+}
+
+/* sched_txnlog_flush - log what a committed transaction decided */
+
+void
+sched_txnlog_flush(SCHED *s, int status)
+{
+	char   *line, *next;
+
+	if (status == STORE_OK)
+		for (line = s->txnlog.data; line && *line; line = next) {
+			if ((next = strchr(line, '\n')) != 0)
+				*next++ = 0;
+			sched_log(s, 0, "%s", line);
+		}
+	strbuf_reset(&s->txnlog);
 }
 
 /* sched_backoff - the delay before retry number attempts (1-based) */
@@ -531,7 +569,7 @@ sched_enrol_txn(SCHED *s, STORE_TXN *txn, const WORKFLOW *wf, uint64_t contact,
 	json_decref(data);
 	if (s->stats)
 		s->stats->enrolled++;
-	sched_log(s, 0, "enrolled: contact=%llu workflow=%s enrolment=%llu trigger=%llu",
+	sched_log_txn(s, "enrolled: contact=%llu workflow=%s enrolment=%llu trigger=%llu",
 		  (unsigned long long) contact, wf->name, (unsigned long long) e.id,
 		  (unsigned long long) trigger_seq);
 	if (idp)
@@ -553,6 +591,7 @@ sched_enrol_write(STORE_TXN *txn, void *ctx)
 {
 	SCHED_ENROL_REQ *r = ctx;
 
+	sched_txnlog_reset(r->s);
 	return (sched_enrol_txn(r->s, txn, r->wf, r->contact, 0, 0, r->s->now, &r->id));
 }
 
@@ -572,6 +611,7 @@ sched_enrol(SCHED *s, uint64_t contact, const char *workflow, time_t now,
 	r.contact = contact;
 	s->now = now;
 	rc = store_write(s->st, sched_enrol_write, &r);
+	sched_txnlog_flush(s, rc);
 	if (rc == STORE_OK && id)
 		*id = r.id;
 	return (rc);

@@ -129,7 +129,7 @@ follow_enrolments(SCHED *s, STORE_TXN *txn, const STORE_EVENT *ev)
 			if (e->phase == SCHED_PH_INJECT)
 				tr.out_del = 1;	/* consent or goal: do not send it */
 			sched_end(s, &tr, SCHED_EXITED, ev->type);
-			sched_log(s, 0, "exited: contact=%llu workflow=%s enrolment=%llu reason=%s",
+			sched_log_txn(s, "exited: contact=%llu workflow=%s enrolment=%llu reason=%s",
 				  (unsigned long long) e->contact, e->workflow,
 				  (unsigned long long) e->id, ev->type);
 		} else if (e->state == SCHED_WAITING
@@ -138,7 +138,7 @@ follow_enrolments(SCHED *s, STORE_TXN *txn, const STORE_EVENT *ev)
 			   && ev->time >= e->wait_since && ev->time <= e->due
 			   && workflow_match(&st->match, ev->type, ev->data)) {
 			sched_goto(s, &tr, wf, st->on_event);
-			sched_log(s, 0, "awakened: contact=%llu workflow=%s enrolment=%llu step=%s event=%s",
+			sched_log_txn(s, "awakened: contact=%llu workflow=%s enrolment=%llu step=%s event=%s",
 				  (unsigned long long) e->contact, e->workflow,
 				  (unsigned long long) e->id, st->id, ev->type);
 		} else
@@ -251,6 +251,7 @@ follow_write(STORE_TXN *txn, void *ctx)
 	int	rc = STORE_OK;
 
 	f->n = 0;
+	sched_txnlog_reset(s);
 	cursor = sched_meta_get(txn, "sched.events");
 	while (f->n < s->batch) {
 		if ((rc = store_event_next(txn, cursor, &ev)) == STORE_NOTFOUND) {
@@ -292,6 +293,7 @@ sched_follow(SCHED *s, size_t *n)
 		return (STORE_OK);
 	}
 	rc = store_write(s->st, follow_write, &f);
+	sched_txnlog_flush(s, rc);
 	*n = rc == STORE_OK ? f.n : 0;
 	if (s->stats)
 		s->stats->events += *n;
@@ -339,6 +341,7 @@ dates_write(STORE_TXN *txn, void *ctx)
 	size_t	j;
 	int	i, delta, rc = STORE_OK;
 
+	sched_txnlog_reset(s);
 	for (i = 0; i < workflow_count(s->wfs) && rc == STORE_OK; i++) {
 		wf = workflow_at(s->wfs, i);
 		if (!wf->enabled || (wf->trigger.kind != WF_TRIG_YEARLY
@@ -399,9 +402,12 @@ sched_dates(SCHED *s)
 	store_rend(txn);
 	if (last < 0 || last < today - 31)
 		last = last < 0 ? today - 1 : today - 32;
-	for (d.day = last + 1; d.day <= today; d.day++)
-		if ((rc = store_write(s->st, dates_write, &d)) != STORE_OK)
+	for (d.day = last + 1; d.day <= today; d.day++) {
+		rc = store_write(s->st, dates_write, &d);
+		sched_txnlog_flush(s, rc);
+		if (rc != STORE_OK)
 			return (rc);
+	}
 	return (STORE_OK);
 }
 
@@ -444,6 +450,7 @@ inact_write(STORE_TXN *txn, void *ctx)
 
 	snprintf(kt, sizeof(kt), "sched.inactive.%s", in->wf->name);
 	snprintf(kc, sizeof(kc), "sched.inactivec.%s", in->wf->name);
+	sched_txnlog_reset(s);
 	after = (time_t) sched_meta_get(txn, kt);
 	after_c = sched_meta_get(txn, kc);
 	in->n = 0;
@@ -480,7 +487,9 @@ sched_inactive(SCHED *s, size_t *n)
 			continue;
 		if (in.item == 0)
 			in.item = mymalloc(s->batch * sizeof(*in.item));
-		if ((rc = store_write(s->st, inact_write, &in)) != STORE_OK)
+		rc = store_write(s->st, inact_write, &in);
+		sched_txnlog_flush(s, rc);
+		if (rc != STORE_OK)
 			break;
 		*n += in.n;
 	}

@@ -50,6 +50,7 @@ struct SCHED {
 	int	nmsgno;
 	size_t	reserve_hint;		/* jobs left in this round */
 	volatile int write_failed;	/* a queued transition failed */
+	STRBUF	txnlog;			/* decisions of a transaction under way */
 };
 
 /* A change of one enrolment, committed in one transaction. The enrolment
@@ -78,6 +79,14 @@ typedef struct SCHED_TR {
 /* sched.c */
 void	sched_log(SCHED *s, int warn, const char *fmt,...)
 	__attribute__((format(printf, 3, 4)));
+/* Decisions made inside a write transaction are logged only once it has
+ * committed (a failed batch is replayed, and must not log twice):
+ * sched_log_txn() keeps a line, sched_txnlog_reset() starts the
+ * transaction function, sched_txnlog_flush() follows store_write(). */
+void	sched_log_txn(SCHED *s, const char *fmt,...)
+	__attribute__((format(printf, 2, 3)));
+void	sched_txnlog_reset(SCHED *s);
+void	sched_txnlog_flush(SCHED *s, int status);
 void	sched_tr_init(SCHED_TR *tr, SCHED *s, const SCHED_ENROL *e);
 void	sched_tr_event(SCHED_TR *tr, const char *type, json_t *data);
 /* Queue the transition for the store's group commit (the events move
