@@ -11,8 +11,11 @@
  *   STORE_DB_SCHEDULE	due(8) enrolment id(8) -> ""; an enrolment has at
  *			most one pending job, and its (due) is kept in the
  *			enrolment so the job can be moved or removed
- *   STORE_DB_META	"sched.events" (event cursor), "sched.day" (last
- *			day of date triggers), "sched.inactive.WF" cursors
+ *   STORE_DB_META	"sched.events" (event cursor), "sched.day" (1 + the
+ *			last day whose date triggers were fired, in days
+ *			since the epoch), "sched.inactive.WF" and
+ *			"sched.inactivec.WF" (inactivity cursor: time and
+ *			contact); "enrolment" is the id sequence
  *   STORE_DB_MISC	"eng\0" time(8) contact(8) -> "" and "engc\0"
  *			contact(8) -> time(8): last engagement (inactivity);
  *			"out\0" enrolment(8) -> a message waiting for
