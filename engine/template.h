@@ -108,6 +108,10 @@ typedef struct TMPLFILE {
 
 /* Load and compile; NULL with "file:line: message" lines appended to errs. */
 TMPLFILE *tmplfile_load(const char *path, STRBUF *errs);
+
+/* The same from text; path names it in errors and locates its partials. */
+TMPLFILE *tmplfile_parse_text(const char *path, const char *text, size_t len,
+			              STRBUF *errs);
 void	tmplfile_free(TMPLFILE *tf);
 
 /*

@@ -8,6 +8,8 @@
 /*
 /*	TMPLFILE *tmplfile_load(path, errs)
 /*
+/*	TMPLFILE *tmplfile_parse_text(path, text, len, errs)
+/*
 /*	void	tmplfile_free(tf)
 /*
 /*	int	template_file_check(path, errs)
@@ -44,7 +46,9 @@
 /*	partials/NAME.html for the HTML part (NAME.txt when there is no
 /*	NAME.html).
 /*
-/*	tmplfile_load() reads and compiles a file. template_file_check()
+/*	tmplfile_load() reads and compiles a file; tmplfile_parse_text()
+/*	does the same with text from elsewhere, path naming it in errors
+/*	and locating its partials. template_file_check()
 /*	does the same and also checks the partials the file names;
 /*	template_dir_check() checks every template and partial of a
 /*	directory.
@@ -108,6 +112,28 @@ tmplfile_name_ok(const char *name)
 	return (1);
 }
 
+/* tmplfile_normalize - drop a byte-order mark and CRs before LF; new length */
+
+static size_t
+tmplfile_normalize(char *buf, size_t n)
+{
+	char   *r = buf;
+	char   *w;
+
+	/*
+	 * Files saved by Windows editors: no byte-order mark, and CRLF line
+	 * ends become LF (the message gets its line ends from the composer).
+	 * Line numbers do not change.
+	 */
+	if (n >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		r += 3;
+	for (w = buf; r < buf + n; r++)
+		if (!(r[0] == '\r' && r + 1 < buf + n && r[1] == '\n'))
+			*w++ = *r;
+	*w = 0;
+	return (w - buf);
+}
+
 /* tmplfile_read - read a whole file, bounded; NULL with errno */
 
 static char *
@@ -116,8 +142,6 @@ tmplfile_read(const char *path, size_t max, size_t *len, int *too_big)
 	struct stat st;
 	FILE   *fp;
 	char   *buf;
-	char   *r;
-	char   *w;
 	size_t	size;
 	size_t	n;
 	int	failed;
@@ -147,20 +171,7 @@ tmplfile_read(const char *path, size_t max, size_t *len, int *too_big)
 		return (0);
 	}
 	buf[n] = 0;
-
-	/*
-	 * Files saved by Windows editors: no byte-order mark, and CRLF line
-	 * ends become LF (the message gets its line ends from the composer).
-	 * Line numbers do not change.
-	 */
-	r = buf;
-	if (n >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
-		r += 3;
-	for (w = buf; r < buf + n; r++)
-		if (!(r[0] == '\r' && r + 1 < buf + n && r[1] == '\n'))
-			*w++ = *r;
-	*w = 0;
-	*len = w - buf;
+	*len = tmplfile_normalize(buf, n);
 	return (buf);
 }
 
@@ -506,29 +517,14 @@ tmplfile_partial_get(const TMPLFILE *tf, const char *dir, const char *name, int 
 	return (tmplfile_partial(dir, name, html, 0));
 }
 
-/* tmplfile_load_errors - load, counting problems */
+/* tmplfile_from_buf - check and compile text (buf is consumed) */
 
 static TMPLFILE *
-tmplfile_load_errors(const char *path, STRBUF *errs, int *errors)
+tmplfile_from_buf(const char *path, char *buf, size_t len, STRBUF *errs, int *errors)
 {
-	TEMPLATE_LIMITS lim;
 	TMPLFILE *tf;
-	char   *buf;
-	size_t	len;
-	int	too_big;
 	long	bad;
 
-	*errors = 0;
-	template_limits_get(&lim);
-	if ((buf = tmplfile_read(path, lim.max_size, &len, &too_big)) == 0) {
-		if (too_big)
-			strbuf_printf(errs, "%s:1: larger than the template size limit (%zu bytes)\n",
-				      path, lim.max_size);
-		else
-			strbuf_printf(errs, "%s:1: cannot read: %s\n", path, strerror(errno));
-		*errors = 1;
-		return (0);
-	}
 	if ((bad = utf8_bad((unsigned char *) buf, len)) >= 0) {
 		strbuf_printf(errs, "%s:%d: %s\n", path, line_of(buf, bad),
 			      buf[bad] ? "not valid UTF-8" : "contains a NUL byte");
@@ -546,6 +542,52 @@ tmplfile_load_errors(const char *path, STRBUF *errs, int *errors)
 	}
 	tmplfile_preload(tf);
 	return (tf);
+}
+
+/* tmplfile_load_errors - load, counting problems */
+
+static TMPLFILE *
+tmplfile_load_errors(const char *path, STRBUF *errs, int *errors)
+{
+	TEMPLATE_LIMITS lim;
+	char   *buf;
+	size_t	len;
+	int	too_big;
+
+	*errors = 0;
+	template_limits_get(&lim);
+	if ((buf = tmplfile_read(path, lim.max_size, &len, &too_big)) == 0) {
+		if (too_big)
+			strbuf_printf(errs, "%s:1: larger than the template size limit (%zu bytes)\n",
+				      path, lim.max_size);
+		else
+			strbuf_printf(errs, "%s:1: cannot read: %s\n", path, strerror(errno));
+		*errors = 1;
+		return (0);
+	}
+	return (tmplfile_from_buf(path, buf, len, errs, errors));
+}
+
+/* tmplfile_parse_text - a template file's text from elsewhere than a file */
+
+TMPLFILE *
+tmplfile_parse_text(const char *path, const char *text, size_t len, STRBUF *errs)
+{
+	TEMPLATE_LIMITS lim;
+	char   *buf;
+	int	errors;
+
+	template_limits_get(&lim);
+	if (len > lim.max_size) {
+		strbuf_printf(errs, "%s:1: larger than the template size limit (%zu bytes)\n",
+			      path, lim.max_size);
+		return (0);
+	}
+	buf = mymalloc(len + 1);
+	memcpy(buf, text, len);
+	buf[len] = 0;
+	len = tmplfile_normalize(buf, len);
+	return (tmplfile_from_buf(path, buf, len, errs, &errors));
 }
 
 /* tmplfile_load - read and compile a template file */

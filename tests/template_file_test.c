@@ -190,6 +190,26 @@ test_windows_files(void **state)
 }
 
 static void
+test_parse_text(void **state)
+{
+	STRBUF	errs = STRBUF_INIT;
+	TMPLFILE *tf;
+
+	tf = tmplfile_parse_text("mem.tmpl", "Subject: a\r\n\r\nb\r\n", 17, &errs);
+	assert_non_null(tf);
+	assert_null(tf->html);
+	tmplfile_free(tf);
+	tf = tmplfile_parse_text("mem.tmpl", "Subject: a\n\nb\n{{/c}}\n", 21, &errs);
+	assert_null(tf);
+	assert_string_equal(strbuf_str(&errs), "mem.tmpl:4: closing tag \"c\" without an open section\n");
+	strbuf_reset(&errs);
+	tf = tmplfile_parse_text("mem.tmpl", "Subject: a\n\nb\0c\n", 17, &errs);
+	assert_null(tf);
+	assert_string_equal(strbuf_str(&errs), "mem.tmpl:3: contains a NUL byte\n");
+	strbuf_free(&errs);
+}
+
+static void
 test_header_errors(void **state)
 {
 	assert_check("h1.tmpl", "Subject: x\nX-Mailer: y\n\nbody\n",
@@ -347,6 +367,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_windows_files),
+		cmocka_unit_test(test_parse_text),
 		cmocka_unit_test(test_header_errors),
 		cmocka_unit_test(test_body_errors),
 		cmocka_unit_test(test_partial_errors),
