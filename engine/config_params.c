@@ -62,6 +62,32 @@ const CONF_PARAM config_params[] = {
 	{"tracker_url", CONF_STR, "https://track.example.com", 0, 0,
 	"public base URL of the HTTP tracker"},
 
+	/* Addresses on the bounce domain (verp(3)): PREFIX+TOKEN@bounce_domain. */
+	{"bounce_address_prefix", CONF_STR, "bounces", 0, 0,
+	"local-part prefix of VERP return paths (bounces+TOKEN@bounce_domain)"},
+	{"reply_address_prefix", CONF_STR, "reply", 0, 0,
+	"local-part prefix of reply addresses (reply+TOKEN@bounce_domain)"},
+	{"unsubscribe_address_prefix", CONF_STR, "unsubscribe", 0, 0,
+	"local-part prefix of List-Unsubscribe mailto addresses (unsubscribe+TOKEN@bounce_domain)"},
+
+	/* What inbound signals do. */
+	{"soft_bounce_limit", CONF_INT, "5", 1, 1000,
+	"soft bounces within soft_bounce_window that suppress an address"},
+	{"soft_bounce_window", CONF_TIME, "30d", 3600, 366 * DAY,
+	"period over which soft bounces are counted"},
+	{"reply_forward_owner", CONF_BOOL, "no", 0, 0,
+	"postdrip-milter adds the contact's owner (field owner) as a recipient of a genuine reply"},
+
+	/* postdrip-milter. */
+	{"milter_header_limit", CONF_SIZE, "256k", 4 * K, 16 * M,
+	"header bytes of one message that postdrip-milter keeps; more are not examined"},
+	{"milter_body_limit", CONF_SIZE, "1m", 0, 256 * M,
+	"body bytes of a bounce, report or reply that postdrip-milter keeps for classification"},
+	{"milter_recipient_limit", CONF_INT, "1000", 1, 100000,
+	"envelope recipients of one message that postdrip-milter examines"},
+	{"milter_spf_check", CONF_BOOL, "yes", 0, 0,
+	"check SPF (client IP, HELO, MAIL FROM) before counting a reply or a mailed unsubscribe"},
+
 	/* Privileges. */
 	{"mail_owner", CONF_STR, "", 0, 0,
 	"user the daemons run as after binding their sockets (empty: do not change)"},
