@@ -25,7 +25,7 @@
 /*	2 on a usage error. A file larger than CLI_CLASSIFY_MAX bytes is
 /*	classified on its first CLI_CLASSIFY_MAX bytes, with a warning.
 /*--*/
-#include "config.h"
+#include "pdconfig.h"
 
 #include <stdio.h>
 #include <string.h>

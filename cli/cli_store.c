@@ -62,6 +62,12 @@ cli_config(CLI *cli, int argc, char **argv)
 	const CONF_PARAM *p;
 	int	defaults = 0, i, status = CLI_OK, found;
 
+	if (argc == 2 && strcmp(argv[1], "--doc") == 0) {
+		/* name TAB default TAB description: for postdrip.conf(5) */
+		for (p = config_params; p->name; p++)
+			printf("%s\t%s\t%s\n", p->name, p->def, p->doc);
+		return (CLI_OK);
+	}
 	if (argc > 1 && strcmp(argv[1], "-d") == 0) {
 		defaults = 1;
 		argc--, argv++;

@@ -45,7 +45,7 @@
 /*	Every reader is bounded (parts, depth, text, fields, recipients);
 /*	what lies beyond a bound is ignored, not refused.
 /*--*/
-#include "config.h"
+#include "pdconfig.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -295,7 +295,8 @@ part_text(GMimePart *part, size_t limit, size_t *lenp)
 	if (out == 0) {
 		*lenp = ba->len > limit ? limit : ba->len;
 		out = g_malloc(*lenp + 1);
-		memcpy(out, ba->data, *lenp);
+		if (*lenp > 0)
+			memcpy(out, ba->data, *lenp);
 		out[*lenp] = 0;
 	}
 	g_object_unref(mem);

@@ -34,7 +34,7 @@
 /* SEE ALSO
 /*	RFC 3834, RFC 5965, RFC 8098
 /*--*/
-#include "config.h"
+#include "pdconfig.h"
 
 #include <string.h>
 #include <strings.h>

@@ -38,7 +38,7 @@
 /* SEE ALSO
 /*	RFC 3464, RFC 3463, RFC 5321
 /*--*/
-#include "config.h"
+#include "pdconfig.h"
 
 #include <string.h>
 #include <strings.h>
@@ -471,9 +471,9 @@ static const char *const cut_markers[] = {
 };
 
 static const char *const header_names[] = {
-	"return-path", "received", "message-id", "date", "from", "subject",
-	"mime-version", "dkim-signature", "delivered-to", "x-mailer",
-	"content-type", "reply-to", "x-original-to", "authentication-results",
+	"return-path", "received", "message-id", "mime-version",
+	"dkim-signature", "delivered-to", "authentication-results",
+	"x-original-to", "arc-seal", "received-spf",
 	0,
 };
 

@@ -23,7 +23,7 @@
 /*	("!" and a line break inside strings), which a strict JSON parser
 /*	refuses, and only a few string members are needed.
 /*--*/
-#include "config.h"
+#include "pdconfig.h"
 
 #include <string.h>
 #include <strings.h>

@@ -20,7 +20,7 @@
 /*
 /*	classify_find_rcpt() returns the row for addr, or null.
 /*--*/
-#include "config.h"
+#include "pdconfig.h"
 
 #include <string.h>
 #include <strings.h>

@@ -29,7 +29,7 @@
 /* SEE ALSO
 /*	RFC 3463, RFC 7372, RFC 7505, RFC 8098
 /*--*/
-#include "config.h"
+#include "pdconfig.h"
 
 #include <string.h>
 #include <strings.h>
@@ -55,6 +55,10 @@ typedef struct REASON_RULE {
   */
 static const char *const w_first_policy[] = {
 	"policy reasons", "protocol violation",
+	0,
+};
+static const char *const w_first_filtered[] = {
+	"recipient preferences", "rejected by the domain filter",
 	0,
 };
 static const char *const w_first_userunknown[] = {
@@ -286,7 +290,7 @@ static const char *const w_syntaxerror[] = {
 };
 static const char *const w_filtered[] = {
 	"filtered", "content filter", "rejected by filter", "domain filter",
-	"rejected by the recipient domain", "not accepted", 
+"not accepted", 
 	"message rejected", "rejected by recipient",
 	0,
 };
@@ -331,13 +335,14 @@ static const char *const w_expired[] = {
 
 static const REASON_RULE rules[] = {
 	{"policyviolation", w_first_policy},
-	{"expired", w_first_expired},
+	{"filtered", w_first_filtered},
 	{"userunknown", w_first_userunknown},
 	{"requireptr", w_requireptr},
 	{"rejected", w_first_rejected},
 	{"mailererror", w_mailererror},
 	{"hasmoved", w_hasmoved},
 	{"mailboxfull", w_mailboxfull},
+	{"expired", w_first_expired},
 	{"exceedlimit", w_exceedlimit},
 	{"mesgtoobig", w_mesgtoobig},
 	{"norelaying", w_norelaying},

@@ -47,7 +47,7 @@
 /*	systems themselves (MAILER-DAEMON, postmaster, ...), which are
 /*	never failed recipients.
 /*--*/
-#include "config.h"
+#include "pdconfig.h"
 
 #include <string.h>
 #include <strings.h>

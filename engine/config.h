@@ -38,7 +38,8 @@ extern const CONF_PARAM config_params[];	/* terminated by name == 0 */
 
 typedef struct CONFIG CONFIG;
 
-#define CONFIG_DEFAULT_PATH SYSCONFDIR "/postdrip/postdrip.conf"
+/* Fixed, like Postfix's /etc/postfix: not moved by ./configure --prefix. */
+#define CONFIG_DEFAULT_PATH "/etc/postdrip/postdrip.conf"
 
 /* Load a file; NULL on error with *err set to "file:line: message" lines
  * (caller frees). A missing file at the default path is not an error:

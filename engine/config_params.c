@@ -19,9 +19,9 @@
 
 const CONF_PARAM config_params[] = {
 	/* Where things are. */
-	{"config_directory", CONF_STR, SYSCONFDIR "/postdrip", 0, 0,
+	{"config_directory", CONF_STR, "/etc/postdrip", 0, 0,
 	"directory of the loaded postdrip.conf (set automatically)"},
-	{"data_directory", CONF_STR, LOCALSTATEDIR "/lib/postdrip", 0, 0,
+	{"data_directory", CONF_STR, "/var/lib/postdrip", 0, 0,
 	"directory of the LMDB environment shared by all programs"},
 	{"token_key_file", CONF_STR, "$config_directory/keys", 0, 0,
 	"file of HMAC keys for tokens (mode 0600, made by postdrip keygen)"},
