@@ -1,0 +1,90 @@
+#ifndef PD_MILTER_H
+#define PD_MILTER_H
+
+/*
+ * milter - postdrip-milter's process state and per-connection and
+ * per-message contexts (milter.c), shared with the end-of-message
+ * decisions (milter_eom.c).
+ */
+#include <pthread.h>
+#include <stddef.h>
+#include <time.h>
+#include <libmilter/mfapi.h>
+
+#include "addr.h"
+#include "config.h"
+#include "store.h"
+#include "strbuf.h"
+#include "tokens.h"
+#include "verp.h"
+#include "milter_signal.h"
+#include "milter_spf.h"
+
+/* Process-wide, read-only once the milter runs (apart from the store). */
+typedef struct MILTER_GLOBAL {
+	CONFIG *cf;
+	VERP	verp;
+	TOKENS *tk;			/* NULL: no keys, no token ties */
+	MILTER_SPF *spf;		/* NULL: SPF not checked */
+	char  **marketing_senders;
+	size_t	header_limit;
+	size_t	body_limit;
+	size_t	rcpt_limit;
+	SIG_PARAMS params;
+	/* The store is opened on first use and again after a failure. */
+	pthread_mutex_t st_mu;
+	STORE  *st;
+	time_t	st_next_try;
+} MILTER_GLOBAL;
+
+extern MILTER_GLOBAL milter_global;
+
+typedef struct MILTER_RCPT {
+	char   *raw;			/* as given to RCPT TO (for delrcpt) */
+	char	addr[ADDR_MAX + 1];	/* normalized, "" if not an address */
+	VERP_KIND kind;
+} MILTER_RCPT;
+
+#define MILTER_MSGID_MAX	256
+#define MILTER_REFS_MAX		4096	/* In-Reply-To + References text kept */
+
+typedef struct MILTER_MSG {
+	char	queue_id[32];
+	char	mail_from[ADDR_MAX + 1];	/* normalized, "" for <> */
+	int	null_sender;
+	MILTER_RCPT *rcpt;
+	size_t	nrcpt;
+	size_t	rcpt_dropped;		/* beyond milter_recipient_limit */
+	size_t	nbounce_domain;		/* recipients on the bounce domain */
+	STRBUF	text;			/* the message: headers, then body */
+	size_t	header_bytes;
+	size_t	body_bytes;
+	int	header_over;		/* headers beyond the limit were dropped */
+	int	body_over;		/* body beyond the limit was dropped */
+	int	need_body;		/* decided at end of headers */
+	char	message_id[MILTER_MSGID_MAX];	/* without <>, "" if none */
+	STRBUF	refs;			/* In-Reply-To and References values */
+	char	workflow[64];		/* X-Postdrip-Workflow */
+	char	step[64];		/* X-Postdrip-Step */
+	int	postdrip_headers;	/* either header was seen */
+} MILTER_MSG;
+
+typedef struct MILTER_CONN {
+	unsigned long proto;		/* negotiated SMFIP_* flags */
+	char	client_addr[64];
+	char	client_name[256];
+	char	helo[256];
+	MILTER_MSG *msg;
+} MILTER_CONN;
+
+/* milter.c */
+STORE  *milter_store(void);
+void	milter_store_failed(void);
+const char *milter_queue_id(SMFICTX *ctx, MILTER_MSG *msg);
+
+/* milter_eom.c */
+int	milter_eom_is_marketing(const MILTER_MSG *msg);
+int	milter_eom_refs_ours(MILTER_MSG *msg);
+sfsistat milter_eom(SMFICTX *ctx, MILTER_CONN *conn, MILTER_MSG *msg);
+
+#endif
