@@ -136,7 +136,8 @@ eom_log(const char *qid, const MILTER_CONN *conn, const MILTER_MSG *msg,
 	va_end(ap);
 	eom_rcpt_list(msg, &to);
 	msg_info("%s: %s: from %s[%s]: %s; from=<%s> %s", qid, action,
-		 conn->client_name[0] ? conn->client_name : "unknown",
+		 conn->client_name[0] && conn->client_name[0] != '[' ?
+		 conn->client_name : "unknown",
 		 conn->client_addr[0] ? conn->client_addr : "local",
 		 strbuf_str(&detail), msg->mail_from, strbuf_str(&to));
 	strbuf_free(&detail);
