@@ -1,0 +1,122 @@
+#!/bin/sh
+# milter_bench - Postfix throughput with and without postdrip-milter.
+#
+# One private Postfix (tests/lib/pfx.sh) relays to smtp-sink. smtp-source
+# sends BENCH_MESSAGES messages of 1 KB over 10 sessions, three ways:
+#   (a) no milter, (b) a milter that does nothing (null_milter),
+#   (c) postdrip-milter, recording every message as a marketing send
+#       (the sender matches marketing_senders): one durable store write each.
+# A run ends when the sink has every message (Postfix logged status=sent),
+# so the figure is what Postfix delivers per second, not only what smtpd
+# accepts. Two rounds; the better round of each way is kept. Prints
+# messages/s for each and the ratio (c)/(b) (target: at least 0.90).
+#
+# Needs root (Postfix's master refuses to run otherwise): exits 77 if not.
+# Bounded: each run waits at most BENCH_TIMEOUT seconds (60).
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/tests/lib/pfx.sh"
+
+N=${BENCH_MESSAGES:-1500}
+SESSIONS=${BENCH_SESSIONS:-10}
+TIMEOUT=${BENCH_TIMEOUT:-60}
+ROUNDS=${BENCH_ROUNDS:-2}
+POSTDRIP=$top_builddir/cli/postdrip
+MILTER=$top_builddir/milter/postdrip-milter
+NULL_MILTER=$top_builddir/bench/null_milter
+for f in "$POSTDRIP" "$MILTER" "$NULL_MILTER"; do
+	[ -x "$f" ] || pfx_skip "$f is not built"
+done
+command -v smtp-source >/dev/null 2>&1 || pfx_skip "smtp-source is not installed"
+
+pfx_init
+D=$PFX_DIR
+CONF=$D/postdrip.conf
+cat >"$CONF" <<EOF
+data_directory = $D/pd
+token_key_file = $D/pd-keys
+milter_listen = unix:$D/pd.sock
+bounce_domain = bounce.test
+marketing_senders = *@news.test
+EOF
+mkdir -p "$D/pd"
+"$POSTDRIP" -c "$CONF" keygen >/dev/null || pfx_fail "keygen"
+
+"$MILTER" -f -c "$CONF" 2>"$D/milter.log" &
+PD_PID=$!
+pfx_on_exit "kill -TERM $PD_PID"
+"$NULL_MILTER" "unix:$D/null.sock" 2>"$D/null.log" &
+NULL_PID=$!
+pfx_on_exit "kill -TERM $NULL_PID"
+n=0
+until [ -S "$D/pd.sock" ] && [ -S "$D/null.sock" ]; do
+	n=$((n + 1))
+	[ $n -lt 200 ] || pfx_fail "milters do not listen"
+	sleep 0.05
+done
+
+pfx_conf "milter_protocol = 6" "milter_default_action = tempfail" \
+    "smtpd_milters =" "default_process_limit = 100"
+pfx_start
+
+now() { date +%s.%N; }
+
+# run LABEL - send N messages, wait until all are delivered; prints msgs/s
+run() {
+	_before=$(pfx_count_sent)
+	_want=$((${_before:-0} + N))
+	_t0=$(now)
+	smtp-source -s "$SESSIONS" -m "$N" -l 1024 -f sender@news.test \
+	    -t rcpt@sink.test "127.0.0.1:$PFX_PORT" >/dev/null 2>&1 ||
+	    pfx_fail "smtp-source failed ($1)"
+	_deadline=$(($(date +%s) + TIMEOUT))
+	while [ "$(pfx_count_sent)" -lt "$_want" ]; do
+		[ "$(date +%s)" -lt "$_deadline" ] ||
+		    pfx_fail "$1: only $(($(pfx_count_sent) - _before)) of $N delivered in ${TIMEOUT}s"
+		sleep 0.02
+	done
+	_t1=$(now)
+	echo "$N $_t0 $_t1" | awk '{ printf "%.0f\n", $1 / ($3 - $2) }'
+}
+
+# use MILTER - switch smtpd_milters and wait for new smtpd processes
+use() {
+	pfx_conf "smtpd_milters = $1"
+	pfx_reload
+	sleep 1
+}
+
+# Warm up: processes started, files created.
+N_SAVE=$N
+N=200
+use ""
+run warmup >/dev/null
+N=$N_SAVE
+
+best_a=0 best_b=0 best_c=0
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	use ""
+	a=$(run "no milter")
+	use "unix:$D/null.sock"
+	b=$(run "null milter")
+	use "unix:$D/pd.sock"
+	c=$(run "postdrip-milter")
+	echo "round $r: no milter $a/s, null milter $b/s, postdrip-milter $c/s"
+	[ "$a" -gt "$best_a" ] && best_a=$a
+	[ "$b" -gt "$best_b" ] && best_b=$b
+	[ "$c" -gt "$best_c" ] && best_c=$c
+	r=$((r + 1))
+done
+
+# Every message of the postdrip-milter rounds was recorded as a send.
+sent=$("$POSTDRIP" -c "$CONF" stats | awk '$1 == "sent" { print $2 }')
+[ "${sent:-0}" = $((N * ROUNDS)) ] ||
+    pfx_fail "the store has ${sent:-0} sends, want $((N * ROUNDS))"
+
+echo "milter_bench: $N messages of 1 KB, $SESSIONS sessions, delivered to smtp-sink (best of $ROUNDS)"
+echo "  (a) Postfix, no milter:          $best_a messages/s"
+echo "  (b) Postfix + null milter:       $best_b messages/s"
+echo "  (c) Postfix + postdrip-milter:   $best_c messages/s (each message recorded as a send)"
+echo "$best_c $best_b $best_a" | awk '{ printf "  ratio (c)/(b) = %.2f (target >= 0.90), (c)/(a) = %.2f\n", $1 / $2, $1 / $3 }'
+exit 0
