@@ -655,6 +655,16 @@ milter_signal_sent_apply(STORE_TXN *txn, void *ctx)
 int
 milter_signal_sent(STORE *st, SENT_MSG *s)
 {
-	return (store_write(st, milter_signal_sent_apply, s) == STORE_OK ?
-		STORE_OK : STORE_RETRY);
+
+	/*
+	 * Committed before the answer, but without waiting for fsync: a
+	 * crash of this process loses nothing (the commit is in the map),
+	 * only a crash of the machine within the next durable commit could.
+	 * Then the worst is a send without its record (its bounces still
+	 * carry the VERP token) or a lost mark (a re-injection in that
+	 * instant would pass). Waiting for the disk on every message instead
+	 * costs Postfix about a fifth of its throughput.
+	 */
+	return (store_write_flags(st, milter_signal_sent_apply, s, STORE_W_NOSYNC)
+		== STORE_OK ? STORE_OK : STORE_RETRY);
 }
