@@ -64,7 +64,7 @@ void
 verp_from_config(VERP *v, const CONFIG *cf)
 {
 	verp_init(v, config_str(cf, "bounce_domain"),
-		  config_str(cf, "bounce_address_prefix"),
+		  config_str(cf, "verp_prefix"),
 		  config_str(cf, "reply_address_prefix"),
 		  config_str(cf, "unsubscribe_address_prefix"));
 }

@@ -14,7 +14,7 @@
  *	unsubscribe+TOKEN@bounce_domain	List-Unsubscribe mailto;
  *					TOKEN_UNSUB, same fields
  *
- * The prefixes are settings (bounce_address_prefix, reply_address_prefix,
+ * The prefixes are settings (verp_prefix, reply_address_prefix,
  * unsubscribe_address_prefix). Every program that signs or reads such an
  * address uses this module, so the engine (which signs) and the milter
  * (which reads) cannot disagree on the format. A token in an address of
