@@ -49,6 +49,10 @@ soft_bounce_limit = 3
 EOF
 mkdir -p "$D/pd"
 "$POSTDRIP" -c "$CONF" keygen >/dev/null || pfx_fail "keygen"
+# The milter runs as mail_owner: the store must be the postfix user's.
+echo "mail_owner = postfix" >>"$CONF"
+"$POSTDRIP" -c "$CONF" stats >/dev/null || pfx_fail "cannot make the store"
+chown -R postfix "$D/pd"
 
 MILTER_PID=
 start_milter() {
@@ -81,6 +85,8 @@ pfx_on_exit '[ -n "$MILTER_PID" ] && kill -TERM "$MILTER_PID"'
 pfx_on_exit '[ "$_pfx_status" != 0 ] && [ -f "$MLOG" ] && tail -n 40 "$MLOG" >&2'
 start_milter
 [ "$(stat -c %a "$SOCK")" = 666 ] || pfx_fail "socket mode $(stat -c %a "$SOCK"), want 666"
+uid=$(awk '/^Uid:/ { print $2 }' "/proc/$MILTER_PID/status")
+[ "$uid" = "$(id -u postfix)" ] || pfx_fail "milter runs as uid $uid, not as mail_owner postfix"
 
 pfx_conf "smtpd_milters = unix:$SOCK" \
     "milter_protocol = 6" \
