@@ -657,14 +657,11 @@ milter_signal_sent(STORE *st, SENT_MSG *s)
 {
 
 	/*
-	 * Committed before the answer, but without waiting for fsync: a
-	 * crash of this process loses nothing (the commit is in the map),
-	 * only a crash of the machine within the next durable commit could.
-	 * Then the worst is a send without its record (its bounces still
-	 * carry the VERP token) or a lost mark (a re-injection in that
-	 * instant would pass). Waiting for the disk on every message instead
-	 * costs Postfix about a fifth of its throughput.
+	 * Durable before the answer, like the signals: the mark is what
+	 * keeps a workflow message at most once across a crash of the
+	 * machine too. Group commit makes this cheap under load (measured:
+	 * no difference from a commit without fsync at 10 sessions).
 	 */
-	return (store_write_flags(st, milter_signal_sent_apply, s, STORE_W_NOSYNC)
-		== STORE_OK ? STORE_OK : STORE_RETRY);
+	return (store_write(st, milter_signal_sent_apply, s) == STORE_OK ?
+		STORE_OK : STORE_RETRY);
 }
