@@ -328,10 +328,8 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 		}
 	} else if (strcasecmp(name, "X-Postdrip-Workflow") == 0) {
 		milter_copy(msg->workflow, sizeof(msg->workflow), value + strspn(value, " \t"));
-		msg->postdrip_headers = 1;
 	} else if (strcasecmp(name, "X-Postdrip-Step") == 0) {
 		milter_copy(msg->step, sizeof(msg->step), value + strspn(value, " \t"));
-		msg->postdrip_headers = 1;
 	}
 	return (milter_reply(conn, SMFIP_NR_HDR));
 }

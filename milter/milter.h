@@ -66,7 +66,6 @@ typedef struct MILTER_MSG {
 	STRBUF	refs;			/* In-Reply-To and References values */
 	char	workflow[64];		/* X-Postdrip-Workflow */
 	char	step[64];		/* X-Postdrip-Step */
-	int	postdrip_headers;	/* either header was seen */
 } MILTER_MSG;
 
 typedef struct MILTER_CONN {

@@ -23,8 +23,9 @@
 /*	they are deleted and the others get the mail. A reply to a
 /*	reply+TOKEN address is delivered as Postfix routes it.
 /* .IP 2.
-/*	A marketing send: X-Postdrip-Workflow/-Step headers, an envelope
-/*	sender on the bounce domain, or one matching marketing_senders.
+/*	A marketing send: an envelope sender that is a VERP address with a
+/*	valid token (the engine's mail), or one matching marketing_senders.
+/*	The X-Postdrip-Workflow/-Step headers name its workflow and step.
 /*	It is recorded with its "handed to Postfix" mark, or discarded as
 /*	a re-injected duplicate. A message without Message-ID gets one,
 /*	so that its bounces can be tied.
@@ -63,13 +64,18 @@
 int
 milter_eom_is_marketing(const MILTER_MSG *msg)
 {
+	VERP_KIND kind;
+	TOKEN	t;
 	char  **p;
 
-	if (msg->postdrip_headers)
-		return (1);
+	/*
+	 * Not the X-Postdrip-* headers alone: anyone on the Internet can
+	 * write those. A return path with a valid token was signed here.
+	 */
 	if (msg->mail_from[0] == 0)
 		return (0);
-	if (verp_parse(&milter_global.verp, msg->mail_from, 0, 0) == VERP_BOUNCE)
+	if (verp_verify(&milter_global.verp, milter_global.tk, msg->mail_from,
+			&kind, &t) == TOKENS_OK && kind == VERP_BOUNCE)
 		return (1);
 	for (p = milter_global.marketing_senders; p && *p; p++)
 		if (addr_match(*p, msg->mail_from))

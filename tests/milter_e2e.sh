@@ -17,7 +17,8 @@
 #     are delivered.
 #  5. A mailed unsubscribe suppresses; a re-injected duplicate of a
 #     workflow message is dropped.
-#  6. A broken store: mail to the bounce domain gets a 4xx, and stays
+#  6. The milter over an inet: socket.
+#  7. A broken store: mail to the bounce domain gets a 4xx, and stays
 #     with the client.
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
@@ -201,10 +202,33 @@ grep -q 'discard: .*duplicate message-id=<e2e5dup@news.test>' "$MLOG" ||
     pfx_fail "the re-injected copy was not dropped"
 [ "$(grep -c 'sent: .*message-id=<e2e5dup@news.test>' "$MLOG")" = 1 ] ||
     pfx_fail "the first copy was not recorded once"
-echo "ok 5: mailed unsubscribe suppresses; re-injected duplicate dropped"
+# Headers anyone can write do not make a send.
+pfx_send someone@evil.test henry@sink.test --header "Message-Id: <e2e5forged@evil.test>" \
+    --header "X-Postdrip-Workflow: welcome" --body "not ours" >/dev/null || pfx_fail "send 5c"
+# (the milter decided before smtpd answered 250)
+grep -q 'e2e5forged' "$MLOG" && pfx_fail "a forged X-Postdrip-Workflow header was taken for a send"
+echo "ok 5: mailed unsubscribe suppresses; re-injected duplicate dropped; forged headers ignored"
 
-# 6. A broken store: tempfail, the client keeps the mail.
+# 6. Over inet: (TCP_NODELAY on the listening socket), a send is recorded.
 stop_milter
+IPORT=$(pfx_free_port) || pfx_fail "no free port"
+sed -i "s|^milter_listen = .*|milter_listen = inet:127.0.0.1:$IPORT|" "$CONF"
+"$MILTER" -f -c "$CONF" 2>>"$MLOG" &
+MILTER_PID=$!
+pfx_wait_listen "$IPORT" 10 || pfx_fail "milter does not listen on inet:127.0.0.1:$IPORT"
+pfx_conf "smtpd_milters = inet:127.0.0.1:$IPORT"
+pfx_reload
+sleep 1
+pfx_send "$BOUNCE" ivan@sink.test --header "Message-Id: <e2e6inet@news.test>" \
+    --body "over inet" >/dev/null || pfx_fail "send 6"
+grep -q 'sent: .*message-id=<e2e6inet@news.test>' "$MLOG" || pfx_fail "no send recorded over inet:"
+stop_milter
+sed -i "s|^milter_listen = .*|milter_listen = unix:$SOCK|" "$CONF"
+pfx_conf "smtpd_milters = unix:$SOCK"
+pfx_reload
+echo "ok 6: inet: socket works"
+
+# 7. A broken store: tempfail, the client keeps the mail.
 mv "$D/pd" "$D/pd.good"
 mkdir "$D/pd"
 head -c 65536 /dev/urandom >"$D/pd/data.mdb"
@@ -215,6 +239,6 @@ echo "$out" | grep -Eq '<\*\* *4[0-9][0-9] ' || pfx_fail "broken store did not g
 grep -q 'tempfail: .*the store cannot record it now' "$MLOG" ||
     pfx_fail "no tempfail line in the milter log"
 stop_milter
-echo "ok 6: broken store: 4xx"
+echo "ok 7: broken store: 4xx"
 echo "PASS: milter_e2e"
 exit 0
