@@ -515,10 +515,11 @@ milter_drop_privileges(const char *user)
 		return;
 	if ((pw = getpwnam(user)) == 0)
 		msg_fatal("mail_owner: unknown user \"%s\"", user);
-	if (*milter_socket_path && chown(milter_socket_path, pw->pw_uid, pw->pw_gid) < 0)
-		msg_fatal("chown %s: %m", milter_socket_path);
 	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid)
 		return;
+	/* Ours, so that we can remove it at exit. */
+	if (*milter_socket_path && chown(milter_socket_path, pw->pw_uid, pw->pw_gid) < 0)
+		msg_fatal("chown %s: %m", milter_socket_path);
 	if (setgroups(1, &pw->pw_gid) < 0)
 		msg_fatal("setgroups: %m");
 	if (setgid(pw->pw_gid) < 0)
