@@ -31,8 +31,15 @@
 /*	or something else.
 /*
 /*	For a bounce each failed recipient gets a row with its DSN status,
-/*	the remote reply, a Sisimai-style reason and hard/soft. Only what
-/*	the message says is used, never where it came from.
+/*	the remote reply, a Sisimai-style reason and hard/soft. A complaint
+/*	gets a row per complaining recipient (reason "feedback"), an
+/*	auto-reply one for its author ("vacation"), a read receipt one for
+/*	the reader (reason: the disposition). A reply gets no row: its
+/*	author is in from, what it answers in in_reply_to and references.
+/*	Bounce and complaint notices that sending services send as JSON
+/*	(Amazon SES), Microsoft's junk reports and mail clients' unsubscribe
+/*	messages are recognised too. Only what the message says is used,
+/*	never where it came from.
 /*
 /*	The result owns its memory; classify_free() releases it and leaves
 /*	an empty result. The function is thread-safe: GMime is initialised
@@ -178,6 +185,10 @@ header_copy(GMimeObject *obj, const char *name, char *buf, size_t size)
 	buf[0] = 0;
 	if ((raw = g_mime_object_get_header(obj, name)) == 0)
 		return;
+	if (strstr(raw, "=?") == 0) {
+		classify_oneline(buf, size, raw, strlen(raw));
+		return;
+	}
 	dec = g_mime_utils_header_decode_text(NULL, raw);
 	classify_oneline(buf, size, dec, strlen(dec));
 	g_free(dec);
@@ -253,6 +264,10 @@ collect_headers(CLASSIFY_CTX *ctx, GMimeMessage *msg)
 			 * counts, and then only together with other signs. */
 			if (strcasecmp(name, "X-Auto-Response-Suppress") != 0)
 				ctx->x_autoreply = 1;
+		} else if (strcasecmp(name, "X-Apple-Unsubscribe") == 0) {
+			/* Apple Mail's "unsubscribe" button sends a message. */
+			ctx->unsubscribe_request = strncasecmp(val + strspn(val, " "),
+							      "true", 4) == 0;
 		} else if (strcasecmp(name, "List-Id") == 0
 			   || strcasecmp(name, "List-Unsubscribe") == 0) {
 			ctx->list_header = 1;
@@ -270,7 +285,6 @@ part_text(GMimePart *part, size_t limit, size_t *lenp)
 	GByteArray *ba;
 	const char *charset;
 	char   *out;
-	gsize	outlen;
 
 	*lenp = 0;
 	if ((wrapper = g_mime_part_get_content(part)) == 0)
@@ -284,13 +298,17 @@ part_text(GMimePart *part, size_t limit, size_t *lenp)
 	if (ba->len > 0 && charset != 0
 	    && strcasecmp(charset, "us-ascii") != 0
 	    && strcasecmp(charset, "utf-8") != 0) {
-		const char *canon = g_mime_charset_iconv_name(charset);
 		size_t	inlen = ba->len > limit ? limit : ba->len;
+		iconv_t	cd;
 
-		out = g_convert_with_fallback((const char *) ba->data, inlen,
-					   "UTF-8", canon, "?", 0, &outlen, 0);
+		/* GMime keeps converters open in a cache; g_convert() would
+		 * open one per part. */
+		if ((cd = g_mime_iconv_open("UTF-8", charset)) != (iconv_t) -1) {
+			out = g_mime_iconv_strndup(cd, (const char *) ba->data, inlen);
+			g_mime_iconv_close(cd);
+		}
 		if (out)
-			*lenp = outlen;
+			*lenp = strlen(out);
 	}
 	if (out == 0) {
 		*lenp = ba->len > limit ? limit : ba->len;
@@ -347,24 +365,40 @@ html_to_text(char *buf, size_t len)
 
 static void walk(CLASSIFY_CTX *, GMimeObject *, int, int);
 
+/* headers_text - "Name: value" lines of a header list, bounded */
+
+static void
+headers_text(STRBUF *sb, GMimeObject *obj)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+	int	i, n = g_mime_header_list_get_count(hl);
+
+	/* Raw values, as they were folded: cheaper than formatting anew. */
+	for (i = 0; i < n && sb->len < CLASSIFY_MAX_ORIG; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+		const char *name = g_mime_header_get_name(h);
+		const char *val = g_mime_header_get_raw_value(h);
+
+		if (name == 0 || val == 0)
+			continue;
+		strbuf_puts(sb, name);
+		strbuf_putc(sb, ':');
+		append_bounded(sb, val, strlen(val), CLASSIFY_MAX_ORIG);
+	}
+}
+
 /* walk_message - an embedded message: the original, or a forwarded report */
 
 static void
 walk_message(CLASSIFY_CTX *ctx, GMimeMessage *msg, int depth)
 {
-	char   *hdrs;
 	GMimeObject *body;
 
 	if (msg == 0)
 		return;
 	ctx->has_orig_part = 1;
-	if (ctx->orig.len == 0) {
-		hdrs = g_mime_object_get_headers(GMIME_OBJECT(msg), NULL);
-		if (hdrs) {
-			append_bounded(&ctx->orig, hdrs, strlen(hdrs), CLASSIFY_MAX_ORIG);
-			g_free(hdrs);
-		}
-	}
+	if (ctx->orig.len == 0)
+		headers_text(&ctx->orig, GMIME_OBJECT(msg));
 
 	/*
 	 * The body of the original is not report text: its addresses and
@@ -463,6 +497,7 @@ static void
 decide(CLASSIFY_CTX *ctx)
 {
 	CLASSIFY_RESULT *res = ctx->res;
+	int	looks;
 
 	/*
 	 * Reports first: they say what they are. A feedback report can carry
@@ -481,7 +516,17 @@ decide(CLASSIFY_CTX *ctx)
 	}
 	if (ctx->dsn.len > 0 && classify_dsn(ctx, ctx->dsn.data, ctx->dsn.len) > 0)
 		return;
-	if (classify_looks_bounce(ctx) && classify_text_bounce(ctx) > 0)
+	/*
+	 * A person's answer may well say that something "could not be
+	 * delivered": when only the wording says bounce, a message that
+	 * answers another one is taken for the answer it looks like, unless
+	 * it forwards a report.
+	 */
+	if ((looks = classify_looks_bounce(ctx)) != 0
+	    && (looks == 1 || res->nreferences == 0 || ctx->has_orig_part
+		|| strncasecmp(res->subject, "fwd:", 4) == 0
+		|| strncasecmp(res->subject, "fw:", 3) == 0)
+	    && classify_text_bounce(ctx) > 0)
 		return;
 	if (classify_autoreply(ctx)) {
 		res->kind = CLASSIFY_AUTOREPLY;
@@ -571,6 +616,7 @@ classify_message(const char *data, size_t len, CLASSIFY_RESULT *res)
 	GMimeParser *parser;
 	GMimeMessage *msg;
 	int	ret = 0;
+	size_t	i;
 
 	pthread_once(&classify_once, classify_init);
 	memset(res, 0, sizeof(*res));
@@ -587,8 +633,12 @@ classify_message(const char *data, size_t len, CLASSIFY_RESULT *res)
 	g_object_unref(stream);
 	if (msg == 0)
 		return (-1);
+	/* Content-* fields belong to the body part in GMime; count both. */
 	if (g_mime_header_list_get_count(
-			g_mime_object_get_header_list(GMIME_OBJECT(msg))) == 0)
+			g_mime_object_get_header_list(GMIME_OBJECT(msg))) == 0
+	    && (g_mime_message_get_mime_part(msg) == 0
+		|| g_mime_header_list_get_count(g_mime_object_get_header_list(
+				      g_mime_message_get_mime_part(msg))) == 0))
 		ret = -1;
 	collect_headers(&ctx, msg);
 	walk(&ctx, g_mime_message_get_mime_part(msg), 0, 0);
@@ -599,8 +649,13 @@ classify_message(const char *data, size_t len, CLASSIFY_RESULT *res)
 	if (ctx.text.len == 0 && ctx.dsn.len == 0 && ctx.arf.len == 0
 	    && ctx.mdn.len == 0)
 		raw_body(&ctx, data, len);
-	ctx.text_cut = classify_find_cut(strbuf_str(&ctx.text), ctx.text.len,
-					 &ctx.orig_start);
+	/* One lower-case copy serves every case-blind search of the text. */
+	ctx.low = mymalloc(ctx.text.len + 1);
+	for (i = 0; i < ctx.text.len; i++)
+		ctx.low[i] = tolower((unsigned char) ctx.text.data[i]);
+	ctx.low[ctx.text.len] = 0;
+	ctx.text_cut = classify_find_cut(strbuf_str(&ctx.text), ctx.low,
+					 ctx.text.len, &ctx.orig_start);
 	orig_facts(&ctx);
 	if (ret == 0)
 		decide(&ctx);
@@ -609,6 +664,7 @@ classify_message(const char *data, size_t len, CLASSIFY_RESULT *res)
 	orig_facts(&ctx);
 	g_object_unref(msg);
 
+	myfree(ctx.low);
 	strbuf_free(&ctx.failed);
 	strbuf_free(&ctx.text);
 	strbuf_free(&ctx.dsn);

@@ -57,9 +57,11 @@ typedef struct CLASSIFY_RESULT {
 #define CLASSIFY_MAX_TEXT	(64 * 1024)	/* report text examined */
 
 /* Classify one message (RFC 5322 text, LF or CRLF lines, optionally with an
- * mbox "From " line first). Fills res, which the caller releases with
- * classify_free(). Returns 0, or -1 when data is not a message at all (res
- * is then kind OTHER with nothing in it, and still safe to free). */
+ * mbox "From " line first). Fills res, which owns its memory until the
+ * caller releases it with classify_free(). Returns 0, or -1 when data is
+ * not a message at all (res is then kind OTHER with nothing in it, and
+ * still safe to free). The whole input is parsed: callers bound its size
+ * (the milter by its message size limit). */
 int	classify_message(const char *data, size_t len, CLASSIFY_RESULT *res);
 void	classify_free(CLASSIFY_RESULT *res);
 

@@ -31,6 +31,8 @@
 /*	classify_mdn() is true for a message disposition notification
 /*	(RFC 8098); it sets the disposition (displayed, deleted, ...) and
 /*	adds a row for the recipient that read the message.
+/* DIAGNOSTICS
+/*	None.
 /* SEE ALSO
 /*	RFC 3834, RFC 5965, RFC 8098
 /*--*/
@@ -130,7 +132,7 @@ classify_autoreply(CLASSIFY_CTX *ctx)
 	if (!autom)
 		return (0);
 	if (res->from[0] && (rcpt = classify_add_rcpt(res, res->from)) != 0) {
-		snprintf(rcpt->reason, sizeof(rcpt->reason), "vacation");
+		classify_copy(rcpt->reason, sizeof(rcpt->reason), "vacation");
 		rcpt->class = CLASSIFY_NONE;
 	}
 	return (1);
@@ -148,9 +150,20 @@ classify_arf(CLASSIFY_CTX *ctx)
 	CLASSIFY_RCPT *rcpt;
 	const char *cp;
 	const char *start;
+	const char *fend;
 	size_t	alen;
 	int	n = 0;
 
+	/*
+	 * An unsubscribe request a mail client sends on the user's behalf is
+	 * an opt-out report from that user.
+	 */
+	if (ctx->unsubscribe_request && ctx->arf.len == 0 && res->from[0]) {
+		classify_copy(res->feedback_type, sizeof(res->feedback_type), "opt-out");
+		if ((rcpt = classify_add_rcpt(res, res->from)) != 0)
+			classify_copy(rcpt->reason, sizeof(rcpt->reason), "feedback");
+		return (1);
+	}
 	if (ctx->arf.len == 0 && strcasecmp(ctx->report_type, "feedback-report") != 0) {
 		/*
 		 * Microsoft's junk mail reporting program sends the reported
@@ -179,7 +192,8 @@ classify_arf(CLASSIFY_CTX *ctx)
 	classify_first_addr(buf, res->orig_return_path, sizeof(res->orig_return_path));
 
 	/* Each Original-Rcpt-To names one complaining recipient. */
-	for (cp = f; (cp = classify_icase(cp, strlen(cp), "Original-Rcpt-To")) != 0;
+	fend = f + strlen(f);
+	for (cp = f; (cp = classify_icase(cp, fend - cp, "Original-Rcpt-To")) != 0;
 	     cp += 16) {
 		size_t	len;
 		const char *val = classify_field(cp, "Original-Rcpt-To", &len);
@@ -190,15 +204,23 @@ classify_arf(CLASSIFY_CTX *ctx)
 		    && classify_addr_copy(addr, sizeof(addr), start, alen)
 		    && !classify_find_rcpt(res, addr)
 		    && (rcpt = classify_add_rcpt(res, addr)) != 0) {
-			snprintf(rcpt->reason, sizeof(rcpt->reason), "feedback");
+			classify_copy(rcpt->reason, sizeof(rcpt->reason), "feedback");
 			n++;
 		}
 	}
-	if (n == 0 && ctx->orig.len > 0) {
-		classify_copy_field(ctx->orig.data, "To", buf, sizeof(buf));
-		if (classify_first_addr(buf, addr, sizeof(addr))
-		    && (rcpt = classify_add_rcpt(res, addr)) != 0)
-			snprintf(rcpt->reason, sizeof(rcpt->reason), "feedback");
+	if (n == 0) {
+		/*
+		 * The To of the reported message, or, when the report hides it,
+		 * a row without an address: the complaint is still a fact about
+		 * the message.
+		 */
+		addr[0] = 0;
+		if (ctx->orig.len > 0) {
+			classify_copy_field(ctx->orig.data, "To", buf, sizeof(buf));
+			classify_first_addr(buf, addr, sizeof(addr));
+		}
+		if ((rcpt = classify_add_rcpt(res, addr)) != 0)
+			classify_copy(rcpt->reason, sizeof(rcpt->reason), "feedback");
 	}
 	return (1);
 }

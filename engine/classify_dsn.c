@@ -35,6 +35,13 @@
 /*	returns the number of rows added; with strong bounce signs and no
 /*	address found it still sets kind BOUNCE, using the To of the
 /*	original as the recipient when there is one.
+/*
+/*	classify_find_cut() returns where the report text ends in a text
+/*	that also carries a copy of the original message (a marker line
+/*	such as "Below this line is a copy of the message", or a block of
+/*	header lines), and sets orig_start to where that copy begins.
+/* DIAGNOSTICS
+/*	None: a report that cannot be read gives fewer rows, not an error.
 /* SEE ALSO
 /*	RFC 3464, RFC 3463, RFC 5321
 /*--*/
@@ -103,8 +110,11 @@ paragraph_of(CLASSIFY_CTX *ctx, const char *addr, char *buf, size_t size)
 	const char *cp;
 
 	buf[0] = 0;
-	if (addr[0] == 0 || (hit = classify_icase(text, ctx->text.len, addr)) == 0)
+	/* Addresses are in lower case already. */
+	if (addr[0] == 0 || ctx->low == 0
+	    || (hit = memmem(ctx->low, ctx->text.len, addr, strlen(addr))) == 0)
 		return;
+	hit = text + (hit - ctx->low);
 	/* The paragraph: from the blank line before to the blank line after. */
 	for (start = hit; start > text; start--)
 		if (start[-1] == '\n' && start - 1 > text && start[-2] == '\n')
@@ -121,6 +131,35 @@ paragraph_of(CLASSIFY_CTX *ctx, const char *addr, char *buf, size_t size)
 			break;
 	}
 	classify_oneline(buf, size, start, end - start);
+}
+
+/* quoted_reply - a relay's own words around the remote reply it quotes */
+
+static void
+quoted_reply(CLASSIFY_RCPT *rcpt)
+{
+	const char *d = rcpt->diagnostic;
+	const char *open;
+	const char *close;
+	char	inner[512];
+	char	st[16];
+
+	/*
+	 * "5.1.0 - Unknown address error 550-'5.7.1 <x>... Access denied'":
+	 * the relay's status and description first, the remote server's reply
+	 * in quotes. The reply is what the remote said; the description is
+	 * the relay's guess.
+	 */
+	if (!(d[0] == '4' || d[0] == '5') || d[1] != '.' || strstr(d, " - ") == 0)
+		return;
+	if ((open = strstr(d, "-'")) == 0 && (open = strstr(d, " '")) == 0)
+		return;
+	if ((close = strchr(open + 2, '\'')) == 0 || close - open < 4)
+		return;
+	classify_oneline(inner, sizeof(inner), open - 3, close - open + 3);
+	if (classify_find_status(inner, st, sizeof(st)) && st[0] != '2')
+		classify_copy(rcpt->status, sizeof(rcpt->status), st);
+	classify_copy(rcpt->diagnostic, sizeof(rcpt->diagnostic), inner);
 }
 
 /* emit - one DSN record becomes a row */
@@ -174,13 +213,27 @@ emit(CLASSIFY_CTX *ctx, DSN_REC *rec, int delivered)
 		    && (rcpt->status[0] == 0 || better[0] == rcpt->status[0]))
 			classify_copy(rcpt->status, sizeof(rcpt->status), better);
 	}
+	quoted_reply(rcpt);
 	if (para[0] == 0)
 		classify_oneline(para, sizeof(para), strbuf_str(&ctx->text),
 				 ctx->text_cut);
 	classify_reason(rcpt, para);
 }
 
-/* action_failed - a failure, or a delay, not a success */
+/* next_rec - start the next record, growing the array as needed */
+
+static DSN_REC *
+next_rec(DSN_REC **recs, size_t *cap, size_t *nrec)
+{
+	if (*nrec + 1 >= *cap) {
+		*recs = myrealloc(*recs, *cap * 2 * sizeof(**recs));
+		memset(*recs + *cap, 0, *cap * sizeof(**recs));
+		*cap *= 2;
+	}
+	return (*recs + ++*nrec);
+}
+
+/* rec_failed - a failure, a delay or an expiry, not a success */
 
 static int
 rec_failed(const DSN_REC *rec)
@@ -211,7 +264,9 @@ classify_dsn(CLASSIFY_CTX *ctx, const char *fields, size_t len)
 	size_t	before = ctx->res->nrcpt;
 	size_t	i;
 
-	recs = mycalloc(CLASSIFY_MAX_RCPT + 1, sizeof(*recs));
+	size_t	cap = 4;
+
+	recs = mycalloc(cap, sizeof(*recs));
 	cur = recs;
 	while (cp < end) {
 		const char *eol;
@@ -223,7 +278,7 @@ classify_dsn(CLASSIFY_CTX *ctx, const char *fields, size_t len)
 		/* A blank line ends a recipient block. */
 		if (eol == cp || (eol == cp + 1 && *cp == '\r')) {
 			if ((cur->final[0] || cur->orig[0]) && nrec < CLASSIFY_MAX_RCPT)
-				cur = recs + ++nrec;
+				cur = next_rec(&recs, &cap, &nrec);
 			cp = eol + 1;
 			continue;
 		}
@@ -240,12 +295,15 @@ classify_dsn(CLASSIFY_CTX *ctx, const char *fields, size_t len)
 		cp = colon + 1;
 		for (;;) {
 			size_t	n = eol - cp;
+			size_t	room = sizeof(value) - 2 - vlen;	/* vlen <= size - 2 */
 
-			if (vlen + n + 1 >= sizeof(value))
-				n = sizeof(value) - vlen - 2;
+			/* Beyond the bound, continuation lines are skipped. */
+			if (n > room)
+				n = room;
 			memcpy(value + vlen, cp, n);
 			vlen += n;
-			value[vlen++] = ' ';
+			if (vlen < sizeof(value) - 2)
+				value[vlen++] = ' ';
 			cp = eol + 1;
 			if (cp >= end || (*cp != ' ' && *cp != '\t'))
 				break;
@@ -261,12 +319,12 @@ classify_dsn(CLASSIFY_CTX *ctx, const char *fields, size_t len)
 				continue;
 			if (cur->final[0] && strcasecmp(name, "Final-Recipient") == 0
 			    && nrec < CLASSIFY_MAX_RCPT)
-				cur = recs + ++nrec;
+				cur = next_rec(&recs, &cap, &nrec);
 			classify_copy(cur->final, sizeof(cur->final), strip_type(value));
 		} else if (strcasecmp(name, "Original-Recipient") == 0) {
 			/* It may come before or after its Final-Recipient. */
 			if (cur->orig[0] && nrec < CLASSIFY_MAX_RCPT)
-				cur = recs + ++nrec;
+				cur = next_rec(&recs, &cap, &nrec);
 			classify_copy(cur->orig, sizeof(cur->orig), strip_type(value));
 		} else if (strcasecmp(name, "Action") == 0) {
 			classify_copy(cur->action, sizeof(cur->action), value);
@@ -409,7 +467,7 @@ text_says_bounce(CLASSIFY_CTX *ctx)
 	char	head[2048];
 	const char *const *cpp;
 
-	lower_copy(head, sizeof(head), strbuf_str(&ctx->text));
+	classify_copy(head, sizeof(head), ctx->low ? ctx->low : "");
 	for (cpp = bounce_openings; *cpp; cpp++)
 		if (strstr(head, *cpp))
 			return (1);
@@ -498,33 +556,48 @@ header_line(const char *line, const char *eol, int known)
 	return (strncasecmp(line, "X-", 2) == 0);
 }
 
-/* find_cut - offset where the report text ends */
+/* classify_find_cut - offset where the report text ends */
 
 size_t
-classify_find_cut(const char *text, size_t len, size_t *orig_start)
+classify_find_cut(const char *text, const char *low, size_t len,
+		          size_t *orig_start)
 {
 	const char *cp = text;
 	const char *end = text + len;
+	const char *const *cpp;
+	size_t	best = len;
 	int	prev_blank = 1;
 
+	/*
+	 * The earliest marker line, found with one search per marker over a
+	 * lower-case copy (not one per line and marker).
+	 */
+	for (cpp = cut_markers; *cpp; cpp++) {
+		const char *hit = strstr(low, *cpp);
+
+		if (hit && (size_t) (hit - low) < best)
+			best = hit - low;
+	}
+	if (best < len) {
+		const char *ls = text + best;
+		const char *nl;
+
+		while (ls > text && ls[-1] != '\n')
+			ls--;
+		nl = memchr(text + best, '\n', len - best);
+		*orig_start = nl ? (size_t) (nl + 1 - text) : len;
+		end = ls;
+		best = ls - text;
+	}
+
+	/* A block of header lines starts the original too. */
 	while (cp < end) {
 		const char *eol = memchr(cp, '\n', end - cp);
 		const char *next;
-		char	line[200];
-		const char *const *cpp;
 
 		if (eol == 0)
 			eol = end;
 		next = eol < end ? eol + 1 : end;
-		if (eol - cp < (long) sizeof(line) && eol > cp) {
-			lower_copy(line, (eol - cp) + 1, cp);
-			for (cpp = cut_markers; *cpp; cpp++) {
-				if (strstr(line, *cpp)) {
-					*orig_start = next - text;
-					return (cp - text);
-				}
-			}
-		}
 		if (prev_blank && header_line(cp, eol, 1) && next < end) {
 			const char *eol2 = memchr(next, '\n', end - next);
 
@@ -538,8 +611,9 @@ classify_find_cut(const char *text, size_t len, size_t *orig_start)
 		prev_blank = (eol == cp || (eol == cp + 1 && *cp == '\r'));
 		cp = next;
 	}
-	*orig_start = len;
-	return (len);
+	if (best == len)
+		*orig_start = len;
+	return (best);
 }
 
  /*
@@ -553,7 +627,7 @@ typedef struct CAND {
 	int	score;
 } CAND;
 
-#define MAX_CAND 64
+#define MAX_CAND 32
 
 /* same_addr - equal, case-insensitive, and not empty */
 
@@ -636,6 +710,23 @@ context_score(const char *text, size_t pos, size_t alen, size_t line_start,
 	return (score);
 }
 
+/* first_status - the first failure status code (4.x.x or 5.x.x) in text */
+
+static void
+first_status(const char *text, char *buf, size_t size)
+{
+	const char *s = text;
+	char	st[16];
+
+	while (classify_find_status(s, st, sizeof(st))) {
+		if (st[0] != '2') {
+			classify_copy(buf, size, st);
+			return;
+		}
+		s = strstr(s, st) + strlen(st);
+	}
+}
+
 /* classify_text_bounce - rows from a bounce text */
 
 int
@@ -644,18 +735,20 @@ classify_text_bounce(CLASSIFY_CTX *ctx)
 	CLASSIFY_RESULT *res = ctx->res;
 	const char *text = strbuf_str(&ctx->text);
 	size_t	cut, orig_start;
-	CAND   *cands;
+	CAND	cands[MAX_CAND];
 	int	ncand = 0;
 	int	best = 0;
 	int	i, j, added = 0;
+	int	nkept = 0;
+	char	whole[2048];
 	char	orig_from[256];
 	const char *cp;
 	const char *start;
 	size_t	alen;
 
 	/* A report with DSN fields in a text part. */
-	if ((classify_icase(text, ctx->text.len, "\nFinal-Recipient:")
-	     || classify_icase(text, ctx->text.len, "\nOriginal-Recipient:"))
+	if ((strstr(ctx->low, "\nfinal-recipient:")
+	     || strstr(ctx->low, "\noriginal-recipient:"))
 	    && classify_dsn(ctx, text, ctx->text.len) > 0)
 		return (res->nrcpt);
 
@@ -676,7 +769,6 @@ classify_text_bounce(CLASSIFY_CTX *ctx)
 		classify_copy_field(ctx->orig.data, "From", buf, sizeof(buf));
 		classify_first_addr(buf, orig_from, sizeof(orig_from));
 	}
-	cands = mycalloc(MAX_CAND, sizeof(*cands));
 
 	for (cp = text; ncand < MAX_CAND
 	     && classify_find_addr(cp, text + cut, &start, &alen) != 0;
@@ -754,6 +846,10 @@ classify_text_bounce(CLASSIFY_CTX *ctx)
 		if (cands[i].score > best)
 			best = cands[i].score;
 
+	for (i = 0; i < ncand; i++)
+		if (cands[i].score >= best)
+			nkept++;
+
 	/*
 	 * Keep the best-placed addresses: a report lists its failed
 	 * recipients alike, and an address mentioned in passing (a contact
@@ -789,19 +885,19 @@ classify_text_bounce(CLASSIFY_CTX *ctx)
 			to = from + sizeof(seg) - 1;
 		classify_oneline(seg, sizeof(seg), text + from, to - from);
 		classify_copy(rcpt->diagnostic, sizeof(rcpt->diagnostic), seg);
-		{
-			const char *s = seg;
-			char	st[16];
+		first_status(seg, rcpt->status, sizeof(rcpt->status));
 
-			while (classify_find_status(s, st, sizeof(st))) {
-				if (st[0] != '2') {
-					classify_copy(rcpt->status, sizeof(rcpt->status), st);
-					break;
-				}
-				s = strstr(s, st) + strlen(st);
-			}
+		/*
+		 * With one recipient the whole report is about it, and some
+		 * reports give the reason before the address.
+		 */
+		whole[0] = 0;
+		if (nkept == 1 && from > 0) {
+			classify_oneline(whole, sizeof(whole), text, cut);
+			if (rcpt->status[0] == 0)
+				first_status(whole, rcpt->status, sizeof(rcpt->status));
 		}
-		classify_reason(rcpt, 0);
+		classify_reason(rcpt, whole[0] ? whole : 0);
 
 		/*
 		 * A Google Group that refuses a post: the group exists or not,
@@ -815,7 +911,6 @@ classify_text_bounce(CLASSIFY_CTX *ctx)
 			rcpt->class = CLASSIFY_SOFT;
 		}
 	}
-	myfree(cands);
 
 	if (added == 0) {
 		char	to[256];

@@ -28,9 +28,11 @@ typedef struct CLASSIFY_CTX {
 	char	content_type[64];		/* top-level type/subtype */
 	int	x_autoreply;			/* X-Autoreply, X-Autorespond, ... */
 	int	list_header;			/* List-Id / List-Unsubscribe */
+	int	unsubscribe_request;		/* a mail client's unsubscribe message */
 	int	has_orig_part;			/* message/rfc822 or rfc822-headers */
 	STRBUF	failed;				/* X-Failed-Recipients values */
 	STRBUF	text;				/* human-readable text, UTF-8 */
+	char   *low;				/* text in lower case, same length */
 	STRBUF	dsn;				/* delivery-status fields */
 	STRBUF	arf;				/* feedback-report fields */
 	STRBUF	mdn;				/* disposition-notification fields */
@@ -66,7 +68,8 @@ extern CLASSIFY_RCPT *classify_find_rcpt(CLASSIFY_RESULT *res, const char *addr)
 extern int classify_dsn(CLASSIFY_CTX *ctx, const char *fields, size_t len);
 extern int classify_text_bounce(CLASSIFY_CTX *ctx);
 extern int classify_looks_bounce(CLASSIFY_CTX *ctx);
-extern size_t classify_find_cut(const char *text, size_t len, size_t *orig_start);
+extern size_t classify_find_cut(const char *text, const char *low, size_t len,
+				         size_t *orig_start);
 
 /* classify_reason.c: status and wording to reason and class. */
 extern void classify_reason(CLASSIFY_RCPT *rcpt, const char *context);

@@ -22,6 +22,8 @@
 /*	The object is scanned, not parsed: mail gateways fold long lines
 /*	("!" and a line break inside strings), which a strict JSON parser
 /*	refuses, and only a few string members are needed.
+/* DIAGNOSTICS
+/*	None: a notice that cannot be read is not one.
 /*--*/
 #include "pdconfig.h"
 
@@ -100,8 +102,7 @@ classify_json(CLASSIFY_CTX *ctx)
 	char	buf[512];
 	int	complaint;
 
-	if (classify_icase(strbuf_str(&ctx->text), ctx->text.len,
-			   "\"notificationType\"") == 0)
+	if (ctx->low == 0 || strstr(ctx->low, "\"notificationtype\"") == 0)
 		return (0);
 	text = mymalloc(ctx->text.len + 1);
 	len = unfold(text, strbuf_str(&ctx->text), ctx->text.len);

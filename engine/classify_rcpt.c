@@ -19,6 +19,8 @@
 /*	result already holds CLASSIFY_MAX_RCPT rows.
 /*
 /*	classify_find_rcpt() returns the row for addr, or null.
+/* DIAGNOSTICS
+/*	None.
 /*--*/
 #include "pdconfig.h"
 

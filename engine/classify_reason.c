@@ -26,6 +26,16 @@
 /*	domain, a mailbox that has moved, or a domain that accepts no mail
 /*	(permanently). Everything else may work another day and is soft:
 /*	full mailboxes, blocks, filters, policy and temporary trouble.
+/*
+/*	The SMTP stage the reply answered matters: "user unknown" after
+/*	DATA (or with a status outside the address class, without the
+/*	reply naming the address) is a content filter at the recipient's
+/*	side, not a missing mailbox; anything refused at MAIL FROM is about
+/*	the sender; a refusal before any command is a block of the
+/*	connecting host.
+/* DIAGNOSTICS
+/*	None. When nothing decides, the reason is "onhold" (a status but
+/*	no explanation), "expired" (a delay) or "undefined".
 /* SEE ALSO
 /*	RFC 3463, RFC 7372, RFC 7505, RFC 8098
 /*--*/
@@ -55,6 +65,18 @@ typedef struct REASON_RULE {
   */
 static const char *const w_first_policy[] = {
 	"policy reasons", "protocol violation",
+	0,
+};
+static const char *const w_first_hostunknown[] = {
+	"account or domain may not exist",
+	0,
+};
+static const char *const w_first_notaccept[] = {
+	"doesn't receive email", "does not receive email", "doesn't receive mail",
+	0,
+};
+static const char *const w_first_networkerror[] = {
+	"host not found, try again", "dns query failed", "dns error:",
 	0,
 };
 static const char *const w_first_filtered[] = {
@@ -89,6 +111,7 @@ static const char *const w_hasmoved[] = {
 	0,
 };
 static const char *const w_mailboxfull[] = {
+	"allowed quota", "over the allowed",
 	"mailbox full", "mailbox is full", "mailbox has exceeded",
 	"quota exceeded", "over quota", "overquota", "over the quota",
 	"exceeded storage", "exceeds quota", "exceed quota",
@@ -121,6 +144,7 @@ static const char *const w_mesgtoobig[] = {
 	0,
 };
 static const char *const w_norelaying[] = {
+	"address is not verified",
 	"relay denied", "relaying denied", "relay access denied",
 	"relay not permitted", "not permitted to relay", "unable to relay",
 	"relaying not allowed", "we do not relay", "not allowed to relay",
@@ -131,6 +155,7 @@ static const char *const w_norelaying[] = {
 	0,
 };
 static const char *const w_authfailure[] = {
+	"pass authentication checks", "does not pass dmarc",
 	"dmarc", "spf check", "spf fail", "spf validation", "spf record",
 	"failed spf", "sender policy framework", "dkim",
 	"unauthenticated email", "authentication checks failed",
@@ -148,6 +173,7 @@ static const char *const w_requireptr[] = {
 	0,
 };
 static const char *const w_notcompliantrfc[] = {
+	"missing a valid address in from", "no from: header", "invalid from: header",
 	"rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "rfc 822", "rfc822 spec",
 	"not rfc compliant", "not compliant with rfc", "multiple from",
 	"duplicate header", "multiple addresses in from",
@@ -160,10 +186,11 @@ static const char *const w_badreputation[] = {
 	0,
 };
 static const char *const w_speeding[] = {
+	"sending quota",
 	"too many recipients this hour", "too many messages this hour",
 	"sent too many", "receiving mail at a rate", "sending rate",
 	"too many messages from", "exceeded the rate", "message rate",
-	"daily sending quota", "relay quota",
+	"daily sending quota", 
 	0,
 };
 static const char *const w_toomanyconn[] = {
@@ -186,10 +213,14 @@ static const char *const w_virusdetected[] = {
 	0,
 };
 static const char *const w_blocked_first[] = {
+	"not authorized to send email directly", "not accepted from this ip", "permanently deferred",
+	"server of your isp", "your isp",
+	"banned", "remote protocol error",
+	"weren't sent",
 	"spamhaus", "spamcop", "barracudacentral", "dnsbl", "sorbs",
 	"blocked for spamming", "blacklisted ip", "ip blacklisted",
 	"on our block list", "blocked ip", "ip blocked",
-	"my name was rejected", "refused to talk to me", "access denied",
+	"my name was rejected", "refused to talk to me", 
 	"invalid ip for sending", "client host rejected", "client host blocked",
 	"your ip", "sender ip", "blacklisted by", "rbl",
 	"not accepting connections",
@@ -217,6 +248,7 @@ static const char *const w_suspend[] = {
 	0,
 };
 static const char *const w_hostunknown[] = {
+	"couldn't find any host", "domain couldn't be found", "no such host",
 	"host unknown", "unknown host", "domain not found", "host not found",
 	"no such domain", "name or service not known", "unrouteable mail domain",
 	"unrouteable address", "domain does not exist", "host or domain name not found",
@@ -234,6 +266,8 @@ static const char *const w_notaccept[] = {
 	0,
 };
 static const char *const w_userunknown[] = {
+	"recipnotfound", "recipientnotfound", "couldn't be found", "mailbox not found",
+	"recipient address rejected.",
 	"address couldn't be found", "recipient name is not recognized",
 	"user unknown", "unknown user", "no such user", "user not found",
 	"no such recipient", "recipient unknown", "unknown recipient",
@@ -263,6 +297,7 @@ static const char *const w_rejected[] = {
 	0,
 };
 static const char *const w_securityerror[] = {
+	"access denied",
 	"authentication required", "tls required", "encryption required",
 	"must issue a starttls", "starttls", "certificate",
 	"must be authenticated", "authentication is required",
@@ -273,7 +308,7 @@ static const char *const w_securityerror[] = {
 };
 static const char *const w_blocked[] = {
 	"blacklist", "blocklist", "block list", "black list", "blocked",
-	"banned", "connection rejected", "host rejected", "not allowed to send",
+	"connection rejected", "host rejected", "not allowed to send",
 	0,
 };
 static const char *const w_contenterror[] = {
@@ -300,7 +335,8 @@ static const char *const w_systemfull[] = {
 	0,
 };
 static const char *const w_networkerror[] = {
-	"protocol error",
+	"forwarding loop",
+	
 	"dns error", "host not found, try again", "malformed or unexpected name server",
 	"dns query failed", "network is unreachable", "no route to host",
 	"lost connection", "connection reset", "establish an smtp connection",
@@ -319,6 +355,7 @@ static const char *const w_systemerror[] = {
 	0,
 };
 static const char *const w_expired[] = {
+	"queue too long", "attempts:",
 	"giving up",
 	"queue time",
 	"have been unable to deliver",
@@ -335,6 +372,9 @@ static const char *const w_expired[] = {
 
 static const REASON_RULE rules[] = {
 	{"policyviolation", w_first_policy},
+	{"hostunknown", w_first_hostunknown},
+	{"notaccept", w_first_notaccept},
+	{"networkerror", w_first_networkerror},
 	{"filtered", w_first_filtered},
 	{"userunknown", w_first_userunknown},
 	{"requireptr", w_requireptr},
@@ -479,6 +519,7 @@ static const char *
 match_words(const char *text)
 {
 	char	low[1024];
+	unsigned char pairs[65536 / 8];
 	size_t	i;
 	const REASON_RULE *rule;
 	const char *const *wp;
@@ -486,12 +527,28 @@ match_words(const char *text)
 	for (i = 0; text[i] && i + 1 < sizeof(low); i++)
 		low[i] = tolower((unsigned char) text[i]);
 	low[i] = 0;
-	if (i == 0)
+	if (i < 2)
 		return (0);
-	for (rule = rules; rule->reason; rule++)
-		for (wp = rule->words; *wp; wp++)
-			if (strstr(low, *wp))
+
+	/*
+	 * Which two-byte sequences occur: a wording whose first two bytes do
+	 * not occur cannot match, and most do not; this spares most of the
+	 * substring searches.
+	 */
+	memset(pairs, 0, sizeof(pairs));
+	for (i = 0; low[i + 1]; i++) {
+		unsigned p = ((unsigned char) low[i] << 8) | (unsigned char) low[i + 1];
+
+		pairs[p >> 3] |= 1 << (p & 7);
+	}
+	for (rule = rules; rule->reason; rule++) {
+		for (wp = rule->words; *wp; wp++) {
+			unsigned p = ((unsigned char) (*wp)[0] << 8) | (unsigned char) (*wp)[1];
+
+			if ((pairs[p >> 3] & (1 << (p & 7))) && strstr(low, *wp))
 				return (rule->reason);
+		}
+	}
 	return (0);
 }
 
@@ -514,7 +571,7 @@ status_reason(const char *status, int *vague)
 	return (0);
 }
 
-/* hard_reason - the address itself is bad */
+/* reason_class - hard when the address itself is bad */
 
 static CLASSIFY_CLASS
 reason_class(const char *reason, const char *status)
@@ -558,6 +615,113 @@ smtp_stage(const char *text)
 	return (STAGE_NONE);
 }
 
+/*
+ * How a reporting MTA itself says that an address does not exist, as
+ * opposed to quoting a remote reply: about the address whatever the SMTP
+ * stage.
+ */
+static const char *const local_words[] = {
+	"recipient name is not recognized", "address couldn't be found",
+	"not listed in", "unknown user:", "invalid user address",
+	"no valid recipients",
+	0,
+};
+
+/* local_word - the report's own statement that the address is unknown */
+
+static int
+local_word(const char *text)
+{
+	const char *const *wp;
+
+	for (wp = local_words; *wp; wp++)
+		if (classify_icase(text, strlen(text), *wp))
+			return (1);
+	return (0);
+}
+
+/* reply_code - where an SMTP reply code (4xx, 5xx) starts in text, or null */
+
+static const char *
+reply_code(const char *d)
+{
+	const char *cp;
+
+	for (cp = d; *cp; cp++) {
+		if ((cp[0] == '4' || cp[0] == '5') && isdigit((unsigned char) cp[1])
+		    && isdigit((unsigned char) cp[2]) && (cp == d || !isalnum((unsigned char) cp[-1]))
+		    && (cp[3] == ' ' || cp[3] == '-' || cp[3] == ':'))
+			return (cp);
+	}
+	return (0);
+}
+
+/* has_reply_code - text quotes an SMTP reply */
+
+static int
+has_reply_code(const char *d)
+{
+	return (reply_code(d) != 0);
+}
+
+/* reply_names_rcpt - the remote reply quotes the recipient address */
+
+static int
+reply_names_rcpt(const CLASSIFY_RCPT *rcpt)
+{
+	const char *cp;
+
+	/*
+	 * A reply to RCPT TO usually repeats the address it refuses; a reply
+	 * to the message (after DATA) has no address to repeat.
+	 */
+	if ((cp = reply_code(rcpt->diagnostic)) == 0 || rcpt->recipient[0] == 0)
+		return (0);
+	return (classify_icase(cp, strlen(cp), rcpt->recipient) != 0);
+}
+
+/* domain_missing - "<domain> does not exist", a domain and no address */
+
+static int
+domain_missing(const char *text)
+{
+	const char *hit = classify_icase(text, strlen(text), " does not exist");
+	const char *cp;
+	int	dots = 0;
+
+	if (hit == 0)
+		return (0);
+	for (cp = hit; cp > text && cp[-1] != ' '; cp--) {
+		if (cp[-1] == '@' || cp[-1] == '>' || cp[-1] == ':')
+			return (0);
+		if (cp[-1] == '.')
+			dots++;
+	}
+	return (dots > 0 && hit - cp > 3);
+}
+
+/* reply_heads_rcpt - "NNN <rcpt>: text", the form of a reply to RCPT TO */
+
+static int
+reply_heads_rcpt(const CLASSIFY_RCPT *rcpt)
+{
+	const char *cp = reply_code(rcpt->diagnostic);
+	size_t	alen = strlen(rcpt->recipient);
+
+	if (cp == 0 || alen == 0)
+		return (0);
+	for (cp += 3; *cp == ' ' || *cp == '-' || *cp == ':'; cp++)
+		 /* void */ ;
+	/* An enhanced status code may come first. */
+	if ((*cp == '4' || *cp == '5') && cp[1] == '.') {
+		cp += strcspn(cp, " ");
+		while (*cp == ' ')
+			cp++;
+	}
+	return (*cp == '<' && strncasecmp(cp + 1, rcpt->recipient, alen) == 0
+		&& cp[alen + 1] == '>' && cp[alen + 2] == ':');
+}
+
 /* classify_reason - reason and class of one failed recipient */
 
 void
@@ -580,15 +744,25 @@ classify_reason(CLASSIFY_RCPT *rcpt, const char *context)
 	if (reason == 0 && context && *context)
 		reason = match_words(context);
 
+	/* "<domain> does not exist" is about the domain. */
+	if (reason && strcmp(reason, "userunknown") == 0 && domain_missing(rcpt->diagnostic))
+		reason = "hostunknown";
+
 	/*
 	 * "User unknown" said to the message rather than to the address (after
 	 * DATA, or with a status outside the address class) is a filter at the
 	 * recipient's side refusing it: the address may well exist.
 	 */
 	if (reason && strcmp(reason, "userunknown") == 0 && stage != STAGE_RCPT
-	    && !(st[0] && strncmp(st + 1, ".1.", 3) == 0)) {
-		if (stage == STAGE_DATA || strncmp(st + 1, ".2.", 3) == 0
-		    || strncmp(st + 1, ".7.", 3) == 0 || strcmp(st + 1, ".0.0") == 0)
+	    && !(st[0] && strncmp(st + 1, ".1.", 3) == 0)
+	    && !local_word(rcpt->diagnostic)
+	    && !(context && !has_reply_code(rcpt->diagnostic) && local_word(context))) {
+		if (stage == STAGE_DATA || strncmp(st + 1, ".7.", 3) == 0)
+			reason = "filtered";
+		else if ((strcmp(st + 1, ".0.0") == 0 || strncmp(st + 1, ".2.", 3) == 0)
+			 && !reply_heads_rcpt(rcpt))
+			reason = "filtered";
+		else if (st[0] == 0 && !reply_names_rcpt(rcpt))
 			reason = "filtered";
 	}
 	/* Refused at MAIL FROM: the sender was refused, not the recipient. */
@@ -599,7 +773,8 @@ classify_reason(CLASSIFY_RCPT *rcpt, const char *context)
 	/* A domain that does not resolve just now is a network matter. */
 	if (reason && strcmp(reason, "hostunknown") == 0 && st[0] == '4')
 		reason = "networkerror";
-	if (reason == 0 && stage == STAGE_CONN)
+	/* Refused before any command: the connecting host is what is refused. */
+	if (stage == STAGE_CONN && (reason == 0 || strcmp(reason, "securityerror") == 0))
 		reason = "blocked";
 	if (reason == 0 && by_status)
 		reason = by_status;

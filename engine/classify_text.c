@@ -46,6 +46,8 @@
 /*	classify_is_admin_addr() is true for the addresses of mail
 /*	systems themselves (MAILER-DAEMON, postmaster, ...), which are
 /*	never failed recipients.
+/* DIAGNOSTICS
+/*	None; functions that can fail say so by their result.
 /*--*/
 #include "pdconfig.h"
 

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <cmocka.h>
 
 #include "classify.h"
@@ -363,10 +364,28 @@ static const char reply[] =
 "\n"
 "Yes, please call me.\n";
 
+/* A person's answer that talks about a delivery is still an answer. */
+static const char reply_delivery[] =
+"From: grace@example.com\n"
+"To: shop@sender.example\n"
+"Subject: Re: Your order\n"
+"In-Reply-To: <order-12@sender.example>\n"
+"\n"
+"Hello, the parcel could not be delivered to my old address.\n"
+"Please send it to my office instead.\n"
+"\n"
+"Grace\n"
+"grace.office@example.com\n";
+
 static void
 test_reply(void **state)
 {
 	CLASSIFY_RESULT res;
+
+	classify(reply_delivery, &res);
+	assert_int_equal(res.kind, CLASSIFY_REPLY);
+	assert_int_equal(res.nrcpt, 0);
+	classify_free(&res);
 
 	classify(reply, &res);
 	assert_int_equal(res.kind, CLASSIFY_REPLY);
@@ -437,6 +456,28 @@ test_malformed(void **state)
 	memcpy(junk, "From: a@b\n\n", 11);
 	classify_message(junk, sizeof(junk), &res);
 	classify_free(&res);
+
+	/*
+	 * A DSN field whose continuation lines run past the field bound (the
+	 * value is cut, the rest skipped).
+	 */
+	{
+		char   *big = malloc(20000);
+		size_t	n;
+
+		n = (size_t) sprintf(big, "Content-Type: message/delivery-status\n\n"
+				     "Final-Recipient: rfc822; a@example.org\n"
+				     "Action: failed\nDiagnostic-Code: smtp; 550");
+		while (n < 19000)
+			n += (size_t) sprintf(big + n, "\n %.*s", (int) (n % 97) + 1,
+					      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+					      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+		classify_message(big, n, &res);
+		assert_int_equal(res.nrcpt, 1);
+		assert_true(strlen(res.rcpt[0].diagnostic) < sizeof(res.rcpt[0].diagnostic));
+		classify_free(&res);
+		free(big);
+	}
 
 	/* An embedded NUL ends nothing early and breaks nothing. */
 	classify_message("From: a@b\0x\n\nbody", 18, &res);
