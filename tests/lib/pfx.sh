@@ -9,6 +9,7 @@
 #	pfx_init			# temp dir, ports, main.cf, master.cf
 #	pfx_conf 'name = value' ...	# extra main.cf settings
 #	pfx_master 'service type ... command'	# extra master.cf lines
+#	pfx_backdate			# after editing main.cf/master.cf by hand
 #	pfx_start			# Postfix and smtp-sink, waits until both listen
 #	qid=$(pfx_send FROM TO [swaks options])
 #	qid=$(pfx_send_file FROM TO FILE)
@@ -171,6 +172,8 @@ pfx_cleanup() {
 	PFX_CLEANUP=
 	pfx_stop
 	pfx_release_ports
+	# testlib.sh's own exit trap, which pfx_init replaced.
+	command -v _testlib_cleanup >/dev/null 2>&1 && _testlib_cleanup
 	if [ -n "$PFX_DIR" ] && [ -d "$PFX_DIR" ]; then
 		if [ "$_pfx_status" != 0 ] && [ "$_pfx_status" != 77 ]; then
 			echo "pfx: test failed ($_pfx_status); last lines of $PFX_LOG:" >&2
@@ -280,10 +283,21 @@ postlog    unix-dgram n - n - 1 postlogd
 EOF
 }
 
+# pfx_backdate - date main.cf and master.cf a few seconds back
+#
+# Every Postfix program that reads a main.cf or master.cf changed within
+# the last second waits for it to settle, 300 ms at a time; a test edits
+# them and starts or reloads at once. Call this after editing them by
+# hand (pfx_conf and pfx_master do).
+pfx_backdate() {
+	touch -d "@$(($(date +%s) - 5))" "$PFX_ETC/main.cf" "$PFX_ETC/master.cf"
+}
+
 # pfx_conf - add or change main.cf settings ('name = value' each)
 pfx_conf() {
 	[ -n "$PFX_ETC" ] || pfx_fail "pfx_conf before pfx_init"
 	postconf -c "$PFX_ETC" -e "$@" || pfx_fail "postconf -e $*"
+	pfx_backdate
 }
 
 # pfx_master - append master.cf lines (a second smtpd, a content filter)
@@ -292,6 +306,7 @@ pfx_master() {
 	for _l in "$@"; do
 		printf '%s\n' "$_l" >>"$PFX_ETC/master.cf"
 	done
+	pfx_backdate
 }
 
 # pfx_wait_listen - wait until 127.0.0.1:PORT accepts, at most SECONDS
@@ -354,9 +369,7 @@ pfx_start() {
 	    "127.0.0.1:$PFX_SINK_PORT" 256 >"$PFX_DIR/sink.log" 2>&1 &
 	PFX_SINK_PID=$!
 	pfx_queue_dirs
-	# Postfix waits for a main.cf or master.cf changed within the last
-	# second to settle (300 ms at a time): date them back.
-	touch -d "@$(($(date +%s) - 5))" "$PFX_ETC/main.cf" "$PFX_ETC/master.cf"
+	pfx_backdate
 	# master -w returns once the daemon has initialized (sockets bound),
 	# and skips the checks "postfix start" runs, which take a second.
 	if ! "$PFX_DAEMON_DIR/master" -w -c "$PFX_ETC" >"$PFX_DIR/start.log" 2>&1; then
@@ -376,7 +389,7 @@ pfx_start() {
 
 # pfx_reload - re-read main.cf and master.cf after pfx_conf
 pfx_reload() {
-	touch -d "@$(($(date +%s) - 5))" "$PFX_ETC/main.cf" "$PFX_ETC/master.cf"
+	pfx_backdate
 	postfix -c "$PFX_ETC" reload >/dev/null 2>&1 ||
 	    pfx_fail "postfix reload failed"
 }
