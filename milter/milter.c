@@ -42,6 +42,9 @@
 /*	Keys are read and the socket is made as root; then the process
 /*	drops to mail_owner (setgroups, setgid, setuid, each fatal on
 /*	failure) before it reads any mail or opens the store.
+/*
+/*	SIGHUP builds a new, reference-counted settings set (MILTER_SET);
+/*	each connection keeps the set it started with until it closes.
 /* DIAGNOSTICS
 /*	One log line per decision, starting with the queue id; problems of
 /*	our own with msg_warn(). Exit status 0 after SIGTERM or SIGINT (a
@@ -55,6 +58,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,10 +98,10 @@ milter_store(void)
 	pthread_mutex_lock(&g->st_mu);
 	if (g->st == 0 && now >= g->st_next_try) {
 		memset(&opts, 0, sizeof(opts));
-		opts.map_size = config_int(g->cf, "store_map_size");
-		opts.map_max = config_int(g->cf, "store_map_max");
-		opts.queue_max = config_int(g->cf, "store_queue_max");
-		if ((g->st = store_open(config_str(g->cf, "data_directory"), &opts, &err)) == 0) {
+		opts.map_size = config_int(g->store_cf, "store_map_size");
+		opts.map_max = config_int(g->store_cf, "store_map_max");
+		opts.queue_max = config_int(g->store_cf, "store_queue_max");
+		if ((g->st = store_open(config_str(g->store_cf, "data_directory"), &opts, &err)) == 0) {
 			msg_warn("cannot open the store: %s; mail that needs it is deferred", err);
 			myfree(err);
 			g->st_next_try = now + MILTER_STORE_RETRY;
@@ -106,6 +110,131 @@ milter_store(void)
 	st = g->st;
 	pthread_mutex_unlock(&g->st_mu);
 	return (st);
+}
+
+/* milter_set_load - settings from a file; NULL with *err */
+
+static MILTER_SET *
+milter_set_load(const char *path, MILTER_KEYS *old_keys, char **err)
+{
+	MILTER_SET *set;
+	CONFIG *cf;
+	char   *kerr;
+
+	if ((cf = config_load(path, err)) == 0)
+		return (0);
+	set = mycalloc(1, sizeof(*set));
+	set->refs = 1;
+	set->cf = cf;
+	verp_from_config(&set->verp, cf);
+	set->keys = mycalloc(1, sizeof(*set->keys));
+	set->keys->refs = 1;
+	if ((set->keys->tk = tokens_load(config_str(cf, "token_key_file"), &kerr)) == 0) {
+		if (old_keys && old_keys->tk) {
+			/* After the privilege drop the file may be root's alone. */
+			msg_warn("%s; keeping the keys read before", kerr);
+			myfree(set->keys);
+			pthread_mutex_lock(&milter_global.set_mu);
+			old_keys->refs++;
+			pthread_mutex_unlock(&milter_global.set_mu);
+			set->keys = old_keys;
+		} else {
+			msg_warn("%s; tokens are not verified: bounces are tied by Message-ID "
+				 "and recipient only", kerr);
+		}
+		myfree(kerr);
+	}
+	set->tk = set->keys->tk;
+	set->spf_check = config_bool(cf, "milter_spf_check");
+	set->marketing_senders = config_list(cf, "marketing_senders");
+	set->header_limit = config_int(cf, "milter_header_limit");
+	set->body_limit = config_int(cf, "milter_body_limit");
+	set->rcpt_limit = config_int(cf, "milter_recipient_limit");
+	set->params.soft_limit = config_int(cf, "soft_bounce_limit");
+	set->params.soft_window = config_int(cf, "soft_bounce_window");
+	set->params.forward_owner = config_bool(cf, "reply_forward_owner");
+	return (set);
+}
+
+/* milter_set_release - drop a reference; the last one frees */
+
+static void
+milter_set_release(MILTER_SET *set)
+{
+	int	last, last_keys = 0;
+
+	if (set == 0)
+		return;
+	pthread_mutex_lock(&milter_global.set_mu);
+	if ((last = (--set->refs == 0)) != 0)
+		last_keys = (--set->keys->refs == 0);
+	pthread_mutex_unlock(&milter_global.set_mu);
+	if (!last)
+		return;
+	if (last_keys) {
+		tokens_free(set->keys->tk);
+		myfree(set->keys);
+	}
+	config_unref(set->cf);
+	myfree(set);
+}
+
+/* milter_set_current - a reference to the current settings */
+
+static MILTER_SET *
+milter_set_current(void)
+{
+	MILTER_SET *set;
+
+	pthread_mutex_lock(&milter_global.set_mu);
+	set = milter_global.set;
+	set->refs++;
+	pthread_mutex_unlock(&milter_global.set_mu);
+	return (set);
+}
+
+/* milter_reload - SIGHUP: new settings for new connections */
+
+static void
+milter_reload(void)
+{
+	MILTER_GLOBAL *g = &milter_global;
+	MILTER_SET *set, *old;
+	char   *err;
+
+	if ((set = milter_set_load(g->config_path, g->set->keys, &err)) == 0) {
+		msg_warn("reload refused, keeping the settings in use: %s", err);
+		myfree(err);
+		return;
+	}
+	if (strcmp(config_str(set->cf, "data_directory"),
+		   config_str(g->store_cf, "data_directory")) != 0
+	    || strcmp(config_str(set->cf, "milter_listen"),
+		      config_str(g->store_cf, "milter_listen")) != 0)
+		msg_warn("data_directory and milter_listen change only with a restart");
+	pthread_mutex_lock(&g->set_mu);
+	old = g->set;
+	g->set = set;
+	pthread_mutex_unlock(&g->set_mu);
+	milter_set_release(old);
+	msg_info("reloaded %s", g->config_path);
+}
+
+/* milter_sighup - the thread that waits for SIGHUP */
+
+static void *
+milter_sighup(void *arg)
+{
+	sigset_t set;
+	int	sig;
+
+	(void) arg;
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	for (;;)
+		if (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+			milter_reload();
+	return (0);
 }
 
 /* milter_queue_id - the queue id, from macro {i} when it is known */
@@ -148,6 +277,7 @@ milter_conn(SMFICTX *ctx)
 
 	if (conn == 0) {
 		conn = mycalloc(1, sizeof(*conn));
+		conn->set = milter_set_current();
 		smfi_setpriv(ctx, conn);
 	}
 	return (conn);
@@ -259,7 +389,7 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 
 	if (msg == 0)
 		return (milter_reply(conn, SMFIP_NR_RCPT));
-	if (msg->nrcpt >= milter_global.rcpt_limit) {
+	if (msg->nrcpt >= conn->set->rcpt_limit) {
 		msg->rcpt_dropped++;
 		return (milter_reply(conn, SMFIP_NR_RCPT));
 	}
@@ -268,7 +398,7 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 	r->raw = mystrdup(to);
 	if (addr_normalize(to, r->addr) == 0)
 		r->addr[0] = 0;
-	r->kind = r->addr[0] ? verp_parse(&milter_global.verp, r->addr, 0, 0) : VERP_NONE;
+	r->kind = r->addr[0] ? verp_parse(&conn->set->verp, r->addr, 0, 0) : VERP_NONE;
 	if (r->kind != VERP_NONE)
 		msg->nbounce_domain++;
 	return (milter_reply(conn, SMFIP_NR_RCPT));
@@ -310,7 +440,7 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 		return (milter_reply(conn, SMFIP_NR_HDR));
 	nlen = strlen(name);
 	vlen = strlen(value);
-	if (!msg->header_over && msg->header_bytes + nlen + vlen + 4 <= milter_global.header_limit) {
+	if (!msg->header_over && msg->header_bytes + nlen + vlen + 4 <= conn->set->header_limit) {
 		strbuf_append(&msg->text, name, nlen);
 		strbuf_append(&msg->text, ": ", 2);
 		strbuf_append(&msg->text, value, vlen);
@@ -353,7 +483,7 @@ milter_eoh(SMFICTX *ctx)
 	 * else, the bulk of the traffic, is not copied at all.
 	 */
 	msg->need_body = msg->nbounce_domain > 0 || msg->null_sender
-		|| (strbuf_len(&msg->refs) > 0 && !milter_eom_is_marketing(msg)
+		|| (strbuf_len(&msg->refs) > 0 && !milter_eom_is_marketing(conn->set, msg)
 		    && milter_eom_refs_ours(msg));
 	return (milter_reply(conn, SMFIP_NR_EOH));
 }
@@ -368,7 +498,7 @@ milter_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	size_t	room;
 
 	if (msg && msg->need_body && !msg->body_over) {
-		room = milter_global.body_limit - msg->body_bytes;
+		room = conn->set->body_limit - msg->body_bytes;
 		if (len > room) {
 			len = room;
 			msg->body_over = 1;
@@ -419,6 +549,7 @@ milter_close(SMFICTX *ctx)
 
 	if (conn) {
 		milter_msg_free(conn);
+		milter_set_release(conn->set);
 		myfree(conn);
 		smfi_setpriv(ctx, 0);
 	}
@@ -558,33 +689,6 @@ milter_daemon(void)
 	}
 }
 
-/* milter_setup - settings into milter_global */
-
-static void
-milter_setup(CONFIG *cf)
-{
-	MILTER_GLOBAL *g = &milter_global;
-	char   *err;
-
-	g->cf = cf;
-	pthread_mutex_init(&g->st_mu, 0);
-	verp_from_config(&g->verp, cf);
-	if ((g->tk = tokens_load(config_str(cf, "token_key_file"), &err)) == 0) {
-		msg_warn("%s; tokens are not verified: bounces are tied by Message-ID "
-			 "and recipient only", err);
-		myfree(err);
-	}
-	if (config_bool(cf, "milter_spf_check") && (g->spf = milter_spf_create()) == 0)
-		msg_warn("libspf2 cannot be initialized; SPF is not checked");
-	g->marketing_senders = config_list(cf, "marketing_senders");
-	g->header_limit = config_int(cf, "milter_header_limit");
-	g->body_limit = config_int(cf, "milter_body_limit");
-	g->rcpt_limit = config_int(cf, "milter_recipient_limit");
-	g->params.soft_limit = config_int(cf, "soft_bounce_limit");
-	g->params.soft_window = config_int(cf, "soft_bounce_window");
-	g->params.forward_owner = config_bool(cf, "reply_forward_owner");
-}
-
 /* milter_usage - and exit */
 
 static void
@@ -597,10 +701,13 @@ milter_usage(void)
 int
 main(int argc, char **argv)
 {
+	MILTER_GLOBAL *g = &milter_global;
 	const char *path = 0, *spec;
 	int	ch, foreground = 0, verbose = 0, status;
 	CONFIG *cf;
 	char   *err, *conn;
+	pthread_t hup;
+	sigset_t sigs;
 
 	while ((ch = getopt(argc, argv, "c:fv")) != -1) {
 		switch (ch) {
@@ -621,9 +728,14 @@ main(int argc, char **argv)
 		milter_usage();
 	msg_open(MILTER_NAME, foreground);
 	msg_verbose_set(verbose);
-	if ((cf = config_load(path ? path : CONFIG_DEFAULT_PATH, &err)) == 0)
+	g->config_path = path ? path : CONFIG_DEFAULT_PATH;
+	pthread_mutex_init(&g->set_mu, 0);
+	pthread_mutex_init(&g->st_mu, 0);
+	if ((g->set = milter_set_load(g->config_path, 0, &err)) == 0)
 		msg_fatal("%s", err);
-	milter_setup(cf);
+	cf = g->store_cf = config_ref(g->set->cf);
+	if ((g->spf = milter_spf_create()) == 0)
+		msg_warn("libspf2 cannot be initialized; SPF is not checked");
 
 	spec = config_str(cf, "milter_listen");
 	if (spec == 0 || *spec == 0)
@@ -646,15 +758,27 @@ main(int argc, char **argv)
 		milter_daemon();
 	milter_drop_privileges(config_str(cf, "mail_owner"));
 
+	/*
+	 * libmilter waits for SIGTERM and SIGINT in a thread of its own
+	 * (clean stop); SIGHUP is ours. All three are blocked here, before
+	 * any thread exists, so that each reaches only the thread that
+	 * waits for it and never kills the process by default action.
+	 */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	if ((errno = pthread_sigmask(SIG_BLOCK, &sigs, 0)) != 0)
+		msg_fatal("pthread_sigmask: %m");
+	if ((errno = pthread_create(&hup, 0, milter_sighup, 0)) != 0)
+		msg_fatal("pthread_create: %m");
 	msg_info("starting: listening on %s", spec);
 	status = smfi_main();
 	msg_info("stopping");
-	if (milter_global.st)
-		store_close(milter_global.st);
+	if (g->st)
+		store_close(g->st);
 	if (*milter_socket_path)
 		(void) unlink(milter_socket_path);
-	tokens_free(milter_global.tk);
-	milter_spf_free(milter_global.spf);
 	myfree(conn);
 	config_unref(cf);
 	return (status == MI_SUCCESS ? 0 : 1);

@@ -20,18 +20,39 @@
 #include "milter_signal.h"
 #include "milter_spf.h"
 
-/* Process-wide, read-only once the milter runs (apart from the store). */
-typedef struct MILTER_GLOBAL {
+/*
+ * Settings, as loaded: immutable and reference counted. SIGHUP builds a new
+ * set; each connection keeps the one it started with until it closes.
+ */
+typedef struct MILTER_KEYS {
+	int	refs;			/* under milter_global.set_mu */
+	TOKENS *tk;
+} MILTER_KEYS;
+
+typedef struct MILTER_SET {
+	int	refs;			/* under milter_global.set_mu */
 	CONFIG *cf;
 	VERP	verp;
-	TOKENS *tk;			/* NULL: no keys, no token ties */
-	MILTER_SPF *spf;		/* NULL: SPF not checked */
+	MILTER_KEYS *keys;		/* shared with later sets when the key
+					 * file cannot be read again */
+	TOKENS *tk;			/* keys->tk; NULL: no token ties */
+	int	spf_check;		/* milter_spf_check */
 	char  **marketing_senders;
 	size_t	header_limit;
 	size_t	body_limit;
 	size_t	rcpt_limit;
 	SIG_PARAMS params;
-	/* The store is opened on first use and again after a failure. */
+} MILTER_SET;
+
+/* Process-wide. */
+typedef struct MILTER_GLOBAL {
+	const char *config_path;
+	pthread_mutex_t set_mu;
+	MILTER_SET *set;		/* current settings */
+	MILTER_SPF *spf;		/* NULL: libspf2 unusable */
+	/* The store is opened on first use and again after a failure; its
+	 * settings (data_directory, store_*) are those read at start. */
+	CONFIG *store_cf;
 	pthread_mutex_t st_mu;
 	STORE  *st;
 	time_t	st_next_try;
@@ -69,6 +90,7 @@ typedef struct MILTER_MSG {
 } MILTER_MSG;
 
 typedef struct MILTER_CONN {
+	MILTER_SET *set;		/* settings of this connection */
 	unsigned long proto;		/* negotiated SMFIP_* flags */
 	char	client_addr[64];
 	char	client_name[256];
@@ -82,7 +104,7 @@ void	milter_store_failed(void);
 const char *milter_queue_id(SMFICTX *ctx, MILTER_MSG *msg);
 
 /* milter_eom.c */
-int	milter_eom_is_marketing(const MILTER_MSG *msg);
+int	milter_eom_is_marketing(const MILTER_SET *set, const MILTER_MSG *msg);
 int	milter_eom_refs_ours(MILTER_MSG *msg);
 sfsistat milter_eom(SMFICTX *ctx, MILTER_CONN *conn, MILTER_MSG *msg);
 

@@ -62,7 +62,7 @@
 /* milter_eom_is_marketing - is this an outbound marketing send? */
 
 int
-milter_eom_is_marketing(const MILTER_MSG *msg)
+milter_eom_is_marketing(const MILTER_SET *set, const MILTER_MSG *msg)
 {
 	VERP_KIND kind;
 	TOKEN	t;
@@ -74,10 +74,10 @@ milter_eom_is_marketing(const MILTER_MSG *msg)
 	 */
 	if (msg->mail_from[0] == 0)
 		return (0);
-	if (verp_verify(&milter_global.verp, milter_global.tk, msg->mail_from,
-			&kind, &t) == TOKENS_OK && kind == VERP_BOUNCE)
+	if (verp_verify(&set->verp, set->tk, msg->mail_from, &kind, &t) == TOKENS_OK
+	    && kind == VERP_BOUNCE)
 		return (1);
-	for (p = milter_global.marketing_senders; p && *p; p++)
+	for (p = set->marketing_senders; p && *p; p++)
 		if (addr_match(*p, msg->mail_from))
 			return (1);
 	return (0);
@@ -185,8 +185,8 @@ eom_sig_kind(const CLASSIFY_RESULT *cr, VERP_KIND to, int answers_ours, SIG_KIND
 /* eom_token - a verified token from the envelope or the report */
 
 static const MILTER_RCPT *
-eom_token(const MILTER_MSG *msg, const CLASSIFY_RESULT *cr, const char *qid,
-	          int *have, TOKEN *t)
+eom_token(const MILTER_SET *set, const MILTER_MSG *msg, const CLASSIFY_RESULT *cr,
+	          const char *qid, int *have, TOKEN *t)
 {
 	const MILTER_RCPT *first = 0;
 	VERP_KIND kind;
@@ -202,8 +202,7 @@ eom_token(const MILTER_MSG *msg, const CLASSIFY_RESULT *cr, const char *qid,
 			first = msg->rcpt + i;
 		if (msg->rcpt[i].kind == VERP_OTHER)
 			continue;
-		rc = verp_verify(&milter_global.verp, milter_global.tk,
-				 msg->rcpt[i].addr, &kind, t);
+		rc = verp_verify(&set->verp, set->tk, msg->rcpt[i].addr, &kind, t);
 		if (rc == TOKENS_OK) {
 			*have = 1;
 			return (msg->rcpt + i);
@@ -214,7 +213,7 @@ eom_token(const MILTER_MSG *msg, const CLASSIFY_RESULT *cr, const char *qid,
 	}
 	/* A complaint or a bounce relayed elsewhere shows the original return path. */
 	if (cr->orig_return_path[0] && addr_normalize(cr->orig_return_path, addr)
-	    && verp_verify(&milter_global.verp, milter_global.tk, addr, &kind, t) == TOKENS_OK)
+	    && verp_verify(&set->verp, set->tk, addr, &kind, t) == TOKENS_OK)
 		*have = 1;
 	return (first);
 }
@@ -278,7 +277,7 @@ eom_signal(SMFICTX *ctx, MILTER_CONN *conn, MILTER_MSG *msg, const char *qid)
 
 	(void) classify_message(strbuf_str(&msg->text), strbuf_len(&msg->text), &cr);
 	m = mycalloc(1, sizeof(*m));
-	to = eom_token(msg, &cr, qid, &m->have_token, &m->token);
+	to = eom_token(conn->set, msg, &cr, qid, &m->have_token, &m->token);
 	to_kind = to ? to->kind : VERP_NONE;
 	answers_ours = (msg->nbounce_domain == 0);
 	is_signal = eom_sig_kind(&cr, to_kind, answers_ours, &m->kind);
@@ -298,10 +297,11 @@ eom_signal(SMFICTX *ctx, MILTER_CONN *conn, MILTER_MSG *msg, const char *qid)
 	m->queue_id = qid;
 	m->cr = &cr;
 	m->now = clock_now();
-	m->params = &milter_global.params;
+	m->params = &conn->set->params;
 	m->strict = (msg->nbounce_domain == 0);
 	m->from = cr.from[0] && addr_normalize(cr.from, from) ? from : "";
-	if ((m->kind == SIG_REPLY || m->kind == SIG_UNSUBSCRIBE) && milter_global.spf)
+	if ((m->kind == SIG_REPLY || m->kind == SIG_UNSUBSCRIBE) && conn->set->spf_check
+	    && milter_global.spf)
 		m->spf = milter_spf_check(milter_global.spf, conn->client_addr, conn->helo,
 					  msg->mail_from);
 	if ((st = milter_store()) == 0 && msg->nbounce_domain == 0) {
@@ -342,9 +342,9 @@ done:
 /* eom_add_msgid - a marketing message without Message-ID gets one */
 
 static int
-eom_add_msgid(SMFICTX *ctx, MILTER_MSG *msg, const char *qid)
+eom_add_msgid(SMFICTX *ctx, const MILTER_SET *set, MILTER_MSG *msg, const char *qid)
 {
-	const char *dom = milter_global.verp.domain[0] ? milter_global.verp.domain : "localhost";
+	const char *dom = set->verp.domain[0] ? set->verp.domain : "localhost";
 	char	value[MILTER_MSGID_MAX + 2];
 	unsigned long r = (unsigned long) random();
 
@@ -367,7 +367,7 @@ eom_sent(SMFICTX *ctx, MILTER_CONN *conn, MILTER_MSG *msg, const char *qid)
 	VERP_KIND kind;
 	STORE  *st;
 
-	if (msg->message_id[0] == 0 && eom_add_msgid(ctx, msg, qid) < 0) {
+	if (msg->message_id[0] == 0 && eom_add_msgid(ctx, conn->set, msg, qid) < 0) {
 		eom_log(qid, conn, msg, "skipped", "marketing message without Message-ID");
 		return (SMFIS_CONTINUE);
 	}
@@ -379,8 +379,8 @@ eom_sent(SMFICTX *ctx, MILTER_CONN *conn, MILTER_MSG *msg, const char *qid)
 	s.stream = "marketing";
 	s.now = clock_now();
 	s.rcpt = msg->nrcpt == 1 && msg->rcpt_dropped == 0 ? msg->rcpt[0].addr : 0;
-	if (msg->mail_from[0] && milter_global.tk
-	    && verp_verify(&milter_global.verp, milter_global.tk, msg->mail_from,
+	if (msg->mail_from[0] && conn->set->tk
+	    && verp_verify(&conn->set->verp, conn->set->tk, msg->mail_from,
 			   &kind, &s.token) == TOKENS_OK)
 		s.have_token = 1;
 	if ((st = milter_store()) == 0 || milter_signal_sent(st, &s) != STORE_OK) {
@@ -413,7 +413,7 @@ milter_eom(SMFICTX *ctx, MILTER_CONN *conn, MILTER_MSG *msg)
 			 qid, msg->header_bytes, msg->body_bytes);
 	if (msg->nbounce_domain)
 		return (eom_signal(ctx, conn, msg, qid));
-	if (milter_eom_is_marketing(msg))
+	if (milter_eom_is_marketing(conn->set, msg))
 		return (eom_sent(ctx, conn, msg, qid));
 	if (msg->need_body)
 		return (eom_signal(ctx, conn, msg, qid));

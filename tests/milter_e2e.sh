@@ -209,6 +209,28 @@ pfx_send someone@evil.test henry@sink.test --header "Message-Id: <e2e5forged@evi
 grep -q 'e2e5forged' "$MLOG" && pfx_fail "a forged X-Postdrip-Workflow header was taken for a send"
 echo "ok 5: mailed unsubscribe suppresses; re-injected duplicate dropped; forged headers ignored"
 
+# SIGHUP: a broken file is refused and the milter goes on; a good one is read.
+cp "$CONF" "$CONF.good"
+echo "no_such_setting = 1" >>"$CONF"
+kill -HUP "$MILTER_PID"
+n=0
+until grep -q 'reload refused' "$MLOG"; do
+	n=$((n + 1)); [ $n -lt 100 ] || pfx_fail "no 'reload refused' after a broken file"
+	sleep 0.05
+done
+kill -0 "$MILTER_PID" 2>/dev/null || pfx_fail "SIGHUP with a broken file stopped the milter"
+cp "$CONF.good" "$CONF"
+kill -HUP "$MILTER_PID"
+n=0
+until grep -q 'reloaded ' "$MLOG"; do
+	n=$((n + 1)); [ $n -lt 100 ] || pfx_fail "no 'reloaded' after SIGHUP"
+	sleep 0.05
+done
+pfx_send "$BOUNCE" henry@sink.test --header "Message-Id: <e2e5hup@news.test>" \
+    --body "after reload" >/dev/null || pfx_fail "send after reload"
+grep -q 'sent: .*message-id=<e2e5hup@news.test>' "$MLOG" || pfx_fail "nothing recorded after reload"
+echo "ok 5b: SIGHUP reloads; a broken file is refused"
+
 # 6. Over inet: (TCP_NODELAY on the listening socket), a send is recorded.
 stop_milter
 IPORT=$(pfx_free_port) || pfx_fail "no free port"
