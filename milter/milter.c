@@ -606,6 +606,23 @@ milter_conn_spec(const char *spec)
 		  spec);
 }
 
+/* milter_socket_dir - make the unix socket's directory if it is missing */
+
+static void
+milter_socket_dir(const char *path)
+{
+	char   *dir = mystrdup(path), *slash;
+	struct stat sb;
+
+	/* /run/postdrip is often a tmpfs: gone after each boot. */
+	if ((slash = strrchr(dir, '/')) != 0 && slash != dir) {
+		*slash = 0;
+		if (stat(dir, &sb) < 0 && errno == ENOENT && mkdir(dir, 0755) < 0)
+			msg_fatal("mkdir %s: %m", dir);
+	}
+	myfree(dir);
+}
+
 /* milter_nodelay - TCP_NODELAY on the listening sockets */
 
 static void
@@ -746,6 +763,8 @@ main(int argc, char **argv)
 	if (smfi_register(milter_desc) != MI_SUCCESS)
 		msg_fatal("smfi_register failed");
 	(void) smfi_setbacklog(128);
+	if (*milter_socket_path)
+		milter_socket_dir(milter_socket_path);
 	if (smfi_opensocket(1) != MI_SUCCESS)
 		msg_fatal("cannot listen on %s (%s)", spec, conn);
 	/* libmilter makes the socket 0755: smtpd (user postfix) could not
