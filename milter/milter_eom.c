@@ -174,7 +174,13 @@ eom_sig_kind(const CLASSIFY_RESULT *cr, VERP_KIND to, int answers_ours, SIG_KIND
 			*kind = SIG_UNSUBSCRIBE;
 			return (1);
 		}
-		if (to == VERP_REPLY || to == VERP_BOUNCE || answers_ours) {
+		if (to == VERP_REPLY || answers_ours) {
+			*kind = SIG_REPLY;
+			return (1);
+		}
+		/* At the return path only an answer is a reply; anything else
+		 * there is more likely a bounce nobody could read. */
+		if (to == VERP_BOUNCE && cr->kind == CLASSIFY_REPLY) {
 			*kind = SIG_REPLY;
 			return (1);
 		}
