@@ -251,11 +251,12 @@ eom_log_outputs(const char *qid, const MILTER_CONN *conn, const MILTER_MSG *msg,
 
 /* eom_forward - add the owners of genuine replies as recipients */
 
-static void
+static int
 eom_forward(SMFICTX *ctx, const char *qid, const SIG_MSG *m)
 {
 	char	rcpt[ADDR_MAX + 3];
 	size_t	i;
+	int	added = 0;
 
 	for (i = 0; i < m->nout; i++) {
 		if (m->out[i].owner[0] == 0)
@@ -263,7 +264,10 @@ eom_forward(SMFICTX *ctx, const char *qid, const SIG_MSG *m)
 		snprintf(rcpt, sizeof(rcpt), "<%s>", m->out[i].owner);
 		if (smfi_addrcpt(ctx, rcpt) != MI_SUCCESS)
 			msg_warn("%s: cannot add recipient %s for the contact's owner", qid, rcpt);
+		else
+			added++;
 	}
+	return (added);
 }
 
 /* eom_signal - classify, tie and record a possible signal */
@@ -277,7 +281,7 @@ eom_signal(SMFICTX *ctx, MILTER_CONN *conn, MILTER_MSG *msg, const char *qid)
 	VERP_KIND to_kind;
 	char	from[ADDR_MAX + 1];
 	STORE  *st;
-	int	is_signal, consumed, answers_ours;
+	int	is_signal, consumed, answers_ours, forwarded = 0;
 	sfsistat rc = SMFIS_CONTINUE;
 	size_t	i;
 
@@ -326,11 +330,12 @@ eom_signal(SMFICTX *ctx, MILTER_CONN *conn, MILTER_MSG *msg, const char *qid)
 		eom_log(qid, conn, msg, "ignored", "%s not tied to a contact%s",
 			milter_signal_kind_name(m->kind), consumed ? ", discarded" : "");
 	eom_log_outputs(qid, conn, msg, m);
-	eom_forward(ctx, qid, m);
+	forwarded = eom_forward(ctx, qid, m);
 
 answer:
 	if (consumed) {
-		if (msg->rcpt_dropped == 0 && msg->nbounce_domain == msg->nrcpt) {
+		/* Discard only when no recipient is left, an added owner included. */
+		if (msg->rcpt_dropped == 0 && msg->nbounce_domain == msg->nrcpt && !forwarded) {
 			rc = SMFIS_DISCARD;
 		} else {
 			for (i = 0; i < msg->nrcpt; i++)
