@@ -184,7 +184,19 @@ pfx_wait_delivered $((before + 2)) 30 || pfx_fail "replies not delivered"
 pfx_wait_log 'to=<rep@sink.test>.*status=sent' 20 || pfx_fail "reply not forwarded to the owner"
 [ "$(pfx_log_grep 'to=<rep@sink.test>.*status=sent' | wc -l)" = 1 ] ||
     pfx_fail "the owner got a forged reply too"
-echo "ok 4: spoofed reply not counted; genuine reply counted and forwarded"
+# A reply to the return path is consumed there, but the owner still gets it.
+fixture kate@example.com e2e4b@news.test rep@sink.test
+pfx_send kate@example.com "$BOUNCE" \
+    --header "From: Kate <kate@example.com>" --header "Subject: Re: welcome" \
+    --header "In-Reply-To: <e2e4b@news.test>" --body "Interested" >/dev/null ||
+    pfx_fail "send 4c"
+wait_timeline kate@example.com '	replied	'
+n=0
+until [ "$(pfx_log_grep 'to=<rep@sink.test>.*status=sent' | wc -l)" = 2 ]; do
+	n=$((n + 1)); [ $n -lt 200 ] || pfx_fail "a reply to the return path did not reach the owner"
+	sleep 0.1
+done
+echo "ok 4: spoofed reply not counted; genuine replies counted and forwarded"
 
 # 5. Unsubscribe by mail; a re-injected workflow message.
 fixture grace@example.com e2e5@news.test
