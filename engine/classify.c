@@ -295,6 +295,14 @@ part_text(GMimePart *part, size_t limit, size_t *lenp)
 	charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part),
 							  "charset");
 	out = 0;
+
+	/*
+	 * Japanese reports often carry ISO-2022-JP in parts that declare no
+	 * charset (delivery-status fields): its escape sequence gives it away.
+	 */
+	if ((charset == 0 || strcasecmp(charset, "us-ascii") == 0) && ba->len > 3
+	    && (memmem(ba->data, ba->len, "\033$B", 3) || memmem(ba->data, ba->len, "\033$@", 3)))
+		charset = "ISO-2022-JP";
 	if (ba->len > 0 && charset != 0
 	    && strcasecmp(charset, "us-ascii") != 0
 	    && strcasecmp(charset, "utf-8") != 0) {

@@ -629,6 +629,13 @@ typedef struct CAND {
 
 #define MAX_CAND 32
 
+ /*
+  * Kept: the best-placed addresses, and any that heads an entry of its own
+  * (a report that lists several failures names each alike, but may name
+  * one of them again in a stronger place, "RCPT TO:<addr>:").
+  */
+#define KEPT(score, best) ((score) >= (best) || (score) >= 4)
+
 /* same_addr - equal, case-insensitive, and not empty */
 
 static int
@@ -799,8 +806,10 @@ classify_text_bounce(CLASSIFY_CTX *ctx)
 			if (same_addr(cands[j].addr, c->addr))
 				break;
 		if (j < ncand) {
-			if (score > cands[j].score) {
+			/* Its text starts where it is first named. */
+			if (score > cands[j].score)
 				cands[j].score = score;
+			if (cands[j].pos == (size_t) -1) {
 				cands[j].pos = start - text;
 				cands[j].line_start = ls - text;
 			}
@@ -847,7 +856,7 @@ classify_text_bounce(CLASSIFY_CTX *ctx)
 			best = cands[i].score;
 
 	for (i = 0; i < ncand; i++)
-		if (cands[i].score >= best)
+		if (KEPT(cands[i].score, best))
 			nkept++;
 
 	/*
@@ -860,7 +869,7 @@ classify_text_bounce(CLASSIFY_CTX *ctx)
 		size_t	from, to;
 		char	seg[2048];
 
-		if (cands[i].score < best)
+		if (!KEPT(cands[i].score, best))
 			continue;
 		if ((rcpt = classify_add_rcpt(res, cands[i].addr)) == 0)
 			break;
@@ -876,7 +885,7 @@ classify_text_bounce(CLASSIFY_CTX *ctx)
 		for (j = 0; j < ncand; j++) {
 			if (j == i || cands[j].pos == (size_t) -1)
 				continue;
-			if (cands[j].score >= best
+			if (KEPT(cands[j].score, best)
 			    && cands[j].line_start > from && cands[j].line_start < to
 			    && !same_addr(cands[j].addr, cands[i].addr))
 				to = cands[j].line_start;

@@ -111,6 +111,8 @@ static const char *const w_hasmoved[] = {
 	0,
 };
 static const char *const w_mailboxfull[] = {
+	/* Japanese: over capacity; exceeds the capacity; mailbox is full. */
+	"容量超過", "容量を超え", "メールボックスがいっぱい",
 	"allowed quota", "over the allowed",
 	"mailbox full", "mailbox is full", "mailbox has exceeded",
 	"quota exceeded", "over quota", "overquota", "over the quota",
@@ -266,6 +268,10 @@ static const char *const w_notaccept[] = {
 	0,
 };
 static const char *const w_userunknown[] = {
+	"mailbox is not available", "mailbox not available",
+	/* Japanese: not found; not in the directory list; does not exist;
+	 * unknown address. */
+	"見つかりません", "ディレクトリのリストにありません", "存在しません", "宛先不明",
 	"recipnotfound", "recipientnotfound", "couldn't be found", "mailbox not found",
 	"recipient address rejected.",
 	"address couldn't be found", "recipient name is not recognized",
@@ -531,9 +537,9 @@ match_words(const char *text)
 		return (0);
 
 	/*
-	 * Which two-byte sequences occur: a wording whose first two bytes do
-	 * not occur cannot match, and most do not; this spares most of the
-	 * substring searches.
+	 * Which two-byte sequences occur: a wording whose first or last two
+	 * bytes do not occur cannot match, and most do not; this spares most
+	 * of the substring searches. Every wording is at least two bytes.
 	 */
 	memset(pairs, 0, sizeof(pairs));
 	for (i = 0; low[i + 1]; i++) {
@@ -543,9 +549,14 @@ match_words(const char *text)
 	}
 	for (rule = rules; rule->reason; rule++) {
 		for (wp = rule->words; *wp; wp++) {
-			unsigned p = ((unsigned char) (*wp)[0] << 8) | (unsigned char) (*wp)[1];
+			const unsigned char *w = (const unsigned char *) *wp;
+			size_t	wlen = strlen(*wp);
+			unsigned p = (w[0] << 8) | w[1];
+			unsigned q = (w[wlen - 2] << 8) | w[wlen - 1];
 
-			if ((pairs[p >> 3] & (1 << (p & 7))) && strstr(low, *wp))
+			/* Both the first and the last two bytes must occur. */
+			if ((pairs[p >> 3] & (1 << (p & 7)))
+			    && (pairs[q >> 3] & (1 << (q & 7))) && strstr(low, *wp))
 				return (rule->reason);
 		}
 	}
@@ -604,7 +615,8 @@ smtp_stage(const char *text)
 	    || strstr(low, "for text command"))
 		return (STAGE_DATA);
 	if (strstr(low, "rcpt to command") || strstr(low, "after rcpt")
-	    || strstr(low, ">>> rcpt") || strstr(low, "rcpt_to]"))
+	    || strstr(low, ">>> rcpt") || strstr(low, "rcpt_to]")
+	    || strstr(low, "delivery error: dd "))
 		return (STAGE_RCPT);
 	if (strstr(low, "mail from command") || strstr(low, "after mail from")
 	    || strstr(low, ">>> mail from"))
@@ -624,6 +636,7 @@ static const char *const local_words[] = {
 	"recipient name is not recognized", "address couldn't be found",
 	"not listed in", "unknown user:", "invalid user address",
 	"no valid recipients",
+	"見つかりません", "ディレクトリのリストにありません",	/* not found */
 	0,
 };
 

@@ -149,7 +149,8 @@ classify_find_status(const char *text, char *buf, size_t size)
 			continue;
 		for (q = cp + 2, n1 = 0; isdigit((unsigned char) *q); q++)
 			n1++;
-		if (n1 < 1 || n1 > 3 || *q != '.')
+		/* The subject is 0 to 7 (RFC 3463): "Exim 4.92.3" is no status. */
+		if (n1 != 1 || cp[2] > '7' || *q != '.')
 			continue;
 		for (q++, n2 = 0; isdigit((unsigned char) q[n2]); n2++)
 			 /* void */ ;

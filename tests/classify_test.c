@@ -180,6 +180,52 @@ test_text_bounce(void **state)
 	classify_free(&res);
 }
 
+/* Two failures, one named again in a stronger place ("RCPT TO:<a>:"). */
+static const char exim_two[] =
+"From: Mail Delivery System <Mailer-Daemon@mail.example.net>\n"
+"To: news@sender.example\n"
+"Subject: Mail delivery failed: returning message to sender\n"
+"X-Failed-Recipients: a@full.example, b@spam.example\n"
+"\n"
+"This message was created automatically by mail delivery software.\n"
+"\n"
+"A message that you sent could not be delivered to one or more of its\n"
+"recipients. This is a permanent error. The following address(es) failed:\n"
+"\n"
+"  a@full.example\n"
+"    host mx.full.example [192.0.2.3]\n"
+"    SMTP error from remote mail server after RCPT TO:<a@full.example>:\n"
+"    552 5.2.2 Mailbox quota exceeded\n"
+"  b@spam.example\n"
+"    host mx.spam.example [192.0.2.4]\n"
+"    SMTP error from remote mail server after end of data:\n"
+"    550 5.7.1 Message rejected as spam by Content Filtering\n"
+"\n"
+"------ This is a copy of the message, including all the headers. ------\n"
+"\n"
+"Return-path: <news@sender.example>\n"
+"Message-Id: <E1abc-0001@sender.example>\n"
+"From: news@sender.example\n"
+"To: a@full.example, b@spam.example\n";
+
+static void
+test_text_bounce_two(void **state)
+{
+	CLASSIFY_RESULT res;
+
+	classify(exim_two, &res);
+	assert_int_equal(res.kind, CLASSIFY_BOUNCE);
+	assert_int_equal(res.nrcpt, 2);
+	assert_string_equal(res.rcpt[0].recipient, "a@full.example");
+	assert_string_equal(res.rcpt[0].status, "5.2.2");
+	assert_string_equal(res.rcpt[0].reason, "mailboxfull");
+	assert_string_equal(res.rcpt[1].recipient, "b@spam.example");
+	assert_string_equal(res.rcpt[1].status, "5.7.1");
+	assert_string_equal(res.rcpt[1].reason, "spamdetected");
+	assert_string_equal(res.orig_message_id, "E1abc-0001@sender.example");
+	classify_free(&res);
+}
+
 static const char exim_b64[] =
 "From: Mail Delivery System <Mailer-Daemon@relay.example.net>\n"
 "To: news@sender.example\n"
@@ -215,6 +261,43 @@ test_base64_bounce(void **state)
 	assert_string_equal(res.rcpt[0].status, "5.7.1");
 	assert_string_equal(res.rcpt[0].reason, "blocked");
 	assert_int_equal(res.rcpt[0].class, CLASSIFY_SOFT);
+	classify_free(&res);
+}
+
+/* A Japanese report in ISO-2022-JP, in a DSN part that declares no charset. */
+static const char jp_dsn[] =
+"From: Postmaster <postmaster@example.jp>\n"
+"Subject: DELIVERY FAILURE\n"
+"Content-Type: multipart/report; report-type=delivery-status; boundary=\"j\"\n"
+"\n"
+"--j\n"
+"Content-Type: text/plain; charset=ISO-2022-JP\n"
+"\n"
+"Your message was not delivered to neko@example.jp\n"
+"--j\n"
+"Content-Type: message/delivery-status\n"
+"\n"
+"Reporting-MTA: dns; mx.example.jp\n"
+"\n"
+"Final-Recipient: rfc822;neko@example.jp\n"
+"Action: failed\n"
+"Status: 5.0.0\n"
+"Diagnostic-Code: X-Notes; \033$B%f!<%6!<\033(B Neko (neko@example.jp) \033$B$O\033(B \033$B%G%#%l%/%H%j$K$O8+$D$+$j$^$;$s!#\033(B\n"
+"--j--\n";
+
+static void
+test_charset(void **state)
+{
+	CLASSIFY_RESULT res;
+
+	classify(jp_dsn, &res);
+	assert_int_equal(res.kind, CLASSIFY_BOUNCE);
+	assert_int_equal(res.nrcpt, 1);
+	assert_string_equal(res.rcpt[0].recipient, "neko@example.jp");
+	/* Decoded to UTF-8: the Japanese "not found" is understood. */
+	assert_non_null(strstr(res.rcpt[0].diagnostic, "\xe8\xa6\x8b\xe3\x81\xa4\xe3\x81\x8b"));
+	assert_string_equal(res.rcpt[0].reason, "userunknown");
+	assert_int_equal(res.rcpt[0].class, CLASSIFY_HARD);
 	classify_free(&res);
 }
 
@@ -504,7 +587,9 @@ main(void)
 		cmocka_unit_test(test_rfc3464),
 		cmocka_unit_test(test_delayed),
 		cmocka_unit_test(test_text_bounce),
+		cmocka_unit_test(test_text_bounce_two),
 		cmocka_unit_test(test_base64_bounce),
+		cmocka_unit_test(test_charset),
 		cmocka_unit_test(test_vacation),
 		cmocka_unit_test(test_arf),
 		cmocka_unit_test(test_mdn),
