@@ -14,6 +14,7 @@
 #	qid=$(pfx_send FROM TO [swaks options])
 #	qid=$(pfx_send_file FROM TO FILE)
 #	transcript=$(pfx_swaks [swaks options])
+#	pfx_sendmail FROM TO... <message	# local submission (non_smtpd_milters)
 #	pfx_wait_delivered [COUNT [SECONDS]]
 #	pfx_wait_log PATTERN [SECONDS]
 #	pfx_queue_id_of MESSAGE-ID
@@ -39,8 +40,9 @@
 #
 #	Variables for the test: PFX_DIR (the root), PFX_ETC (config_directory),
 #	PFX_PORT (smtpd), PFX_SINK_PORT, PFX_SINK (sink files), PFX_LOG.
-#	Mail to any other domain than sink.test bounces with
-#	"no outbound delivery in tests"; local.test is the local domain.
+#	Mail to any other domain than sink.test is refused at RCPT, or
+#	bounced when submitted locally, with "no outbound delivery in tests";
+#	local.test is the local domain.
 #
 #	Timeouts are bounded: pfx_start waits at most PFX_START_TIMEOUT
 #	seconds (10), the wait functions their argument (default 20).
@@ -456,6 +458,15 @@ pfx_send_file() {
 	_from=$1 _to=$2
 	shift 3
 	pfx_send "$_from" "$_to" --data - "$@" <"$_f"
+}
+
+# pfx_sendmail - submit a message on stdin with sendmail(1), as a local
+# program would: it goes through pickup(8) and non_smtpd_milters.
+pfx_sendmail() {
+	_from=$1
+	shift
+	sendmail -C "$PFX_ETC" -f "$_from" -- "$@" ||
+	    { echo "pfx: sendmail -f $_from $* failed" >&2; return 1; }
 }
 
 # pfx_count_sent - deliveries to the sink so far, per Postfix's log
