@@ -340,6 +340,21 @@ pfx_alive() {
 	return 0
 }
 
+# pfx_session_pids - the processes of session $1 (from /proc: no ps needed)
+pfx_session_pids() {
+	_sid=$1
+	for _st in /proc/[0-9]*/stat; do
+		# "pid (comm) state ppid pgrp session ...": comm may hold spaces.
+		{ read -r _line <"$_st"; } 2>/dev/null || continue
+		_pid=${_st#/proc/}
+		_pid=${_pid%/stat}
+		# shellcheck disable=SC2086
+		set -- ${_line##*) }
+		[ "${4:-}" = "$_sid" ] && echo "$_pid"
+	done
+	return 0
+}
+
 # pfx_master_pid - the running master's pid, or nothing
 pfx_master_pid() {
 	_pf=$PFX_DIR/queue/pid/master.pid
@@ -410,7 +425,7 @@ pfx_stop() {
 				_n=$((_n + 1))
 			done
 			# Master runs its own session: whatever is left of it is ours.
-			for _p in $(ps -eo pid=,sid= | awk -v s="$_mp" '$2 == s { print $1 }'); do
+			for _p in $(pfx_session_pids "$_mp"); do
 				kill -KILL "$_p" 2>/dev/null
 			done
 		fi
