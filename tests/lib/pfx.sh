@@ -22,6 +22,10 @@
 #	pfx_sink_files
 #	pfx_reload
 #	pfx_on_exit COMMAND		# more clean-up (a milter's pid, ...)
+#	pfx_spawn NAME COMMAND...	# a daemon of the test, stopped at exit
+#	pfx_wait_socket PATH [SECONDS [NAME]]	# until a unix socket exists
+#	pfx_wait_listen PORT [SECONDS]	# until 127.0.0.1:PORT accepts
+#	pfx_kill PID [SECONDS]		# TERM, bounded wait, then KILL
 #	port=$(pfx_free_port)		# for the test's own daemons
 #	pfx_stop			# also run by the exit trap
 # DESCRIPTION
@@ -156,6 +160,59 @@ pfx_release_ports() {
 pfx_on_exit() {
 	PFX_CLEANUP="$*
 $PFX_CLEANUP"
+}
+
+# pfx_kill - stop process $1: SIGTERM, at most $2 seconds (5), then SIGKILL
+pfx_kill() {
+	_kp=$1
+	_kn=$(( ${2:-5} * 20 ))
+	kill -TERM "$_kp" 2>/dev/null || return 0
+	while pfx_alive "$_kp" && [ "$_kn" -gt 0 ]; do
+		sleep 0.05
+		_kn=$((_kn - 1))
+	done
+	pfx_alive "$_kp" && kill -KILL "$_kp" 2>/dev/null
+	wait "$_kp" 2>/dev/null
+	return 0
+}
+
+# pfx_spawn - run a daemon of the test in the background, stopped at exit
+#
+# pfx_spawn NAME COMMAND [ARGS...]: stdout and stderr go to
+# $PFX_DIR/NAME.log; the pid is in PFX_PID_NAME (and printed by
+# pfx_pid NAME). Use pfx_wait_socket or pfx_wait_listen for readiness.
+pfx_spawn() {
+	[ -n "$PFX_DIR" ] || pfx_fail "pfx_spawn before pfx_init"
+	_sn=$1
+	shift
+	"$@" >>"$PFX_DIR/$_sn.log" 2>&1 &
+	eval "PFX_PID_$_sn=\$!"
+	pfx_on_exit "pfx_kill $!"
+}
+
+# pfx_pid - the pid of a daemon started by pfx_spawn
+pfx_pid() {
+	eval "echo \${PFX_PID_$1:-}"
+}
+
+# pfx_wait_socket - wait until a unix socket exists, at most SECONDS (10);
+# fail early, with its log, when daemon NAME (third argument) has exited
+pfx_wait_socket() {
+	_deadline=$(($(date +%s) + ${2:-10}))
+	_wp=
+	[ -n "${3:-}" ] && _wp=$(pfx_pid "$3")
+	until [ -S "$1" ]; do
+		if [ -n "$_wp" ] && ! pfx_alive "$_wp"; then
+			cat "$PFX_DIR/$3.log" >&2 2>/dev/null
+			echo "pfx: $3 exited before making $1" >&2
+			return 1
+		fi
+		if [ "$(date +%s)" -ge "$_deadline" ]; then
+			echo "pfx: no socket $1 after ${2:-10}s" >&2
+			return 1
+		fi
+		sleep 0.02
+	done
 }
 
 # pfx_cleanup - the exit trap: stop everything, remove the temp dir
