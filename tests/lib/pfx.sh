@@ -41,6 +41,8 @@
 #	session, by id, if it does not go), smtp-sink and pfx_on_exit
 #	commands by what they registered. The temporary directory is removed
 #	unless PFX_KEEP=1 is set (it is named on stderr when a test fails).
+#	pfx_init owns the EXIT, INT, TERM and HUP traps: a test that needs
+#	its own clean-up registers it with pfx_on_exit instead of "trap".
 #
 #	Variables for the test: PFX_DIR (the root), PFX_ETC (config_directory),
 #	PFX_PORT (smtpd), PFX_SINK_PORT, PFX_SINK (sink files), PFX_LOG.
