@@ -25,6 +25,11 @@ ROUNDS=${BENCH_ROUNDS:-5}
 # Another sender (BENCH_SENDER=a@other.test) measures the milter on mail
 # that is not marketing: no store write at all.
 SENDER=${BENCH_SENDER:-sender@news.test}
+if [ -n "$BENCH_SENDER" ]; then
+	WHAT="not marketing: nothing recorded"
+else
+	WHAT="each recorded as a send"
+fi
 POSTDRIP=$top_builddir/cli/postdrip
 MILTER=$top_builddir/milter/postdrip-milter
 NULL_MILTER=$top_builddir/bench/null_milter
@@ -137,7 +142,7 @@ sent=$("$POSTDRIP" -c "$CONF" stats | awk '$1 == "sent" { print $2 }')
 echo "milter_bench: $N messages of 1 KB, $SESSIONS sessions, delivered to smtp-sink (best of $ROUNDS)"
 echo "  (a) Postfix, no milter:          $best_a messages/s delivered, $acc_a/s accepted"
 echo "  (b) Postfix + null milter:       $best_b messages/s delivered, $acc_b/s accepted"
-echo "  (c) Postfix + postdrip-milter:   $best_c messages/s delivered, $acc_c/s accepted${BENCH_SENDER:+ (not marketing: nothing recorded)}${BENCH_SENDER:- (each recorded as a send)}"
+echo "  (c) Postfix + postdrip-milter:   $best_c messages/s delivered, $acc_c/s accepted ($WHAT)"
 echo "$best_c $best_b $best_a $acc_c $acc_b" | awk '{ printf "  ratio (c)/(b) = %.2f delivered, %.2f accepted (target >= 0.90); (c)/(a) = %.2f\n", $1 / $2, $4 / $5, $1 / $3 }'
 echo "$cpu_b $cpu_c $N $ROUNDS" | awk '{ n = $3 * $4; printf "  milter CPU per message: null milter %.3f ms, postdrip-milter %.3f ms\n", 1000 * $1 / n, 1000 * $2 / n }'
 echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg) (2 cores shared: figures are noisy under load)"
