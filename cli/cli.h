@@ -45,5 +45,7 @@ int	cli_classify(CLI *cli, int argc, char **argv);
 typedef int (*CLI_CHECKER) (CLI *cli, STRBUF *errs);
 
 int	cli_check_templates(CLI *cli, STRBUF *errs);	/* cli_template.c */
+int	cli_check_workflows(CLI *cli, STRBUF *errs);	/* cli_workflow.c */
+int	cli_workflows(CLI *cli, int argc, char **argv);	/* cli_workflow.c */
 
 #endif
