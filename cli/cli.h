@@ -38,11 +38,14 @@ int	cli_event(CLI *cli, int argc, char **argv);
 int	cli_timeline(CLI *cli, int argc, char **argv);
 int	cli_stats(CLI *cli, int argc, char **argv);
 int	cli_template(CLI *cli, int argc, char **argv);
+int	cli_classify(CLI *cli, int argc, char **argv);
 
 /* Hook for "postdrip check": further checkers (workflows, templates) append
  * "file:line: message" lines to errs and return the number of errors. */
 typedef int (*CLI_CHECKER) (CLI *cli, STRBUF *errs);
 
 int	cli_check_templates(CLI *cli, STRBUF *errs);	/* cli_template.c */
+int	cli_check_workflows(CLI *cli, STRBUF *errs);	/* cli_workflow.c */
+int	cli_workflows(CLI *cli, int argc, char **argv);	/* cli_workflow.c */
 
 #endif
