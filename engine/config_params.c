@@ -65,8 +65,6 @@ const CONF_PARAM config_params[] = {
 	"public base URL of the HTTP tracker"},
 
 	/* postdrip-engine: scheduler and injection. */
-	{"verp_prefix", CONF_STR, "bounces", 0, 0,
-	"local part before +TOKEN in the VERP return path of engine mail"},
 	{"message_id_domain", CONF_STR, "$bounce_domain", 0, 0,
 	"domain of the Message-IDs the engine gives its messages"},
 	{"engine_from_address", CONF_STR, "noreply@$bounce_domain", 0, 0,
@@ -83,6 +81,32 @@ const CONF_PARAM config_params[] = {
 	"SMTP connections the engine injects over in parallel"},
 	{"inject_timeout", CONF_TIME, "60s", 1, 3600,
 	"timeout of each SMTP read or write when injecting"},
+
+	/* Addresses on the bounce domain (verp(3)): PREFIX+TOKEN@bounce_domain. */
+	{"verp_prefix", CONF_STR, "bounces", 0, 0,
+	"local part before +TOKEN in VERP return paths (bounces+TOKEN@bounce_domain)"},
+	{"reply_address_prefix", CONF_STR, "reply", 0, 0,
+	"local-part prefix of reply addresses (reply+TOKEN@bounce_domain)"},
+	{"unsubscribe_address_prefix", CONF_STR, "unsubscribe", 0, 0,
+	"local-part prefix of List-Unsubscribe mailto addresses (unsubscribe+TOKEN@bounce_domain)"},
+
+	/* What inbound signals do. */
+	{"soft_bounce_limit", CONF_INT, "5", 1, 1000,
+	"soft bounces within soft_bounce_window that suppress an address"},
+	{"soft_bounce_window", CONF_TIME, "30d", 3600, 366 * DAY,
+	"period over which soft bounces are counted"},
+	{"reply_forward_owner", CONF_BOOL, "no", 0, 0,
+	"postdrip-milter adds the contact's owner (field owner) as a recipient of a genuine reply"},
+
+	/* postdrip-milter. */
+	{"milter_header_limit", CONF_SIZE, "256k", 4 * K, 16 * M,
+	"header bytes of one message that postdrip-milter keeps; more are not examined"},
+	{"milter_body_limit", CONF_SIZE, "1m", 0, 256 * M,
+	"body bytes of a bounce, report or reply that postdrip-milter keeps for classification"},
+	{"milter_recipient_limit", CONF_INT, "1000", 1, 100000,
+	"envelope recipients of one message that postdrip-milter examines"},
+	{"milter_spf_check", CONF_BOOL, "yes", 0, 0,
+	"check SPF (client IP, HELO, MAIL FROM) before counting a reply or a mailed unsubscribe"},
 
 	/* Templates: bounds on what one template may be and produce. */
 	{"template_size_limit", CONF_SIZE, "256k", 1 * K, 16 * M,

@@ -1,0 +1,149 @@
+#!/bin/sh
+# milter_bench - Postfix throughput with and without postdrip-milter.
+#
+# One private Postfix (tests/lib/pfx.sh) relays to smtp-sink. smtp-source
+# sends BENCH_MESSAGES messages of 1 KB over 10 sessions, three ways:
+#   (a) no milter, (b) a milter that does nothing (null_milter),
+#   (c) postdrip-milter, recording every message as a marketing send
+#       (the sender matches marketing_senders): one durable store write each.
+# A run ends when the sink has every message (Postfix logged status=sent),
+# so the figure is what Postfix delivers per second, not only what smtpd
+# accepts (smtpd acceptance is printed too). Five short rounds, the three
+# ways interleaved so that a burst of load from elsewhere hits all alike; the better round of each way is kept. Prints
+# messages/s for each and the ratio (c)/(b) (target: at least 0.90).
+#
+# Needs root (Postfix's master refuses to run otherwise): exits 77 if not.
+# Bounded: each run waits at most BENCH_TIMEOUT seconds (60).
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/tests/lib/pfx.sh"
+
+N=${BENCH_MESSAGES:-400}
+SESSIONS=${BENCH_SESSIONS:-10}
+TIMEOUT=${BENCH_TIMEOUT:-60}
+ROUNDS=${BENCH_ROUNDS:-5}
+# Another sender (BENCH_SENDER=a@other.test) measures the milter on mail
+# that is not marketing: no store write at all.
+SENDER=${BENCH_SENDER:-sender@news.test}
+if [ -n "$BENCH_SENDER" ]; then
+	WHAT="not marketing: nothing recorded"
+else
+	WHAT="each recorded as a send"
+fi
+POSTDRIP=$top_builddir/cli/postdrip
+MILTER=$top_builddir/milter/postdrip-milter
+NULL_MILTER=$top_builddir/bench/null_milter
+for f in "$POSTDRIP" "$MILTER" "$NULL_MILTER"; do
+	[ -x "$f" ] || pfx_skip "$f is not built"
+done
+command -v smtp-source >/dev/null 2>&1 || pfx_skip "smtp-source is not installed"
+
+pfx_init
+D=$PFX_DIR
+CONF=$D/postdrip.conf
+cat >"$CONF" <<EOF
+data_directory = $D/pd
+token_key_file = $D/pd-keys
+milter_listen = unix:$D/pd.sock
+bounce_domain = bounce.test
+marketing_senders = *@news.test
+EOF
+mkdir -p "$D/pd"
+"$POSTDRIP" -c "$CONF" keygen >/dev/null || pfx_fail "keygen"
+
+"$MILTER" -f -c "$CONF" 2>"$D/milter.log" &
+PD_PID=$!
+pfx_on_exit "kill -TERM $PD_PID"
+"$NULL_MILTER" "unix:$D/null.sock" 2>"$D/null.log" &
+NULL_PID=$!
+pfx_on_exit "kill -TERM $NULL_PID"
+n=0
+until [ -S "$D/pd.sock" ] && [ -S "$D/null.sock" ]; do
+	n=$((n + 1))
+	[ $n -lt 200 ] || pfx_fail "milters do not listen"
+	sleep 0.05
+done
+
+pfx_conf "milter_protocol = 6" "milter_default_action = tempfail" \
+    "smtpd_milters =" "default_process_limit = 100"
+pfx_start
+
+now() { date +%s.%N; }
+
+# cpu PID - user+system CPU seconds of a process so far
+TICK=$(getconf CLK_TCK)
+cpu() {
+	awk -v t="$TICK" '{ sub(/^.*\) /, ""); printf "%.3f\n", ($12 + $13) / t }' "/proc/$1/stat"
+}
+
+# run LABEL - send N messages, wait until all are delivered; prints
+# "delivered/s accepted/s" (accepted: smtp-source's own time, which is
+# where a milter's cost shows first)
+run() {
+	_before=$(pfx_count_sent)
+	_want=$((${_before:-0} + N))
+	_t0=$(now)
+	smtp-source -s "$SESSIONS" -m "$N" -l 1024 -f "$SENDER" \
+	    -t rcpt@sink.test "127.0.0.1:$PFX_PORT" >/dev/null 2>&1 ||
+	    pfx_fail "smtp-source failed ($1)"
+	_ta=$(now)
+	_deadline=$(($(date +%s) + TIMEOUT))
+	while [ "$(pfx_count_sent)" -lt "$_want" ]; do
+		[ "$(date +%s)" -lt "$_deadline" ] ||
+		    pfx_fail "$1: only $(($(pfx_count_sent) - _before)) of $N delivered in ${TIMEOUT}s"
+		sleep 0.02
+	done
+	_t1=$(now)
+	echo "$N $_t0 $_t1 $_ta" | awk '{ printf "%.0f %.0f\n", $1 / ($3 - $2), $1 / ($4 - $2) }'
+}
+
+# use MILTER - switch smtpd_milters and wait for new smtpd processes
+use() {
+	pfx_conf "smtpd_milters = $1"
+	pfx_reload
+	sleep 1
+}
+
+# Warm up: processes started, files created.
+N_SAVE=$N
+N=200
+use ""
+run warmup >/dev/null
+N=$N_SAVE
+
+best_a=0 best_b=0 best_c=0 acc_a=0 acc_b=0 acc_c=0 cpu_b=0 cpu_c=0
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	use ""
+	set -- $(run "no milter"); a=$1; aa=$2
+	use "unix:$D/null.sock"
+	u0=$(cpu "$NULL_PID")
+	set -- $(run "null milter"); b=$1; ab=$2
+	cpu_b=$(echo "$cpu_b $u0 $(cpu "$NULL_PID")" | awk '{ print $1 + $3 - $2 }')
+	use "unix:$D/pd.sock"
+	u0=$(cpu "$PD_PID")
+	set -- $(run "postdrip-milter"); c=$1; ac=$2
+	cpu_c=$(echo "$cpu_c $u0 $(cpu "$PD_PID")" | awk '{ print $1 + $3 - $2 }')
+	echo "round $r: delivered/s (accepted/s): no milter $a ($aa), null milter $b ($ab), postdrip-milter $c ($ac)"
+	[ "$a" -gt "$best_a" ] && best_a=$a
+	[ "$b" -gt "$best_b" ] && best_b=$b
+	[ "$c" -gt "$best_c" ] && best_c=$c
+	[ "$aa" -gt "$acc_a" ] && acc_a=$aa
+	[ "$ab" -gt "$acc_b" ] && acc_b=$ab
+	[ "$ac" -gt "$acc_c" ] && acc_c=$ac
+	r=$((r + 1))
+done
+
+# Every message of the postdrip-milter rounds was recorded as a send.
+sent=$("$POSTDRIP" -c "$CONF" stats | awk '$1 == "sent" { print $2 }')
+[ -n "$BENCH_SENDER" ] || [ "${sent:-0}" = $((N * ROUNDS)) ] ||
+    pfx_fail "the store has ${sent:-0} sends, want $((N * ROUNDS))"
+
+echo "milter_bench: $N messages of 1 KB, $SESSIONS sessions, delivered to smtp-sink (best of $ROUNDS)"
+echo "  (a) Postfix, no milter:          $best_a messages/s delivered, $acc_a/s accepted"
+echo "  (b) Postfix + null milter:       $best_b messages/s delivered, $acc_b/s accepted"
+echo "  (c) Postfix + postdrip-milter:   $best_c messages/s delivered, $acc_c/s accepted ($WHAT)"
+echo "$best_c $best_b $best_a $acc_c $acc_b" | awk '{ printf "  ratio (c)/(b) = %.2f delivered, %.2f accepted (target >= 0.90); (c)/(a) = %.2f\n", $1 / $2, $4 / $5, $1 / $3 }'
+echo "$cpu_b $cpu_c $N $ROUNDS" | awk '{ n = $3 * $4; printf "  milter CPU per message: null milter %.3f ms, postdrip-milter %.3f ms\n", 1000 * $1 / n, 1000 * $2 / n }'
+echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg) (2 cores shared: figures are noisy under load)"
+exit 0

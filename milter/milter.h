@@ -1,0 +1,111 @@
+#ifndef PD_MILTER_H
+#define PD_MILTER_H
+
+/*
+ * milter - postdrip-milter's process state and per-connection and
+ * per-message contexts (milter.c), shared with the end-of-message
+ * decisions (milter_eom.c).
+ */
+#include <pthread.h>
+#include <stddef.h>
+#include <time.h>
+#include <libmilter/mfapi.h>
+
+#include "addr.h"
+#include "config.h"
+#include "store.h"
+#include "strbuf.h"
+#include "tokens.h"
+#include "verp.h"
+#include "milter_signal.h"
+#include "milter_spf.h"
+
+/*
+ * Settings, as loaded: immutable and reference counted. SIGHUP builds a new
+ * set; each connection keeps the one it started with until it closes.
+ */
+typedef struct MILTER_KEYS {
+	int	refs;			/* under milter_global.set_mu */
+	TOKENS *tk;
+} MILTER_KEYS;
+
+typedef struct MILTER_SET {
+	int	refs;			/* under milter_global.set_mu */
+	CONFIG *cf;
+	VERP	verp;
+	MILTER_KEYS *keys;		/* shared with later sets when the key
+					 * file cannot be read again */
+	TOKENS *tk;			/* keys->tk; NULL: no token ties */
+	int	spf_check;		/* milter_spf_check */
+	char  **marketing_senders;
+	size_t	header_limit;
+	size_t	body_limit;
+	size_t	rcpt_limit;
+	SIG_PARAMS params;
+} MILTER_SET;
+
+/* Process-wide. */
+typedef struct MILTER_GLOBAL {
+	const char *config_path;
+	pthread_mutex_t set_mu;
+	MILTER_SET *set;		/* current settings */
+	MILTER_SPF *spf;		/* NULL: libspf2 unusable */
+	/* The store is opened on first use and again after a failure; its
+	 * settings (data_directory, store_*) are those read at start. */
+	CONFIG *store_cf;
+	pthread_mutex_t st_mu;
+	STORE  *st;
+	time_t	st_next_try;
+} MILTER_GLOBAL;
+
+extern MILTER_GLOBAL milter_global;
+
+typedef struct MILTER_RCPT {
+	char   *raw;			/* as given to RCPT TO (for delrcpt) */
+	char	addr[ADDR_MAX + 1];	/* normalized, "" if not an address */
+	VERP_KIND kind;
+} MILTER_RCPT;
+
+#define MILTER_MSGID_MAX	256
+#define MILTER_REFS_MAX		4096	/* In-Reply-To + References text kept */
+
+typedef struct MILTER_MSG {
+	char	queue_id[32];
+	char	mail_from[ADDR_MAX + 1];	/* normalized, "" for <> */
+	int	null_sender;
+	MILTER_RCPT *rcpt;
+	size_t	nrcpt;
+	size_t	rcpt_dropped;		/* beyond milter_recipient_limit */
+	size_t	nbounce_domain;		/* recipients on the bounce domain */
+	STRBUF	text;			/* the message: headers, then body */
+	size_t	header_bytes;
+	size_t	body_bytes;
+	int	header_over;		/* headers beyond the limit were dropped */
+	int	body_over;		/* body beyond the limit was dropped */
+	int	need_body;		/* decided at end of headers */
+	char	message_id[MILTER_MSGID_MAX];	/* without <>, "" if none */
+	STRBUF	refs;			/* In-Reply-To and References values */
+	char	workflow[64];		/* X-Postdrip-Workflow */
+	char	step[64];		/* X-Postdrip-Step */
+} MILTER_MSG;
+
+typedef struct MILTER_CONN {
+	MILTER_SET *set;		/* settings of this connection */
+	unsigned long proto;		/* negotiated SMFIP_* flags */
+	char	client_addr[64];
+	char	client_name[256];
+	char	helo[256];
+	MILTER_MSG *msg;
+} MILTER_CONN;
+
+/* milter.c */
+STORE  *milter_store(void);
+void	milter_store_failed(void);
+const char *milter_queue_id(SMFICTX *ctx, MILTER_MSG *msg);
+
+/* milter_eom.c */
+int	milter_eom_is_marketing(const MILTER_SET *set, const MILTER_MSG *msg);
+int	milter_eom_refs_ours(MILTER_MSG *msg);
+sfsistat milter_eom(SMFICTX *ctx, MILTER_CONN *conn, MILTER_MSG *msg);
+
+#endif

@@ -1,0 +1,170 @@
+/*++
+/* NAME
+/*	milter_spf 3
+/* SUMMARY
+/*	SPF of the inbound connection
+/* SYNOPSIS
+/*	#include "milter_spf.h"
+/*
+/*	MILTER_SPF *milter_spf_create()
+/*
+/*	const char *milter_spf_check(spf, client_addr, helo, mail_from)
+/* DESCRIPTION
+/*	milter_spf_check() asks libspf2 whether client_addr may send mail
+/*	for the MAIL FROM domain (or the HELO name, for the null sender),
+/*	and returns the result's RFC 7208 name.
+/*
+/*	Without DNS the answer is "temperror" or "none", never "fail": a
+/*	reply is called forged only on a published policy that says so.
+/*	libspf2 itself answers "pass" for a loopback client.
+/*
+/*	milter_spf_create_zone() replaces DNS by a fixed list of TXT
+/*	records, so that tests can publish a policy without a name server.
+/* BUGS
+/*	Checks are serialized by a mutex: libspf2's server object is not
+/*	documented as thread-safe. They run only for replies and mailed
+/*	unsubscribes, which are rare; a slow resolver delays those only.
+/* DIAGNOSTICS
+/*	None; an unusable request (bad client address) gives "none".
+/*--*/
+#include "pdconfig.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <arpa/nameser.h>
+#include <netdb.h>
+#include <spf2/spf.h>
+#include <spf2/spf_dns_zone.h>
+
+#include "mymalloc.h"
+#include "milter_spf.h"
+
+struct MILTER_SPF {
+	SPF_server_t *server;
+	SPF_dns_server_t *dns;		/* ours to free, when not the server's */
+	pthread_mutex_t mu;
+};
+
+/* milter_spf_wrap - common part of the constructors */
+
+static MILTER_SPF *
+milter_spf_wrap(SPF_server_t *server, SPF_dns_server_t *dns)
+{
+	MILTER_SPF *spf;
+
+	if (server == 0) {
+		if (dns)
+			SPF_dns_free(dns);
+		return (0);
+	}
+	spf = mymalloc(sizeof(*spf));
+	spf->server = server;
+	spf->dns = dns;
+	pthread_mutex_init(&spf->mu, 0);
+	return (spf);
+}
+
+/* milter_spf_create - with the system resolver */
+
+MILTER_SPF *
+milter_spf_create(void)
+{
+	return (milter_spf_wrap(SPF_server_new(SPF_DNS_CACHE, 0), 0));
+}
+
+/* milter_spf_create_zone - with fixed records */
+
+MILTER_SPF *
+milter_spf_create_zone(const char *const *records)
+{
+	SPF_dns_server_t *dns;
+	const char *sp;
+	char   *dom;
+
+	if ((dns = SPF_dns_zone_new(0, "postdrip", 0)) == 0)
+		return (0);
+	for (; records && *records; records++) {
+		if ((sp = strchr(*records, ' ')) == 0)
+			continue;
+		dom = mystrndup(*records, sp - *records);
+		(void) SPF_dns_zone_add_str(dns, dom, ns_t_txt, NETDB_SUCCESS, sp + 1);
+		myfree(dom);
+	}
+	return (milter_spf_wrap(SPF_server_new_dns(dns, 0), dns));
+}
+
+/* milter_spf_free - release */
+
+void
+milter_spf_free(MILTER_SPF *spf)
+{
+	if (spf == 0)
+		return;
+	SPF_server_free(spf->server);
+	if (spf->dns)
+		SPF_dns_free(spf->dns);
+	pthread_mutex_destroy(&spf->mu);
+	myfree(spf);
+}
+
+/* milter_spf_name - RFC 7208 result names */
+
+static const char *
+milter_spf_name(SPF_result_t result)
+{
+	switch (result) {
+	case SPF_RESULT_PASS:
+		return ("pass");
+	case SPF_RESULT_FAIL:
+		return ("fail");
+	case SPF_RESULT_SOFTFAIL:
+		return ("softfail");
+	case SPF_RESULT_NEUTRAL:
+		return ("neutral");
+	case SPF_RESULT_TEMPERROR:
+		return ("temperror");
+	case SPF_RESULT_PERMERROR:
+		return ("permerror");
+	default:
+		return ("none");
+	}
+}
+
+/* milter_spf_check - the result for one connection and sender */
+
+const char *
+milter_spf_check(MILTER_SPF *spf, const char *client_addr,
+		         const char *helo, const char *mail_from)
+{
+	SPF_request_t *req;
+	SPF_response_t *resp = 0;
+	const char *result = "none";
+	int	bad;
+
+	if (spf == 0 || client_addr == 0 || *client_addr == 0)
+		return (result);
+	pthread_mutex_lock(&spf->mu);
+	if ((req = SPF_request_new(spf->server)) != 0) {
+		if (strchr(client_addr, ':'))
+			bad = SPF_request_set_ipv6_str(req, client_addr) != SPF_E_SUCCESS;
+		else
+			bad = SPF_request_set_ipv4_str(req, client_addr) != SPF_E_SUCCESS;
+		if (helo && *helo)
+			(void) SPF_request_set_helo_dom(req, helo);
+		if (mail_from && *mail_from)
+			bad |= SPF_request_set_env_from(req, mail_from) != 0;
+		else if (helo == 0 || *helo == 0)
+			bad = 1;
+		if (!bad) {
+			(void) SPF_request_query_mailfrom(req, &resp);
+			if (resp)
+				result = milter_spf_name(SPF_response_result(resp));
+		}
+		if (resp)
+			SPF_response_free(resp);
+		SPF_request_free(req);
+	}
+	pthread_mutex_unlock(&spf->mu);
+	return (result);
+}

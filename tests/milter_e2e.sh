@@ -1,0 +1,278 @@
+#!/bin/sh
+# milter_e2e - postdrip-milter behind a real Postfix.
+#
+# Postfix listens on two smtpd ports, both with the milter: the main one,
+# and an "inbound MX" for the bounce domain (bounce.test), to which Postfix
+# routes its own bounces, so that a DSN comes back through smtpd as it
+# would from the Internet. What the second smtpd accepts is discarded after
+# the milter (content_filter discard:): nothing loops.
+#
+#  1. A message to a nonexistent local user (local_recipient_maps empty)
+#     makes Postfix's own DSN; it reaches the milter and suppresses the
+#     contact (hardbounce), and the DSN is consumed.
+#  2. A corpus bounce injected to a VERP address is recorded.
+#  3. A vacation auto-reply is recorded as autoreplied, never as a reply.
+#  4. A reply with a spoofed From is recorded as reply_forged and not
+#     counted; the genuine one is counted and forwarded to the owner; both
+#     are delivered.
+#  5. A mailed unsubscribe suppresses; a re-injected duplicate of a
+#     workflow message is dropped.
+#  6. The milter over an inet: socket.
+#  7. A broken store: mail to the bounce domain gets a 4xx, and stays
+#     with the client.
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/tests/lib/pfx.sh"
+
+POSTDRIP=$top_builddir/cli/postdrip
+MILTER=$top_builddir/milter/postdrip-milter
+FIXTURE=$top_builddir/tests/milter_fixture
+CORPUS=$top_srcdir/../shared/corpus/bounces
+for f in "$POSTDRIP" "$MILTER" "$FIXTURE"; do
+	[ -x "$f" ] || pfx_skip "$f is not built"
+done
+
+pfx_init
+D=$PFX_DIR
+PORT2=$(pfx_free_port) || pfx_fail "no free port"
+CONF=$D/postdrip.conf
+SOCK=$D/milter.sock
+MLOG=$D/milter.log
+
+cat >"$CONF" <<EOF
+data_directory = $D/pd
+token_key_file = $D/pd-keys
+milter_listen = unix:$SOCK
+bounce_domain = bounce.test
+marketing_senders = *@news.test
+reply_forward_owner = yes
+soft_bounce_limit = 3
+EOF
+mkdir -p "$D/pd"
+"$POSTDRIP" -c "$CONF" keygen >/dev/null || pfx_fail "keygen"
+# The milter runs as mail_owner: the store must be the postfix user's.
+echo "mail_owner = postfix" >>"$CONF"
+"$POSTDRIP" -c "$CONF" stats >/dev/null || pfx_fail "cannot make the store"
+chown -R postfix "$D/pd"
+
+MILTER_PID=
+start_milter() {
+	rm -f "$SOCK"
+	"$MILTER" -f -c "$CONF" 2>>"$MLOG" &
+	MILTER_PID=$!
+	_n=0
+	until [ -S "$SOCK" ]; do
+		_n=$((_n + 1))
+		[ $_n -lt 200 ] || { cat "$MLOG" >&2; pfx_fail "milter does not listen"; }
+		kill -0 "$MILTER_PID" 2>/dev/null || { cat "$MLOG" >&2; pfx_fail "milter exited"; }
+		sleep 0.05
+	done
+}
+stop_milter() {
+	[ -n "$MILTER_PID" ] || return 0
+	kill -TERM "$MILTER_PID" 2>/dev/null
+	_n=0
+	while kill -0 "$MILTER_PID" 2>/dev/null && [ $_n -lt 100 ]; do
+		sleep 0.05
+		_n=$((_n + 1))
+	done
+	kill -0 "$MILTER_PID" 2>/dev/null && pfx_fail "milter does not stop on SIGTERM"
+	wait "$MILTER_PID"
+	_rc=$?
+	MILTER_PID=
+	[ $_rc = 0 ] || pfx_fail "milter exit status $_rc after SIGTERM"
+}
+pfx_on_exit '[ -n "$MILTER_PID" ] && kill -TERM "$MILTER_PID"'
+pfx_on_exit '[ "$_pfx_status" != 0 ] && [ -f "$MLOG" ] && tail -n 40 "$MLOG" >&2'
+start_milter
+[ "$(stat -c %a "$SOCK")" = 666 ] || pfx_fail "socket mode $(stat -c %a "$SOCK"), want 666"
+uid=$(awk '/^Uid:/ { print $2 }' "/proc/$MILTER_PID/status")
+[ "$uid" = "$(id -u postfix)" ] || pfx_fail "milter runs as uid $uid, not as mail_owner postfix"
+
+pfx_conf "smtpd_milters = unix:$SOCK" \
+    "milter_protocol = 6" \
+    "milter_default_action = tempfail" \
+    "local_recipient_maps =" \
+    "relay_domains = bounce.test" \
+    "transport_maps = inline:{ sink.test=smtp:[127.0.0.1]:$PFX_SINK_PORT, bounce.test=smtp:[127.0.0.1]:$PORT2 }"
+pfx_master "127.0.0.1:$PORT2 inet n - n - - smtpd -o myhostname=mx.bounce.test -o content_filter=discard:consumed"
+pfx_start
+
+# wait_timeline ADDRESS PATTERN - until the contact's timeline matches
+wait_timeline() {
+	_deadline=$(($(date +%s) + 30))
+	until "$POSTDRIP" -c "$CONF" timeline "$1" 2>/dev/null | grep -Eq -- "$2"; do
+		if [ "$(date +%s)" -ge "$_deadline" ]; then
+			"$POSTDRIP" -c "$CONF" timeline "$1" >&2
+			pfx_fail "timeline of $1 never matched /$2/"
+		fi
+		sleep 0.1
+	done
+}
+timeline() {
+	"$POSTDRIP" -c "$CONF" timeline "$1"
+}
+suppressed() {
+	"$POSTDRIP" -c "$CONF" suppressed | awk -v a="$1" '$1 == a { print $2 }'
+}
+# fixture ADDRESS MESSAGE-ID [OWNER] - sets CONTACT MSGNO BOUNCE REPLY UNSUB
+fixture() {
+	set -- $("$FIXTURE" "$CONF" "$@") || pfx_fail "fixture"
+	CONTACT=$1 MSGNO=$2 BOUNCE=$3 REPLY=$4 UNSUB=$5
+	[ -n "$UNSUB" ] || pfx_fail "fixture printed nothing"
+}
+
+# 1. Postfix's own DSN for a nonexistent local user.
+fixture nosuchuser@local.test e2e1@news.test
+pfx_send "$BOUNCE" nosuchuser@local.test \
+    --header "Message-Id: <e2e1@news.test>" --header "X-Postdrip-Workflow: welcome" \
+    --header "X-Postdrip-Step: 1" --header "Subject: welcome" >/dev/null ||
+    pfx_fail "send 1"
+wait_timeline nosuchuser@local.test 'bounced.*status=5\.1\.1'
+timeline nosuchuser@local.test | grep 'bounced' | grep -q 'class=hard' ||
+    pfx_fail "the DSN was not a hard bounce: $(timeline nosuchuser@local.test)"
+timeline nosuchuser@local.test | grep 'bounced' | grep -q 'tie=token' ||
+    pfx_fail "the DSN was not tied by its VERP token"
+[ "$(suppressed nosuchuser@local.test)" = hardbounce ] ||
+    pfx_fail "nosuchuser@local.test is not suppressed (hardbounce)"
+pfx_wait_log 'milter-discard: END-OF-MESSAGE from .*mx.bounce.test|milter-discard' 20 ||
+    pfx_fail "the DSN was not consumed (no milter-discard)"
+grep -Eq ': [0-9A-Za-z]{6,}: bounced: .*contact=<nosuchuser@local.test>' "$MLOG" ||
+    pfx_fail "no milter log line with a queue id for the bounce"
+echo "ok 1: Postfix DSN recorded, contact suppressed, DSN consumed"
+
+# 2. A corpus bounce (a Gmail DSN) to a VERP address.
+fixture carol@example.com e2e2@news.test
+sample=$CORPUS/gmail/lhost-gmail-01.eml
+[ -r "$sample" ] || pfx_skip "corpus sample $sample missing"
+out=$(pfx_swaks --from '<>' --to "$BOUNCE" --data - <"$sample")
+echo "$out" | grep -q '<- *250 ' || pfx_fail "corpus bounce refused: $out"
+wait_timeline carol@example.com 'bounced.*status=5\.1\.1.*'
+timeline carol@example.com | grep bounced | grep -q 'reason=userunknown' ||
+    pfx_fail "corpus bounce reason: $(timeline carol@example.com)"
+[ "$(suppressed carol@example.com)" = hardbounce ] || pfx_fail "carol not suppressed"
+echo "ok 2: corpus bounce recorded"
+
+# 3. A vacation auto-reply to the return path.
+fixture erin@example.com e2e3@news.test
+pfx_send erin@example.com "$BOUNCE" \
+    --header "From: Erin <erin@example.com>" --header "Subject: Out of office: welcome" \
+    --header "Auto-Submitted: auto-replied" --header "In-Reply-To: <e2e3@news.test>" \
+    --body "I am away until Monday." >/dev/null || pfx_fail "send 3"
+wait_timeline erin@example.com 'autoreplied'
+timeline erin@example.com | grep -Pq '\treplied\t' && pfx_fail "auto-reply counted as a reply"
+[ -z "$(suppressed erin@example.com)" ] || pfx_fail "an auto-reply suppressed erin"
+echo "ok 3: vacation reply recorded as autoreplied, not as a reply"
+
+# 4. Replies to a sent message, to an ordinary address: spoofed, then real.
+fixture frank@example.com e2e4@news.test rep@sink.test
+before=$(pfx_sink_files | wc -l)
+pfx_send mallory@evil.test sales@sink.test \
+    --header "From: Frank <frank-not@evil.test>" --header "Subject: Re: welcome" \
+    --header "In-Reply-To: <e2e4@news.test>" --body "I am not Frank" >/dev/null ||
+    pfx_fail "send 4a"
+wait_timeline frank@example.com 'reply_forged.*why=from'
+pfx_send frank@example.com sales@sink.test \
+    --header "From: Frank <frank@example.com>" --header "Subject: Re: welcome" \
+    --header "In-Reply-To: <e2e4@news.test>" --body "Yes, call me" >/dev/null ||
+    pfx_fail "send 4b"
+wait_timeline frank@example.com '	replied	.*spf='
+[ "$(timeline frank@example.com | grep -c '	replied	')" = 1 ] ||
+    pfx_fail "replies counted: $(timeline frank@example.com)"
+# Both delivered; the genuine one also to the owner.
+pfx_wait_delivered $((before + 2)) 30 || pfx_fail "replies not delivered"
+pfx_wait_log 'to=<rep@sink.test>.*status=sent' 20 || pfx_fail "reply not forwarded to the owner"
+[ "$(pfx_log_grep 'to=<rep@sink.test>.*status=sent' | wc -l)" = 1 ] ||
+    pfx_fail "the owner got a forged reply too"
+# A reply to the return path is consumed there, but the owner still gets it.
+fixture kate@example.com e2e4b@news.test rep@sink.test
+pfx_send kate@example.com "$BOUNCE" \
+    --header "From: Kate <kate@example.com>" --header "Subject: Re: welcome" \
+    --header "In-Reply-To: <e2e4b@news.test>" --body "Interested" >/dev/null ||
+    pfx_fail "send 4c"
+wait_timeline kate@example.com '	replied	'
+n=0
+until [ "$(pfx_log_grep 'to=<rep@sink.test>.*status=sent' | wc -l)" = 2 ]; do
+	n=$((n + 1)); [ $n -lt 200 ] || pfx_fail "a reply to the return path did not reach the owner"
+	sleep 0.1
+done
+echo "ok 4: spoofed reply not counted; genuine replies counted and forwarded"
+
+# 5. Unsubscribe by mail; a re-injected workflow message.
+fixture grace@example.com e2e5@news.test
+pfx_send grace@example.com "$UNSUB" --header "Subject: unsubscribe" --body "unsubscribe" \
+    >/dev/null || pfx_fail "send 5a"
+wait_timeline grace@example.com 'unsubscribed'
+[ "$(suppressed grace@example.com)" = unsubscribed ] || pfx_fail "grace not suppressed"
+for i in 1 2; do
+	pfx_send "$BOUNCE" henry@sink.test --header "Message-Id: <e2e5dup@news.test>" \
+	    --header "X-Postdrip-Workflow: welcome" --header "X-Postdrip-Step: 2" \
+	    --body "step 2" >/dev/null || pfx_fail "send 5b/$i"
+done
+pfx_wait_log 'milter-discard' 20 || pfx_fail "no discard"
+grep -q 'discard: .*duplicate message-id=<e2e5dup@news.test>' "$MLOG" ||
+    pfx_fail "the re-injected copy was not dropped"
+[ "$(grep -c 'sent: .*message-id=<e2e5dup@news.test>' "$MLOG")" = 1 ] ||
+    pfx_fail "the first copy was not recorded once"
+# Headers anyone can write do not make a send.
+pfx_send someone@evil.test henry@sink.test --header "Message-Id: <e2e5forged@evil.test>" \
+    --header "X-Postdrip-Workflow: welcome" --body "not ours" >/dev/null || pfx_fail "send 5c"
+# (the milter decided before smtpd answered 250)
+grep -q 'e2e5forged' "$MLOG" && pfx_fail "a forged X-Postdrip-Workflow header was taken for a send"
+echo "ok 5: mailed unsubscribe suppresses; re-injected duplicate dropped; forged headers ignored"
+
+# SIGHUP: a broken file is refused and the milter goes on; a good one is read.
+cp "$CONF" "$CONF.good"
+echo "no_such_setting = 1" >>"$CONF"
+kill -HUP "$MILTER_PID"
+n=0
+until grep -q 'reload refused' "$MLOG"; do
+	n=$((n + 1)); [ $n -lt 100 ] || pfx_fail "no 'reload refused' after a broken file"
+	sleep 0.05
+done
+kill -0 "$MILTER_PID" 2>/dev/null || pfx_fail "SIGHUP with a broken file stopped the milter"
+cp "$CONF.good" "$CONF"
+kill -HUP "$MILTER_PID"
+n=0
+until grep -q 'reloaded ' "$MLOG"; do
+	n=$((n + 1)); [ $n -lt 100 ] || pfx_fail "no 'reloaded' after SIGHUP"
+	sleep 0.05
+done
+pfx_send "$BOUNCE" henry@sink.test --header "Message-Id: <e2e5hup@news.test>" \
+    --body "after reload" >/dev/null || pfx_fail "send after reload"
+grep -q 'sent: .*message-id=<e2e5hup@news.test>' "$MLOG" || pfx_fail "nothing recorded after reload"
+echo "ok 5b: SIGHUP reloads; a broken file is refused"
+
+# 6. Over inet: (TCP_NODELAY on the listening socket), a send is recorded.
+stop_milter
+IPORT=$(pfx_free_port) || pfx_fail "no free port"
+sed -i "s|^milter_listen = .*|milter_listen = inet:127.0.0.1:$IPORT|" "$CONF"
+"$MILTER" -f -c "$CONF" 2>>"$MLOG" &
+MILTER_PID=$!
+pfx_wait_listen "$IPORT" 10 || pfx_fail "milter does not listen on inet:127.0.0.1:$IPORT"
+pfx_conf "smtpd_milters = inet:127.0.0.1:$IPORT"
+pfx_reload
+sleep 1
+pfx_send "$BOUNCE" ivan@sink.test --header "Message-Id: <e2e6inet@news.test>" \
+    --body "over inet" >/dev/null || pfx_fail "send 6"
+grep -q 'sent: .*message-id=<e2e6inet@news.test>' "$MLOG" || pfx_fail "no send recorded over inet:"
+stop_milter
+sed -i "s|^milter_listen = .*|milter_listen = unix:$SOCK|" "$CONF"
+pfx_conf "smtpd_milters = unix:$SOCK"
+pfx_reload
+echo "ok 6: inet: socket works"
+
+# 7. A broken store: tempfail, the client keeps the mail.
+mv "$D/pd" "$D/pd.good"
+mkdir "$D/pd"
+head -c 65536 /dev/urandom >"$D/pd/data.mdb"
+start_milter
+fixture_addr=$BOUNCE
+out=$(pfx_swaks --from '<>' --to "$fixture_addr" --data - <"$sample")
+echo "$out" | grep -Eq '<\*\* *4[0-9][0-9] ' || pfx_fail "broken store did not give 4xx: $out"
+grep -q 'tempfail: .*the store cannot record it now' "$MLOG" ||
+    pfx_fail "no tempfail line in the milter log"
+stop_milter
+echo "ok 7: broken store: 4xx"
+echo "PASS: milter_e2e"
+exit 0
