@@ -1,0 +1,781 @@
+/*++
+/* NAME
+/*	postdrip-policyd 8
+/* SUMMARY
+/*	suppression and frequency caps for Postfix, by policy delegation
+/* SYNOPSIS
+/*	postdrip-policyd [-fsv] [-c FILE]
+/* DESCRIPTION
+/*	postdrip-policyd answers Postfix's check_policy_service requests
+/*	from the shared store: it refuses marketing mail to suppressed
+/*	recipients, applies frequency caps and domain rates, and answers
+/*	DUNNO to everything that is not its business. See
+/*	postdrip-policyd(8) for the settings and the main.cf lines.
+/*
+/*	One thread runs an epoll loop over every client connection; each
+/*	connection may carry any number of requests, one after the other or
+/*	pipelined. Lookups read an LMDB snapshot, which never waits for a
+/*	writer; counter updates go to the store's writer thread and no
+/*	request waits for them.
+/*
+/*	Options:
+/*	-c FILE	the configuration (default: $sysconfdir/postdrip/postdrip.conf).
+/*	-f	stay in the foreground and log to stderr as well as syslog.
+/*	-s	serve one client on stdin/stdout and exit (Postfix spawn(8)).
+/*	-v	verbose: also log DUNNO for transactional mail.
+/* SECURITY
+/*	The listening socket is opened first; then, when started as root
+/*	and mail_owner is set, the daemon takes that user's identity
+/*	(groups, gid, uid) before it opens the store or reads a request,
+/*	and stops if any step fails.
+/* DIAGNOSTICS
+/*	One line per decision: "QUEUEID: VERDICT: STATE from CLIENT: TEXT;
+/*	from=<SENDER> to=<RECIPIENT> proto=... helo=<...> stream=...".
+/*	Malformed requests, idle clients and store trouble are logged with
+/*	the peer's address.
+/* SIGNALS
+/*	SIGHUP reloads the configuration; a bad one is refused and the old
+/*	one stays. Connections stay open. SIGTERM and SIGINT stop the
+/*	daemon after the queued counter updates are written.
+/*--*/
+#include "pdconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "msg.h"
+#include "mymalloc.h"
+#include "strbuf.h"
+#include "policyd.h"
+
+#define POLICYD_IN_START 4096		/* first input buffer per connection */
+#define POLICYD_OUT_MAX	(64 * 1024)	/* replies queued before we stop reading */
+#define POLICYD_EVENTS	256
+
+typedef struct CONN {
+	int	rfd, wfd;		/* the same socket, or stdin/stdout */
+	char	peer[64];
+	char   *in;
+	size_t	in_len, in_cap;
+	POLICY_REQ req;
+	int	more;			/* the last parse wanted more bytes */
+	STRBUF	out;
+	size_t	out_off;
+	int	want_out;		/* waiting for EPOLLOUT */
+	long	last;			/* monotonic seconds of last activity */
+	struct CONN *prev, *next;	/* idle order, oldest first */
+	POLICYD_PENDING pending;
+} CONN;
+
+static POLICYD_RULES *policyd_rules;	/* the current configuration */
+static STORE *policyd_store;
+static const char *policyd_conf_path;
+static int policyd_epfd = -1;
+static int policyd_listen_fd = -1;
+static int policyd_sig_fd = -1;
+static CONN *policyd_oldest, *policyd_newest;
+static int policyd_nconn;
+static int policyd_stopping;
+static int policyd_single;		/* -s */
+
+/* Sentinels for epoll's data pointer. */
+static char policyd_listen_tag, policyd_sig_tag;
+
+/* policyd_mono - monotonic seconds (POSTDRIP_NOW does not stop timeouts) */
+
+static long
+policyd_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ((long) ts.tv_sec);
+}
+
+/* policyd_touch - move a connection to the young end of the idle list */
+
+static void
+policyd_touch(CONN *c)
+{
+	c->last = policyd_mono();
+	if (policyd_newest == c)
+		return;
+	if (c->prev || c->next || policyd_oldest == c) {
+		if (c->prev)
+			c->prev->next = c->next;
+		else
+			policyd_oldest = c->next;
+		if (c->next)
+			c->next->prev = c->prev;
+		else
+			policyd_newest = c->prev;
+	}
+	c->prev = policyd_newest;
+	c->next = 0;
+	if (policyd_newest)
+		policyd_newest->next = c;
+	else
+		policyd_oldest = c;
+	policyd_newest = c;
+}
+
+/* policyd_close - end a connection */
+
+static void
+policyd_close(CONN *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else if (policyd_oldest == c)
+		policyd_oldest = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else if (policyd_newest == c)
+		policyd_newest = c->prev;
+	if (c->rfd >= 0) {
+		(void) epoll_ctl(policyd_epfd, EPOLL_CTL_DEL, c->rfd, 0);
+		close(c->rfd);
+	}
+	if (c->wfd >= 0 && c->wfd != c->rfd)
+		close(c->wfd);
+	policyd_pending_clear(&c->pending);
+	strbuf_free(&c->out);
+	myfree(c->in);
+	myfree(c);
+	policyd_nconn--;
+	if (policyd_single)
+		policyd_stopping = 1;
+}
+
+/* policyd_arm - what we wait for on a connection */
+
+static void
+policyd_arm(CONN *c, int want_out)
+{
+	struct epoll_event ev;
+
+	if (policyd_single) {
+		/* stdin and stdout may be different descriptors. */
+		if (c->want_out != want_out) {
+			ev.data.ptr = c;
+			ev.events = EPOLLIN;
+			if (c->wfd != c->rfd && want_out) {
+				ev.events = EPOLLOUT;
+				(void) epoll_ctl(policyd_epfd, EPOLL_CTL_DEL, c->rfd, 0);
+				(void) epoll_ctl(policyd_epfd, EPOLL_CTL_ADD, c->wfd, &ev);
+			} else if (c->wfd != c->rfd) {
+				(void) epoll_ctl(policyd_epfd, EPOLL_CTL_DEL, c->wfd, 0);
+				(void) epoll_ctl(policyd_epfd, EPOLL_CTL_ADD, c->rfd, &ev);
+			} else {
+				ev.events = want_out ? EPOLLOUT : EPOLLIN;
+				(void) epoll_ctl(policyd_epfd, EPOLL_CTL_MOD, c->rfd, &ev);
+			}
+		}
+		c->want_out = want_out;
+		return;
+	}
+	if (c->want_out == want_out)
+		return;
+	ev.data.ptr = c;
+	ev.events = want_out ? EPOLLOUT : EPOLLIN;
+	if (epoll_ctl(policyd_epfd, EPOLL_CTL_MOD, c->rfd, &ev) < 0)
+		msg_fatal("epoll_ctl: %m");
+	c->want_out = want_out;
+}
+
+/* policyd_reply - queue "action=VALUE" */
+
+static void
+policyd_reply(CONN *c, const char *action)
+{
+	strbuf_puts(&c->out, "action=");
+	strbuf_puts(&c->out, action);
+	strbuf_puts(&c->out, "\n\n");
+}
+
+/* policyd_log - one line for one decision */
+
+static void
+policyd_log(const char *buf, const POLICY_REQ *req, const char *verdict,
+	            const char *text, const char *stream, const char *detail)
+{
+	const char *qid = policy_value(req, buf, PA_QUEUE_ID);
+	const char *name = policy_value(req, buf, PA_CLIENT_NAME);
+	const char *state = policy_value(req, buf, PA_PROTOCOL_STATE);
+
+	msg_info("%s: %s: %s from %s[%s]: %s; from=<%s> to=<%s> proto=%s helo=<%s> stream=%s%s",
+		 *qid ? qid : "NOQUEUE", verdict, *state ? state : "UNKNOWN",
+		 *name ? name : "unknown", policy_value(req, buf, PA_CLIENT_ADDRESS),
+		 text, policy_value(req, buf, PA_SENDER),
+		 policy_value(req, buf, PA_RECIPIENT),
+		 policy_value(req, buf, PA_PROTOCOL_NAME),
+		 policy_value(req, buf, PA_HELO_NAME), stream, detail);
+}
+
+/* policyd_end_of_message - count what this message passed at RCPT */
+
+static void
+policyd_end_of_message(CONN *c, POLICYD_RULES *r, const char *buf, const POLICY_REQ *req)
+{
+	const char *instance = policy_value(req, buf, PA_INSTANCE);
+	long	accepted = atol(policy_value(req, buf, PA_RECIPIENT_COUNT));
+	size_t	n, dropped;
+	char	text[1200], rcpts[800];
+
+	if (!policyd_pending_match(&c->pending, instance) || c->pending.nrcpt == 0) {
+		policyd_pending_clear(&c->pending);
+		return;
+	}
+	dropped = c->pending.dropped;
+	/* Name a few, so that grepping the queue id shows whom it counted. */
+	snprintf(rcpts, sizeof(rcpts), "%s%s%s%s%s%s", c->pending.rcpts[0],
+		 c->pending.nrcpt > 1 ? ", " : "", c->pending.nrcpt > 1 ? c->pending.rcpts[1] : "",
+		 c->pending.nrcpt > 2 ? ", " : "", c->pending.nrcpt > 2 ? c->pending.rcpts[2] : "",
+		 c->pending.nrcpt > 3 ? ", ..." : "");
+	n = policyd_pending_commit(&c->pending, r, policyd_store, clock_now());
+	snprintf(text, sizeof(text), "%zu recipient%s counted for frequency caps (%s)",
+		 n, n == 1 ? "" : "s", rcpts);
+	if (dropped)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 ", %zu over policyd_pending_limit not counted", dropped);
+	/* Fewer accepted than we passed: a later restriction refused some,
+	 * and we cannot tell which. Counting them all errs towards less. */
+	if (accepted >= 0 && (size_t) accepted < n)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 " (Postfix accepted %ld: place check_policy_service last)", accepted);
+	policyd_log(buf, req, "count", text, "marketing", "");
+}
+
+/* policyd_handle - answer one request */
+
+static void
+policyd_handle(CONN *c)
+{
+	POLICYD_RULES *r = policyd_rules;
+	const char *buf = c->in;
+	const POLICY_REQ *req = &c->req;
+	const char *state, *sender, *rcpt;
+	POLICYD_STREAM stream;
+	POLICYD_DECISION d;
+
+	state = policy_value(req, buf, PA_PROTOCOL_STATE);
+	sender = policy_value(req, buf, PA_SENDER);
+	rcpt = policy_value(req, buf, PA_RECIPIENT);
+	stream = policyd_stream(r, sender, policy_value(req, buf, PA_SASL_USERNAME),
+				policy_value(req, buf, PA_CLIENT_ADDRESS));
+
+	if (strcmp(state, "END-OF-MESSAGE") == 0) {
+		if (stream == POLICYD_STREAM_MARKETING && !r->count_at_rcpt)
+			policyd_end_of_message(c, r, buf, req);
+		policyd_reply(c, "DUNNO");
+		return;
+	}
+	if (stream != POLICYD_STREAM_MARKETING) {
+		if (msg_verbose)
+			policyd_log(buf, req, "dunno", "transactional mail", "transactional", "");
+		policyd_reply(c, "DUNNO");
+		return;
+	}
+	if (strcmp(state, "RCPT") != 0 || *rcpt == 0) {
+		if (msg_verbose)
+			policyd_log(buf, req, "dunno", "not a recipient check", "marketing", "");
+		policyd_reply(c, "DUNNO");
+		return;
+	}
+	policyd_decide(r, policyd_store, sender, rcpt, clock_now(), &d);
+	if (d.count) {
+		if (r->count_at_rcpt)
+			policyd_count_one(r, policyd_store, sender, rcpt, clock_now());
+		else
+			policyd_pending_add(&c->pending, r, policy_value(req, buf, PA_INSTANCE),
+					    sender, rcpt);
+	}
+	policyd_log(buf, req, d.verdict, d.count ? d.reason : d.action,
+		    policyd_stream_name(d.stream), d.detail);
+	policyd_reply(c, d.action);
+}
+
+/* policyd_flush - write queued replies; 0 when all are out, -1 on error */
+
+static int
+policyd_flush(CONN *c)
+{
+	ssize_t	n;
+
+	while (c->out_off < strbuf_len(&c->out)) {
+		n = write(c->wfd, strbuf_str(&c->out) + c->out_off,
+			  strbuf_len(&c->out) - c->out_off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return (1);
+			return (-1);
+		}
+		c->out_off += (size_t) n;
+	}
+	strbuf_reset(&c->out);
+	c->out_off = 0;
+	return (0);
+}
+
+/* policyd_work - answer every complete request, then write */
+
+static void
+policyd_work(CONN *c)
+{
+	POLICYD_RULES *r = policyd_rules;
+	int	rc;
+
+	for (;;) {
+		c->more = 0;
+		while (strbuf_len(&c->out) - c->out_off < POLICYD_OUT_MAX) {
+			rc = policy_parse(c->in, c->in_len, &r->limits, &c->req);
+			if (rc == POLICY_MORE) {
+				c->more = 1;
+				break;
+			}
+			if (rc < 0) {
+				msg_warn("%s: malformed policy request: %s (after %zu bytes, "
+					 "%zu attributes); closing", c->peer, policy_strerror(rc),
+					 c->req.pos, c->req.nattr);
+				policyd_reply(c, "451 4.3.5 Malformed policy request (postdrip)");
+				(void) policyd_flush(c);
+				policyd_close(c);
+				return;
+			}
+			if (strcmp(policy_value(&c->req, c->in, PA_REQUEST), "smtpd_access_policy") != 0) {
+				msg_warn("%s: unknown policy request type \"%.100s\"; closing", c->peer,
+					 policy_value(&c->req, c->in, PA_REQUEST));
+				policyd_reply(c, "451 4.3.5 Unknown policy request (postdrip)");
+				(void) policyd_flush(c);
+				policyd_close(c);
+				return;
+			}
+			policyd_handle(c);
+			memmove(c->in, c->in + c->req.pos, c->in_len - c->req.pos);
+			c->in_len -= c->req.pos;
+			policy_reset(&c->req);
+		}
+		switch (policyd_flush(c)) {
+		case -1:
+			if (msg_verbose)
+				msg_info("%s: write: %m; closing", c->peer);
+			policyd_close(c);
+			return;
+		case 1:
+			policyd_arm(c, 1);
+			return;
+		}
+		if (c->more) {
+			policyd_arm(c, 0);
+			return;
+		}
+		/* Replies were held back at POLICYD_OUT_MAX: go on. */
+	}
+}
+
+/* policyd_read - bytes from a client */
+
+static void
+policyd_read(CONN *c)
+{
+	size_t	limit = policyd_rules->limits.request_limit;
+	ssize_t	n;
+
+	if (c->in_len == c->in_cap) {
+		if (c->in_cap >= limit) {
+			/* policy_parse() refuses a request before this happens. */
+			msg_warn("%s: request buffer full; closing", c->peer);
+			policyd_close(c);
+			return;
+		}
+		c->in_cap = c->in_cap ? 2 * c->in_cap : POLICYD_IN_START;
+		if (c->in_cap > limit)
+			c->in_cap = limit;
+		c->in = myrealloc(c->in, c->in_cap + 1);
+	}
+	n = read(c->rfd, c->in + c->in_len, c->in_cap - c->in_len);
+	if (n < 0) {
+		if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		if (msg_verbose)
+			msg_info("%s: read: %m; closing", c->peer);
+		policyd_close(c);
+		return;
+	}
+	if (n == 0) {
+		if (c->in_len > 0)
+			msg_warn("%s: connection closed inside a request (%zu bytes, no "
+				 "empty line)", c->peer, c->in_len);
+		policyd_close(c);
+		return;
+	}
+	c->in_len += (size_t) n;
+	policyd_touch(c);
+	policyd_work(c);
+}
+
+/* policyd_conn_new - a connection on descriptors */
+
+static CONN *
+policyd_conn_new(int rfd, int wfd, const char *peer)
+{
+	CONN   *c = mycalloc(1, sizeof(*c));
+
+	c->rfd = rfd;
+	c->wfd = wfd;
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	policy_reset(&c->req);
+	policyd_pending_init(&c->pending);
+	policyd_nconn++;
+	policyd_touch(c);
+	return (c);
+}
+
+/* policyd_peer - printable peer address */
+
+static void
+policyd_peer(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char	host[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *) ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s:%u", host, ntohs(sin->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *) ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		snprintf(buf, len, "[%s]:%u", host, ntohs(sin6->sin6_port));
+	} else
+		snprintf(buf, len, "local");
+}
+
+/* policyd_accept - every waiting client */
+
+static void
+policyd_accept(void)
+{
+	static long last_warn;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	struct epoll_event ev;
+	char	peer[64];
+	CONN   *c;
+	int	fd, on = 1, max = (int) config_int(policyd_rules->cf, "policyd_max_connections");
+
+	for (;;) {
+		sslen = sizeof(ss);
+		fd = accept4(policyd_listen_fd, (struct sockaddr *) &ss, &sslen,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				msg_warn("accept: %m");
+			return;
+		}
+		policyd_peer(&ss, peer, sizeof(peer));
+		if (policyd_nconn >= max) {
+			if (last_warn != policyd_mono()) {
+				last_warn = policyd_mono();
+				msg_warn("%s: %d connections already (policyd_max_connections); "
+					 "closing the new one", peer, policyd_nconn);
+			}
+			close(fd);
+			continue;
+		}
+		if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)
+			(void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+		c = policyd_conn_new(fd, fd, peer);
+		ev.events = EPOLLIN;
+		ev.data.ptr = c;
+		if (epoll_ctl(policyd_epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+			msg_fatal("epoll_ctl: %m");
+	}
+}
+
+/* policyd_expire - close connections idle too long */
+
+static void
+policyd_expire(void)
+{
+	long	timeout = (long) config_int(policyd_rules->cf, "policyd_idle_timeout");
+	long	now = policyd_mono();
+
+	while (policyd_oldest && policyd_oldest->last + timeout <= now) {
+		msg_info("%s: idle for %lds (policyd_idle_timeout); closing",
+			 policyd_oldest->peer, now - policyd_oldest->last);
+		policyd_close(policyd_oldest);
+	}
+}
+
+/* policyd_reload - SIGHUP */
+
+static void
+policyd_reload(void)
+{
+	CONFIG *cf;
+	POLICYD_RULES *r;
+	char   *err;
+	static const char *const fixed[] = {"data_directory", "policyd_listen", "mail_owner", 0};
+	int	i;
+
+	if ((cf = config_load(policyd_conf_path, &err)) == 0) {
+		msg_warn("reload refused, the old configuration stays: %s", err);
+		myfree(err);
+		return;
+	}
+	r = policyd_rules_create(cf, &err);
+	config_unref(cf);
+	if (r == 0) {
+		msg_warn("reload refused, the old configuration stays: %s", err);
+		myfree(err);
+		return;
+	}
+	for (i = 0; fixed[i]; i++)
+		if (strcmp(config_str(r->cf, fixed[i]), config_str(policyd_rules->cf, fixed[i])) != 0)
+			msg_warn("%s changed: it takes effect at the next start", fixed[i]);
+	policyd_rules_unref(policyd_rules);
+	policyd_rules = r;
+	msg_info("configuration reloaded from %s", config_path(r->cf) ? config_path(r->cf) : "defaults");
+}
+
+/* policyd_signal - a signal from the signalfd */
+
+static void
+policyd_signal(void)
+{
+	struct signalfd_siginfo si;
+
+	while (read(policyd_sig_fd, &si, sizeof(si)) == (ssize_t) sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			policyd_reload();
+		else {
+			msg_info("signal %d: stopping", (int) si.ssi_signo);
+			policyd_stopping = 1;
+		}
+	}
+}
+
+/* policyd_drop_privileges - become mail_owner */
+
+static void
+policyd_drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (*user == 0 || geteuid() != 0)
+		return;
+	if ((pw = getpwnam(user)) == 0)
+		msg_fatal("mail_owner %s: no such user", user);
+	if (pw->pw_uid == 0)
+		msg_fatal("mail_owner %s: must not be root", user);
+	if (initgroups(user, pw->pw_gid) < 0)
+		msg_fatal("initgroups %s: %m", user);
+	if (setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0)
+		msg_fatal("setresgid %ld: %m", (long) pw->pw_gid);
+	if (setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
+		msg_fatal("setresuid %ld: %m", (long) pw->pw_uid);
+	if (setuid(0) == 0)
+		msg_fatal("privileges could not be dropped");
+}
+
+/* policyd_daemonize - detach from the terminal */
+
+static void
+policyd_daemonize(void)
+{
+	pid_t	pid;
+	int	fd;
+
+	if ((pid = fork()) < 0)
+		msg_fatal("fork: %m");
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		msg_fatal("setsid: %m");
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		(void) dup2(fd, 0);
+		(void) dup2(fd, 1);
+		(void) dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	if (chdir("/") < 0)
+		msg_fatal("chdir /: %m");
+}
+
+/* policyd_files - room for every connection */
+
+static void
+policyd_files(int max)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= (rlim_t) max + 32)
+		return;
+	rl.rlim_cur = (rlim_t) max + 32;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max)
+		rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < (rlim_t) max + 32)
+		msg_warn("policyd_max_connections = %d, but only %ld files may be open",
+			 max, (long) rl.rlim_cur);
+}
+
+/* usage - and exit */
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: postdrip-policyd [-fsv] [-c FILE]\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct epoll_event ev, events[POLICYD_EVENTS];
+	STORE_OPTS opts;
+	CONFIG *cf;
+	sigset_t mask;
+	char   *err;
+	int	ch, foreground = 0, verbose = 0, i, n, timeout;
+	CONN   *c;
+
+	policyd_conf_path = CONFIG_DEFAULT_PATH;
+	while ((ch = getopt(argc, argv, "c:fsv")) != -1) {
+		switch (ch) {
+		case 'c':
+			policyd_conf_path = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 's':
+			policyd_single = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	/* With -s, stdout is the client: diagnostics never go there. */
+	msg_open("postdrip-policyd", foreground);
+	msg_verbose_set(verbose);
+	if ((cf = config_load(policyd_conf_path, &err)) == 0)
+		msg_fatal("%s", err);
+	if ((policyd_rules = policyd_rules_create(cf, &err)) == 0)
+		msg_fatal("%s", err);
+	config_unref(cf);
+	cf = policyd_rules->cf;
+
+	/* Socket first, while we may still be root. */
+	if (!policyd_single) {
+		if ((policyd_listen_fd = config_socket_listen(config_str(cf, "policyd_listen"),
+							      0666, &err)) < 0)
+			msg_fatal("listen: %s", err);
+		if (fcntl(policyd_listen_fd, F_SETFL, O_NONBLOCK) < 0)
+			msg_fatal("fcntl: %m");
+		if (!foreground)
+			policyd_daemonize();
+	}
+	policyd_drop_privileges(config_str(cf, "mail_owner"));
+	policyd_files((int) config_int(cf, "policyd_max_connections"));
+
+	/* Signals arrive through a descriptor; block them before the store's
+	 * writer thread starts, so that it inherits the mask. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &mask, 0) < 0)
+		msg_fatal("sigprocmask: %m");
+	if ((policyd_sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+		msg_fatal("signalfd: %m");
+
+	memset(&opts, 0, sizeof(opts));
+	opts.map_size = (size_t) config_int(cf, "store_map_size");
+	opts.map_max = (size_t) config_int(cf, "store_map_max");
+	opts.queue_max = (size_t) config_int(cf, "store_queue_max");
+	if ((policyd_store = store_open(config_str(cf, "data_directory"), &opts, &err)) == 0)
+		msg_fatal("cannot open the store: %s", err);
+
+	if ((policyd_epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		msg_fatal("epoll_create1: %m");
+	ev.events = EPOLLIN;
+	ev.data.ptr = &policyd_sig_tag;
+	if (epoll_ctl(policyd_epfd, EPOLL_CTL_ADD, policyd_sig_fd, &ev) < 0)
+		msg_fatal("epoll_ctl: %m");
+	if (policyd_single) {
+		(void) fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+		(void) fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
+		c = policyd_conn_new(0, 1, "stdin");
+		ev.events = EPOLLIN;
+		ev.data.ptr = c;
+		if (epoll_ctl(policyd_epfd, EPOLL_CTL_ADD, 0, &ev) < 0)
+			msg_fatal("epoll_ctl stdin: %m");
+	} else {
+		ev.events = EPOLLIN;
+		ev.data.ptr = &policyd_listen_tag;
+		if (epoll_ctl(policyd_epfd, EPOLL_CTL_ADD, policyd_listen_fd, &ev) < 0)
+			msg_fatal("epoll_ctl: %m");
+		msg_info("ready on %s", config_str(cf, "policyd_listen"));
+	}
+
+	while (!policyd_stopping) {
+		/* Idle timeouts are whole seconds: one wakeup a second is enough. */
+		timeout = policyd_oldest ? 1000 : -1;
+		n = epoll_wait(policyd_epfd, events, POLICYD_EVENTS, timeout);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			msg_fatal("epoll_wait: %m");
+		}
+		for (i = 0; i < n && !policyd_stopping; i++) {
+			if (events[i].data.ptr == &policyd_listen_tag)
+				policyd_accept();
+			else if (events[i].data.ptr == &policyd_sig_tag)
+				policyd_signal();
+			else {
+				c = events[i].data.ptr;
+				if (c->want_out)
+					policyd_work(c);
+				else
+					policyd_read(c);
+				/* c may be gone: a closed connection ends -s. */
+			}
+		}
+		policyd_expire();
+	}
+	while (policyd_oldest)
+		policyd_close(policyd_oldest);
+	store_flush(policyd_store);
+	store_close(policyd_store);
+	policyd_rules_unref(policyd_rules);
+	return (0);
+}

@@ -1,0 +1,97 @@
+#ifndef PD_POLICYD_H
+#define PD_POLICYD_H
+
+/*
+ * policyd - what the files of postdrip-policyd share.
+ */
+#include <stdatomic.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "addr.h"
+#include "caps.h"
+#include "config.h"
+#include "store.h"
+#include "policyd_proto.h"
+
+/* A compiled configuration: immutable, reference counted. A reload makes a
+ * new one; requests and queued counter updates hold the one they began
+ * with. */
+typedef struct POLICYD_NET POLICYD_NET;
+
+typedef struct POLICYD_RULES {
+	atomic_int refcount;
+	CONFIG *cf;
+	char  **senders;		/* marketing_senders */
+	const char *bounce_domain;	/* VERP return paths: marketing */
+	char  **sasl_users;		/* marketing_sasl_users */
+	POLICYD_NET *nets;		/* marketing_clients */
+	int	nnets;
+	CAPS   *caps;
+	char   *cap_action;		/* frequency_cap_action, compiled */
+	char   *rate_action;		/* domain_rate_action, compiled */
+	const char *fail_action;	/* policyd_store_fail_action */
+	int	count_at_rcpt;		/* policyd_count_stage = rcpt */
+	size_t	pending_limit;
+	POLICY_LIMITS limits;
+} POLICYD_RULES;
+
+/* policyd_rules.c */
+POLICYD_RULES *policyd_rules_create(CONFIG *cf, char **err);
+POLICYD_RULES *policyd_rules_ref(POLICYD_RULES *r);
+void	policyd_rules_unref(POLICYD_RULES *r);
+
+typedef enum {
+	POLICYD_STREAM_TRANSACTIONAL,
+	POLICYD_STREAM_MARKETING,
+} POLICYD_STREAM;
+
+POLICYD_STREAM policyd_stream(const POLICYD_RULES *r, const char *sender,
+			              const char *sasl_username, const char *client_address);
+const char *policyd_stream_name(POLICYD_STREAM s);
+
+/* One decision about one request. */
+typedef struct POLICYD_DECISION {
+	POLICYD_STREAM stream;
+	char	action[512];		/* the value of action= */
+	char	reason[256];		/* why, for the log */
+	char	detail[256];		/* key=value extras for the log */
+	const char *verdict;		/* log word: dunno, reject, defer, hold, ... */
+	int	count;			/* a marketing recipient that passed */
+} POLICYD_DECISION;
+
+/* Decide about a RCPT-stage request of the marketing stream (the caller has
+ * classified it). st is read through store_rbegin(). */
+void	policyd_decide(const POLICYD_RULES *r, STORE *st, const char *sender,
+		               const char *recipient, time_t now, POLICYD_DECISION *d);
+
+/* The log word of an action value. */
+const char *policyd_verdict(const char *action);
+
+/* policyd_counter.c: recipients that passed at RCPT, counted at
+ * END-OF-MESSAGE (or at once with policyd_count_stage = rcpt). */
+typedef struct POLICYD_PENDING {
+	char   *instance;		/* Postfix's message instance, or 0 */
+	char   *sender;
+	char  **rcpts;
+	size_t	nrcpt;
+	size_t	dropped;		/* over policyd_pending_limit */
+} POLICYD_PENDING;
+
+void	policyd_pending_init(POLICYD_PENDING *p);
+void	policyd_pending_clear(POLICYD_PENDING *p);
+/* Remember a recipient of instance (a new instance drops the old list). */
+void	policyd_pending_add(POLICYD_PENDING *p, const POLICYD_RULES *r,
+			            const char *instance, const char *sender,
+			            const char *recipient);
+/* Is this list for instance? */
+int	policyd_pending_match(const POLICYD_PENDING *p, const char *instance);
+/* Count the list (asynchronously, no fsync wait) and clear it; returns
+ * how many recipients were queued. */
+size_t	policyd_pending_commit(POLICYD_PENDING *p, POLICYD_RULES *r, STORE *st,
+			               time_t now);
+/* Count one recipient at once. */
+void	policyd_count_one(POLICYD_RULES *r, STORE *st, const char *sender,
+			          const char *recipient, time_t now);
+
+#endif

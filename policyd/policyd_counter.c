@@ -1,0 +1,189 @@
+/*++
+/* NAME
+/*	policyd_counter 3
+/* SUMMARY
+/*	postdrip-policyd: count what Postfix accepted
+/* SYNOPSIS
+/*	#include "policyd.h"
+/*
+/*	void	policyd_pending_add(p, r, instance, sender, recipient)
+/*	size_t	policyd_pending_commit(p, r, st, now)
+/*	void	policyd_count_one(r, st, sender, recipient, now)
+/* DESCRIPTION
+/*	A frequency cap must count messages that were sent, not recipients
+/*	that were asked about: at RCPT time Postfix may still refuse the
+/*	recipient (a later restriction) or the whole message (DATA, the
+/*	milter, the client giving up). So the daemon checks at RCPT without
+/*	counting and remembers, per connection, the recipients it answered
+/*	DUNNO, under Postfix's "instance" attribute (one value per message
+/*	in one smtpd process). The END-OF-MESSAGE request of the same
+/*	instance (smtpd_end_of_data_restrictions) counts them; a request of
+/*	another instance means the message was abandoned, and its list is
+/*	dropped uncounted. One smtpd process keeps its policy connection for
+/*	a whole SMTP session, so a per-connection list is enough.
+/*
+/*	Counting goes through the store's group-commit writer without
+/*	waiting for fsync (STORE_W_NOSYNC): a crash may lose the last
+/*	counts, which errs towards sending one message too many, never
+/*	towards refusing mail; no Postfix request waits for a disk flush.
+/*	Each queued update holds a reference to the rules it was decided
+/*	under, so a reload cannot free them while the writer runs.
+/*
+/*	A message's list is bounded by policyd_pending_limit; recipients
+/*	beyond it are not counted (and logged as such by the caller).
+/*--*/
+#include "pdconfig.h"
+
+#include <string.h>
+
+#include "msg.h"
+#include "mymalloc.h"
+#include "policyd.h"
+
+typedef struct POLICYD_COUNT {
+	POLICYD_RULES *rules;
+	time_t	now;
+	char   *sender;
+	char  **rcpts;
+	size_t	nrcpt;
+} POLICYD_COUNT;
+
+/* policyd_pending_init - empty */
+
+void
+policyd_pending_init(POLICYD_PENDING *p)
+{
+	memset(p, 0, sizeof(*p));
+}
+
+/* policyd_pending_clear - forget */
+
+void
+policyd_pending_clear(POLICYD_PENDING *p)
+{
+	size_t	i;
+
+	for (i = 0; i < p->nrcpt; i++)
+		myfree(p->rcpts[i]);
+	myfree(p->rcpts);
+	myfree(p->instance);
+	myfree(p->sender);
+	memset(p, 0, sizeof(*p));
+}
+
+/* policyd_pending_match - the list of this instance? */
+
+int
+policyd_pending_match(const POLICYD_PENDING *p, const char *instance)
+{
+	return (p->instance != 0 && *instance && strcmp(p->instance, instance) == 0);
+}
+
+/* policyd_pending_add - remember a recipient that passed */
+
+void
+policyd_pending_add(POLICYD_PENDING *p, const POLICYD_RULES *r,
+		            const char *instance, const char *sender,
+		            const char *recipient)
+{
+	size_t	i;
+
+	if (*instance == 0)
+		return;
+	if (!policyd_pending_match(p, instance)) {
+		policyd_pending_clear(p);
+		p->instance = mystrdup(instance);
+		p->sender = mystrdup(sender);
+	}
+	/* The same recipient twice in one message is one message to them. */
+	for (i = 0; i < p->nrcpt; i++)
+		if (strcasecmp(p->rcpts[i], recipient) == 0)
+			return;
+	if (p->nrcpt >= r->pending_limit) {
+		p->dropped++;
+		return;
+	}
+	p->rcpts = myrealloc(p->rcpts, (p->nrcpt + 1) * sizeof(char *));
+	p->rcpts[p->nrcpt++] = mystrdup(recipient);
+}
+
+/* policyd_count_op - in the writer: count every recipient */
+
+static int
+policyd_count_op(STORE_TXN *txn, void *ctx)
+{
+	POLICYD_COUNT *c = ctx;
+	size_t	i;
+	int	rc;
+
+	for (i = 0; i < c->nrcpt; i++)
+		if ((rc = caps_count(txn, c->rules->caps, c->rcpts[i], "marketing",
+				     c->sender, c->now)) != STORE_OK)
+			return (rc);
+	return (STORE_OK);
+}
+
+/* policyd_count_done - in the writer, after the commit */
+
+static void
+policyd_count_done(void *ctx, int status)
+{
+	POLICYD_COUNT *c = ctx;
+	size_t	i;
+
+	if (status != STORE_OK)
+		msg_warn("cannot record %zu send%s from <%s> for frequency caps: %s",
+			 c->nrcpt, c->nrcpt == 1 ? "" : "s", c->sender, store_strerror(status));
+	policyd_rules_unref(c->rules);
+	for (i = 0; i < c->nrcpt; i++)
+		myfree(c->rcpts[i]);
+	myfree(c->rcpts);
+	myfree(c->sender);
+	myfree(c);
+}
+
+/* policyd_count_queue - hand a list to the writer */
+
+static void
+policyd_count_queue(POLICYD_RULES *r, STORE *st, char *sender, char **rcpts,
+		            size_t nrcpt, time_t now)
+{
+	POLICYD_COUNT *c = mymalloc(sizeof(*c));
+
+	c->rules = policyd_rules_ref(r);
+	c->now = now;
+	c->sender = sender;
+	c->rcpts = rcpts;
+	c->nrcpt = nrcpt;
+	store_write_async(st, policyd_count_op, c, policyd_count_done, STORE_W_NOSYNC);
+}
+
+/* policyd_pending_commit - count a message's list */
+
+size_t
+policyd_pending_commit(POLICYD_PENDING *p, POLICYD_RULES *r, STORE *st, time_t now)
+{
+	size_t	n = p->nrcpt;
+
+	if (n > 0) {
+		/* The list moves to the writer. */
+		policyd_count_queue(r, st, p->sender, p->rcpts, n, now);
+		p->sender = 0;
+		p->rcpts = 0;
+		p->nrcpt = 0;
+	}
+	policyd_pending_clear(p);
+	return (n);
+}
+
+/* policyd_count_one - count one recipient now */
+
+void
+policyd_count_one(POLICYD_RULES *r, STORE *st, const char *sender,
+		          const char *recipient, time_t now)
+{
+	char  **rcpts = mymalloc(sizeof(char *));
+
+	rcpts[0] = mystrdup(recipient);
+	policyd_count_queue(r, st, mystrdup(sender), rcpts, 1, now);
+}

@@ -1,0 +1,430 @@
+/*++
+/* NAME
+/*	policyd_rules 3
+/* SUMMARY
+/*	postdrip-policyd decisions: stream, suppression, caps
+/* SYNOPSIS
+/*	#include "policyd.h"
+/*
+/*	POLICYD_RULES *policyd_rules_create(cf, &err)
+/*	POLICYD_STREAM policyd_stream(r, sender, sasl_username, client_address)
+/*	void	policyd_decide(r, st, sender, recipient, now, &decision)
+/* DESCRIPTION
+/*	policyd_rules_create() compiles the settings that decisions use and
+/*	checks them, so that a bad reload is refused before it replaces a
+/*	working configuration. The result holds a reference to the CONFIG.
+/*
+/*	Stream: marketing when the envelope sender matches marketing_senders,
+/*	or its domain is bounce_domain (the engine's VERP return path), or
+/*	the SASL login is in marketing_sasl_users, or the client address is
+/*	in marketing_clients; transactional otherwise. The null sender
+/*	(bounces) is always transactional.
+/*
+/*	Reply texts do not name the recipient: at RCPT, Postfix itself puts
+/*	"<recipient>: Recipient address rejected: " before them.
+/*
+/*	policyd_decide() answers for one marketing recipient, in this order:
+/*	a suppressed recipient is refused with 550 5.7.1 and a text naming
+/*	the reason; a recipient over a frequency cap or in a domain over its
+/*	rate gets the configured action; anything else gets DUNNO and is
+/*	marked to be counted. Every lookup is in one read snapshot.
+/*
+/*	Our own failure (the store cannot be read) answers
+/*	policyd_store_fail_action, which may not be a permit: a recipient
+/*	that may be suppressed is never let through because we could not
+/*	look.
+/* DIAGNOSTICS
+/*	policyd_rules_create() returns every problem it finds, one a line.
+/*--*/
+#include "pdconfig.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+#include "mymalloc.h"
+#include "strbuf.h"
+#include "policyd.h"
+
+struct POLICYD_NET {
+	int	family;
+	unsigned char addr[16];
+	int	bits;
+};
+
+/* policyd_net_parse - "192.0.2.0/24", "2001:db8::/32" or one address */
+
+static int
+policyd_net_parse(const char *text, POLICYD_NET *net)
+{
+	char	buf[64], *slash, *end;
+	long	bits;
+	int	max, i;
+
+	if (strlen(text) >= sizeof(buf))
+		return (-1);
+	strcpy(buf, text);
+	if ((slash = strchr(buf, '/')) != 0)
+		*slash++ = 0;
+	if (buf[0] == '[' && buf[strlen(buf) - 1] == ']') {
+		memmove(buf, buf + 1, strlen(buf));
+		buf[strlen(buf) - 1] = 0;
+	}
+	memset(net, 0, sizeof(*net));
+	if (inet_pton(AF_INET, buf, net->addr) == 1)
+		net->family = AF_INET, max = 32;
+	else if (inet_pton(AF_INET6, buf, net->addr) == 1)
+		net->family = AF_INET6, max = 128;
+	else
+		return (-1);
+	bits = max;
+	if (slash) {
+		bits = strtol(slash, &end, 10);
+		if (end == slash || *end || bits < 0 || bits > max)
+			return (-1);
+	}
+	net->bits = (int) bits;
+	/* A network written with host bits set is a typo: refuse it. */
+	for (i = net->bits; i < max; i++)
+		if (net->addr[i / 8] & (0x80 >> (i % 8)))
+			return (-1);
+	return (0);
+}
+
+/* policyd_net_match - is text an address inside net? */
+
+static int
+policyd_net_match(const POLICYD_NET *net, int family, const unsigned char *addr)
+{
+	int	full = net->bits / 8, rest = net->bits % 8;
+
+	if (family != net->family)
+		return (0);
+	if (memcmp(addr, net->addr, full) != 0)
+		return (0);
+	return (rest == 0 || ((addr[full] ^ net->addr[full]) & (0xff00 >> rest)) == 0);
+}
+
+/* policyd_action_compile - an over-cap action setting, or 0 */
+
+static char *
+policyd_action_compile(const char *name, const char *v, STRBUF *errs)
+{
+	while (isspace((unsigned char) *v))
+		v++;
+	if (strcasecmp(v, "defer") == 0)
+		return (mystrdup("450 4.7.1"));
+	if (strcasecmp(v, "reject") == 0)
+		return (mystrdup("550 5.7.1"));
+	if (strcasecmp(v, "hold") == 0)
+		return (mystrdup("HOLD"));
+	if (strcasecmp(v, "discard") == 0)
+		return (mystrdup("DISCARD"));
+	if (strncasecmp(v, "FILTER", 6) == 0 && isspace((unsigned char) v[6])) {
+		const char *dest = v + 7;
+
+		while (isspace((unsigned char) *dest))
+			dest++;
+		if (strchr(dest, ':') && !strpbrk(dest, " \t"))
+			return (myasprintf("FILTER %s", dest));
+	} else if (strncasecmp(v, "REDIRECT", 8) == 0 && isspace((unsigned char) v[8])) {
+		const char *dest = v + 9;
+		char	norm[ADDR_MAX + 1];
+
+		while (isspace((unsigned char) *dest))
+			dest++;
+		if (addr_normalize(dest, norm))
+			return (myasprintf("REDIRECT %s", dest));
+	}
+	strbuf_printf(errs, "%s = %s: expected defer, reject, hold, discard, "
+		      "FILTER transport:destination or REDIRECT address\n", name, v);
+	return (0);
+}
+
+/* policyd_fail_action_ok - a store-failure answer that is not a permit */
+
+static int
+policyd_fail_action_ok(const char *v)
+{
+	static const char *const words[] = {"DEFER_IF_PERMIT", "DEFER", "REJECT", "HOLD", 0};
+	size_t	len;
+	int	i;
+
+	if ((v[0] == '4' || v[0] == '5') && isdigit((unsigned char) v[1])
+	    && isdigit((unsigned char) v[2]) && (v[3] == 0 || v[3] == ' '))
+		return (1);
+	for (i = 0; words[i]; i++) {
+		len = strlen(words[i]);
+		if (strncasecmp(v, words[i], len) == 0 && (v[len] == 0 || v[len] == ' '))
+			return (1);
+	}
+	return (0);
+}
+
+/* policyd_rules_create - compile and check */
+
+POLICYD_RULES *
+policyd_rules_create(CONFIG *cf, char **err)
+{
+	POLICYD_RULES *r = mycalloc(1, sizeof(*r));
+	STRBUF	errs = STRBUF_INIT;
+	char  **list, *cerr;
+	const char *stage;
+
+	*err = 0;
+	atomic_init(&r->refcount, 1);
+	r->cf = config_ref(cf);
+	r->senders = config_list(cf, "marketing_senders");
+	r->bounce_domain = config_str(cf, "bounce_domain");
+	r->sasl_users = config_list(cf, "marketing_sasl_users");
+	for (list = config_list(cf, "marketing_clients"); *list; list++) {
+		r->nets = myrealloc(r->nets, (r->nnets + 1) * sizeof(*r->nets));
+		if (policyd_net_parse(*list, r->nets + r->nnets) < 0)
+			strbuf_printf(&errs, "marketing_clients: \"%s\": expected an address "
+				      "or network such as 192.0.2.0/24\n", *list);
+		else
+			r->nnets++;
+	}
+	if ((r->caps = caps_create(cf, &cerr)) == 0) {
+		strbuf_printf(&errs, "%s\n", cerr);
+		myfree(cerr);
+	}
+	r->cap_action = policyd_action_compile("frequency_cap_action",
+				    config_str(cf, "frequency_cap_action"), &errs);
+	r->rate_action = policyd_action_compile("domain_rate_action",
+				     config_str(cf, "domain_rate_action"), &errs);
+	r->fail_action = config_str(cf, "policyd_store_fail_action");
+	if (!policyd_fail_action_ok(r->fail_action))
+		strbuf_printf(&errs, "policyd_store_fail_action = %s: expected a 4xx or 5xx "
+			      "reply, DEFER_IF_PERMIT, DEFER, REJECT or HOLD (never a permit)\n",
+			      r->fail_action);
+	stage = config_str(cf, "policyd_count_stage");
+	if (strcasecmp(stage, "rcpt") == 0)
+		r->count_at_rcpt = 1;
+	else if (strcasecmp(stage, "end-of-message") != 0)
+		strbuf_printf(&errs, "policyd_count_stage = %s: expected end-of-message or rcpt\n",
+			      stage);
+	r->pending_limit = (size_t) config_int(cf, "policyd_pending_limit");
+	r->limits.line_limit = (size_t) config_int(cf, "policyd_line_limit");
+	r->limits.attr_limit = (size_t) config_int(cf, "policyd_attr_limit");
+	r->limits.request_limit = (size_t) config_int(cf, "policyd_request_limit");
+	if (strbuf_len(&errs)) {
+		strbuf_truncate(&errs, strbuf_len(&errs) - 1);
+		*err = strbuf_steal(&errs);
+		policyd_rules_unref(r);
+		return (0);
+	}
+	strbuf_free(&errs);
+	return (r);
+}
+
+/* policyd_rules_ref - one more user */
+
+POLICYD_RULES *
+policyd_rules_ref(POLICYD_RULES *r)
+{
+	atomic_fetch_add(&r->refcount, 1);
+	return (r);
+}
+
+/* policyd_rules_unref - one user less; the last one frees */
+
+void
+policyd_rules_unref(POLICYD_RULES *r)
+{
+	if (atomic_fetch_sub(&r->refcount, 1) != 1)
+		return;
+	caps_free(r->caps);
+	myfree(r->cap_action);
+	myfree(r->rate_action);
+	myfree(r->nets);
+	config_unref(r->cf);
+	myfree(r);
+}
+
+/* policyd_stream - marketing or transactional */
+
+POLICYD_STREAM
+policyd_stream(const POLICYD_RULES *r, const char *sender,
+	               const char *sasl_username, const char *client_address)
+{
+	char	norm[ADDR_MAX + 1];
+	unsigned char addr[16];
+	char  **p;
+	int	family, i;
+
+	if (*sender && addr_normalize(sender, norm)) {
+		for (p = r->senders; *p; p++)
+			if (addr_match(*p, norm))
+				return (POLICYD_STREAM_MARKETING);
+		if (*r->bounce_domain && strcasecmp(addr_domain(norm), r->bounce_domain) == 0)
+			return (POLICYD_STREAM_MARKETING);
+	} else if (*sender == 0) {
+		/* The null sender: a bounce or notification, never marketing. */
+		return (POLICYD_STREAM_TRANSACTIONAL);
+	}
+	if (*sasl_username)
+		for (p = r->sasl_users; *p; p++)
+			if (strcmp(*p, sasl_username) == 0)
+				return (POLICYD_STREAM_MARKETING);
+	if (r->nnets && *client_address) {
+		if (inet_pton(AF_INET, client_address, addr) == 1)
+			family = AF_INET;
+		else if (inet_pton(AF_INET6, client_address, addr) == 1)
+			family = AF_INET6;
+		else
+			return (POLICYD_STREAM_TRANSACTIONAL);
+		for (i = 0; i < r->nnets; i++)
+			if (policyd_net_match(r->nets + i, family, addr))
+				return (POLICYD_STREAM_MARKETING);
+	}
+	return (POLICYD_STREAM_TRANSACTIONAL);
+}
+
+/* policyd_stream_name - for the log */
+
+const char *
+policyd_stream_name(POLICYD_STREAM s)
+{
+	return (s == POLICYD_STREAM_MARKETING ? "marketing" : "transactional");
+}
+
+/* policyd_verdict - the log word of an action value */
+
+const char *
+policyd_verdict(const char *action)
+{
+	if (action[0] == '4')
+		return ("defer");
+	if (action[0] == '5')
+		return ("reject");
+	if (strncasecmp(action, "DUNNO", 5) == 0)
+		return ("dunno");
+	if (strncasecmp(action, "HOLD", 4) == 0)
+		return ("hold");
+	if (strncasecmp(action, "DISCARD", 7) == 0)
+		return ("discard");
+	if (strncasecmp(action, "FILTER", 6) == 0)
+		return ("filter");
+	if (strncasecmp(action, "REDIRECT", 8) == 0)
+		return ("redirect");
+	if (strncasecmp(action, "DEFER", 5) == 0)
+		return ("defer");
+	if (strncasecmp(action, "REJECT", 6) == 0)
+		return ("reject");
+	return ("action");
+}
+
+/* policyd_suppress_text - words for a suppression reason */
+
+static const char *
+policyd_suppress_text(const char *reason, char *buf, size_t len)
+{
+	static const struct {
+		const char *reason;
+		const char *text;
+	}	texts[] = {
+		{"unsubscribed", "recipient unsubscribed"},
+		{"unsubscribe", "recipient unsubscribed"},
+		{"hardbounce", "recipient address bounced (hard bounce)"},
+		{"hard_bounce", "recipient address bounced (hard bounce)"},
+		{"bounce", "recipient address bounced (hard bounce)"},
+		{"complaint", "recipient complained (spam report)"},
+		{"complained", "recipient complained (spam report)"},
+		{"manual", "recipient suppressed by the administrator"},
+		{0},
+	};
+	const char *p;
+	int	i;
+
+	for (i = 0; texts[i].reason; i++)
+		if (strcasecmp(reason, texts[i].reason) == 0)
+			return (texts[i].text);
+	/* Any other reason word goes out as is, if it is tame. */
+	for (p = reason; *p; p++)
+		if (!isalnum((unsigned char) *p) && *p != '_' && *p != '-')
+			return ("recipient suppressed");
+	snprintf(buf, len, "recipient suppressed (%s)", *reason ? reason : "no reason");
+	return (buf);
+}
+
+/* policyd_over_action - the answer for a reached cap */
+
+static void
+policyd_over_action(const char *action, const char *rcpt, const char *why,
+		            POLICYD_DECISION *d)
+{
+	if (isdigit((unsigned char) action[0]))
+		snprintf(d->action, sizeof(d->action), "%s %s (postdrip)", action, why);
+	else if (strcmp(action, "HOLD") == 0 || strcmp(action, "DISCARD") == 0)
+		snprintf(d->action, sizeof(d->action), "%s %s for <%s> (postdrip)", action, why, rcpt);
+	else
+		snprintf(d->action, sizeof(d->action), "%s", action);
+}
+
+/* policyd_decide - one marketing recipient at RCPT */
+
+void
+policyd_decide(const POLICYD_RULES *r, STORE *st, const char *sender,
+	               const char *recipient, time_t now, POLICYD_DECISION *d)
+{
+	STORE_TXN *txn;
+	STORE_SUPPRESSION s;
+	CAPS_RESULT cr;
+	char	buf[128];
+	int	rc;
+
+	d->stream = POLICYD_STREAM_MARKETING;
+	d->count = 0;
+	d->reason[0] = 0;
+	d->detail[0] = 0;
+	if (store_rbegin(st, &txn) != STORE_OK) {
+		rc = STORE_RETRY;
+		goto fail;
+	}
+	rc = store_suppress_get(txn, recipient, &s);
+	if (rc == STORE_OK) {
+		store_rend(txn);
+		snprintf(d->reason, sizeof(d->reason), "%s",
+			 policyd_suppress_text(s.reason, buf, sizeof(buf)));
+		snprintf(d->action, sizeof(d->action), "550 5.7.1 %s (postdrip)", d->reason);
+		snprintf(d->detail, sizeof(d->detail), " reason=%s suppressed=%lld",
+			 s.reason, (long long) s.time);
+		d->verdict = "reject";
+		return;
+	}
+	if (rc != STORE_NOTFOUND) {
+		store_rend(txn);
+		goto fail;
+	}
+	rc = caps_check(txn, r->caps, recipient, "marketing", sender, now, &cr);
+	store_rend(txn);
+	if (rc == CAPS_OVER) {
+		if (cr.kind == CAPS_KIND_DOMAIN) {
+			snprintf(d->reason, sizeof(d->reason), "domain rate limit reached (%s)", cr.what);
+			policyd_over_action(r->rate_action, recipient, d->reason, d);
+		} else {
+			snprintf(d->reason, sizeof(d->reason), "frequency cap reached (%s)", cr.what);
+			policyd_over_action(r->cap_action, recipient, d->reason, d);
+		}
+		snprintf(d->detail, sizeof(d->detail), " rule=\"%s\" count=%ld retry=%lds",
+			 cr.rule, cr.count, cr.retry);
+		d->verdict = policyd_verdict(d->action);
+		return;
+	}
+	if (rc != STORE_OK)
+		goto fail;
+	snprintf(d->action, sizeof(d->action), "DUNNO");
+	snprintf(d->reason, sizeof(d->reason), "marketing recipient within its caps");
+	d->verdict = "dunno";
+	d->count = 1;
+	return;
+
+fail:
+	snprintf(d->action, sizeof(d->action), "%s", r->fail_action);
+	snprintf(d->reason, sizeof(d->reason), "store lookup failed: %s", store_strerror(rc));
+	d->verdict = policyd_verdict(d->action);
+}
