@@ -34,4 +34,16 @@ printf 'Subject: pfx local\n\nlocal body %s\n' "$$" |
     pfx_sendmail carol@local.test dave@sink.test || pfx_fail "sendmail failed"
 pfx_wait_delivered 2 20 || pfx_fail "locally submitted message not delivered"
 grep -l "local body $$" "$PFX_SINK"/* >/dev/null || pfx_fail "local message not in the sink"
-echo "ok: $qid delivered to the sink, and a local submission"
+# A whole message from a file, with lines that need dot-stuffing, arrives
+# unchanged, and is found again by its Message-ID.
+printf 'From: erin@client.test\nTo: frank@sink.test\nSubject: pfx file\nMessage-ID: <file.%s@client.test>\n\nfirst\n.one dot\n..two dots\nlast\n' "$$" \
+    >"$PFX_DIR/file.eml"
+qid3=$(pfx_send_file erin@client.test frank@sink.test "$PFX_DIR/file.eml") ||
+    pfx_fail "send of a file failed"
+pfx_wait_delivered 3 20 || pfx_fail "message from a file not delivered"
+[ "$(pfx_queue_id_of "file.$$@client.test")" = "$qid3" ] ||
+    pfx_fail "queue id of the file message is not $qid3"
+f=$(grep -l "^Subject: pfx file" "$PFX_SINK"/*) || pfx_fail "file message not in the sink"
+sed -n '/^$/,$p' "$f" | grep -qx '\.one dot' && sed -n '/^$/,$p' "$f" | grep -qx '\.\.two dots' ||
+    pfx_fail "dot lines changed on the way: $(cat "$f")"
+echo "ok: $qid delivered to the sink, a local submission, a message from a file"
