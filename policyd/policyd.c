@@ -22,7 +22,8 @@
 /*	-c FILE	the configuration (default: $sysconfdir/postdrip/postdrip.conf).
 /*	-f	stay in the foreground and log to stderr as well as syslog.
 /*	-s	serve one client on stdin/stdout and exit (Postfix spawn(8)).
-/*	-v	verbose: also log DUNNO for transactional mail.
+/*	-v	verbose: also log every DUNNO (transactional mail, other
+/*		stages, and marketing recipients that are counted later).
 /* SECURITY
 /*	The listening socket is opened first; then, when started as root
 /*	and mail_owner is set, the daemon takes that user's identity
@@ -30,7 +31,11 @@
 /*	and stops if any step fails.
 /* DIAGNOSTICS
 /*	One line per decision: "QUEUEID: VERDICT: STATE from CLIENT: TEXT;
-/*	from=<SENDER> to=<RECIPIENT> proto=... helo=<...> stream=...".
+/*	from=<SENDER> to=<RECIPIENT> proto=... helo=<...> stream=...": every
+/*	refusal or other action at RCPT, and for accepted marketing mail the
+/*	line that counts it (END-OF-MESSAGE, naming the recipients, or RCPT
+/*	with policyd_count_stage = rcpt). A recipient that passes at RCPT
+/*	but is counted only later is logged with -v, like all DUNNO.
 /*	Malformed requests, idle clients and store trouble are logged with
 /*	the peer's address.
 /* SIGNALS
@@ -299,15 +304,20 @@ policyd_handle(CONN *c)
 		return;
 	}
 	policyd_decide(r, policyd_store, sender, rcpt, clock_now(), &d);
-	if (d.count) {
-		if (r->count_at_rcpt)
-			policyd_count_one(r, policyd_store, sender, rcpt, clock_now());
-		else
-			policyd_pending_add(&c->pending, r, policy_value(req, buf, PA_INSTANCE),
-					    sender, rcpt);
-	}
-	policyd_log(buf, req, d.verdict, d.count ? d.reason : d.action,
-		    policyd_stream_name(d.stream), d.detail);
+	if (d.count && r->count_at_rcpt) {
+		policyd_count_one(r, policyd_store, sender, rcpt, clock_now());
+		policyd_log(buf, req, d.verdict, "marketing recipient within its caps, counted",
+			    policyd_stream_name(d.stream), d.detail);
+	} else if (d.count) {
+		/* Tentative until END-OF-MESSAGE, which logs what it counts. */
+		policyd_pending_add(&c->pending, r, policy_value(req, buf, PA_INSTANCE),
+				    sender, rcpt);
+		if (msg_verbose)
+			policyd_log(buf, req, d.verdict, d.reason,
+				    policyd_stream_name(d.stream), d.detail);
+	} else
+		policyd_log(buf, req, d.verdict, d.action,
+			    policyd_stream_name(d.stream), d.detail);
 	policyd_reply(c, d.action);
 }
 

@@ -37,7 +37,7 @@ uid=$(awk '/^Uid:/ { print $3 }' "/proc/$PD_PID/status")
 [ "$uid" = "$(id -u postfix)" ] || pfx_fail "daemon runs as uid $uid, not postfix"
 
 policy="check_policy_service { inet:127.0.0.1:$PD_PORT, timeout=10s }"
-pfx_conf "smtpd_recipient_restrictions = permit_sasl_authenticated, $policy" \
+pfx_conf "smtpd_recipient_restrictions = $policy" \
     "smtpd_end_of_data_restrictions = $policy"
 pfx_start
 
