@@ -12,14 +12,15 @@
 /*	the reader never reports more than it was given. Small limits make
 /*	every limit reachable with short inputs.
 /*
-/*	Link with policyd/policyd_proto.c (it needs nothing else).
+/*	The reader is compiled in here (it needs nothing but libc), so
+/*	the target builds from this one file: no program library to link.
 /*	Seeds: fuzz/corpus/policy/.
 /*--*/
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../policyd/policyd_proto.h"
+#include "../policyd/policyd_proto.c"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

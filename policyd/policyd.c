@@ -4,7 +4,7 @@
 /* SUMMARY
 /*	suppression and frequency caps for Postfix, by policy delegation
 /* SYNOPSIS
-/*	postdrip-policyd [-fsv] [-c FILE]
+/*	postdrip-policyd [-fnsv] [-c FILE]
 /* DESCRIPTION
 /*	postdrip-policyd answers Postfix's check_policy_service requests
 /*	from the shared store: it refuses marketing mail to suppressed
@@ -21,6 +21,7 @@
 /*	Options:
 /*	-c FILE	the configuration (default: $sysconfdir/postdrip/postdrip.conf).
 /*	-f	stay in the foreground and log to stderr as well as syslog.
+/*	-n	check the configuration (with the caps syntax) and exit.
 /*	-s	serve one client on stdin/stdout and exit (Postfix spawn(8)).
 /*	-v	verbose: also log every DUNNO (transactional mail, other
 /*		stages, and marketing recipients that are counted later).
@@ -657,7 +658,7 @@ policyd_files(int max)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: postdrip-policyd [-fsv] [-c FILE]\n");
+	fprintf(stderr, "usage: postdrip-policyd [-fnsv] [-c FILE]\n");
 	exit(2);
 }
 
@@ -669,17 +670,20 @@ main(int argc, char **argv)
 	CONFIG *cf;
 	sigset_t mask;
 	char   *err;
-	int	ch, foreground = 0, verbose = 0, i, n, timeout;
+	int	ch, foreground = 0, verbose = 0, check = 0, i, n, timeout;
 	CONN   *c;
 
 	policyd_conf_path = CONFIG_DEFAULT_PATH;
-	while ((ch = getopt(argc, argv, "c:fsv")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fnsv")) != -1) {
 		switch (ch) {
 		case 'c':
 			policyd_conf_path = optarg;
 			break;
 		case 'f':
 			foreground = 1;
+			break;
+		case 'n':
+			check = 1;
 			break;
 		case 's':
 			policyd_single = 1;
@@ -693,6 +697,20 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	if (check) {
+		/* Like "opendkim -n": errors on stderr, exit status. */
+		if ((cf = config_load(policyd_conf_path, &err)) != 0) {
+			policyd_rules = policyd_rules_create(cf, &err);
+			config_unref(cf);
+		}
+		if (policyd_rules == 0) {
+			fprintf(stderr, "%s\n", err);
+			myfree(err);
+			exit(1);
+		}
+		policyd_rules_unref(policyd_rules);
+		exit(0);
+	}
 	/* With -s, stdout is the client: diagnostics never go there. */
 	msg_open("postdrip-policyd", foreground);
 	msg_verbose_set(verbose);

@@ -22,6 +22,13 @@ policyd_max_connections = 100
 # reload
 CONF
 
+# -n checks what postdrip check cannot: the syntax of caps and actions.
+printf 'frequency_caps = 2/soon\nfrequency_cap_action = later\n' > "$T/bad.conf"
+"$policyd" -n -c "$T/bad.conf" 2> "$T/bad.out" && fail "-n accepted a bad configuration"
+grep -q 'frequency_caps: "2/soon"' "$T/bad.out" || fail "-n: $(cat "$T/bad.out")"
+grep -q 'frequency_cap_action = later' "$T/bad.out" || fail "-n: $(cat "$T/bad.out")"
+"$policyd" -n -c "$T/postdrip.conf" || fail "-n refused a good configuration"
+
 "$policyd" -f -c "$T/postdrip.conf" 2> "$T/log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$T"' EXIT
