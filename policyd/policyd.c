@@ -215,6 +215,30 @@ policyd_reply(CONN *c, const char *action)
 	strbuf_puts(&c->out, "\n\n");
 }
 
+/*
+ * Decision lines wait until the replies of the current read are written:
+ * a syslog line costs more than the decision, and the client need not
+ * wait for it. Values hold no newlines (the reader refuses control
+ * bytes), so one separates the lines.
+ */
+static STRBUF policyd_logbuf;
+
+/* policyd_log_flush - write the decision lines held back */
+
+static void
+policyd_log_flush(void)
+{
+	char   *line, *nl;
+
+	if (strbuf_len(&policyd_logbuf) == 0)
+		return;
+	for (line = policyd_logbuf.data; (nl = strchr(line, '\n')) != 0; line = nl + 1) {
+		*nl = 0;
+		msg_info("%s", line);
+	}
+	strbuf_reset(&policyd_logbuf);
+}
+
 /* policyd_log - one line for one decision */
 
 static void
@@ -225,7 +249,8 @@ policyd_log(const char *buf, const POLICY_REQ *req, const char *verdict,
 	const char *name = policy_value(req, buf, PA_CLIENT_NAME);
 	const char *state = policy_value(req, buf, PA_PROTOCOL_STATE);
 
-	msg_info("%s: %s: %s from %s[%s]: %s; from=<%s> to=<%s> proto=%s helo=<%s> stream=%s%s",
+	strbuf_printf(&policyd_logbuf,
+		      "%s: %s: %s from %s[%s]: %s; from=<%s> to=<%s> proto=%s helo=<%s> stream=%s%s\n",
 		 *qid ? qid : "NOQUEUE", verdict, *state ? state : "UNKNOWN",
 		 *name ? name : "unknown", policy_value(req, buf, PA_CLIENT_ADDRESS),
 		 text, policy_value(req, buf, PA_SENDER),
@@ -797,9 +822,11 @@ main(int argc, char **argv)
 					policyd_read(c);
 				/* c may be gone: a closed connection ends -s. */
 			}
+			policyd_log_flush();
 		}
 		policyd_expire();
 	}
+	policyd_log_flush();
 	while (policyd_oldest)
 		policyd_close(policyd_oldest);
 	store_flush(policyd_store);
