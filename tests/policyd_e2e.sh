@@ -31,6 +31,13 @@ EOF
 PD_PID=$!
 pfx_on_exit "kill $PD_PID; wait $PD_PID"
 pfx_wait_listen "$PD_PORT" 10 || pfx_fail "postdrip-policyd does not listen: $(cat "$PD/log")"
+# "ready" comes after the privileges are dropped and the store is open.
+n=0
+until grep -q "ready on" "$PD/log"; do
+	n=$((n + 1))
+	[ $n -gt 200 ] && pfx_fail "postdrip-policyd not ready: $(cat "$PD/log")"
+	sleep 0.05
+done
 
 # Privileges: dropped to mail_owner after binding.
 uid=$(awk '/^Uid:/ { print $3 }' "/proc/$PD_PID/status")
