@@ -95,6 +95,7 @@ static const char *policyd_conf_path;
 static int policyd_epfd = -1;
 static int policyd_listen_fd = -1;
 static int policyd_sig_fd = -1;
+static int policyd_spare_fd = -1;	/* for accept() when out of descriptors */
 static CONN *policyd_oldest, *policyd_newest;
 static int policyd_nconn;
 static int policyd_stopping;
@@ -409,6 +410,12 @@ policyd_work(CONN *c)
 			c->in_len -= c->req.pos;
 			policy_reset(&c->req);
 		}
+		/* A buffer grown by one large request does not stay large. */
+		if (c->in_len == 0 && c->in_cap > POLICYD_IN_START) {
+			myfree(c->in);
+			c->in = 0;
+			c->in_cap = 0;
+		}
 		switch (policyd_flush(c)) {
 		case -1:
 			if (msg_verbose)
@@ -526,6 +533,25 @@ policyd_accept(void)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
+			if ((errno == EMFILE || errno == ENFILE) && policyd_spare_fd >= 0) {
+				/* Out of descriptors: the listener stays readable, so
+				 * take the client with the spare one and close it,
+				 * or the loop would spin. */
+				if (last_warn != policyd_mono()) {
+					last_warn = policyd_mono();
+					msg_warn("accept: %m: closing new connections");
+				}
+				close(policyd_spare_fd);
+				fd = accept(policyd_listen_fd, 0, 0);
+				if (fd >= 0)
+					close(fd);
+				policyd_spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+				/* EMFILE comes before the queue is looked at: stop
+				 * once it is empty. */
+				if (fd < 0)
+					return;
+				continue;
+			}
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				msg_warn("accept: %m");
 			return;
@@ -778,6 +804,7 @@ main(int argc, char **argv)
 	if ((policyd_store = store_open(config_str(cf, "data_directory"), &opts, &err)) == 0)
 		msg_fatal("cannot open the store: %s", err);
 
+	policyd_spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if ((policyd_epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		msg_fatal("epoll_create1: %m");
 	ev.events = EPOLLIN;
