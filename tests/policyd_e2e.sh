@@ -29,7 +29,18 @@ EOF
 
 "$policyd" -f -c "$PD/postdrip.conf" 2> "$PD/log" &
 PD_PID=$!
-pfx_on_exit "kill $PD_PID; wait $PD_PID"
+# pd_stop - TERM, then KILL if the daemon does not go within 5 s
+pd_stop() {
+	kill -TERM "$PD_PID" 2>/dev/null || return 0
+	_n=0
+	while kill -0 "$PD_PID" 2>/dev/null && [ $_n -lt 50 ]; do
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	kill -KILL "$PD_PID" 2>/dev/null
+	wait "$PD_PID" 2>/dev/null
+}
+pfx_on_exit pd_stop
 pfx_wait_listen "$PD_PORT" 10 || pfx_fail "postdrip-policyd does not listen: $(cat "$PD/log")"
 # "ready" comes after the privileges are dropped and the store is open.
 n=0
