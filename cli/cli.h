@@ -37,9 +37,12 @@ int	cli_suppressed(CLI *cli, int argc, char **argv);
 int	cli_event(CLI *cli, int argc, char **argv);
 int	cli_timeline(CLI *cli, int argc, char **argv);
 int	cli_stats(CLI *cli, int argc, char **argv);
+int	cli_template(CLI *cli, int argc, char **argv);
 
 /* Hook for "postdrip check": further checkers (workflows, templates) append
  * "file:line: message" lines to errs and return the number of errors. */
 typedef int (*CLI_CHECKER) (CLI *cli, STRBUF *errs);
+
+int	cli_check_templates(CLI *cli, STRBUF *errs);	/* cli_template.c */
 
 #endif

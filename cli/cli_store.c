@@ -49,6 +49,7 @@ cli_check(CLI *cli, int argc, char **argv)
 		errors++;
 	}
 	tokens_free(tk);
+	errors += cli_check_templates(cli, &errs);
 	fputs(strbuf_str(&errs), stdout);
 	strbuf_free(&errs);
 	return (errors ? CLI_ERROR : CLI_OK);

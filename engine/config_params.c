@@ -94,6 +94,16 @@ const CONF_PARAM config_params[] = {
 	{"policyd_pending_limit", CONF_INT, "1000", 1, 100000,
 	"recipients of one message remembered between RCPT and END-OF-MESSAGE"},
 
+	/* Templates: bounds on what one template may be and produce. */
+	{"template_size_limit", CONF_SIZE, "256k", 1 * K, 16 * M,
+	"largest template or partial file"},
+	{"template_depth_limit", CONF_INT, "32", 1, 256,
+	"deepest nesting of Mustache sections in a template"},
+	{"template_partial_depth_limit", CONF_INT, "16", 0, 64,
+	"deepest nesting of partials within partials while rendering"},
+	{"template_output_limit", CONF_SIZE, "4m", 4 * K, 256 * M,
+	"largest rendered part (subject, text or HTML body) of a message"},
+
 	/* Privileges. */
 	{"mail_owner", CONF_STR, "", 0, 0,
 	"user the daemons run as after binding their sockets (empty: do not change)"},

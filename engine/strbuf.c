@@ -110,6 +110,7 @@ strbuf_steal(STRBUF *sb)
 	char   *p;
 
 	strbuf_reserve(sb, 0);
+	sb->data[sb->len] = 0;		/* a buffer that never grew has none yet */
 	p = sb->data;
 	sb->data = 0;
 	sb->len = sb->cap = 0;

@@ -12,15 +12,15 @@
 /*	the reader never reports more than it was given. Small limits make
 /*	every limit reachable with short inputs.
 /*
-/*	The reader is compiled in here (it needs nothing but libc), so
-/*	the target builds from this one file: no program library to link.
+/*	Including policyd_proto.h has fuzz/sources.sh link
+/*	policyd/policyd_proto.c, which needs nothing but libc.
 /*	Seeds: fuzz/corpus/policy/.
 /*--*/
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../policyd/policyd_proto.c"
+#include "../policyd/policyd_proto.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

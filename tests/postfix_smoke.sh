@@ -29,4 +29,9 @@ pfx_log_grep "$qid: to=<bob@sink.test>.* status=sent" >/dev/null ||
 out=$(pfx_swaks --from alice@client.test --to carol@example.com)
 echo "$out" | grep -q '<\*\* *550 5.1.1 .*no outbound delivery in tests' ||
     pfx_fail "mail to example.com was not refused: $out"
-echo "ok: $qid delivered to the sink"
+# Local submission goes through pickup and reaches the sink too.
+printf 'Subject: pfx local\n\nlocal body %s\n' "$$" |
+    pfx_sendmail carol@local.test dave@sink.test || pfx_fail "sendmail failed"
+pfx_wait_delivered 2 20 || pfx_fail "locally submitted message not delivered"
+grep -l "local body $$" "$PFX_SINK"/* >/dev/null || pfx_fail "local message not in the sink"
+echo "ok: $qid delivered to the sink, and a local submission"

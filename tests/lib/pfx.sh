@@ -9,10 +9,12 @@
 #	pfx_init			# temp dir, ports, main.cf, master.cf
 #	pfx_conf 'name = value' ...	# extra main.cf settings
 #	pfx_master 'service type ... command'	# extra master.cf lines
+#	pfx_backdate			# after editing main.cf/master.cf by hand
 #	pfx_start			# Postfix and smtp-sink, waits until both listen
 #	qid=$(pfx_send FROM TO [swaks options])
 #	qid=$(pfx_send_file FROM TO FILE)
 #	transcript=$(pfx_swaks [swaks options])
+#	pfx_sendmail FROM TO... <message	# local submission (non_smtpd_milters)
 #	pfx_wait_delivered [COUNT [SECONDS]]
 #	pfx_wait_log PATTERN [SECONDS]
 #	pfx_queue_id_of MESSAGE-ID
@@ -20,6 +22,10 @@
 #	pfx_sink_files
 #	pfx_reload
 #	pfx_on_exit COMMAND		# more clean-up (a milter's pid, ...)
+#	pfx_spawn NAME COMMAND...	# a daemon of the test, stopped at exit
+#	pfx_wait_socket PATH [SECONDS [NAME]]	# until a unix socket exists
+#	pfx_wait_listen PORT [SECONDS]	# until 127.0.0.1:PORT accepts
+#	pfx_kill PID [SECONDS]		# TERM, bounded wait, then KILL
 #	port=$(pfx_free_port)		# for the test's own daemons
 #	pfx_stop			# also run by the exit trap
 # DESCRIPTION
@@ -38,8 +44,9 @@
 #
 #	Variables for the test: PFX_DIR (the root), PFX_ETC (config_directory),
 #	PFX_PORT (smtpd), PFX_SINK_PORT, PFX_SINK (sink files), PFX_LOG.
-#	Mail to any other domain than sink.test bounces with
-#	"no outbound delivery in tests"; local.test is the local domain.
+#	Mail to any other domain than sink.test is refused at RCPT, or
+#	bounced when submitted locally, with "no outbound delivery in tests";
+#	local.test is the local domain.
 #
 #	Timeouts are bounded: pfx_start waits at most PFX_START_TIMEOUT
 #	seconds (10), the wait functions their argument (default 20).
@@ -155,6 +162,59 @@ pfx_on_exit() {
 $PFX_CLEANUP"
 }
 
+# pfx_kill - stop process $1: SIGTERM, at most $2 seconds (5), then SIGKILL
+pfx_kill() {
+	_kp=$1
+	_kn=$(( ${2:-5} * 20 ))
+	kill -TERM "$_kp" 2>/dev/null || return 0
+	while pfx_alive "$_kp" && [ "$_kn" -gt 0 ]; do
+		sleep 0.05
+		_kn=$((_kn - 1))
+	done
+	pfx_alive "$_kp" && kill -KILL "$_kp" 2>/dev/null
+	wait "$_kp" 2>/dev/null
+	return 0
+}
+
+# pfx_spawn - run a daemon of the test in the background, stopped at exit
+#
+# pfx_spawn NAME COMMAND [ARGS...]: stdout and stderr go to
+# $PFX_DIR/NAME.log; the pid is in PFX_PID_NAME (and printed by
+# pfx_pid NAME). Use pfx_wait_socket or pfx_wait_listen for readiness.
+pfx_spawn() {
+	[ -n "$PFX_DIR" ] || pfx_fail "pfx_spawn before pfx_init"
+	_sn=$1
+	shift
+	"$@" >>"$PFX_DIR/$_sn.log" 2>&1 &
+	eval "PFX_PID_$_sn=\$!"
+	pfx_on_exit "pfx_kill $!"
+}
+
+# pfx_pid - the pid of a daemon started by pfx_spawn
+pfx_pid() {
+	eval "echo \${PFX_PID_$1:-}"
+}
+
+# pfx_wait_socket - wait until a unix socket exists, at most SECONDS (10);
+# fail early, with its log, when daemon NAME (third argument) has exited
+pfx_wait_socket() {
+	_deadline=$(($(date +%s) + ${2:-10}))
+	_wp=
+	[ -n "${3:-}" ] && _wp=$(pfx_pid "$3")
+	until [ -S "$1" ]; do
+		if [ -n "$_wp" ] && ! pfx_alive "$_wp"; then
+			cat "$PFX_DIR/$3.log" >&2 2>/dev/null
+			echo "pfx: $3 exited before making $1" >&2
+			return 1
+		fi
+		if [ "$(date +%s)" -ge "$_deadline" ]; then
+			echo "pfx: no socket $1 after ${2:-10}s" >&2
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
 # pfx_cleanup - the exit trap: stop everything, remove the temp dir
 pfx_cleanup() {
 	_pfx_status=$?
@@ -171,6 +231,8 @@ pfx_cleanup() {
 	PFX_CLEANUP=
 	pfx_stop
 	pfx_release_ports
+	# testlib.sh's own exit trap, which pfx_init replaced.
+	command -v _testlib_cleanup >/dev/null 2>&1 && _testlib_cleanup
 	if [ -n "$PFX_DIR" ] && [ -d "$PFX_DIR" ]; then
 		if [ "$_pfx_status" != 0 ] && [ "$_pfx_status" != 77 ]; then
 			echo "pfx: test failed ($_pfx_status); last lines of $PFX_LOG:" >&2
@@ -280,10 +342,21 @@ postlog    unix-dgram n - n - 1 postlogd
 EOF
 }
 
+# pfx_backdate - date main.cf and master.cf a few seconds back
+#
+# Every Postfix program that reads a main.cf or master.cf changed within
+# the last second waits for it to settle, 300 ms at a time; a test edits
+# them and starts or reloads at once. Call this after editing them by
+# hand (pfx_conf and pfx_master do).
+pfx_backdate() {
+	touch -d "@$(($(date +%s) - 5))" "$PFX_ETC/main.cf" "$PFX_ETC/master.cf"
+}
+
 # pfx_conf - add or change main.cf settings ('name = value' each)
 pfx_conf() {
 	[ -n "$PFX_ETC" ] || pfx_fail "pfx_conf before pfx_init"
 	postconf -c "$PFX_ETC" -e "$@" || pfx_fail "postconf -e $*"
+	pfx_backdate
 }
 
 # pfx_master - append master.cf lines (a second smtpd, a content filter)
@@ -292,6 +365,7 @@ pfx_master() {
 	for _l in "$@"; do
 		printf '%s\n' "$_l" >>"$PFX_ETC/master.cf"
 	done
+	pfx_backdate
 }
 
 # pfx_wait_listen - wait until 127.0.0.1:PORT accepts, at most SECONDS
@@ -320,6 +394,21 @@ pfx_alive() {
 	case $(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null) in
 	Z|X|"") return 1 ;;
 	esac
+	return 0
+}
+
+# pfx_session_pids - the processes of session $1 (from /proc: no ps needed)
+pfx_session_pids() {
+	_sid=$1
+	for _st in /proc/[0-9]*/stat; do
+		# "pid (comm) state ppid pgrp session ...": comm may hold spaces.
+		{ read -r _line <"$_st"; } 2>/dev/null || continue
+		_pid=${_st#/proc/}
+		_pid=${_pid%/stat}
+		# shellcheck disable=SC2086
+		set -- ${_line##*) }
+		[ "${4:-}" = "$_sid" ] && echo "$_pid"
+	done
 	return 0
 }
 
@@ -354,9 +443,7 @@ pfx_start() {
 	    "127.0.0.1:$PFX_SINK_PORT" 256 >"$PFX_DIR/sink.log" 2>&1 &
 	PFX_SINK_PID=$!
 	pfx_queue_dirs
-	# Postfix waits for a main.cf or master.cf changed within the last
-	# second to settle (300 ms at a time): date them back.
-	touch -d "@$(($(date +%s) - 5))" "$PFX_ETC/main.cf" "$PFX_ETC/master.cf"
+	pfx_backdate
 	# master -w returns once the daemon has initialized (sockets bound),
 	# and skips the checks "postfix start" runs, which take a second.
 	if ! "$PFX_DAEMON_DIR/master" -w -c "$PFX_ETC" >"$PFX_DIR/start.log" 2>&1; then
@@ -376,7 +463,7 @@ pfx_start() {
 
 # pfx_reload - re-read main.cf and master.cf after pfx_conf
 pfx_reload() {
-	touch -d "@$(($(date +%s) - 5))" "$PFX_ETC/main.cf" "$PFX_ETC/master.cf"
+	pfx_backdate
 	postfix -c "$PFX_ETC" reload >/dev/null 2>&1 ||
 	    pfx_fail "postfix reload failed"
 }
@@ -395,7 +482,7 @@ pfx_stop() {
 				_n=$((_n + 1))
 			done
 			# Master runs its own session: whatever is left of it is ours.
-			for _p in $(ps -eo pid=,sid= | awk -v s="$_mp" '$2 == s { print $1 }'); do
+			for _p in $(pfx_session_pids "$_mp"); do
 				kill -KILL "$_p" 2>/dev/null
 			done
 		fi
@@ -443,6 +530,15 @@ pfx_send_file() {
 	_from=$1 _to=$2
 	shift 3
 	pfx_send "$_from" "$_to" --data - "$@" <"$_f"
+}
+
+# pfx_sendmail - submit a message on stdin with sendmail(1), as a local
+# program would: it goes through pickup(8) and non_smtpd_milters.
+pfx_sendmail() {
+	_from=$1
+	shift
+	sendmail -C "$PFX_ETC" -f "$_from" -- "$@" ||
+	    { echo "pfx: sendmail -f $_from $* failed" >&2; return 1; }
 }
 
 # pfx_count_sent - deliveries to the sink so far, per Postfix's log

@@ -1,0 +1,49 @@
+#!/bin/sh
+# conf_test - the shipped configuration examples agree with the code and
+# with each other: conf/postdrip.conf loads (no unknown setting, no bad
+# value), the README shows the same Postfix lines as the contrib/postfix
+# snippets, and the snippets use the sockets that postdrip.conf names.
+. "${top_srcdir:-..}/tests/lib/testlib.sh"
+
+PD=$top_builddir/cli/postdrip
+CONF=$top_srcdir/conf/postdrip.conf
+MAIN=$top_srcdir/contrib/postfix/main.cf.snippet
+MASTER=$top_srcdir/contrib/postfix/master.cf.snippet
+
+"$PD" -c "$CONF" config >"$T/config" 2>"$T/err" ||
+    fail "conf/postdrip.conf does not load: $(cat "$T/err")"
+
+setting() {
+	sed -n "s/^$1 = //p" "$T/config"
+}
+
+# The policy service: policyd_listen is inet:HOST:PORT; main.cf names it.
+policy=$(setting policyd_listen | sed 's/^inet://')
+[ -n "$policy" ] || fail "no policyd_listen"
+n=$(grep -c "check_policy_service { inet:$policy," "$MAIN")
+[ "$n" -ge 2 ] || fail "main.cf.snippet names the policy service $n times at inet:$policy, want RCPT and END-OF-DATA"
+
+# The injection smtpd: inject_address is HOST:PORT of master.cf's service.
+inject=$(setting inject_address)
+grep -q "^$inject  *inet " "$MASTER" ||
+    fail "master.cf.snippet has no smtpd on inject_address $inject"
+
+# The milter socket: main.cf (unchrooted path) is milter_listen.
+milter=$(setting milter_listen)
+grep -q "^smtpd_milters = $milter\$" "$MAIN" ||
+    fail "main.cf.snippet smtpd_milters is not milter_listen ($milter)"
+
+# Every setting line of the README's main.cf block is in the snippet.
+awk '/^main\.cf:$/ { on = 1; next } /^master\.cf/ { on = 0 } on && /^    [a-z_]+ = / { sub(/^    /, ""); print }' \
+    "$top_srcdir/README.md" >"$T/readme-main"
+[ -s "$T/readme-main" ] || fail "no main.cf block found in README.md"
+while IFS= read -r line; do
+	grep -qxF -- "$line" "$MAIN" || fail "README main.cf line not in the snippet: $line"
+done <"$T/readme-main"
+awk '/^master\.cf/ { on = 1; next } /^Failures/ { on = 0 } on && /^    [^ ]/ { sub(/^    /, ""); print }' \
+    "$top_srcdir/README.md" >"$T/readme-master"
+[ -s "$T/readme-master" ] || fail "no master.cf block found in README.md"
+while IFS= read -r line; do
+	grep -qxF -- "$line" "$MASTER" || fail "README master.cf line not in the snippet: $line"
+done <"$T/readme-master"
+pass
