@@ -85,9 +85,14 @@ PY
 	done
 }
 
+# A libtool wrapper script runs the real binary from .libs/.
+real=$policyd
+[ -x "$(dirname "$policyd")/.libs/$(basename "$policyd")" ] &&
+    real="$(dirname "$policyd")/.libs/$(basename "$policyd")"
 note=
-if ldd "$policyd" 2>/dev/null | grep -q libasan ||
-    ldd "$top_builddir/engine/.libs/libpostdrip.so" 2>/dev/null | grep -q libasan; then
+if ldd "$real" 2>/dev/null | grep -q libasan ||
+    { [ "$real" != "$policyd" ] &&
+    ldd "$top_builddir/engine/.libs/libpostdrip.so" 2>/dev/null | grep -q libasan; }; then
 	note=" (built with sanitizers: expect several times less)"
 fi
 
