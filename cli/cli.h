@@ -38,6 +38,7 @@ int	cli_event(CLI *cli, int argc, char **argv);
 int	cli_timeline(CLI *cli, int argc, char **argv);
 int	cli_stats(CLI *cli, int argc, char **argv);
 int	cli_template(CLI *cli, int argc, char **argv);
+int	cli_classify(CLI *cli, int argc, char **argv);
 
 /* Hook for "postdrip check": further checkers (workflows, templates) append
  * "file:line: message" lines to errs and return the number of errors. */

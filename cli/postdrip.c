@@ -39,6 +39,7 @@ static const struct {
 	{"suppressed", cli_suppressed, 1, "suppressed                 list suppressed addresses"},
 	{"event", cli_event, 1, "event ADDRESS TYPE [key=value...]   record an external event"},
 	{"timeline", cli_timeline, 1, "timeline ADDRESS           a contact's history"},
+	{"classify", cli_classify, 0, "classify [-d] FILE...      what each message is: bounce, autoreply, complaint, ..."},
 	{"stats", cli_stats, 1, "stats                      counts of contacts, suppressions, events, sends"},
 	{"template", cli_template, 1, "template NAME [CONTEXT.json] [--transactional] [--crlf]   preview a composed message"},
 	{0},
