@@ -147,6 +147,43 @@ def check_decisions():
     s.close()
 
 
+def check_pipeline_flood():
+    """3000 pipelined requests written without waiting: replies are held
+    back while the client does not read, and all come, in order."""
+    import threading
+    s = connect()
+    s.settimeout(30)
+    n = 3000
+    reqs = b"".join(request(recipient="carl@example.org") if i % 2 else
+                    request(sender="x@shop.example.com") for i in range(n))
+    got = []
+
+    def reader():
+        buf = b""
+        while buf.count(b"\n\n") < n:
+            chunk = s.recv(1 << 16)
+            if not chunk:
+                break
+            buf += chunk
+        got.extend(buf.split(b"\n\n")[:n])
+
+    t = threading.Thread(target=reader)
+    # Write it all first: the server must stop reading, not buffer
+    # without bound, until replies drain.
+    s.sendall(reqs[:len(reqs) // 2])
+    time.sleep(0.3)
+    t.start()
+    s.sendall(reqs[len(reqs) // 2:])
+    t.join(60)
+    if len(got) != n:
+        fail("pipeline flood: %d of %d replies" % (len(got), n))
+    for i, r in enumerate(got):
+        want = b"action=550 5.7.1" if i % 2 else b"action=DUNNO"
+        if not r.startswith(want):
+            fail("pipeline flood: reply %d is %r" % (i, r[:60]))
+    s.close()
+
+
 def check_counting():
     s = connect()
     # Passed at RCPT, counted at END-OF-MESSAGE: the next message is over.
@@ -350,6 +387,7 @@ def check_spawn_mode():
 
 
 check_decisions()
+check_pipeline_flood()
 check_counting()
 check_malformed()
 check_idle()
