@@ -28,6 +28,10 @@ printf 'frequency_caps = 2/soon\nfrequency_cap_action = later\n' > "$T/bad.conf"
 grep -q 'frequency_caps: "2/soon"' "$T/bad.out" || fail "-n: $(cat "$T/bad.out")"
 grep -q 'frequency_cap_action = later' "$T/bad.out" || fail "-n: $(cat "$T/bad.out")"
 "$policyd" -n -c "$T/postdrip.conf" || fail "-n refused a good configuration"
+# postdrip check knows the caps syntax too (the engine uses the caps).
+"$postdrip" -c "$T/bad.conf" check > "$T/check.out" 2>&1 && fail "postdrip check accepted bad caps"
+grep -q "bad.conf: frequency_caps: \"2/soon\": expected N/DURATION" "$T/check.out" ||
+    fail "postdrip check: $(cat "$T/check.out")"
 
 "$policyd" -f -c "$T/postdrip.conf" 2> "$T/log" &
 pid=$!
