@@ -21,7 +21,7 @@
 /*	Options:
 /*	-c FILE	the configuration (default: $sysconfdir/postdrip/postdrip.conf).
 /*	-f	stay in the foreground and log to stderr as well as syslog.
-/*	-n	check the configuration (with the caps syntax) and exit.
+/*	-n	check the configuration as the daemon reads it, and exit.
 /*	-s	serve one client on stdin/stdout and exit (Postfix spawn(8)).
 /*	-v	verbose: also log every DUNNO (transactional mail, other
 /*		stages, and marketing recipients that are counted later).
