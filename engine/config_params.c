@@ -29,6 +29,8 @@ const CONF_PARAM config_params[] = {
 	"directory of workflow files"},
 	{"template_directory", CONF_STR, "$config_directory/templates", 0, 0,
 	"directory of message templates"},
+	{"default_timezone", CONF_STR, "UTC", 0, 0,
+	"IANA time zone of send windows for contacts and workflows without one"},
 
 	/* Store. */
 	{"store_map_size", CONF_SIZE, "1g", 1 * M, 1024 * G,

@@ -1,0 +1,111 @@
+/*++
+/* NAME
+/*	cli_workflow 1
+/* SUMMARY
+/*	postdrip commands on workflows
+/* SYNOPSIS
+/*	postdrip workflows [NAME...]
+/*
+/*	postdrip check
+/* DESCRIPTION
+/*	"postdrip workflows" lists the workflows of workflow_directory, one
+/*	a line: name, trigger, stream, enabled or disabled, number of
+/*	steps, file:line. With names, it prints each one's steps as the
+/*	engine runs them, with the ids that enrolments record
+/*	(file:line, id, what, next step), then its audience and exit rules.
+/*
+/*	cli_check_workflows() loads every file of workflow_directory as
+/*	postdrip-engine would, checks that each send and notify step names
+/*	a template in template_directory, and that default_timezone is a
+/*	known zone. Problems are "file:line: message" lines; warnings
+/*	(steps never reached) are listed but do not fail the check.
+/* SEE ALSO
+/*	postdrip-workflow(5)
+/*--*/
+#include "pdconfig.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "mymalloc.h"
+#include "strbuf.h"
+#include "tzone.h"
+#include "workflow.h"
+
+/* cli_check_workflows - a CLI_CHECKER for workflows */
+
+int
+cli_check_workflows(CLI *cli, STRBUF *errs)
+{
+	const char *tz = config_str(cli->cf, "default_timezone");
+	TZONE  *zone;
+	int	errors;
+
+	errors = workflow_check_dir(config_str(cli->cf, "workflow_directory"),
+				    config_str(cli->cf, "template_directory"), errs);
+	if ((zone = tzone_load(tz)) == 0 && *tz) {
+		strbuf_printf(errs, "%s:0: default_timezone: unknown time zone \"%s\"\n",
+			      config_path(cli->cf), tz);
+		errors++;
+	}
+	tzone_free(zone);
+	return (errors);
+}
+
+/* cli_workflows - list workflows, or show the steps of some */
+
+int
+cli_workflows(CLI *cli, int argc, char **argv)
+{
+	STRBUF	errs = STRBUF_INIT, out = STRBUF_INIT;
+	WORKFLOW_SET *set;
+	const WORKFLOW *wf;
+	int	i, j, k, status = CLI_OK;
+
+	set = workflow_load_dir(config_str(cli->cf, "workflow_directory"), &errs);
+	if (set == 0) {
+		fputs(strbuf_str(&errs), stderr);
+		strbuf_free(&errs);
+		return (CLI_ERROR);
+	}
+	if (argc < 2) {
+		for (i = 0; i < workflow_count(set); i++) {
+			wf = workflow_at(set, i);
+			strbuf_printf(&out, "%s\t", wf->name);
+			workflow_show_trigger(wf, &out);
+			strbuf_printf(&out, "\t%s\t%s\t%d step%s\t%s:%d\n",
+				      workflow_stream_name(wf->stream),
+				      wf->enabled ? "enabled" : "disabled", wf->nsteps,
+				      wf->nsteps == 1 ? "" : "s", wf->pos.file, wf->pos.line);
+		}
+	}
+	for (i = 1; i < argc; i++) {
+		if ((wf = workflow_find(set, argv[i])) == 0) {
+			fprintf(stderr, "postdrip: no workflow \"%s\"\n", argv[i]);
+			status = CLI_ERROR;
+			continue;
+		}
+		workflow_show_steps(wf, &out);
+		if (wf->audience) {
+			strbuf_puts(&out, "audience\t");
+			workflow_show_cond(wf->audience, &out);
+			strbuf_putc(&out, '\n');
+		}
+		for (j = 0; j < wf->nexit; j++) {
+			for (k = 0; k < wf->ngoal && wf->goals[k] != wf->exits[j]; k++)
+				 /* void */ ;
+			strbuf_puts(&out, k < wf->ngoal ? "goal\t" : wf->exits[j]->pos.line ?
+				    "exit\t" : "exit (implicit)\t");
+			workflow_show_cond(wf->exits[j], &out);
+			strbuf_putc(&out, '\n');
+		}
+	}
+	fputs(strbuf_str(&out), stdout);
+	/* Warnings (steps never reached) are worth seeing here too. */
+	fputs(strbuf_str(&errs), stderr);
+	strbuf_free(&out);
+	strbuf_free(&errs);
+	workflow_set_free(set);
+	return (status);
+}

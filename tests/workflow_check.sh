@@ -1,0 +1,88 @@
+#!/bin/sh
+# workflow_check - "postdrip check" on workflows: the shipped examples pass;
+# a broken directory fails with exit 1 and file:line lines; warnings alone
+# do not fail; a bad default_timezone is reported.
+
+. "${top_srcdir:-..}/tests/lib/testlib.sh"
+
+PD="$top_builddir/cli/postdrip -c $T/postdrip.conf"
+mkdir -p "$T/data" "$T/wf" "$T/tmpl"
+cat > "$T/postdrip.conf" <<CONF
+data_directory = $T/data
+workflow_directory = $top_srcdir/conf/workflows
+template_directory = $top_srcdir/conf/templates
+CONF
+$PD keygen >/dev/null || fail "keygen"
+$PD check > "$T/out" 2>&1 || fail "examples: $(cat "$T/out")"
+[ -s "$T/out" ] && fail "examples are not silent: $(cat "$T/out")"
+
+# "postdrip workflows": one line per workflow; with a name, its steps.
+$PD workflows > "$T/out" || fail "workflows"
+[ "$(wc -l < "$T/out")" = 10 ] || fail "workflows: $(cat "$T/out")"
+grep -q "^repermission	inactive 180d	marketing	enabled	4 steps	$top_srcdir/conf/workflows/repermission.yaml:5\$" "$T/out" ||
+	fail "workflows line: $(grep repermission "$T/out")"
+$PD workflows repermission > "$T/out" || fail "workflows repermission"
+grep -q "repermission.yaml:25	2.timeout.1	unsubscribe inactive	end\$" "$T/out" || fail "steps: $(cat "$T/out")"
+grep -q "^exit (implicit)	bounced class=hard\$" "$T/out" || fail "exits: $(cat "$T/out")"
+expect_status 1 $PD workflows nosuch
+
+# Errors, with their files and lines.
+cat > "$T/wf/a.yaml" <<'YAML'
+workflow: a
+trigger: subscribed
+steps:
+  - send: hello
+  - wait: 2 days
+  - goto: nowhere
+YAML
+cat > "$T/wf/b.yaml" <<'YAML'
+workflow: b
+trigger:
+  event: clicked
+send:
+  timezone: Mars/Olympus
+steps:
+  - send: missing
+YAML
+printf "Subject: hi\n\nHello.\n" > "$T/tmpl/hello.tmpl"
+cat > "$T/postdrip.conf" <<CONF
+data_directory = $T/data
+token_key_file = $T/keys
+workflow_directory = $T/wf
+template_directory = $T/tmpl
+default_timezone = Europe/Atlantis
+CONF
+$PD keygen >/dev/null || fail "keygen 2"
+$PD check > "$T/out" 2>&1
+status=$?
+[ $status = 1 ] || fail "broken workflows: exit $status, want 1"
+cat > "$T/want" <<WANT
+$T/wf/a.yaml:5: wait: bad duration "2 days" (use 90s, 15m, 2h, 3d or 2w)
+$T/wf/b.yaml:5: timezone: unknown time zone "Mars/Olympus" (use an IANA name such as Europe/Paris)
+$T/postdrip.conf:0: default_timezone: unknown time zone "Europe/Atlantis"
+WANT
+diff "$T/want" "$T/out" >&2 || fail "check output"
+
+# Fixed: the goto and the template are the next errors found, both at once.
+sed -i 's/2 days/2d/' "$T/wf/a.yaml"
+sed -i 's|Mars/Olympus|America/Chicago|' "$T/wf/b.yaml"
+sed -i 's|Europe/Atlantis|Europe/Lisbon|' "$T/postdrip.conf"
+$PD check > "$T/out" 2>&1 && fail "goto to a missing label passed"
+cat > "$T/want" <<WANT
+$T/wf/a.yaml:6: goto: no step is labelled "nowhere"
+$T/wf/b.yaml:7: send: no template "missing" (missing.tmpl) in $T/tmpl
+WANT
+diff "$T/want" "$T/out" >&2 || fail "check output 2"
+sed -i 's/goto: nowhere/end/' "$T/wf/a.yaml"
+$PD check > "$T/out" 2>&1 && fail "missing template passed"
+cat > "$T/want" <<WANT
+$T/wf/b.yaml:7: send: no template "missing" (missing.tmpl) in $T/tmpl
+WANT
+diff "$T/want" "$T/out" >&2 || fail "check output 3"
+
+# A warning alone: exit 0, and the warning is shown.
+sed -i 's/send: missing/send: hello/' "$T/wf/b.yaml"
+printf '  - end\n  - send: hello\n' >> "$T/wf/b.yaml"
+$PD check > "$T/out" 2>&1 || fail "a warning failed the check: $(cat "$T/out")"
+grep -qx "$T/wf/b.yaml:9: warning: step 3 is never reached" "$T/out" || fail "warning: $(cat "$T/out")"
+pass
