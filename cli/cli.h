@@ -36,6 +36,7 @@ int	cli_unsuppress(CLI *cli, int argc, char **argv);
 int	cli_suppressed(CLI *cli, int argc, char **argv);
 int	cli_event(CLI *cli, int argc, char **argv);
 int	cli_timeline(CLI *cli, int argc, char **argv);
+int	cli_enrol(CLI *cli, int argc, char **argv);	/* cli_enrol.c */
 int	cli_stats(CLI *cli, int argc, char **argv);
 int	cli_template(CLI *cli, int argc, char **argv);
 int	cli_classify(CLI *cli, int argc, char **argv);

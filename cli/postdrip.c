@@ -38,6 +38,7 @@ static const struct {
 	{"unsuppress", cli_unsuppress, 1, "unsuppress ADDRESS         lift a suppression"},
 	{"suppressed", cli_suppressed, 1, "suppressed                 list suppressed addresses"},
 	{"event", cli_event, 1, "event ADDRESS TYPE [key=value...]   record an external event"},
+	{"enrol", cli_enrol, 1, "enrol ADDRESS WORKFLOW     put a contact into a workflow now"},
 	{"timeline", cli_timeline, 1, "timeline ADDRESS           a contact's history"},
 	{"classify", cli_classify, 0, "classify [-d] FILE...      what each message is: bounce, autoreply, complaint, ..."},
 	{"stats", cli_stats, 1, "stats                      counts of contacts, suppressions, events, sends"},

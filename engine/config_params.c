@@ -64,6 +64,36 @@ const CONF_PARAM config_params[] = {
 	{"tracker_url", CONF_STR, "https://track.example.com", 0, 0,
 	"public base URL of the HTTP tracker"},
 
+	/* postdrip-engine: scheduler and injection. */
+	{"verp_prefix", CONF_STR, "bounces", 0, 0,
+	"local part before +TOKEN in the VERP return path of engine mail"},
+	{"message_id_domain", CONF_STR, "$bounce_domain", 0, 0,
+	"domain of the Message-IDs the engine gives its messages"},
+	{"engine_from_address", CONF_STR, "noreply@$bounce_domain", 0, 0,
+	"From of engine mail whose template has none, and of notifications"},
+	{"engine_batch_size", CONF_INT, "1000", 1, 1000000,
+	"events and due jobs the engine reads per round (bounds its memory)"},
+	{"engine_retry_backoff", CONF_LIST, "5m, 15m, 1h, 4h", 0, 0,
+	"delays before retrying a deferred send or failed webhook (the last repeats)"},
+	{"engine_retry_limit", CONF_TIME, "5d", 60, 365LL * 86400,
+	"how long a deferred send is retried before it is given up"},
+	{"engine_trigger_window", CONF_TIME, "1d", 1, 3650LL * 86400,
+	"events older than this fire no event trigger (a new engine does not replay history)"},
+	{"inject_connections", CONF_INT, "4", 1, 64,
+	"SMTP connections the engine injects over in parallel"},
+	{"inject_timeout", CONF_TIME, "60s", 1, 3600,
+	"timeout of each SMTP read or write when injecting"},
+
+	/* Templates: bounds on what one template may be and produce. */
+	{"template_size_limit", CONF_SIZE, "256k", 1 * K, 16 * M,
+	"largest template or partial file"},
+	{"template_depth_limit", CONF_INT, "32", 1, 256,
+	"deepest nesting of Mustache sections in a template"},
+	{"template_partial_depth_limit", CONF_INT, "16", 0, 64,
+	"deepest nesting of partials within partials while rendering"},
+	{"template_output_limit", CONF_SIZE, "4m", 4 * K, 256 * M,
+	"largest rendered part (subject, text or HTML body) of a message"},
+
 	/* Frequency caps and domain rates (engine/caps.h), marketing stream. */
 	{"frequency_caps", CONF_LIST, "", 0, 0,
 	"per-recipient caps on all marketing mail, N/DURATION rolling windows (1/1d, 3/7d)"},
@@ -95,16 +125,6 @@ const CONF_PARAM config_params[] = {
 	"when sends are counted: end-of-message (only accepted mail; needs smtpd_end_of_data_restrictions) or rcpt"},
 	{"policyd_pending_limit", CONF_INT, "1000", 1, 100000,
 	"recipients of one message remembered between RCPT and END-OF-MESSAGE"},
-
-	/* Templates: bounds on what one template may be and produce. */
-	{"template_size_limit", CONF_SIZE, "256k", 1 * K, 16 * M,
-	"largest template or partial file"},
-	{"template_depth_limit", CONF_INT, "32", 1, 256,
-	"deepest nesting of Mustache sections in a template"},
-	{"template_partial_depth_limit", CONF_INT, "16", 0, 64,
-	"deepest nesting of partials within partials while rendering"},
-	{"template_output_limit", CONF_SIZE, "4m", 4 * K, 256 * M,
-	"largest rendered part (subject, text or HTML body) of a message"},
 
 	/* Privileges. */
 	{"mail_owner", CONF_STR, "", 0, 0,

@@ -8,12 +8,13 @@
 # or "man/conf-params.sh cli/postdrip --update man/postdrip.conf.5".
 postdrip=${1:?usage: conf-params.sh POSTDRIP [--update PAGE]}
 gen() {
+	# awk, not "read": read folds adjacent tabs, losing empty defaults.
 	POSTDRIP_CONFIG=/nonexistent/postdrip.conf "$postdrip" -c /dev/null config --doc |
-	while IFS='	' read -r name def doc; do
-		printf '.TP\n.B %s\n' "$name"
-		printf '(default: \\fB%s\\fR)\n' "$(printf '%s' "$def" | sed 's/\\/\\\\/g')"
-		printf '%s\n' "$doc" | sed 's/^\./\\\&./'
-	done
+	awk -F '\t' '{
+		def = $2; gsub(/\\/, "\\\\", def)
+		doc = $3; if (doc ~ /^\./) doc = "\\&" doc
+		printf ".TP\n.B %s\n(default: \\fB%s\\fR)\n%s\n", $1, def, doc
+	}'
 }
 if [ "$2" = "--update" ]; then
 	page=$3

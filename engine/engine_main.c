@@ -1,0 +1,283 @@
+/*++
+/* NAME
+/*	postdrip-engine 8
+/* SUMMARY
+/*	run postdrip workflows: triggers, schedule, sends
+/* SYNOPSIS
+/*	postdrip-engine [-c FILE] [-f] [-v] [--once]
+/* DESCRIPTION
+/*	postdrip-engine runs the workflows of workflow_directory over the
+/*	store in data_directory: it follows the events that every postdrip
+/*	program records, enrols contacts when a trigger fires, runs each
+/*	enrolment's steps when they are due, and injects the messages of
+/*	send and notify steps into Postfix by SMTP at inject_address. See
+/*	sched(3) for what a tick does and how a send survives a crash.
+/*
+/*	Options:
+/* .IP "-c FILE"
+/*	The configuration file (default: $POSTDRIP_CONFIG, else
+/*	/etc/postdrip/postdrip.conf).
+/* .IP -f
+/*	Stay in the foreground and log to stderr as well as syslog.
+/* .IP --once
+/*	Do everything that is due at now (POSTDRIP_NOW when set) and exit:
+/*	a test or a demo walks a long workflow by running it at successive
+/*	times. Logs to stderr.
+/* .IP -v
+/*	More logging.
+/* .PP
+/*	Without --once the engine ticks every second. SIGHUP reloads the
+/*	configuration and the workflows (a broken new set is refused and
+/*	the old one kept; the keys and mail_owner stay as at start);
+/*	SIGTERM and SIGINT stop it after the round under way, with every
+/*	recorded step committed.
+/* SECURITY
+/*	With mail_owner set and started as root, the engine reads the key
+/*	file, then takes that user's identity for good before it opens the
+/*	store.
+/* DIAGNOSTICS
+/*	One log line per decision (enrolled, sent, deferred, refused,
+/*	exited, ...). Exit status 0; 1 on a configuration, key or store
+/*	error at start, or when --once could not finish for store trouble.
+/* SEE ALSO
+/*	postdrip(1), postdrip.conf(5), postdrip-workflow(5)
+/*--*/
+#include "pdconfig.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+#include "scheduler.h"
+#include "clock.h"
+#include "config.h"
+#include "msg.h"
+#include "mymalloc.h"
+#include "strbuf.h"
+#include "tokens.h"
+#include "workflow.h"
+
+static volatile sig_atomic_t engine_stop;
+static volatile sig_atomic_t engine_reload;
+
+/* engine_signal - note the request; the loop acts on it between ticks */
+
+static void
+engine_signal(int sig)
+{
+	if (sig == SIGHUP)
+		engine_reload = 1;
+	else
+		engine_stop = 1;
+}
+
+/* engine_log - the scheduler's decisions go to the log */
+
+static void PD_PRINTF(3, 4)
+engine_log(void *ctx, int warn, const char *fmt,...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	msg_vprintf(warn ? LOG_WARNING : LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+/* engine_usage - how to call us */
+
+static void
+engine_usage(void)
+{
+	fprintf(stderr, "usage: postdrip-engine [-c FILE] [-f] [-v] [--once]\n");
+	exit(2);
+}
+
+/* engine_privileges - take mail_owner's identity (keys are read by then) */
+
+static void
+engine_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (*user == 0 || geteuid() != 0)
+		return;
+	if ((pw = getpwnam(user)) == 0)
+		msg_fatal("mail_owner %s: unknown user", user);
+	if (pw->pw_uid == 0)
+		msg_fatal("mail_owner %s: the engine does not run as root", user);
+	if (setgroups(1, &pw->pw_gid) < 0
+	    || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0
+	    || setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
+		msg_fatal("cannot become mail_owner %s: %s", user, strerror(errno));
+	/* Paranoia: there must be no way back. */
+	if (setuid(0) == 0 || seteuid(0) == 0)
+		msg_fatal("cannot drop root privileges");
+}
+
+/* engine_workflows - load and check the workflow set; NULL with a log */
+
+static WORKFLOW_SET *
+engine_workflows(CONFIG *cf)
+{
+	STRBUF	errs = STRBUF_INIT;
+	WORKFLOW_SET *wfs;
+	char   *line, *next;
+
+	wfs = workflow_load_dir(config_str(cf, "workflow_directory"), &errs);
+	for (line = errs.data; line && *line; line = next) {
+		if ((next = strchr(line, '\n')) != 0)
+			*next++ = 0;
+		if (*line)
+			msg_warn("%s", line);
+	}
+	strbuf_free(&errs);
+	if (wfs && workflow_set_timezone(wfs, config_str(cf, "default_timezone")) < 0) {
+		msg_warn("unknown default_timezone \"%s\": using UTC",
+			 config_str(cf, "default_timezone"));
+		(void) workflow_set_timezone(wfs, "UTC");
+	}
+	return (wfs);
+}
+
+/* engine_stats - one line per tick that did something */
+
+static void
+engine_stats(const SCHED_STATS *st)
+{
+	if (st->events || st->jobs || st->enrolled)
+		msg_info("tick: events=%zu enrolled=%zu jobs=%zu steps=%zu sent=%zu "
+			 "deferred=%zu refused=%zu ended=%zu", st->events, st->enrolled,
+			 st->jobs, st->steps, st->sent, st->deferred, st->refused, st->ended);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *path = getenv("POSTDRIP_CONFIG");
+	int	foreground = 0, once = 0, verbose = 0, i, rc;
+	CONFIG *cf, *ncf;
+	WORKFLOW_SET *wfs, *nwfs;
+	TOKENS *tk;
+	STORE  *st;
+	STORE_OPTS opts;
+	SCHED  *s;
+	SCHED_STATS stats;
+	struct sigaction sa;
+	char   *err = 0;
+
+	if (path == 0)
+		path = CONFIG_DEFAULT_PATH;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+			path = argv[++i];
+		else if (strcmp(argv[i], "-f") == 0)
+			foreground = 1;
+		else if (strcmp(argv[i], "-v") == 0)
+			verbose++;
+		else if (strcmp(argv[i], "--once") == 0)
+			once = 1;
+		else
+			engine_usage();
+	}
+	msg_verbose_set(verbose);
+	if ((cf = config_load(path, &err)) == 0)
+		msg_fatal("%s", err);
+	if ((tk = tokens_load(config_str(cf, "token_key_file"), &err)) == 0)
+		msg_fatal("%s", err);
+	if ((wfs = engine_workflows(cf)) == 0)
+		msg_fatal("workflow errors in %s", config_str(cf, "workflow_directory"));
+
+	/* The LMDB environment is opened in the process that uses it, after
+	 * the keys are read and privileges are dropped. */
+	if (!once && !foreground && daemon(0, 0) < 0)
+		msg_fatal("cannot run in the background: %s", strerror(errno));
+	msg_open("postdrip-engine", once || foreground);
+	engine_privileges(config_str(cf, "mail_owner"));
+
+	memset(&opts, 0, sizeof(opts));
+	opts.map_size = config_int(cf, "store_map_size");
+	opts.map_max = config_int(cf, "store_map_max");
+	opts.queue_max = config_int(cf, "store_queue_max");
+	if ((st = store_open(config_str(cf, "data_directory"), &opts, &err)) == 0)
+		msg_fatal("cannot open the store: %s", err);
+
+	s = sched_create(st, cf, wfs, tk);
+	sched_set_log(s, engine_log, 0);
+	sched_set_stop(s, &engine_stop);
+
+	if (once) {
+		memset(&stats, 0, sizeof(stats));
+		rc = sched_tick(s, clock_now(), &stats);
+		engine_stats(&stats);
+		sched_free(s);
+		store_close(st);
+		workflow_set_free(wfs);
+		tokens_free(tk);
+		config_unref(cf);
+		if (rc != STORE_OK)
+			msg_warn("stopped early: %s; the rest is done on the next run",
+				 store_strerror(rc));
+		return (rc == STORE_OK ? 0 : 1);
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = engine_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, 0);
+	sigaction(SIGTERM, &sa, 0);
+	sigaction(SIGINT, &sa, 0);
+	signal(SIGPIPE, SIG_IGN);
+	msg_info("started: %d workflows, store %s, injecting to %s",
+		 workflow_count(wfs), config_str(cf, "data_directory"),
+		 config_str(cf, "inject_address"));
+
+	while (!engine_stop) {
+		struct timespec ts;
+		time_t	now;
+
+		if (engine_reload) {
+			engine_reload = 0;
+			if ((ncf = config_load(path, &err)) == 0) {
+				msg_warn("reload refused: %s", err);
+				myfree(err);
+			} else if ((nwfs = engine_workflows(ncf)) == 0) {
+				msg_warn("reload refused: workflow errors in %s",
+					 config_str(ncf, "workflow_directory"));
+				config_unref(ncf);
+			} else {
+				/* The tick is not running: nothing uses the old set. */
+				sched_reload(s, ncf, nwfs);
+				workflow_set_free(wfs);
+				config_unref(cf);
+				cf = ncf;
+				wfs = nwfs;
+				msg_info("reloaded: %d workflows", workflow_count(wfs));
+			}
+		}
+		memset(&stats, 0, sizeof(stats));
+		now = clock_now();
+		if ((rc = sched_tick(s, now, &stats)) != STORE_OK)
+			msg_warn("tick: %s; trying again", store_strerror(rc));
+		engine_stats(&stats);
+		/* Sleep to the next second; a signal cuts it short. */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec = 0;
+		ts.tv_nsec = 1000000000L - ts.tv_nsec;
+		(void) nanosleep(&ts, 0);
+	}
+	msg_info("stopping");
+	sched_free(s);
+	store_close(st);
+	workflow_set_free(wfs);
+	tokens_free(tk);
+	config_unref(cf);
+	return (0);
+}
