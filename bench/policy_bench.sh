@@ -25,6 +25,7 @@ case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin:/sbin ;; esac
 T=$(mktemp -d "${TMPDIR:-/tmp}/policybench.XXXXXX") || exit 1
 chmod 755 "$T"
 pd_pid=
+fw_port=
 cleanup() {
 	[ -n "$pd_pid" ] && kill "$pd_pid" 2>/dev/null && wait "$pd_pid" 2>/dev/null
 	fw_pid=$(cat "$T/postfwd/master.pid" 2>/dev/null)
@@ -35,12 +36,22 @@ cleanup() {
 			sleep 0.1
 			i=$((i + 1))
 		done
+		# Its children go a little later: wait until none holds the port.
+		i=0
+		while [ -n "$fw_port" ] && [ $i -lt 50 ] &&
+		    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1)" \
+		    "$fw_port" 2>/dev/null; do
+			sleep 0.1
+			i=$((i + 1))
+		done
 	fi
 	rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 129' HUP
+trap 'exit 141' PIPE
 
 ${CC:-cc} -O2 -pthread -o "$T/policy-load" "$load_src" || exit 1
 
@@ -85,9 +96,14 @@ PY
 	done
 }
 
+# A libtool wrapper script runs the real binary from .libs/.
+real=$policyd
+[ -x "$(dirname "$policyd")/.libs/$(basename "$policyd")" ] &&
+    real="$(dirname "$policyd")/.libs/$(basename "$policyd")"
 note=
-if ldd "$policyd" 2>/dev/null | grep -q libasan ||
-    ldd "$top_builddir/engine/.libs/libpostdrip.so" 2>/dev/null | grep -q libasan; then
+if ldd "$real" 2>/dev/null | grep -q libasan ||
+    { [ "$real" != "$policyd" ] &&
+    ldd "$top_builddir/engine/.libs/libpostdrip.so" 2>/dev/null | grep -q libasan; }; then
 	note=" (built with sanitizers: expect several times less)"
 fi
 

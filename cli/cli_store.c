@@ -51,6 +51,7 @@ cli_check(CLI *cli, int argc, char **argv)
 	tokens_free(tk);
 	errors += cli_check_templates(cli, &errs);
 	errors += cli_check_workflows(cli, &errs);
+	errors += cli_check_caps(cli, &errs);
 	fputs(strbuf_str(&errs), stdout);
 	strbuf_free(&errs);
 	return (errors ? CLI_ERROR : CLI_OK);

@@ -12,7 +12,8 @@
 /*	the reader never reports more than it was given. Small limits make
 /*	every limit reachable with short inputs.
 /*
-/*	Link with policyd/policyd_proto.c (it needs nothing else).
+/*	Including policyd_proto.h has fuzz/sources.sh link
+/*	policyd/policyd_proto.c, which needs nothing but libc.
 /*	Seeds: fuzz/corpus/policy/.
 /*--*/
 #include <stdint.h>

@@ -4,7 +4,7 @@
 /* SUMMARY
 /*	suppression and frequency caps for Postfix, by policy delegation
 /* SYNOPSIS
-/*	postdrip-policyd [-fsv] [-c FILE]
+/*	postdrip-policyd [-fnsv] [-c FILE]
 /* DESCRIPTION
 /*	postdrip-policyd answers Postfix's check_policy_service requests
 /*	from the shared store: it refuses marketing mail to suppressed
@@ -21,8 +21,10 @@
 /*	Options:
 /*	-c FILE	the configuration (default: $sysconfdir/postdrip/postdrip.conf).
 /*	-f	stay in the foreground and log to stderr as well as syslog.
+/*	-n	check the configuration as the daemon reads it, and exit.
 /*	-s	serve one client on stdin/stdout and exit (Postfix spawn(8)).
-/*	-v	verbose: also log DUNNO for transactional mail.
+/*	-v	verbose: also log every DUNNO (transactional mail, other
+/*		stages, and marketing recipients that are counted later).
 /* SECURITY
 /*	The listening socket is opened first; then, when started as root
 /*	and mail_owner is set, the daemon takes that user's identity
@@ -30,7 +32,11 @@
 /*	and stops if any step fails.
 /* DIAGNOSTICS
 /*	One line per decision: "QUEUEID: VERDICT: STATE from CLIENT: TEXT;
-/*	from=<SENDER> to=<RECIPIENT> proto=... helo=<...> stream=...".
+/*	from=<SENDER> to=<RECIPIENT> proto=... helo=<...> stream=...": every
+/*	refusal or other action at RCPT, and for accepted marketing mail the
+/*	line that counts it (END-OF-MESSAGE, naming the recipients, or RCPT
+/*	with policyd_count_stage = rcpt). A recipient that passes at RCPT
+/*	but is counted only later is logged with -v, like all DUNNO.
 /*	Malformed requests, idle clients and store trouble are logged with
 /*	the peer's address.
 /* SIGNALS
@@ -89,6 +95,7 @@ static const char *policyd_conf_path;
 static int policyd_epfd = -1;
 static int policyd_listen_fd = -1;
 static int policyd_sig_fd = -1;
+static int policyd_spare_fd = -1;	/* for accept() when out of descriptors */
 static CONN *policyd_oldest, *policyd_newest;
 static int policyd_nconn;
 static int policyd_stopping;
@@ -209,6 +216,30 @@ policyd_reply(CONN *c, const char *action)
 	strbuf_puts(&c->out, "\n\n");
 }
 
+/*
+ * Decision lines wait until the replies of the current read are written:
+ * a syslog line costs more than the decision, and the client need not
+ * wait for it. Values hold no newlines (the reader refuses control
+ * bytes), so one separates the lines.
+ */
+static STRBUF policyd_logbuf;
+
+/* policyd_log_flush - write the decision lines held back */
+
+static void
+policyd_log_flush(void)
+{
+	char   *line, *nl;
+
+	if (strbuf_len(&policyd_logbuf) == 0)
+		return;
+	for (line = policyd_logbuf.data; (nl = strchr(line, '\n')) != 0; line = nl + 1) {
+		*nl = 0;
+		msg_info("%s", line);
+	}
+	strbuf_reset(&policyd_logbuf);
+}
+
 /* policyd_log - one line for one decision */
 
 static void
@@ -219,7 +250,8 @@ policyd_log(const char *buf, const POLICY_REQ *req, const char *verdict,
 	const char *name = policy_value(req, buf, PA_CLIENT_NAME);
 	const char *state = policy_value(req, buf, PA_PROTOCOL_STATE);
 
-	msg_info("%s: %s: %s from %s[%s]: %s; from=<%s> to=<%s> proto=%s helo=<%s> stream=%s%s",
+	strbuf_printf(&policyd_logbuf,
+		      "%s: %s: %s from %s[%s]: %s; from=<%s> to=<%s> proto=%s helo=<%s> stream=%s%s\n",
 		 *qid ? qid : "NOQUEUE", verdict, *state ? state : "UNKNOWN",
 		 *name ? name : "unknown", policy_value(req, buf, PA_CLIENT_ADDRESS),
 		 text, policy_value(req, buf, PA_SENDER),
@@ -299,15 +331,20 @@ policyd_handle(CONN *c)
 		return;
 	}
 	policyd_decide(r, policyd_store, sender, rcpt, clock_now(), &d);
-	if (d.count) {
-		if (r->count_at_rcpt)
-			policyd_count_one(r, policyd_store, sender, rcpt, clock_now());
-		else
-			policyd_pending_add(&c->pending, r, policy_value(req, buf, PA_INSTANCE),
-					    sender, rcpt);
-	}
-	policyd_log(buf, req, d.verdict, d.count ? d.reason : d.action,
-		    policyd_stream_name(d.stream), d.detail);
+	if (d.count && r->count_at_rcpt) {
+		policyd_count_one(r, policyd_store, sender, rcpt, clock_now());
+		policyd_log(buf, req, d.verdict, "marketing recipient within its caps, counted",
+			    policyd_stream_name(d.stream), d.detail);
+	} else if (d.count) {
+		/* Tentative until END-OF-MESSAGE, which logs what it counts. */
+		policyd_pending_add(&c->pending, r, policy_value(req, buf, PA_INSTANCE),
+				    sender, rcpt);
+		if (msg_verbose)
+			policyd_log(buf, req, d.verdict, d.reason,
+				    policyd_stream_name(d.stream), d.detail);
+	} else
+		policyd_log(buf, req, d.verdict, d.action,
+			    policyd_stream_name(d.stream), d.detail);
 	policyd_reply(c, d.action);
 }
 
@@ -372,6 +409,12 @@ policyd_work(CONN *c)
 			memmove(c->in, c->in + c->req.pos, c->in_len - c->req.pos);
 			c->in_len -= c->req.pos;
 			policy_reset(&c->req);
+		}
+		/* A buffer grown by one large request does not stay large. */
+		if (c->in_len == 0 && c->in_cap > POLICYD_IN_START) {
+			myfree(c->in);
+			c->in = 0;
+			c->in_cap = 0;
 		}
 		switch (policyd_flush(c)) {
 		case -1:
@@ -490,6 +533,25 @@ policyd_accept(void)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
+			if ((errno == EMFILE || errno == ENFILE) && policyd_spare_fd >= 0) {
+				/* Out of descriptors: the listener stays readable, so
+				 * take the client with the spare one and close it,
+				 * or the loop would spin. */
+				if (last_warn != policyd_mono()) {
+					last_warn = policyd_mono();
+					msg_warn("accept: %m: closing new connections");
+				}
+				close(policyd_spare_fd);
+				fd = accept(policyd_listen_fd, 0, 0);
+				if (fd >= 0)
+					close(fd);
+				policyd_spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+				/* EMFILE comes before the queue is looked at: stop
+				 * once it is empty. */
+				if (fd < 0)
+					return;
+				continue;
+			}
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				msg_warn("accept: %m");
 			return;
@@ -647,7 +709,7 @@ policyd_files(int max)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: postdrip-policyd [-fsv] [-c FILE]\n");
+	fprintf(stderr, "usage: postdrip-policyd [-fnsv] [-c FILE]\n");
 	exit(2);
 }
 
@@ -659,17 +721,20 @@ main(int argc, char **argv)
 	CONFIG *cf;
 	sigset_t mask;
 	char   *err;
-	int	ch, foreground = 0, verbose = 0, i, n, timeout;
+	int	ch, foreground = 0, verbose = 0, check = 0, i, n, timeout;
 	CONN   *c;
 
 	policyd_conf_path = CONFIG_DEFAULT_PATH;
-	while ((ch = getopt(argc, argv, "c:fsv")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fnsv")) != -1) {
 		switch (ch) {
 		case 'c':
 			policyd_conf_path = optarg;
 			break;
 		case 'f':
 			foreground = 1;
+			break;
+		case 'n':
+			check = 1;
 			break;
 		case 's':
 			policyd_single = 1;
@@ -683,6 +748,20 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	if (check) {
+		/* Like "opendkim -n": errors on stderr, exit status. */
+		if ((cf = config_load(policyd_conf_path, &err)) != 0) {
+			policyd_rules = policyd_rules_create(cf, &err);
+			config_unref(cf);
+		}
+		if (policyd_rules == 0) {
+			fprintf(stderr, "%s\n", err);
+			myfree(err);
+			exit(1);
+		}
+		policyd_rules_unref(policyd_rules);
+		exit(0);
+	}
 	/* With -s, stdout is the client: diagnostics never go there. */
 	msg_open("postdrip-policyd", foreground);
 	msg_verbose_set(verbose);
@@ -725,6 +804,7 @@ main(int argc, char **argv)
 	if ((policyd_store = store_open(config_str(cf, "data_directory"), &opts, &err)) == 0)
 		msg_fatal("cannot open the store: %s", err);
 
+	policyd_spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if ((policyd_epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		msg_fatal("epoll_create1: %m");
 	ev.events = EPOLLIN;
@@ -769,9 +849,11 @@ main(int argc, char **argv)
 					policyd_read(c);
 				/* c may be gone: a closed connection ends -s. */
 			}
+			policyd_log_flush();
 		}
 		policyd_expire();
 	}
+	policyd_log_flush();
 	while (policyd_oldest)
 		policyd_close(policyd_oldest);
 	store_flush(policyd_store);

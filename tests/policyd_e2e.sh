@@ -29,15 +29,33 @@ EOF
 
 "$policyd" -f -c "$PD/postdrip.conf" 2> "$PD/log" &
 PD_PID=$!
-pfx_on_exit "kill $PD_PID; wait $PD_PID"
+# pd_stop - TERM, then KILL if the daemon does not go within 5 s
+pd_stop() {
+	kill -TERM "$PD_PID" 2>/dev/null || return 0
+	_n=0
+	while kill -0 "$PD_PID" 2>/dev/null && [ $_n -lt 50 ]; do
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	kill -KILL "$PD_PID" 2>/dev/null
+	wait "$PD_PID" 2>/dev/null
+}
+pfx_on_exit pd_stop
 pfx_wait_listen "$PD_PORT" 10 || pfx_fail "postdrip-policyd does not listen: $(cat "$PD/log")"
+# "ready" comes after the privileges are dropped and the store is open.
+n=0
+until grep -q "ready on" "$PD/log"; do
+	n=$((n + 1))
+	[ $n -gt 200 ] && pfx_fail "postdrip-policyd not ready: $(cat "$PD/log")"
+	sleep 0.05
+done
 
 # Privileges: dropped to mail_owner after binding.
 uid=$(awk '/^Uid:/ { print $3 }' "/proc/$PD_PID/status")
 [ "$uid" = "$(id -u postfix)" ] || pfx_fail "daemon runs as uid $uid, not postfix"
 
 policy="check_policy_service { inet:127.0.0.1:$PD_PORT, timeout=10s }"
-pfx_conf "smtpd_recipient_restrictions = permit_sasl_authenticated, $policy" \
+pfx_conf "smtpd_recipient_restrictions = $policy" \
     "smtpd_end_of_data_restrictions = $policy"
 pfx_start
 

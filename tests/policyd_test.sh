@@ -22,9 +22,31 @@ policyd_max_connections = 100
 # reload
 CONF
 
+# -n checks what postdrip check cannot: the syntax of caps and actions.
+printf 'frequency_caps = 2/soon\nfrequency_cap_action = later\n' > "$T/bad.conf"
+"$policyd" -n -c "$T/bad.conf" 2> "$T/bad.out" && fail "-n accepted a bad configuration"
+grep -q 'frequency_caps: "2/soon"' "$T/bad.out" || fail "-n: $(cat "$T/bad.out")"
+grep -q 'frequency_cap_action = later' "$T/bad.out" || fail "-n: $(cat "$T/bad.out")"
+"$policyd" -n -c "$T/postdrip.conf" || fail "-n refused a good configuration"
+# postdrip check knows the caps syntax too (the engine uses the caps).
+"$postdrip" -c "$T/bad.conf" check > "$T/check.out" 2>&1 && fail "postdrip check accepted bad caps"
+grep -q "bad.conf: frequency_caps: \"2/soon\": expected N/DURATION" "$T/check.out" ||
+    fail "postdrip check: $(cat "$T/check.out")"
+
 "$policyd" -f -c "$T/postdrip.conf" 2> "$T/log" &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$T"' EXIT
+# stop_daemon - TERM, then KILL if it does not go within 5 s
+stop_daemon() {
+	kill -TERM "$1" 2>/dev/null || return 0
+	_n=0
+	while kill -0 "$1" 2>/dev/null && [ $_n -lt 50 ]; do
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+trap 'stop_daemon $pid; rm -rf "$T"' EXIT
 i=0
 while [ ! -S "$T/policyd.sock" ]; do
 	i=$((i + 1))
@@ -50,6 +72,52 @@ wait $pid
 status=$?
 [ $status = 0 ] || { tail -30 "$T/log" >&2; fail "daemon exit status $status"; }
 grep -q "signal 15: stopping" "$T/log" || fail "no stop message"
+
+# Out of file descriptors: new clients are closed, the daemon does not
+# spin on its listener, and it still answers and stops.
+sed -e "s|^policyd_listen = .*|policyd_listen = unix:$T/fd.sock|" \
+    -e "s|^policyd_max_connections = .*|policyd_max_connections = 1000|" \
+    "$T/postdrip.conf" > "$T/fd.conf"
+(ulimit -n 32 && exec "$policyd" -f -c "$T/fd.conf") 2> "$T/fd.log" &
+pid=$!
+i=0
+until [ -S "$T/fd.sock" ] && grep -q "ready on" "$T/fd.log"; do
+	i=$((i + 1))
+	[ $i -gt 100 ] && fail "no socket after 10s: $(cat "$T/fd.log")"
+	sleep 0.1
+done
+timeout 60 python3 - "$T/fd.sock" "$pid" <<'PY' || fail "out of descriptors: $(tail -5 "$T/fd.log")"
+import socket, sys, time
+path, pid = sys.argv[1], int(sys.argv[2])
+def cpu():
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+conns = []
+for i in range(60):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(5)
+    s.connect(path)
+    conns.append(s)
+time.sleep(0.5)
+before = cpu()
+time.sleep(1)
+used = cpu() - before
+if used > 50:
+    sys.exit("busy while out of descriptors: %d ticks in 1s" % used)
+conns[0].sendall(b"request=smtpd_access_policy\nsender=a@shop.example\nrecipient=b@example.org\n\n")
+if conns[0].recv(100) != b"action=DUNNO\n\n":
+    sys.exit("no answer while out of descriptors")
+PY
+grep -q "accept: Too many open files" "$T/fd.log" || fail "no warning about descriptors"
+kill -TERM $pid
+i=0
+while kill -0 $pid 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -gt 100 ] && fail "daemon out of descriptors did not stop on SIGTERM"
+	sleep 0.1
+done
+wait $pid || fail "daemon out of descriptors: exit status $?"
 if grep -q "ERROR: AddressSanitizer\|runtime error" "$T/log"; then
 	cat "$T/log" >&2
 	fail "sanitizer report"
