@@ -112,6 +112,9 @@ milter_eom_refs_ours(MILTER_MSG *msg)
 		p = gt + 1;
 	}
 	store_rend(txn);
+	/* libmilter may end this thread before our close callback runs on
+	 * it: do not leave it a cached read transaction to leak. */
+	store_thread_end(st);
 	return (found);
 }
 

@@ -676,6 +676,8 @@ milter_signal_sent(STORE *st, SENT_MSG *s)
 		return (STORE_RETRY);
 	rc = store_sent_by_msgid(txn, s->message_id, &sent);
 	store_rend(txn);
+	/* As in milter_eom.c: no cached read transaction left to this thread. */
+	store_thread_end(st);
 	if (rc != STORE_NOTFOUND)
 		flags = 0;			/* known, or cannot tell: durable */
 	return (store_write_flags(st, milter_signal_sent_apply, s, flags) == STORE_OK ?
