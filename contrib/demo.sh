@@ -53,9 +53,40 @@ top_builddir=$(cd "$top_builddir" && pwd)
 unset POSTDRIP_NOW
 
 # stage - print a heading
+STAGE=
+STAGES=
 stage() {
 	echo
 	echo "### $*"
+	STAGE=$(echo "$*" | cut -c1-64)
+	STAGES="$STAGES
+$STAGE"
+}
+
+# header FILE NAME - a header of a message file, unfolded
+header() {
+	awk -v h="$2" '
+	    /^$/ { exit }
+	    /^[ \t]/ { if (on) { sub(/^[ \t]+/, " "); v = v $0 }; next }
+	    { if (on) exit; if (tolower(substr($0, 1, length(h) + 1)) == tolower(h) ":") { on = 1; v = substr($0, length(h) + 2); sub(/^ +/, "", v) } }
+	    END { if (on) print v }' "$1"
+}
+
+# short - shorten the tokens in a line (long base32 strings)
+short() {
+	sed -E 's/([+/])([a-z2-7]{6})[a-z2-7]{14,}/\1\2.../g'
+}
+
+# human_until - the engine's until=EPOCH as a date
+human_until() {
+	while IFS= read -r _l; do
+		case $_l in
+		*until=[0-9]*)
+			_e=$(echo "$_l" | sed 's/.*until=\([0-9]*\).*/\1/')
+			echo "$_l" | sed "s/until=$_e/until $(date -u -d "@$_e" '+%a %d %b %H:%M UTC')/" ;;
+		*)	echo "$_l" ;;
+		esac
+	done
 }
 
 # say - a line of the story
@@ -65,6 +96,7 @@ say() {
 
 FAILS=0
 CHECKS=0
+FAILED_CLAIMS=
 SUMMARY=
 # claim - check a claim: "claim TEXT COMMAND..."; print ok or FAILED
 claim() {
@@ -74,12 +106,14 @@ claim() {
 	if "$@"; then
 		echo "  [ok] $_what"
 		SUMMARY="$SUMMARY
-ok	$_what"
+ok	$STAGE"
 	else
 		echo "  [FAILED] $_what"
 		echo "demo: FAILED: $_what" >&2
 		SUMMARY="$SUMMARY
-FAILED	$_what"
+FAILED	$STAGE"
+		FAILED_CLAIMS="$FAILED_CLAIMS
+    FAILED: $_what"
 		FAILS=$((FAILS + 1))
 	fi
 }
@@ -245,7 +279,11 @@ at() {
 	daemons_stop
 	daemons_start
 	echo
-	echo "    [$(date -u -d "$NOW" '+%a %d %b %Y %H:%M UTC')]"
+	case $NOW in
+	*:00Z)	_fmt='%a %d %b %Y %H:%M UTC' ;;
+	*)	_fmt='%a %d %b %Y %H:%M:%S UTC' ;;
+	esac
+	echo "    [$(date -u -d "$NOW" "+$_fmt")]"
 }
 
 # pdn - postdrip at the story's time
@@ -266,7 +304,7 @@ engine() {
 	# What this run decided, from its log.
 	sed -n '/^--- POSTDRIP_NOW='"$NOW"'$/,$p' "$DEMO/engine.log" |
 	    grep -E ': (delayed|exited|branch|timeout|completed): ' |
-	    sed -e 's/^.*postdrip-engine[^:]*: //' -e 's/^/    engine: /' | cut -c1-150
+	    sed -e 's/^.*postdrip-engine[^:]*: //' -e 's/^/    engine: /' | human_until | cut -c1-150
 	settle
 	show_sink
 }
@@ -299,11 +337,10 @@ show_sink() {
 	for _f in $_all; do
 		_n=$((_n + 1))
 		[ $_n -le $SINK_SEEN ] && continue
-		_to=$(sed -n 's/^X-Rcpt-Args: <\([^>]*\)>.*/\1/p' "$_f" | head -n 1)
-		_subj=$(sed -n '/^$/q; s/^Subject: //p' "$_f" | head -n 1)
-		_lu=$(sed -n '/^$/q; /^List-Unsubscribe:/p' "$_f" | head -n 1 | cut -c1-60)
-		printf '    sent: %-17s %-20s "%s"\n' "$(template_of "$_f")" "$_to" "$_subj"
-		[ -n "$_lu" ] && echo "          $_lu..."
+		printf '    sink: %-17s To: %-28s Subject: %s\n' "$(template_of "$_f")" \
+		    "$(header "$_f" To)" "$(header "$_f" Subject)"
+		_lu=$(header "$_f" List-Unsubscribe)
+		[ -n "$_lu" ] && echo "          List-Unsubscribe: $_lu" | short
 	done
 	SINK_SEEN=$_n
 }
@@ -334,6 +371,31 @@ sink_file() {
 		[ "$(template_of "$_f")" = "$1" ] || continue
 		grep -q "^X-Rcpt-Args: <$2>" "$_f" && echo "$_f"
 	done | tail -n 1
+}
+
+# unsub_headers_ok - the engine's marketing mail carries both unsubscribe ways
+unsub_headers_ok() {
+	for _f in $(pfx_sink_files); do
+		case $(template_of "$_f") in
+		other|hot-lead-alert) continue ;;
+		esac
+		header "$_f" List-Unsubscribe | grep -Eq \
+		    '^<https://track\.example\.com/u/[a-z2-7]+>, *<mailto:unsubscribe\+[a-z2-7]+@bounce\.example\.com>$' ||
+		    { echo "    $_f: List-Unsubscribe: $(header "$_f" List-Unsubscribe)"; return 1; }
+		[ "$(header "$_f" List-Unsubscribe-Post)" = "List-Unsubscribe=One-Click" ] ||
+		    { echo "    $_f: no List-Unsubscribe-Post"; return 1; }
+	done
+	return 0
+}
+
+# sanitizer_clean - no report in the daemons' and the engine's logs
+sanitizer_clean() {
+	if grep -Eq "ERROR: (Address|Leak)Sanitizer|runtime error:" "$DEMO"/*.log; then
+		grep -E -A12 "ERROR: (Address|Leak)Sanitizer|runtime error:" "$DEMO"/*.log |
+		    head -n 40 | sed 's/^/    /'
+		return 1
+	fi
+	return 0
 }
 
 # has_event ADDRESS REGEX - does the contact's timeline have a matching line?
@@ -444,7 +506,7 @@ EOF
 }
 
 full_week1() {
-	stage "Monday 2 March, 09:00 UTC: subscriptions, a trial, two abandoned carts"
+	stage "Monday 2 March, 09:00 UTC: subscriptions, a trial, two carts"
 	at 2026-03-02T09:00:00Z
 	pdn event ann@sink.test subscribed source=website
 	pdn event bob@sink.test subscribed source=webinar
@@ -462,7 +524,7 @@ full_week1() {
 	claim "the engine held Bob's welcome for his send window" \
 	    grep -q "delayed: .*to=<bob@sink.test> workflow=welcome .*reason=send window" "$DEMO/engine.log"
 
-	stage "Postfix bounces the mail to ghost@local.test itself; the DSN comes back through the milter"
+	stage "Postfix bounces ghost@local.test; the DSN reaches the milter"
 	claim "Postfix logged the bounce of ghost@local.test (5.1.1)" \
 	    pfx_wait_log 'to=<ghost@local.test>.*status=bounced' 20
 	pfx_log_grep 'to=<ghost@local.test>.*status=bounced' | sed 's/^.*\]: /    postfix: /' | cut -c1-150
@@ -498,7 +560,7 @@ full_week1() {
 	engine
 	claim "Bob's welcome goes out in his morning" is 1 sink_count welcome bob@sink.test
 
-	stage "Monday, 15:00: a newsletter from news@news.example.com (marketing) to Bob"
+	stage "Monday, 15:00: a newsletter (news@news.example.com) to Bob"
 	out=$(pfx_swaks --from news@news.example.com --to bob@sink.test --header "Subject: March news" --body "news")
 	echo "$out" | grep -E '^ *<\*\* ' | sed 's/^ */    smtp: /'
 	claim "the policy daemon defers it: Bob had his one message today (450 4.7.1)" \
@@ -506,7 +568,7 @@ full_week1() {
 }
 
 full_week1b() {
-	stage "Tuesday 3 March: the follow-up goes out a day later; Erin's last call"
+	stage "Tuesday 3 March: the follow-up, a day late; Erin's last call"
 	at 2026-03-03T09:30:00Z
 	engine
 	claim "the frequency cap rescheduled Ann's follow-up to Tuesday" is 1 sink_count followup-clicked ann@sink.test
@@ -524,7 +586,7 @@ full_week1b() {
 	claim "a day later the policy daemon lets it through" \
 	    sh -c "echo \"\$1\" | grep -q 'queued as'" sh "$out"
 
-	stage "Tuesday, 16:00: Erin unsubscribes by mail (the mailto: of List-Unsubscribe)"
+	stage "Tuesday, 16:00: Erin unsubscribes by mail (List-Unsubscribe)"
 	f=$(sink_file cart-abandoned erin@sink.test)
 	unsub=$(sed -n '/^$/q; s/.*<mailto:\(unsubscribe+[^>]*\)>.*/\1/p' "$f" | head -n 1)
 	say "List-Unsubscribe mailto: $unsub"
@@ -534,7 +596,7 @@ full_week1b() {
 	claim "the milter recorded it" wait_event erin@sink.test '	unsubscribed	'
 	claim "Erin is suppressed (unsubscribed)" test "$(suppressed_as erin@sink.test)" = unsubscribed
 
-	stage "Tuesday, 16:30: marketing mail to Erin is refused, her receipt passes"
+	stage "Tuesday, 16:30: marketing to Erin refused, her receipt passes"
 	out=$(pfx_swaks --from news@news.example.com --to erin@sink.test --header "Subject: March news" --body "news")
 	echo "$out" | grep -E '^ *<\*\* ' | sed 's/^ */    smtp: /'
 	claim "news@news.example.com -> erin: 550 5.7.1 recipient unsubscribed" \
@@ -580,7 +642,7 @@ full_week1c() {
 	claim "Bob gets the birthday greeting" is 1 sink_count birthday bob@sink.test
 	claim "nobody else has a birthday this week" is 1 sink_count birthday
 
-	stage "Saturday 7 March: welcome-3 falls due on a weekend and waits for Monday"
+	stage "Saturday 7 March: welcome-3 is due and waits for Monday"
 	at 2026-03-07T10:00:00Z
 	engine
 	claim "nothing on Saturday" is 0 sink_count welcome-3
@@ -598,8 +660,9 @@ full_trial() {
 	engine
 	claim "Carol: 'Your Acme trial ends on 2026-03-13'" is 1 sink_count trial-ending carol@sink.test
 	f=$(sink_file trial-ending carol@sink.test)
-	grep -q '^Subject: Your Acme trial ends on 2026-03-13' "$f" || claim "the subject names the date" false
-	stage "Friday 13 March, 09:00 in Tokyo: still on the trial plan, the last reminder"
+	claim "the subject names the date from the CSV" \
+	    test "$(header "$f" Subject)" = "Your Acme trial ends on 2026-03-13"
+	stage "Friday 13 March, 09:00 in Tokyo: the trial's last day"
 	at 2026-03-13T00:30:00Z
 	engine
 	claim "Carol: a second trial-ending on the last day" is 2 sink_count trial-ending carol@sink.test
@@ -609,8 +672,12 @@ full_report() {
 	settle
 	stage "The policy daemon's and the milter's decisions, from the logs"
 	pfx_log_grep 'reject: RCPT from' | sed 's/^.*\]: /    postfix: /' | cut -c1-160
-	grep -E ': (reject|defer|count): ' "$DEMO/policyd.log" | sed 's/^.*postdrip-policyd[^:]*: /    policyd: /' | cut -c1-160 | tail -n 8
-	grep -E ': (bounced|unsubscribed|replied|sent|duplicate)[: ]' "$DEMO/milter.log" | sed 's/^.*postdrip-milter[^:]*: /    milter: /' | cut -c1-160 | tail -n 8
+	grep -E ': (reject|defer): ' "$DEMO/policyd.log" | sed 's/^.*postdrip-policyd[^:]*: /    policyd: /' | cut -c1-160
+	grep -E ': count: ' "$DEMO/policyd.log" | sed 's/^.*postdrip-policyd[^:]*: /    policyd: /' | cut -c1-160 | tail -n 3
+	say "(policyd: $(grep -c ': count: ' "$DEMO/policyd.log") messages counted for the frequency caps at END-OF-MESSAGE)"
+	grep -E ': (bounced|unsubscribed|replied|reply_forged|duplicate|ignored)[: ]' "$DEMO/milter.log" |
+	    sed 's/^.*postdrip-milter[^:]*: /    milter: /' | cut -c1-160
+	say "(milter: $(grep -c ': sent: ' "$DEMO/milter.log") sends seen, $(grep -c ': sent: .* known ' "$DEMO/milter.log") of them already recorded by the engine)"
 
 	stage "Timelines"
 	pd timeline ann@sink.test
@@ -622,10 +689,16 @@ full_report() {
 	pd stats
 
 	daemons_stop
+	stage "Over the whole run"
 	claim "no sanitizer report (memory errors, leaks, undefined behaviour)" \
-	    sh -c '! grep -Eq "ERROR: (Address|Leak)Sanitizer|runtime error:" "$1"/*.log' sh "$DEMO"
+	    sanitizer_clean
 	claim "no message went out twice (Message-IDs unique in the sink)" \
 	    sh -c 'for f in $(ls "$1"); do sed -n "/^\$/q; s/^Message-I[dD]: //p" "$1/$f"; done | sort | uniq -d | grep -q . && exit 1; exit 0' sh "$PFX_SINK"
+
+	claim "every marketing message has List-Unsubscribe (https and mailto) and List-Unsubscribe-Post" \
+	    unsub_headers_ok
+	claim "the hot-lead alert (transactional) has none" \
+	    test -z "$(header "$(sink_file hot-lead-alert rita@sink.test)" List-Unsubscribe)"
 
 	stage "Summary"
 	printf '    %-18s %s\n' template "messages in the sink (to whom)"
@@ -638,7 +711,19 @@ full_report() {
 	done
 	printf '    %-18s %s\n' "other" "$(sink_count other) (a newsletter, a reply, a receipt)"
 	echo
-	echo "$SUMMARY" | sed '/^$/d; s/^/    /'
+	printf '    %-64s %s\n' stage checks
+	echo "$STAGES" | while IFS= read -r _st; do
+		[ -n "$_st" ] || continue
+		_ok=$(echo "$SUMMARY" | awk -F '\t' -v s="$_st" '$1 == "ok" && $2 == s' | wc -l)
+		_bad=$(echo "$SUMMARY" | awk -F '\t' -v s="$_st" '$1 == "FAILED" && $2 == s' | wc -l)
+		[ $((_ok + _bad)) = 0 ] && continue
+		if [ "$_bad" = 0 ]; then
+			printf '    %-64s %s ok\n' "$_st" "$_ok"
+		else
+			printf '    %-64s %s ok, %s FAILED\n' "$_st" "$_ok" "$_bad"
+		fi
+	done
+	[ -n "$FAILED_CLAIMS" ] && echo "$FAILED_CLAIMS"
 	echo
 	if [ $FAILS = 0 ]; then
 		echo "demo: done: $CHECKS checks passed"
