@@ -111,6 +111,12 @@ config_expand(CONFIG *cf, const char *in, STRBUF *out, int depth, char **bad)
 		return (-1);
 	}
 	while (*p) {
+		/* Nested references multiply: bound the result, not the input. */
+		if (out->len > CONFIG_LINE_MAX) {
+			*bad = myasprintf("value longer than %d bytes after $name expansion",
+					  CONFIG_LINE_MAX);
+			return (-1);
+		}
 		if (*p != '$') {
 			strbuf_putc(out, *p++);
 			continue;

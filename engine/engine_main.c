@@ -59,6 +59,7 @@
 #include "scheduler.h"
 #include "clock.h"
 #include "config.h"
+#include "daemon.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "strbuf.h"
@@ -98,28 +99,6 @@ engine_usage(void)
 {
 	fprintf(stderr, "usage: postdrip-engine [-c FILE] [-f] [-v] [--once]\n");
 	exit(2);
-}
-
-/* engine_privileges - take mail_owner's identity (keys are read by then) */
-
-static void
-engine_privileges(const char *user)
-{
-	struct passwd *pw;
-
-	if (*user == 0 || geteuid() != 0)
-		return;
-	if ((pw = getpwnam(user)) == 0)
-		msg_fatal("mail_owner %s: unknown user", user);
-	if (pw->pw_uid == 0)
-		msg_fatal("mail_owner %s: the engine does not run as root", user);
-	if (setgroups(1, &pw->pw_gid) < 0
-	    || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0
-	    || setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
-		msg_fatal("cannot become mail_owner %s: %s", user, strerror(errno));
-	/* Paranoia: there must be no way back. */
-	if (setuid(0) == 0 || seteuid(0) == 0)
-		msg_fatal("cannot drop root privileges");
 }
 
 /* engine_workflows - load and check the workflow set; NULL with a log */
@@ -197,10 +176,10 @@ main(int argc, char **argv)
 
 	/* The LMDB environment is opened in the process that uses it, after
 	 * the keys are read and privileges are dropped. */
-	if (!once && !foreground && daemon(0, 0) < 0)
-		msg_fatal("cannot run in the background: %s", strerror(errno));
+	if (!once && !foreground)
+		daemon_detach();
 	msg_open("postdrip-engine", once || foreground);
-	engine_privileges(config_str(cf, "mail_owner"));
+	daemon_drop_privileges(config_str(cf, "mail_owner"));
 
 	memset(&opts, 0, sizeof(opts));
 	opts.map_size = config_int(cf, "store_map_size");

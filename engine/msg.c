@@ -42,9 +42,17 @@ msg_open(const char *ident, int to_stderr)
 	const char *slash = strrchr(ident, '/');
 
 	msg_ident = slash ? slash + 1 : ident;
+	msg_stderr = to_stderr;
+
+	/*
+	 * Without a syslog socket, glibc's syslog() tries to reconnect for
+	 * every line, which costs more than a policy decision. In the
+	 * foreground, stderr then has every line anyway.
+	 */
+	if (to_stderr && access("/dev/log", F_OK) < 0)
+		return;
 	openlog(msg_ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
 	msg_syslog = 1;
-	msg_stderr = to_stderr;
 }
 
 void

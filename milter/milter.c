@@ -40,7 +40,7 @@
 /*	More logging.
 /* SECURITY
 /*	Keys are read and the socket is made as root; then the process
-/*	drops to mail_owner (setgroups, setgid, setuid, each fatal on
+/*	drops to mail_owner (setgroups, setresgid, setresuid, each fatal on
 /*	failure) before it reads any mail or opens the store.
 /*
 /*	SIGHUP builds a new, reference-counted settings set (MILTER_SET);
@@ -73,6 +73,7 @@
 #include <libmilter/mfdef.h>
 
 #include "clock.h"
+#include "daemon.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "milter.h"
@@ -652,58 +653,21 @@ milter_nodelay(void)
 	}
 }
 
-/* milter_drop_privileges - to mail_owner, if set */
+/* milter_drop_privileges - socket to mail_owner, then become it */
 
 static void
 milter_drop_privileges(const char *user)
 {
 	struct passwd *pw;
 
-	if (user == 0 || *user == 0)
+	if (user == 0 || *user == 0 || geteuid() != 0)
 		return;
 	if ((pw = getpwnam(user)) == 0)
 		msg_fatal("mail_owner: unknown user \"%s\"", user);
-	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid)
-		return;
 	/* Ours, so that we can remove it at exit. */
 	if (*milter_socket_path && chown(milter_socket_path, pw->pw_uid, pw->pw_gid) < 0)
 		msg_fatal("chown %s: %m", milter_socket_path);
-	if (setgroups(1, &pw->pw_gid) < 0)
-		msg_fatal("setgroups: %m");
-	if (setgid(pw->pw_gid) < 0)
-		msg_fatal("setgid %ld: %m", (long) pw->pw_gid);
-	if (setuid(pw->pw_uid) < 0)
-		msg_fatal("setuid %ld: %m", (long) pw->pw_uid);
-	if (setuid(0) == 0)
-		msg_fatal("could still become root after dropping privileges");
-}
-
-/* milter_daemon - detach from the terminal */
-
-static void
-milter_daemon(void)
-{
-	int	fd;
-
-	switch (fork()) {
-	case -1:
-		msg_fatal("fork: %m");
-	case 0:
-		break;
-	default:
-		_exit(0);
-	}
-	if (setsid() < 0)
-		msg_fatal("setsid: %m");
-	if (chdir("/") < 0)
-		msg_fatal("chdir /: %m");
-	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-		(void) dup2(fd, 0);
-		(void) dup2(fd, 1);
-		(void) dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
+	daemon_drop_privileges(user);
 }
 
 /* milter_usage - and exit */
@@ -774,7 +738,7 @@ main(int argc, char **argv)
 	if (!*milter_socket_path)
 		milter_nodelay();
 	if (!foreground)
-		milter_daemon();
+		daemon_detach();
 	milter_drop_privileges(config_str(cf, "mail_owner"));
 
 	/*

@@ -65,6 +65,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "daemon.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "strbuf.h"
@@ -639,54 +640,6 @@ policyd_signal(void)
 	}
 }
 
-/* policyd_drop_privileges - become mail_owner */
-
-static void
-policyd_drop_privileges(const char *user)
-{
-	struct passwd *pw;
-
-	if (*user == 0 || geteuid() != 0)
-		return;
-	if ((pw = getpwnam(user)) == 0)
-		msg_fatal("mail_owner %s: no such user", user);
-	if (pw->pw_uid == 0)
-		msg_fatal("mail_owner %s: must not be root", user);
-	if (initgroups(user, pw->pw_gid) < 0)
-		msg_fatal("initgroups %s: %m", user);
-	if (setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0)
-		msg_fatal("setresgid %ld: %m", (long) pw->pw_gid);
-	if (setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
-		msg_fatal("setresuid %ld: %m", (long) pw->pw_uid);
-	if (setuid(0) == 0)
-		msg_fatal("privileges could not be dropped");
-}
-
-/* policyd_daemonize - detach from the terminal */
-
-static void
-policyd_daemonize(void)
-{
-	pid_t	pid;
-	int	fd;
-
-	if ((pid = fork()) < 0)
-		msg_fatal("fork: %m");
-	if (pid > 0)
-		_exit(0);
-	if (setsid() < 0)
-		msg_fatal("setsid: %m");
-	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-		(void) dup2(fd, 0);
-		(void) dup2(fd, 1);
-		(void) dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
-	if (chdir("/") < 0)
-		msg_fatal("chdir /: %m");
-}
-
 /* policyd_files - room for every connection */
 
 static void
@@ -780,9 +733,9 @@ main(int argc, char **argv)
 		if (fcntl(policyd_listen_fd, F_SETFL, O_NONBLOCK) < 0)
 			msg_fatal("fcntl: %m");
 		if (!foreground)
-			policyd_daemonize();
+			daemon_detach();
 	}
-	policyd_drop_privileges(config_str(cf, "mail_owner"));
+	daemon_drop_privileges(config_str(cf, "mail_owner"));
 	policyd_files((int) config_int(cf, "policyd_max_connections"));
 
 	/* Signals arrive through a descriptor; block them before the store's

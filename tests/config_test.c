@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "mymalloc.h"
+#include "strbuf.h"
 #include "testutil.h"
 
 static char *dir;
@@ -89,6 +90,24 @@ test_errors(void **state)
 	assert_null(cf);
 	assert_non_null(strstr(err, "recursion"));
 	myfree(err);
+	/* References multiply: 2,000 x 2,000 copies would be 400 MB. */
+	{
+		STRBUF	big = STRBUF_INIT;
+		int	i;
+
+		strbuf_puts(&big, "data_directory = ");
+		for (i = 0; i < 2000; i++)
+			strbuf_puts(&big, "$token_key_file");
+		strbuf_puts(&big, "\ntoken_key_file = ");
+		for (i = 0; i < 2000; i++)
+			strbuf_puts(&big, "$workflow_directory");
+		strbuf_puts(&big, "\nworkflow_directory = xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n");
+		cf = load(strbuf_str(&big), &err);
+		strbuf_free(&big);
+		assert_null(cf);
+		assert_non_null(strstr(err, "postdrip.conf:1: data_directory: value longer than"));
+		myfree(err);
+	}
 	cf = load("  continued = 1\n", &err);
 	assert_null(cf);
 	assert_non_null(strstr(err, "postdrip.conf:1: continuation line without a setting"));

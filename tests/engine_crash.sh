@@ -6,6 +6,10 @@
 # just before a kill, before the engine recorded the outcome, is injected
 # once more after the restart with the same Message-ID (the milter drops it
 # by Message-ID); the test counts those and allows only them.
+#
+# With CRASH_WITH_MILTER=1 (engine_crash_milter.sh) postdrip-milter sits on
+# the smtpd the engine injects into, as in production: then not one
+# duplicate may reach the sink.
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
@@ -15,7 +19,6 @@ top_builddir=${top_builddir:-$top_srcdir}
 
 pfx_require
 pfx_init
-pfx_start
 
 N=300
 PD_DIR=$PFX_DIR/pd
@@ -30,6 +33,7 @@ bounce_domain = bounce.test
 tracker_url = https://track.test
 engine_batch_size = 25
 inject_connections = 2
+milter_listen = unix:$PD_DIR/milter.sock
 EOF
 PD="$top_builddir/cli/postdrip -c $PD_DIR/postdrip.conf"
 ENGINE="$top_builddir/engine/postdrip-engine -c $PD_DIR/postdrip.conf"
@@ -47,6 +51,13 @@ for t in one two; do
 	    "$t" "$t" >"$PD_DIR/templates/$t.tmpl"
 done
 $PD keygen >/dev/null || pfx_fail "keygen"
+if [ "${CRASH_WITH_MILTER:-0}" = 1 ]; then
+	pfx_spawn milter "$top_builddir/milter/postdrip-milter" -f -c "$PD_DIR/postdrip.conf"
+	pfx_wait_socket "$PD_DIR/milter.sock" 10 milter || pfx_fail "milter does not listen"
+	pfx_conf "smtpd_milters = unix:$PD_DIR/milter.sock" \
+	    "milter_protocol = 6" "milter_default_action = tempfail"
+fi
+pfx_start
 
 export POSTDRIP_NOW=2026-03-02T09:00:00Z
 {
@@ -110,5 +121,9 @@ dups=$((files - 2 * N))
 # A kill can catch at most one batch (engine_batch_size) accepted but not
 # yet recorded.
 [ $dups -le $((KILLS * 25)) ] || pfx_fail "$dups re-injected duplicates for $KILLS kills"
+if [ "${CRASH_WITH_MILTER:-0}" = 1 ]; then
+	[ $dups = 0 ] || pfx_fail "$dups duplicates reached the sink through postdrip-milter"
+	echo "milter: $(grep -c -i "duplicate" "$PFX_DIR/milter.log") re-injected copies dropped by Message-ID"
+fi
 echo "ok: $KILLS kills, $((2 * N)) sends, none lost, none composed twice; $dups re-injected with the same Message-ID"
 exit 0
