@@ -51,6 +51,9 @@ done
 top_srcdir=$(cd "$top_srcdir" && pwd)
 top_builddir=$(cd "$top_builddir" && pwd)
 unset POSTDRIP_NOW
+# With a sanitizer build, the same leak suppressions as "make check".
+: "${LSAN_OPTIONS:=suppressions=$top_srcdir/tests/lsan.supp:print_suppressions=0}"
+export LSAN_OPTIONS
 
 # stage - print a heading
 STAGE=
