@@ -530,11 +530,13 @@ full_week1() {
 	stage "Postfix bounces ghost@local.test; the DSN reaches the milter"
 	claim "Postfix logged the bounce of ghost@local.test (5.1.1)" \
 	    pfx_wait_log 'to=<ghost@local.test>.*status=bounced' 20
-	pfx_log_grep 'to=<ghost@local.test>.*status=bounced' | sed 's/^.*\]: /    postfix: /' | cut -c1-150
+	pfx_log_grep 'to=<ghost@local.test>.*status=bounced' | sed -E 's/^[A-Z][a-z]+ +[0-9]+ [0-9:]+ [^ ]+ [^ ]+\[[0-9]+\]: /    postfix: /' | cut -c1-150
 	claim "the milter recorded a hard bounce for Gus" wait_event ghost@local.test 'bounced.*class=hard'
 	grep -E 'bounced: ' "$DEMO/milter.log" | sed 's/^.*postdrip-milter[^:]*: /    milter: /' | cut -c1-150
 	claim "Gus is suppressed (hardbounce)" test "$(suppressed_as ghost@local.test)" = hardbounce
-	pfx_wait_log 'milter-discard' 20 >/dev/null 2>&1
+	claim "Postfix logged the milter's DISCARD of the DSN (from=<>)" \
+	    pfx_wait_log 'milter-discard: .*from=<> to=<bounces\+' 20
+	pfx_log_grep 'milter-discard: .*from=<> to=<bounces\+' | sed -E 's/^[A-Z][a-z]+ +[0-9]+ [0-9:]+ [^ ]+ [^ ]+\[[0-9]+\]: /    postfix: /' | short | cut -c1-150
 	claim "the DSN was consumed, not delivered anywhere" \
 	    test -z "$(pfx_log_grep 'to=<bounces\+[^>]*@bounce.example.com>.*status=sent')"
 
@@ -597,6 +599,7 @@ full_week1b() {
 	out=$(pfx_swaks --from erin@sink.test --to "$unsub" --header "Subject: unsubscribe" --body "unsubscribe")
 	claim "the bounce domain takes the unsubscribe" sh -c "echo \"\$1\" | grep -q 'queued as'" sh "$out"
 	claim "the milter recorded it" wait_event erin@sink.test '	unsubscribed	'
+	grep -E ': unsubscribed: ' "$DEMO/milter.log" | sed 's/^.*postdrip-milter[^:]*: /    milter: /' | short | cut -c1-150
 	claim "Erin is suppressed (unsubscribed)" test "$(suppressed_as erin@sink.test)" = unsubscribed
 
 	stage "Tuesday, 16:30: marketing to Erin refused, her receipt passes"
@@ -674,7 +677,7 @@ full_trial() {
 full_report() {
 	settle
 	stage "The policy daemon's and the milter's decisions, from the logs"
-	pfx_log_grep 'reject: RCPT from' | sed 's/^.*\]: /    postfix: /' | cut -c1-160
+	pfx_log_grep 'reject: RCPT from' | sed -E 's/^[A-Z][a-z]+ +[0-9]+ [0-9:]+ [^ ]+ [^ ]+\[[0-9]+\]: /    postfix: /' | cut -c1-160
 	grep -E ': (reject|defer): ' "$DEMO/policyd.log" | sed 's/^.*postdrip-policyd[^:]*: /    policyd: /' | cut -c1-160
 	grep -E ': count: ' "$DEMO/policyd.log" | sed 's/^.*postdrip-policyd[^:]*: /    policyd: /' | cut -c1-160 | tail -n 3
 	say "(policyd: $(grep -c ': count: ' "$DEMO/policyd.log") messages counted for the frequency caps at END-OF-MESSAGE)"
