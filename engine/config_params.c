@@ -85,6 +85,8 @@ const CONF_PARAM config_params[] = {
 	/* Addresses on the bounce domain (verp(3)): PREFIX+TOKEN@bounce_domain. */
 	{"verp_prefix", CONF_STR, "bounces", 0, 0,
 	"local part before +TOKEN in VERP return paths (bounces+TOKEN@bounce_domain)"},
+	{"verp_transactional_prefix", CONF_STR, "txbounces", 0, 0,
+	"local part before +TOKEN in the return path of the engine's transactional mail (not marketing at the policy daemon)"},
 	{"reply_address_prefix", CONF_STR, "reply", 0, 0,
 	"local-part prefix of reply addresses (reply+TOKEN@bounce_domain)"},
 	{"unsubscribe_address_prefix", CONF_STR, "unsubscribe", 0, 0,

@@ -75,6 +75,7 @@
 #include "strbuf.h"
 #include "clock.h"
 #include "addr.h"
+#include "verp.h"
 
 typedef struct RESERVE {
 	uint64_t *ids;
@@ -373,6 +374,8 @@ sched_step_send(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 	int	marketing = wf->stream == WF_STREAM_MARKETING;
 	char	msgid[256], verp[TOKEN_TEXT_MAX], unsub[TOKEN_TEXT_MAX];
 	char   *url, *mailto, *sender, *err = 0;
+	char	addrbuf[ADDR_MAX + 1];
+	VERP	vp;
 	STORE_SUPPRESSION sup;
 	COMPOSE_IN in;
 	STRBUF	out = STRBUF_INIT;
@@ -415,10 +418,16 @@ sched_step_send(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 	send_message_id(s, e, 'e', msgid, sizeof(msgid));
 	send_token(s, TOKEN_VERP, e->contact, msgno, verp);
 	send_token(s, TOKEN_UNSUB, e->contact, msgno, unsub);
-	sender = myasprintf("%s+%s@%s", config_str(s->cf, "verp_prefix"), verp,
-			    config_str(s->cf, "bounce_domain"));
+	/*
+	 * The return path tells the policy daemon the stream: marketing mail
+	 * goes out from verp_prefix+TOKEN, transactional workflow mail from
+	 * verp_transactional_prefix+TOKEN (suppression and caps do not apply).
+	 */
+	verp_from_config(&vp, s->cf);
+	sender = mystrdup(verp_format(&vp, marketing ? VERP_BOUNCE : VERP_BOUNCE_TX,
+				      verp, addrbuf) ?: "");
 	url = myasprintf("%s/u/%s", config_str(s->cf, "tracker_url"), unsub);
-	mailto = myasprintf("unsubscribe+%s@%s", unsub, config_str(s->cf, "bounce_domain"));
+	mailto = mystrdup(verp_format(&vp, VERP_UNSUBSCRIBE, unsub, addrbuf) ?: "");
 	ctx = sched_context(s, txn, e, st, rec);
 	memset(&in, 0, sizeof(in));
 	in.template_dir = config_str(s->cf, "template_directory");
@@ -428,7 +437,7 @@ sched_step_send(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 	in.from_default = config_str(s->cf, "engine_from_address");
 	in.to = addr;
 	in.list_unsubscribe_url = url;
-	in.list_unsubscribe_mailto = mailto;
+	in.list_unsubscribe_mailto = *mailto ? mailto : 0;
 	in.workflow = wf->name;
 	in.step = st->id;
 	in.stream = workflow_stream_name(wf->stream);

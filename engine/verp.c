@@ -49,13 +49,14 @@ verp_copy_lower(char *dst, size_t max, const char *src)
 
 void
 verp_init(VERP *v, const char *domain, const char *bounce,
-	          const char *reply, const char *unsubscribe)
+	          const char *reply, const char *unsubscribe, const char *bounce_tx)
 {
 	memset(v, 0, sizeof(*v));
 	verp_copy_lower(v->domain, sizeof(v->domain), domain);
 	verp_copy_lower(v->prefix[VERP_BOUNCE], VERP_PREFIX_MAX, bounce);
 	verp_copy_lower(v->prefix[VERP_REPLY], VERP_PREFIX_MAX, reply);
 	verp_copy_lower(v->prefix[VERP_UNSUBSCRIBE], VERP_PREFIX_MAX, unsubscribe);
+	verp_copy_lower(v->prefix[VERP_BOUNCE_TX], VERP_PREFIX_MAX, bounce_tx);
 }
 
 /* verp_from_config - set up from the settings */
@@ -66,7 +67,8 @@ verp_from_config(VERP *v, const CONFIG *cf)
 	verp_init(v, config_str(cf, "bounce_domain"),
 		  config_str(cf, "verp_prefix"),
 		  config_str(cf, "reply_address_prefix"),
-		  config_str(cf, "unsubscribe_address_prefix"));
+		  config_str(cf, "unsubscribe_address_prefix"),
+		  config_str(cf, "verp_transactional_prefix"));
 }
 
 /* verp_token_kind - token kind of an address kind */
@@ -76,6 +78,7 @@ verp_token_kind(VERP_KIND kind)
 {
 	switch (kind) {
 	case VERP_BOUNCE:
+	case VERP_BOUNCE_TX:
 		return (TOKEN_VERP);
 	case VERP_REPLY:
 		return (TOKEN_REPLY);
@@ -92,7 +95,7 @@ const char *
 verp_kind_name(VERP_KIND kind)
 {
 	static const char *const names[] = {
-		"none", "bounce", "reply", "unsubscribe", "other",
+		"none", "bounce", "reply", "unsubscribe", "bounce-tx", "other",
 	};
 
 	return ((unsigned) kind <= VERP_OTHER ? names[kind] : "?");

@@ -31,6 +31,8 @@ typedef enum {
 	VERP_BOUNCE,			/* bounces+TOKEN */
 	VERP_REPLY,			/* reply+TOKEN */
 	VERP_UNSUBSCRIBE,		/* unsubscribe+TOKEN */
+	VERP_BOUNCE_TX,			/* txbounces+TOKEN: the return path of
+					 * the engine's transactional mail */
 	VERP_OTHER,			/* on the bounce domain, no known prefix
 					 * (postmaster@, a feedback-loop
 					 * address, a bare prefix) */
@@ -47,9 +49,13 @@ typedef struct VERP {
 
 /* From explicit values (lower-cased; too long values are cut). */
 void	verp_init(VERP *v, const char *domain, const char *bounce,
-		          const char *reply, const char *unsubscribe);
-/* From bounce_domain and the three prefix settings. */
+		          const char *reply, const char *unsubscribe,
+		          const char *bounce_tx);
+/* From bounce_domain and the prefix settings. */
 void	verp_from_config(VERP *v, const CONFIG *cf);
+
+/* A return path (BOUNCE or BOUNCE_TX): where bounces come back. */
+#define verp_is_return_path(k) ((k) == VERP_BOUNCE || (k) == VERP_BOUNCE_TX)
 
 /* The token kind that addresses of this kind carry (0 for NONE/OTHER). */
 TOKEN_KIND verp_token_kind(VERP_KIND kind);

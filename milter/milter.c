@@ -484,7 +484,7 @@ milter_eoh(SMFICTX *ctx)
 	 * else, the bulk of the traffic, is not copied at all.
 	 */
 	msg->need_body = msg->nbounce_domain > 0 || msg->null_sender
-		|| (strbuf_len(&msg->refs) > 0 && !milter_eom_is_marketing(conn->set, msg)
+		|| (strbuf_len(&msg->refs) > 0 && !milter_eom_send_stream(conn->set, msg)
 		    && milter_eom_refs_ours(msg));
 	return (milter_reply(conn, SMFIP_NR_EOH));
 }

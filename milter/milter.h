@@ -104,7 +104,7 @@ void	milter_store_failed(void);
 const char *milter_queue_id(SMFICTX *ctx, MILTER_MSG *msg);
 
 /* milter_eom.c */
-int	milter_eom_is_marketing(const MILTER_SET *set, const MILTER_MSG *msg);
+const char *milter_eom_send_stream(const MILTER_SET *set, const MILTER_MSG *msg);
 int	milter_eom_refs_ours(MILTER_MSG *msg);
 sfsistat milter_eom(SMFICTX *ctx, MILTER_CONN *conn, MILTER_MSG *msg);
 

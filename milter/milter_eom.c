@@ -8,7 +8,7 @@
 /*
 /*	sfsistat milter_eom(ctx, conn, msg)
 /*
-/*	int	milter_eom_is_marketing(msg)
+/*	const char *milter_eom_send_stream(set, msg)
 /*
 /*	int	milter_eom_refs_ours(msg)
 /* DESCRIPTION
@@ -59,10 +59,10 @@
 
 #define EOM_LOG_MAX	1024
 
-/* milter_eom_is_marketing - is this an outbound marketing send? */
+/* milter_eom_send_stream - a send to record: its stream; else NULL */
 
-int
-milter_eom_is_marketing(const MILTER_SET *set, const MILTER_MSG *msg)
+const char *
+milter_eom_send_stream(const MILTER_SET *set, const MILTER_MSG *msg)
 {
 	VERP_KIND kind;
 	TOKEN	t;
@@ -73,14 +73,14 @@ milter_eom_is_marketing(const MILTER_SET *set, const MILTER_MSG *msg)
 	 * write those. A return path with a valid token was signed here.
 	 */
 	if (msg->mail_from[0] == 0)
-		return (0);
+		return (NULL);
 	if (verp_verify(&set->verp, set->tk, msg->mail_from, &kind, &t) == TOKENS_OK
-	    && kind == VERP_BOUNCE)
-		return (1);
+	    && verp_is_return_path(kind))
+		return (kind == VERP_BOUNCE ? "marketing" : "transactional");
 	for (p = set->marketing_senders; p && *p; p++)
 		if (addr_match(*p, msg->mail_from))
-			return (1);
-	return (0);
+			return ("marketing");
+	return (NULL);
 }
 
 /* milter_eom_refs_ours - does In-Reply-To/References name a sent message? */
@@ -183,7 +183,7 @@ eom_sig_kind(const CLASSIFY_RESULT *cr, VERP_KIND to, int answers_ours, SIG_KIND
 		}
 		/* At the return path only an answer is a reply; anything else
 		 * there is more likely a bounce nobody could read. */
-		if (to == VERP_BOUNCE && cr->kind == CLASSIFY_REPLY) {
+		if (verp_is_return_path(to) && cr->kind == CLASSIFY_REPLY) {
 			*kind = SIG_REPLY;
 			return (1);
 		}
@@ -375,7 +375,8 @@ eom_add_msgid(SMFICTX *ctx, const MILTER_SET *set, MILTER_MSG *msg, const char *
 /* eom_sent - record a marketing send, or drop a re-injected duplicate */
 
 static sfsistat
-eom_sent(SMFICTX *ctx, MILTER_CONN *conn, MILTER_MSG *msg, const char *qid)
+eom_sent(SMFICTX *ctx, MILTER_CONN *conn, MILTER_MSG *msg, const char *qid,
+	         const char *stream)
 {
 	SENT_MSG s;
 	VERP_KIND kind;
@@ -390,7 +391,7 @@ eom_sent(SMFICTX *ctx, MILTER_CONN *conn, MILTER_MSG *msg, const char *qid)
 	s.message_id = msg->message_id;
 	s.workflow = msg->workflow;
 	s.step = msg->step;
-	s.stream = "marketing";
+	s.stream = stream;
 	s.now = clock_now();
 	s.rcpt = msg->nrcpt == 1 && msg->rcpt_dropped == 0 ? msg->rcpt[0].addr : 0;
 	if (msg->mail_from[0] && conn->set->tk
@@ -421,14 +422,15 @@ sfsistat
 milter_eom(SMFICTX *ctx, MILTER_CONN *conn, MILTER_MSG *msg)
 {
 	const char *qid = milter_queue_id(ctx, msg);
+	const char *stream;
 
 	if (msg->header_over || msg->body_over)
 		msg_info("%s: message larger than the milter limits: examined %zu header and %zu body bytes",
 			 qid, msg->header_bytes, msg->body_bytes);
 	if (msg->nbounce_domain)
 		return (eom_signal(ctx, conn, msg, qid));
-	if (milter_eom_is_marketing(conn->set, msg))
-		return (eom_sent(ctx, conn, msg, qid));
+	if ((stream = milter_eom_send_stream(conn->set, msg)) != 0)
+		return (eom_sent(ctx, conn, msg, qid, stream));
 	if (msg->need_body)
 		return (eom_signal(ctx, conn, msg, qid));
 	return (SMFIS_CONTINUE);

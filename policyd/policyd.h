@@ -12,6 +12,7 @@
 #include "caps.h"
 #include "config.h"
 #include "store.h"
+#include "verp.h"
 #include "policyd_proto.h"
 
 /* A compiled configuration: immutable, reference counted. A reload makes a
@@ -24,6 +25,7 @@ typedef struct POLICYD_RULES {
 	CONFIG *cf;
 	char  **senders;		/* marketing_senders */
 	const char *bounce_domain;	/* VERP return paths: marketing */
+	VERP	verp;			/* which return path is which stream */
 	char  **sasl_users;		/* marketing_sasl_users */
 	POLICYD_NET *nets;		/* marketing_clients */
 	int	nnets;

@@ -15,7 +15,9 @@
 /*	working configuration. The result holds a reference to the CONFIG.
 /*
 /*	Stream: marketing when the envelope sender matches marketing_senders,
-/*	or its domain is bounce_domain (the engine's VERP return path), or
+/*	or it is the engine's marketing return path (verp_prefix+TOKEN on
+/*	bounce_domain; its transactional return path and notifications are
+/*	not marketing), or
 /*	the SASL login is in marketing_sasl_users, or the client address is
 /*	in marketing_clients; transactional otherwise. The null sender
 /*	(bounces) is always transactional.
@@ -179,6 +181,7 @@ policyd_rules_create(CONFIG *cf, char **err)
 	r->cf = config_ref(cf);
 	r->senders = config_list(cf, "marketing_senders");
 	r->bounce_domain = config_str(cf, "bounce_domain");
+	verp_from_config(&r->verp, cf);
 	r->sasl_users = config_list(cf, "marketing_sasl_users");
 	for (list = config_list(cf, "marketing_clients"); *list; list++) {
 		r->nets = myrealloc(r->nets, (r->nnets + 1) * sizeof(*r->nets));
@@ -260,7 +263,10 @@ policyd_stream(const POLICYD_RULES *r, const char *sender,
 		for (p = r->senders; *p; p++)
 			if (addr_match(*p, norm))
 				return (POLICYD_STREAM_MARKETING);
-		if (*r->bounce_domain && strcasecmp(addr_domain(norm), r->bounce_domain) == 0)
+		/* The engine's marketing return path; its transactional one and
+		 * its notifications (engine_from_address) are not marketing. */
+		if (*r->bounce_domain && strcasecmp(addr_domain(norm), r->bounce_domain) == 0
+		    && verp_parse(&r->verp, norm, 0, 0) == VERP_BOUNCE)
 			return (POLICYD_STREAM_MARKETING);
 	} else if (*sender == 0) {
 		/* The null sender: a bounce or notification, never marketing. */

@@ -725,7 +725,7 @@ main(void)
 	int	rc;
 
 	tk = tokens_from_secret(1, secret, sizeof(secret));
-	verp_init(&verp, "bounce.example.com", "bounces", "reply", "unsubscribe");
+	verp_init(&verp, "bounce.example.com", "bounces", "reply", "unsubscribe", "txbounces");
 	rc = cmocka_run_group_tests(tests, 0, 0);
 	tokens_free(tk);
 	return (rc);

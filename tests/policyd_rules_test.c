@@ -85,7 +85,10 @@ test_stream(void **state)
 	}	cases[] = {
 		{"News@NEWS.example.com", "", "203.0.113.1", POLICYD_STREAM_MARKETING},
 		{"a@eu.promo.example.com", "", "", POLICYD_STREAM_MARKETING},
-		{"b+x1.abc@bounce.example.com", "", "", POLICYD_STREAM_MARKETING},
+		{"bounces+x1abc@bounce.example.com", "", "", POLICYD_STREAM_MARKETING},
+		/* The engine's transactional return path and notifications. */
+		{"txbounces+x1abc@bounce.example.com", "", "", POLICYD_STREAM_TRANSACTIONAL},
+		{"noreply@bounce.example.com", "", "", POLICYD_STREAM_TRANSACTIONAL},
 		{"alice@example.com", "campaigns", "", POLICYD_STREAM_MARKETING},
 		{"alice@example.com", "alice", "203.0.113.1", POLICYD_STREAM_TRANSACTIONAL},
 		{"alice@example.com", "", "192.0.2.100", POLICYD_STREAM_MARKETING},
