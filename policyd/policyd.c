@@ -25,6 +25,11 @@
 /*	-s	serve one client on stdin/stdout and exit (Postfix spawn(8)).
 /*	-v	verbose: also log every DUNNO (transactional mail, other
 /*		stages, and marketing recipients that are counted later).
+/*
+/*	The daemon is the writer of the frequency counters, so it also
+/*	removes the ones that weigh nothing any more (caps_purge()): a pass
+/*	over them at start and every hour after, a bounded batch per write
+/*	transaction, through the same writer and without fsync.
 /* SECURITY
 /*	The listening socket is opened first; then, when started as root
 /*	and mail_owner is set, the daemon takes that user's identity
@@ -74,6 +79,8 @@
 #define POLICYD_IN_START 4096		/* first input buffer per connection */
 #define POLICYD_OUT_MAX	(64 * 1024)	/* replies queued before we stop reading */
 #define POLICYD_EVENTS	256
+#define POLICYD_PURGE_BATCH 2000	/* counter records per purge step */
+#define POLICYD_PURGE_EVERY 3600	/* seconds from one pass to the next */
 
 typedef struct CONN {
 	int	rfd, wfd;		/* the same socket, or stdin/stdout */
@@ -101,6 +108,19 @@ static CONN *policyd_oldest, *policyd_newest;
 static int policyd_nconn;
 static int policyd_stopping;
 static int policyd_single;		/* -s */
+
+/* A purge step in the writer; done is set there, read by the loop. */
+typedef struct PURGE_STEP {
+	POLICYD_RULES *rules;
+	time_t	now;
+	CAPS_PURGE start, end;
+	int	status;
+	atomic_int done;
+} PURGE_STEP;
+
+static PURGE_STEP *policyd_purge_step;	/* queued, or done and not seen */
+static CAPS_PURGE policyd_purge_pos;	/* where the pass is */
+static long policyd_purge_at;		/* monotonic time of the next step */
 
 /* Sentinels for epoll's data pointer. */
 static char policyd_listen_tag, policyd_sig_tag;
@@ -592,6 +612,73 @@ policyd_expire(void)
 	}
 }
 
+/* policyd_purge_op - in the writer: one batch, from a copy of the start */
+
+static int
+policyd_purge_op(STORE_TXN *txn, void *ctx)
+{
+	PURGE_STEP *p = ctx;
+
+	p->end = p->start;
+	return (caps_purge(txn, p->rules->caps, p->now, &p->end, POLICYD_PURGE_BATCH));
+}
+
+/* policyd_purge_done - in the writer, after the commit */
+
+static void
+policyd_purge_done(void *ctx, int status)
+{
+	PURGE_STEP *p = ctx;
+
+	p->status = status;
+	atomic_store(&p->done, 1);
+}
+
+/* policyd_purge - take a finished step, or start the next one when due */
+
+static void
+policyd_purge(void)
+{
+	PURGE_STEP *p = policyd_purge_step;
+	long	now = policyd_mono();
+
+	if (p) {
+		if (!atomic_load(&p->done))
+			return;
+		policyd_purge_step = 0;
+		if (p->status == STORE_OK) {
+			policyd_purge_pos = p->end;
+			policyd_purge_at = now;
+		} else {
+			msg_warn("cannot remove stale frequency counters: %s; trying again "
+				 "in a minute", store_strerror(p->status));
+			policyd_purge_at = now + 60;
+		}
+		policyd_rules_unref(p->rules);
+		myfree(p);
+		if (policyd_purge_pos.db == CAPS_PURGE_DONE) {
+			if (policyd_purge_pos.removed)
+				msg_info("removed %zu stale frequency counter record%s of %zu",
+					 policyd_purge_pos.removed,
+					 policyd_purge_pos.removed == 1 ? "" : "s",
+					 policyd_purge_pos.seen);
+			memset(&policyd_purge_pos, 0, sizeof(policyd_purge_pos));
+			policyd_purge_at = now + POLICYD_PURGE_EVERY;
+		}
+		return;
+	}
+	if (now < policyd_purge_at)
+		return;
+	p = mycalloc(1, sizeof(*p));
+	p->rules = policyd_rules_ref(policyd_rules);
+	p->now = clock_now();
+	p->start = policyd_purge_pos;
+	atomic_init(&p->done, 0);
+	policyd_purge_step = p;
+	store_write_async(policyd_store, policyd_purge_op, p, policyd_purge_done,
+			  STORE_W_NOSYNC);
+}
+
 /* policyd_reload - SIGHUP */
 
 static void
@@ -781,8 +868,9 @@ main(int argc, char **argv)
 	}
 
 	while (!policyd_stopping) {
-		/* Idle timeouts are whole seconds: one wakeup a second is enough. */
-		timeout = policyd_oldest ? 1000 : -1;
+		/* Idle timeouts are whole seconds, and purge steps come a
+		 * second apart when idle: one wakeup a second is enough. */
+		timeout = policyd_oldest || !policyd_single ? 1000 : -1;
 		n = epoll_wait(policyd_epfd, events, POLICYD_EVENTS, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -805,12 +893,19 @@ main(int argc, char **argv)
 			policyd_log_flush();
 		}
 		policyd_expire();
+		/* One process per client with -s: the daemon does the purging. */
+		if (!policyd_single && !policyd_stopping)
+			policyd_purge();
 	}
 	policyd_log_flush();
 	while (policyd_oldest)
 		policyd_close(policyd_oldest);
 	store_flush(policyd_store);
 	store_close(policyd_store);
+	if (policyd_purge_step) {
+		policyd_rules_unref(policyd_purge_step->rules);
+		myfree(policyd_purge_step);
+	}
 	policyd_rules_unref(policyd_rules);
 	return (0);
 }
