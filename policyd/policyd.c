@@ -108,6 +108,8 @@ static CONN *policyd_oldest, *policyd_newest;
 static int policyd_nconn;
 static int policyd_stopping;
 static int policyd_single;		/* -s */
+static unsigned long policyd_abandoned;	/* passed lists never counted */
+static unsigned long policyd_eom_counted;	/* END-OF-MESSAGE lists counted */
 
 /* A purge step in the writer; done is set there, read by the loop. */
 typedef struct PURGE_STEP {
@@ -121,6 +123,8 @@ typedef struct PURGE_STEP {
 static PURGE_STEP *policyd_purge_step;	/* queued, or done and not seen */
 static CAPS_PURGE policyd_purge_pos;	/* where the pass is */
 static long policyd_purge_at;		/* monotonic time of the next step */
+
+static void policyd_eom_check(void);
 
 /* Sentinels for epoll's data pointer. */
 static char policyd_listen_tag, policyd_sig_tag;
@@ -182,6 +186,10 @@ policyd_close(CONN *c)
 	}
 	if (c->wfd >= 0 && c->wfd != c->rfd)
 		close(c->wfd);
+	if (c->pending.nrcpt) {
+		policyd_abandoned++;
+		policyd_eom_check();
+	}
 	policyd_pending_clear(&c->pending);
 	strbuf_free(&c->out);
 	myfree(c->in);
@@ -296,6 +304,7 @@ policyd_end_of_message(CONN *c, POLICYD_RULES *r, const char *buf, const POLICY_
 		return;
 	}
 	dropped = c->pending.dropped;
+	policyd_eom_counted++;
 	/* Name a few, so that grepping the queue id shows whom it counted. */
 	snprintf(rcpts, sizeof(rcpts), "%s%s%s%s%s%s", c->pending.rcpts[0],
 		 c->pending.nrcpt > 1 ? ", " : "", c->pending.nrcpt > 1 ? c->pending.rcpts[1] : "",
@@ -313,6 +322,29 @@ policyd_end_of_message(CONN *c, POLICYD_RULES *r, const char *buf, const POLICY_
 		snprintf(text + strlen(text), sizeof(text) - strlen(text),
 			 " (Postfix accepted %ld: place check_policy_service last)", accepted);
 	policyd_log(buf, req, "count", text, "marketing", "");
+}
+
+/* policyd_eom_check - warn once when END-OF-MESSAGE never comes */
+
+static void
+policyd_eom_check(void)
+{
+	static int warned;
+
+	/*
+	 * Messages are abandoned now and then (RSET, a client that gives up),
+	 * but when many are and none was ever counted, END-OF-MESSAGE
+	 * requests do not reach us on the connection of the RCPT ones: caps
+	 * would never apply, silently.
+	 */
+	if (warned || policyd_eom_counted || policyd_abandoned < 10)
+		return;
+	warned = 1;
+	msg_warn("%lu marketing messages passed at RCPT and not one END-OF-MESSAGE "
+		 "request of theirs arrived, so nothing is counted for frequency caps: "
+		 "name check_policy_service in smtpd_end_of_data_restrictions with the "
+		 "same text as in smtpd_recipient_restrictions, or set "
+		 "policyd_count_stage = rcpt", policyd_abandoned);
 }
 
 /* policyd_handle - answer one request */
@@ -358,6 +390,11 @@ policyd_handle(CONN *c)
 			    policyd_stream_name(d.stream), d.detail);
 	} else if (d.count) {
 		/* Tentative until END-OF-MESSAGE, which logs what it counts. */
+		if (c->pending.nrcpt
+		    && !policyd_pending_match(&c->pending, policy_value(req, buf, PA_INSTANCE))) {
+			policyd_abandoned++;
+			policyd_eom_check();
+		}
 		policyd_pending_add(&c->pending, r, policy_value(req, buf, PA_INSTANCE),
 				    sender, rcpt);
 		if (msg_verbose)

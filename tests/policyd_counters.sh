@@ -1,5 +1,7 @@
 #!/bin/sh
-# policyd_purge - postdrip-policyd removes frequency counters that weigh
+# policyd_counters - postdrip-policyd's frequency counters: it warns when
+# END-OF-MESSAGE requests never come (nothing would be counted), and not
+# when they do; and it removes frequency counters that weigh
 # nothing any more: three recipients counted on the first of March are
 # gone when the daemon starts three days and an hour later (POSTDRIP_NOW;
 # the longest cap is 3d), and one counted two hours before stays and
@@ -49,17 +51,25 @@ start() {
 	done
 }
 
-# ask RECIPIENT... - one RCPT request each; prints the actions
+# ask RECIPIENT... - one RCPT request each; prints the actions. A
+# recipient "eom" asks END-OF-MESSAGE for the message before it.
 ask() {
 	python3 - "$T/policyd.sock" "$@" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.settimeout(5)
 s.connect(sys.argv[1])
+last = ""
 for r in sys.argv[2:]:
-    s.sendall(("request=smtpd_access_policy\nprotocol_state=RCPT\n"
-               "sender=news@news.example.com\nrecipient=%s\n"
-               "instance=i.%s\n\n" % (r, r)).encode())
+    if r == "eom":
+        s.sendall(("request=smtpd_access_policy\nprotocol_state=END-OF-MESSAGE\n"
+                   "sender=news@news.example.com\nrecipient=\nrecipient_count=1\n"
+                   "instance=i.%s\n\n" % last).encode())
+    else:
+        last = r
+        s.sendall(("request=smtpd_access_policy\nprotocol_state=RCPT\n"
+                   "sender=news@news.example.com\nrecipient=%s\n"
+                   "instance=i.%s\n\n" % (r, r)).encode())
     buf = b""
     while not buf.endswith(b"\n\n"):
         chunk = s.recv(4096)
@@ -93,6 +103,35 @@ echo "$out" | sed -n 1p | grep -q '^action=450 4.7.1 frequency cap reached' ||
     fail "d no longer deferred after the purge: $out"
 echo "$out" | sed -n 2p | grep -q '^action=DUNNO$' || fail "a: $out"
 stop
+
+# Counted at END-OF-MESSAGE (the default), but none ever comes: after ten
+# messages passed and abandoned, one warning.
+sed -i '/^policyd_count_stage/d' "$T/postdrip.conf"
+start 2026-03-05T10:00:00Z "$T/log4"
+ask e1@example.org e2@example.org e3@example.org e4@example.org e5@example.org \
+    e6@example.org e7@example.org e8@example.org e9@example.org e10@example.org \
+    e11@example.org e12@example.org > "$T/out4" || fail "ask: $(cat "$T/out4")"
+n=0
+until grep -q "not one END-OF-MESSAGE" "$T/log4"; do
+	n=$((n + 1))
+	[ $n -gt 50 ] && fail "no warning without END-OF-MESSAGE: $(cat "$T/log4")"
+	sleep 0.1
+done
+[ "$(grep -c "not one END-OF-MESSAGE" "$T/log4")" = 1 ] || fail "warned more than once"
+stop
+# The same, with one message counted first: no warning.
+start 2026-03-06T10:00:00Z "$T/log5"
+ask f0@example.org eom f1@example.org f2@example.org f3@example.org f4@example.org \
+    f5@example.org f6@example.org f7@example.org f8@example.org f9@example.org \
+    f10@example.org f11@example.org f12@example.org > "$T/out5" || fail "ask: $(cat "$T/out5")"
+n=0
+until grep -q "count: END-OF-MESSAGE" "$T/log5"; do
+	n=$((n + 1))
+	[ $n -gt 50 ] && fail "f0 not counted: $(cat "$T/log5")"
+	sleep 0.1
+done
+stop
+grep -q "not one END-OF-MESSAGE" "$T/log5" && fail "warned although a message was counted"
 if grep -q "ERROR: AddressSanitizer\|runtime error" "$T"/log*; then
 	cat "$T"/log* >&2
 	fail "sanitizer report"
