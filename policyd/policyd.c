@@ -19,7 +19,7 @@
 /*	request waits for them.
 /*
 /*	Options:
-/*	-c FILE	the configuration (default: $sysconfdir/postdrip/postdrip.conf).
+/*	-c FILE	the configuration (default: /etc/postdrip/postdrip.conf).
 /*	-f	stay in the foreground and log to stderr as well as syslog.
 /*	-n	check the configuration as the daemon reads it, and exit.
 /*	-s	serve one client on stdin/stdout and exit (Postfix spawn(8)).
