@@ -8,6 +8,8 @@
 /*
 /*	CAPS	*caps_create(cf, &err)
 /*	int	caps_check(txn, caps, recipient, stream, sender, now, &res)
+/*	int	caps_check_extra(txn, caps, recipient, stream, sender, now,
+/*				extra, &res)
 /*	int	caps_count(txn, caps, recipient, stream, sender, now)
 /*
 /*	int	caps_purge(txn, caps, now, pos, max)
@@ -342,7 +344,7 @@ caps_key(const CAPS_SET *set, const char *rcpt, char *key)
 
 static int
 caps_set_check(STORE_TXN *txn, const CAPS_SET *set, const char *rcpt,
-	               time_t now, CAPS_RESULT *res)
+	               time_t now, long extra, CAPS_RESULT *res)
 {
 	char	key[512];
 	MDB_val val;
@@ -355,12 +357,17 @@ caps_set_check(STORE_TXN *txn, const CAPS_SET *set, const char *rcpt,
 	if (set->nrates == 0)
 		return (STORE_OK);
 	rc = store_get(txn, STORE_DB_COUNTER, key, caps_key(set, rcpt, key), &val);
-	if (rc == STORE_NOTFOUND)
-		return (STORE_OK);
-	if (rc != STORE_OK)
+	if (rc == STORE_NOTFOUND) {
+		if (extra == 0)
+			return (STORE_OK);
+		p = 0;
+		n = 0;
+	} else if (rc != STORE_OK) {
 		return (rc);
-	p = val.mv_data;
-	n = val.mv_size / 8;
+	} else {
+		p = val.mv_data;
+		n = val.mv_size / 8;
+	}
 	for (r = 0; r < set->nrates; r++) {
 		const CAPS_RATE *rate = set->rates + r;
 
@@ -370,7 +377,8 @@ caps_set_check(STORE_TXN *txn, const CAPS_SET *set, const char *rcpt,
 			if (t <= now - rate->window)
 				break;
 		}
-		count = (long) (n - first);
+		/* Messages not counted yet are sent now, after every stored one. */
+		count = (long) (n - first) + extra;
 		if (count < rate->limit)
 			continue;
 		if (res) {
@@ -390,7 +398,7 @@ caps_set_check(STORE_TXN *txn, const CAPS_SET *set, const char *rcpt,
 			res->window = rate->window;
 			/* Room comes when the oldest that must go leaves. */
 			i = first + (size_t) (count - rate->limit);
-			t = (time_t) store_u64_get(p + 8 * i) + rate->window;
+			t = (i < n ? (time_t) store_u64_get(p + 8 * i) : now) + rate->window;
 			res->retry = t > now ? (long) (t - now) : 1;
 		}
 		return (CAPS_OVER);
@@ -527,18 +535,28 @@ caps_check(STORE_TXN *txn, const CAPS *caps, const char *recipient,
 	           const char *stream, const char *sender, time_t now,
 	           CAPS_RESULT *res)
 {
+	return (caps_check_extra(txn, caps, recipient, stream, sender, now, 0, res));
+}
+
+/* caps_check_extra - the same, with messages passed but not yet counted */
+
+int
+caps_check_extra(STORE_TXN *txn, const CAPS *caps, const char *recipient,
+		         const char *stream, const char *sender, time_t now,
+		         long extra, CAPS_RESULT *res)
+{
 	char	rcpt[ADDR_MAX + 1], from[ADDR_MAX + 1];
 	int	rc, i;
 
 	if (strcmp(stream, "marketing") != 0 || addr_normalize(recipient, rcpt) == 0)
 		return (STORE_OK);
-	if ((rc = caps_set_check(txn, &caps->global, rcpt, now, res)) != STORE_OK)
+	if ((rc = caps_set_check(txn, &caps->global, rcpt, now, extra, res)) != STORE_OK)
 		return (rc);
 	if (caps->nsenders && sender && addr_normalize(sender, from)) {
 		for (i = 0; i < caps->nsenders; i++) {
 			if (!addr_match(caps->senders[i].pattern, from))
 				continue;
-			rc = caps_set_check(txn, caps->senders + i, rcpt, now, res);
+			rc = caps_set_check(txn, caps->senders + i, rcpt, now, 0, res);
 			if (rc != STORE_OK)
 				return (rc);
 		}

@@ -74,6 +74,14 @@ int	caps_check(STORE_TXN *txn, const CAPS *caps, const char *recipient,
 		           const char *stream, const char *sender, time_t now,
 		           CAPS_RESULT *res);
 
+/* The same, with extra messages to recipient that passed but are not
+ * counted yet (the policy daemon's messages in flight, from any sender):
+ * they count at now against frequency_caps, not against the per-sender
+ * entries, whose senders they may not match. */
+int	caps_check_extra(STORE_TXN *txn, const CAPS *caps, const char *recipient,
+			         const char *stream, const char *sender, time_t now,
+			         long extra, CAPS_RESULT *res);
+
 /* Write: record one message from sender to recipient at now. */
 int	caps_count(STORE_TXN *txn, const CAPS *caps, const char *recipient,
 		           const char *stream, const char *sender, time_t now);

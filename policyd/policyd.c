@@ -355,11 +355,20 @@ policyd_handle(CONN *c)
 	POLICYD_RULES *r = policyd_rules;
 	const char *buf = c->in;
 	const POLICY_REQ *req = &c->req;
-	const char *state, *sender, *rcpt;
+	const char *state, *sender, *rcpt, *instance;
 	POLICYD_STREAM stream;
 	POLICYD_DECISION d;
+	long	inflight;
 
 	state = policy_value(req, buf, PA_PROTOCOL_STATE);
+	instance = policy_value(req, buf, PA_INSTANCE);
+	/* A request of another message: the last one was abandoned, and its
+	 * recipients are no longer in flight. */
+	if (c->pending.nrcpt && *instance && !policyd_pending_match(&c->pending, instance)) {
+		policyd_abandoned++;
+		policyd_eom_check();
+		policyd_pending_clear(&c->pending);
+	}
 	sender = policy_value(req, buf, PA_SENDER);
 	rcpt = policy_value(req, buf, PA_RECIPIENT);
 	stream = policyd_stream(r, sender, policy_value(req, buf, PA_SASL_USERNAME),
@@ -383,18 +392,21 @@ policyd_handle(CONN *c)
 		policyd_reply(c, "DUNNO");
 		return;
 	}
-	policyd_decide(r, policyd_store, sender, rcpt, clock_now(), &d);
+	/* Other messages to rcpt that passed and are not counted yet; not
+	 * this message, which may name the same recipient twice. */
+	inflight = 0;
+	if (!r->count_at_rcpt) {
+		inflight = policyd_inflight(rcpt);
+		if (inflight > 0 && policyd_pending_has(&c->pending, instance, rcpt))
+			inflight--;
+	}
+	policyd_decide(r, policyd_store, sender, rcpt, clock_now(), inflight, &d);
 	if (d.count && r->count_at_rcpt) {
 		policyd_count_one(r, policyd_store, sender, rcpt, clock_now());
 		policyd_log(buf, req, d.verdict, "marketing recipient within its caps, counted",
 			    policyd_stream_name(d.stream), d.detail);
 	} else if (d.count) {
 		/* Tentative until END-OF-MESSAGE, which logs what it counts. */
-		if (c->pending.nrcpt
-		    && !policyd_pending_match(&c->pending, policy_value(req, buf, PA_INSTANCE))) {
-			policyd_abandoned++;
-			policyd_eom_check();
-		}
 		policyd_pending_add(&c->pending, r, policy_value(req, buf, PA_INSTANCE),
 				    sender, rcpt);
 		if (msg_verbose)

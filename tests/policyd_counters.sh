@@ -1,5 +1,8 @@
 #!/bin/sh
-# policyd_counters - postdrip-policyd's frequency counters: it warns when
+# policyd_counters - postdrip-policyd's frequency counters: a message in
+# flight (passed at RCPT, not yet at END-OF-MESSAGE) counts against the
+# cap of a second message to the same recipient on another connection,
+# and an abandoned one stops counting; it warns when
 # END-OF-MESSAGE requests never come (nothing would be counted), and not
 # when they do; and it removes frequency counters that weigh
 # nothing any more: three recipients counted on the first of March are
@@ -132,6 +135,48 @@ until grep -q "count: END-OF-MESSAGE" "$T/log5"; do
 done
 stop
 grep -q "not one END-OF-MESSAGE" "$T/log5" && fail "warned although a message was counted"
+
+# Two smtpd processes, two connections, one recipient (1/1d).
+start 2026-03-07T10:00:00Z "$T/log6"
+python3 - "$T/policyd.sock" <<'PY' || fail "messages in flight: $(tail -5 "$T/log6")"
+import socket, sys, time
+def conn():
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(5)
+    s.connect(sys.argv[1])
+    return s
+def ask(s, state, rcpt, instance):
+    s.sendall(("request=smtpd_access_policy\nprotocol_state=%s\n"
+               "sender=news@news.example.com\nrecipient=%s\nrecipient_count=1\n"
+               "instance=%s\n\n" % (state, rcpt, instance)).encode())
+    buf = b""
+    while not buf.endswith(b"\n\n"):
+        chunk = s.recv(4096)
+        if not chunk:
+            sys.exit("closed")
+        buf += chunk
+    return buf.decode().split("\n")[0]
+def want(got, prefix, what):
+    if not got.startswith("action=" + prefix):
+        sys.exit("%s: %s" % (what, got))
+a, b = conn(), conn()
+want(ask(a, "RCPT", "gus@example.org", "a.1"), "DUNNO", "first message")
+want(ask(a, "RCPT", "gus@example.org", "a.1"), "DUNNO", "same message, same recipient again")
+want(ask(b, "RCPT", "gus@example.org", "b.1"), "450 4.7.1", "second message while the first is in flight")
+# Abandoned (the next request on a names another message): gus is free.
+want(ask(a, "RCPT", "hal@example.org", "a.2"), "DUNNO", "another message")
+want(ask(b, "RCPT", "gus@example.org", "b.2"), "DUNNO", "after the first was abandoned")
+want(ask(b, "END-OF-MESSAGE", "", "b.2"), "DUNNO", "end of message")
+# Counted now: the writer commits within moments.
+end = time.time() + 5
+while True:
+    got = ask(a, "RCPT", "gus@example.org", "a.3")
+    if got.startswith("action=450") or time.time() > end:
+        break
+    time.sleep(0.05)
+want(got, "450 4.7.1", "after the count")
+PY
+stop
 if grep -q "ERROR: AddressSanitizer\|runtime error" "$T"/log*; then
 	cat "$T"/log* >&2
 	fail "sanitizer report"
