@@ -395,9 +395,10 @@ policyd_handle(CONN *c)
 	/* Other messages to rcpt that passed and are not counted yet; not
 	 * this message, which may name the same recipient twice. */
 	inflight = 0;
-	if (!r->count_at_rcpt) {
+	if (!r->count_at_rcpt && config_int(r->cf, "policyd_inflight_timeout") > 0) {
 		inflight = policyd_inflight(rcpt);
-		if (inflight > 0 && policyd_pending_has(&c->pending, instance, rcpt))
+		if (inflight > 0 && c->pending.inflight
+		    && policyd_pending_has(&c->pending, instance, rcpt))
 			inflight--;
 	}
 	policyd_decide(r, policyd_store, sender, rcpt, clock_now(), inflight, &d);
@@ -728,6 +729,26 @@ policyd_purge(void)
 			  STORE_W_NOSYNC);
 }
 
+/* policyd_settle - lists silent too long no longer count as in flight */
+
+static void
+policyd_settle(void)
+{
+	long	timeout = (long) config_int(policyd_rules->cf, "policyd_inflight_timeout");
+	long	now = policyd_mono();
+	CONN   *c;
+
+	/*
+	 * Postfix does not say when a message is abandoned on a connection
+	 * that then stays silent (RSET and QUIT, a refusal at DATA): its
+	 * recipients stop counting as in flight after the timeout, but the
+	 * list stays, so a slow DATA is still counted at END-OF-MESSAGE.
+	 */
+	for (c = policyd_oldest; c && c->last + timeout <= now; c = c->next)
+		if (c->pending.inflight)
+			policyd_pending_settle(&c->pending);
+}
+
 /* policyd_reload - SIGHUP */
 
 static void
@@ -942,6 +963,7 @@ main(int argc, char **argv)
 			policyd_log_flush();
 		}
 		policyd_expire();
+		policyd_settle();
 		/* One process per client with -s: the daemon does the purging. */
 		if (!policyd_single && !policyd_stopping)
 			policyd_purge();

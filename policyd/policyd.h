@@ -80,6 +80,7 @@ typedef struct POLICYD_PENDING {
 	char  **rcpts;
 	size_t	nrcpt;
 	size_t	dropped;		/* over policyd_pending_limit */
+	int	inflight;		/* its recipients are in the table */
 } POLICYD_PENDING;
 
 void	policyd_pending_init(POLICYD_PENDING *p);
@@ -94,6 +95,8 @@ int	policyd_pending_match(const POLICYD_PENDING *p, const char *instance);
  * how many recipients were queued. */
 size_t	policyd_pending_commit(POLICYD_PENDING *p, POLICYD_RULES *r, STORE *st,
 			               time_t now);
+/* Its recipients no longer count as in flight (the list stays). */
+void	policyd_pending_settle(POLICYD_PENDING *p);
 /* Is recipient in the list of instance already? */
 int	policyd_pending_has(const POLICYD_PENDING *p, const char *instance,
 			            const char *recipient);

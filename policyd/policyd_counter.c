@@ -38,8 +38,10 @@
 /*	a list is also counted in one table of the process, and
 /*	policyd_inflight() tells the decision how many messages to a
 /*	recipient have passed and are not in the store yet. A list leaves
-/*	the table when it is dropped or handed to the writer; the few
-/*	milliseconds until the writer commits remain uncovered.
+/*	the table when it is dropped or handed to the writer, or when the
+/*	caller settles it (policyd_inflight_timeout: an abandoned message
+/*	cannot hold its recipients for long); the few milliseconds until
+/*	the writer commits remain uncovered.
 /*--*/
 #include "pdconfig.h"
 
@@ -126,6 +128,20 @@ policyd_inflight(const char *recipient)
 	return (0);
 }
 
+/* policyd_pending_settle - its recipients no longer count as in flight */
+
+void
+policyd_pending_settle(POLICYD_PENDING *p)
+{
+	size_t	i;
+
+	if (!p->inflight)
+		return;
+	for (i = 0; i < p->nrcpt; i++)
+		inflight_update(p->rcpts[i], -1);
+	p->inflight = 0;
+}
+
 /* policyd_pending_has - is recipient in the list of instance already? */
 
 int
@@ -156,10 +172,9 @@ policyd_pending_clear(POLICYD_PENDING *p)
 {
 	size_t	i;
 
-	for (i = 0; i < p->nrcpt; i++) {
-		inflight_update(p->rcpts[i], -1);
+	policyd_pending_settle(p);
+	for (i = 0; i < p->nrcpt; i++)
 		myfree(p->rcpts[i]);
-	}
 	myfree(p->rcpts);
 	myfree(p->instance);
 	myfree(p->sender);
@@ -200,7 +215,10 @@ policyd_pending_add(POLICYD_PENDING *p, const POLICYD_RULES *r,
 	}
 	p->rcpts = myrealloc(p->rcpts, (p->nrcpt + 1) * sizeof(char *));
 	p->rcpts[p->nrcpt++] = mystrdup(recipient);
-	inflight_update(recipient, 1);
+	if (p->nrcpt == 1)
+		p->inflight = 1;
+	if (p->inflight)
+		inflight_update(recipient, 1);
 }
 
 /* policyd_count_op - in the writer: count every recipient */
@@ -259,12 +277,11 @@ policyd_count_queue(POLICYD_RULES *r, STORE *st, char *sender, char **rcpts,
 size_t
 policyd_pending_commit(POLICYD_PENDING *p, POLICYD_RULES *r, STORE *st, time_t now)
 {
-	size_t	n = p->nrcpt, i;
+	size_t	n = p->nrcpt;
 
 	if (n > 0) {
 		/* The list moves to the writer: no longer in flight here. */
-		for (i = 0; i < n; i++)
-			inflight_update(p->rcpts[i], -1);
+		policyd_pending_settle(p);
 		policyd_count_queue(r, st, p->sender, p->rcpts, n, now);
 		p->sender = 0;
 		p->rcpts = 0;

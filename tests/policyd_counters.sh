@@ -177,6 +177,46 @@ while True:
 want(got, "450 4.7.1", "after the count")
 PY
 stop
+
+# A message silent longer than policyd_inflight_timeout no longer holds
+# its recipient, and is still counted when its END-OF-MESSAGE comes.
+echo "policyd_inflight_timeout = 1s" >> "$T/postdrip.conf"
+start 2026-03-08T10:00:00Z "$T/log7"
+python3 - "$T/policyd.sock" <<'PY' || fail "in flight too long: $(tail -5 "$T/log7")"
+import socket, sys, time
+def conn():
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(5)
+    s.connect(sys.argv[1])
+    return s
+def ask(s, state, rcpt, instance):
+    s.sendall(("request=smtpd_access_policy\nprotocol_state=%s\n"
+               "sender=news@news.example.com\nrecipient=%s\nrecipient_count=1\n"
+               "instance=%s\nqueue_id=Q%s\n\n" % (state, rcpt, instance, instance)).encode())
+    buf = b""
+    while not buf.endswith(b"\n\n"):
+        chunk = s.recv(4096)
+        if not chunk:
+            sys.exit("closed")
+        buf += chunk
+    return buf.decode().split("\n")[0]
+def want(got, prefix, what):
+    if not got.startswith("action=" + prefix):
+        sys.exit("%s: %s" % (what, got))
+a, b = conn(), conn()
+want(ask(a, "RCPT", "ivy@example.org", "a1"), "DUNNO", "first message")
+want(ask(b, "RCPT", "ivy@example.org", "b1"), "450 4.7.1", "while in flight")
+time.sleep(2.5)
+want(ask(b, "RCPT", "ivy@example.org", "b2"), "DUNNO", "after policyd_inflight_timeout")
+want(ask(a, "END-OF-MESSAGE", "", "a1"), "DUNNO", "end of the slow message")
+PY
+n=0
+until grep -q "Qa1: count: END-OF-MESSAGE .*1 recipient counted" "$T/log7"; do
+	n=$((n + 1))
+	[ $n -gt 50 ] && fail "the slow message was not counted: $(cat "$T/log7")"
+	sleep 0.1
+done
+stop
 if grep -q "ERROR: AddressSanitizer\|runtime error" "$T"/log*; then
 	cat "$T"/log* >&2
 	fail "sanitizer report"
