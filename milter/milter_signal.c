@@ -270,7 +270,8 @@ sig_bounce_plan(STORE_TXN *txn, const SIG_MSG *m, SIG_OUT *o)
 	} else if (o->row->class == CLASSIFY_SOFT) {
 		sc.since = m->now - m->params->soft_window;
 		sc.count = 1;			/* this one */
-		if ((rc = store_timeline_walk(txn, o->contact, sig_soft_count, &sc)) != STORE_OK)
+		if ((rc = store_timeline_walk_since(txn, o->contact, sc.since,
+					       sig_soft_count, &sc)) != STORE_OK)
 			return (rc);
 		o->soft_count = sc.count;
 		if (sc.count >= m->params->soft_limit)
