@@ -84,7 +84,12 @@ stop_milter() {
 }
 pfx_on_exit '[ -n "$MILTER_PID" ] && kill -TERM "$MILTER_PID"'
 pfx_on_exit '[ "$_pfx_status" != 0 ] && [ -f "$MLOG" ] && tail -n 40 "$MLOG" >&2'
+# SPF without a name server: spf-strict.test lets only 192.0.2.10 send.
+printf '%s\n' '# test policies' 'spf-strict.test v=spf1 ip4:192.0.2.10 -all' >"$D/spf.zone"
+POSTDRIP_SPF_ZONE=$D/spf.zone
+export POSTDRIP_SPF_ZONE
 start_milter
+grep -q 'SPF records are read from' "$MLOG" || pfx_fail "POSTDRIP_SPF_ZONE not taken"
 [ "$(stat -c %a "$SOCK")" = 666 ] || pfx_fail "socket mode $(stat -c %a "$SOCK"), want 666"
 uid=$(awk '/^Uid:/ { print $2 }' "/proc/$MILTER_PID/status")
 [ "$uid" = "$(id -u postfix)" ] || pfx_fail "milter runs as uid $uid, not as mail_owner postfix"
@@ -94,6 +99,7 @@ pfx_conf "smtpd_milters = unix:$SOCK" \
     "milter_default_action = tempfail" \
     "local_recipient_maps =" \
     "relay_domains = bounce.test" \
+    "smtpd_authorized_xclient_hosts = 127.0.0.0/8" \
     "transport_maps = inline:{ sink.test=smtp:[127.0.0.1]:$PFX_SINK_PORT, bounce.test=smtp:[127.0.0.1]:$PORT2 }"
 pfx_master "127.0.0.1:$PORT2 inet n - n - - smtpd -o myhostname=mx.bounce.test -o content_filter=discard:consumed"
 pfx_start
@@ -197,6 +203,27 @@ until [ "$(pfx_log_grep 'to=<rep@sink.test>.*status=sent' | wc -l)" = 2 ]; do
 	sleep 0.1
 done
 echo "ok 4: spoofed reply not counted; genuine replies counted and forwarded"
+
+# 4d. The contact's own From, but from a client its domain's SPF refuses
+# (XCLIENT: loopback always passes SPF), straight to the bounce domain's
+# smtpd as from the Internet: forged (why=spf), not a reply; the same from
+# the permitted address is a reply with spf=pass.
+fixture gina@spf-strict.test e2e4d@news.test rep@sink.test
+pfx_send gina@spf-strict.test "$REPLY" --port "$PORT2" --xclient-addr 192.0.2.99 \
+    --xclient-name mx.evil.test --header "From: Gina <gina@spf-strict.test>" \
+    --header "Subject: Re: welcome" --header "In-Reply-To: <e2e4d@news.test>" \
+    --body "Forged" >/dev/null || pfx_fail "send 4d"
+wait_timeline gina@spf-strict.test 'reply_forged.*why=spf'
+timeline gina@spf-strict.test | grep 'reply_forged' | grep -q 'spf=fail' ||
+    pfx_fail "SPF fail not stored with the event: $(timeline gina@spf-strict.test)"
+timeline gina@spf-strict.test | grep -Pq '\treplied\t' &&
+    pfx_fail "a reply that fails SPF was counted"
+pfx_send gina@spf-strict.test "$REPLY" --port "$PORT2" --xclient-addr 192.0.2.10 \
+    --xclient-name mx.spf-strict.test --header "From: Gina <gina@spf-strict.test>" \
+    --header "Subject: Re: welcome" --header "In-Reply-To: <e2e4d@news.test>" \
+    --body "Genuine" >/dev/null || pfx_fail "send 4e"
+wait_timeline gina@spf-strict.test '	replied	.*spf=pass'
+echo "ok 4d: a reply whose SPF fails is forged (spf=fail stored); from the permitted host it counts"
 
 # 5. Unsubscribe by mail; a re-injected workflow message.
 fixture grace@example.com e2e5@news.test
