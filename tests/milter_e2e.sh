@@ -11,10 +11,14 @@
 #     makes Postfix's own DSN; it reaches the milter and suppresses the
 #     contact (hardbounce), and the DSN is consumed.
 #  2. A corpus bounce injected to a VERP address is recorded.
+#     2b. To a VERP address with an altered token: tied by the Message-ID
+#     inside the report; a bounce tied to nothing is logged and discarded.
 #  3. A vacation auto-reply is recorded as autoreplied, never as a reply.
 #  4. A reply with a spoofed From is recorded as reply_forged and not
 #     counted; the genuine one is counted and forwarded to the owner; both
 #     are delivered.
+#     4d. The contact's own From from a client its SPF refuses (XCLIENT,
+#     POSTDRIP_SPF_ZONE): reply_forged with spf=fail.
 #  5. A mailed unsubscribe suppresses; a re-injected duplicate of a
 #     workflow message is dropped.
 #  6. The milter over an inet: socket.
@@ -158,6 +162,43 @@ timeline carol@example.com | grep bounced | grep -q 'reason=userunknown' ||
     pfx_fail "corpus bounce reason: $(timeline carol@example.com)"
 [ "$(suppressed carol@example.com)" = hardbounce ] || pfx_fail "carol not suppressed"
 echo "ok 2: corpus bounce recorded"
+
+# 2b. A bounce to a VERP address whose token was altered: the token does
+# not verify, so the original Message-ID inside the report ties it (the
+# failed recipient, a forwarding address, is no contact).
+fixture liam@example.com e2e2b@news.test
+c=$(echo "$BOUNCE" | sed 's/^[^+]*+\(.\).*/\1/' | tr A-Z a-z)
+if [ "$c" = a ]; then r=b; else r=a; fi
+bad=$(echo "$BOUNCE" | sed "s/+./+$r/")
+[ "$bad" != "$BOUNCE" ] || pfx_fail "could not alter the token of $BOUNCE"
+dsn() {
+	printf '%s\n' "From: MAILER-DAEMON@mx.example.org" "To: $1" \
+	    "Subject: Undelivered Mail Returned to Sender" "MIME-Version: 1.0" \
+	    'Content-Type: multipart/report; report-type=delivery-status; boundary="B"' \
+	    "" "--B" "Content-Type: text/plain" "" "Your message could not be delivered." \
+	    "--B" "Content-Type: message/delivery-status" "" "Reporting-MTA: dns; mx.example.org" \
+	    "" "Final-Recipient: rfc822; $2" "Action: failed" "Status: 5.1.1" \
+	    "Diagnostic-Code: smtp; 550 5.1.1 <$2>: Recipient address rejected: User unknown" \
+	    "" "--B" "Content-Type: text/rfc822-headers" "" "From: news@news.test" "To: $2" \
+	    "Message-ID: <$3>" "Subject: welcome" "" "--B--"
+}
+dsn "$bad" liam.old@forward.example e2e2b@news.test >"$D/dsn2b"
+out=$(pfx_swaks --from '<>' --to "$bad" --data - <"$D/dsn2b")
+echo "$out" | grep -q '<- *250 ' || pfx_fail "bounce with a bad token refused: $out"
+wait_timeline liam@example.com 'bounced.*tie=message-id'
+[ "$(suppressed liam@example.com)" = hardbounce ] || pfx_fail "liam not suppressed"
+# 2c. Neither token, Message-ID nor recipient known: logged, ignored, and
+# still consumed (it was addressed to the bounce domain).
+dsn "$bad" nobody@nowhere.example unknown.e2e2c@elsewhere.example >"$D/dsn2c"
+out=$(pfx_swaks --from '<>' --to "$bad" --data - <"$D/dsn2c")
+echo "$out" | grep -q '<- *250 ' || pfx_fail "untied bounce refused: $out"
+n=0
+until grep -q 'ignored.*bounce not tied to a contact, discarded' "$MLOG"; do
+	n=$((n + 1)); [ $n -lt 200 ] || pfx_fail "no 'not tied' log line for an untied bounce"
+	sleep 0.1
+done
+[ -z "$(suppressed nobody@nowhere.example)" ] || pfx_fail "an untied bounce suppressed someone"
+echo "ok 2b: a bad token falls back to the Message-ID; an untied bounce is logged and ignored"
 
 # 3. A vacation auto-reply to the return path.
 fixture erin@example.com e2e3@news.test
