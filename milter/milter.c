@@ -827,6 +827,10 @@ main(int argc, char **argv)
 	if (!foreground)
 		daemon_detach();
 	milter_drop_privileges(config_str(cf, "mail_owner"));
+	/* Open the store now, as the user that will use it, so that a store
+	 * it cannot write (made by root, say) is logged at start, not at the
+	 * first bounce; the milter runs on and tries again when mail needs it. */
+	(void) milter_store();
 
 	/*
 	 * SIGHUP, SIGTERM and SIGINT are ours, taken by one thread with
