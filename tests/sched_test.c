@@ -615,6 +615,44 @@ test_send(void **state)
 	t_close(&t);
 }
 
+/*
+ * What a template sees of the contact's clicks: one key per link name,
+ * lower case, so that a click recorded as link=Pricing shows the block
+ * {{#clicked.pricing}}, as the condition "clicked: pricing" holds for it.
+ */
+static void
+test_context_clicks(void **state)
+{
+	T	t;
+	SCHED_ENROL e;
+	STORE_TXN *txn;
+	json_t *rec, *ctx, *clicked;
+	uint64_t a;
+
+	t_open(&t, send_yaml, 0, 0);
+	a = contact(&t, "a@x.test", 0);
+	event(&t, a, t.t0, "clicked", "{\"link\": \"Pricing\"}");
+	event(&t, a, t.t0 + 1, "clicked", "{\"link\": \"docs\"}");
+	event(&t, a, t.t0 + 2, "clicked", "{\"url\": \"https://x.test/\"}");
+	event(&t, a, t.t0 + 3, "opened", "{\"link\": \"nope\"}");
+	memset(&e, 0, sizeof(e));
+	e.contact = a;
+	snprintf(e.workflow, sizeof(e.workflow), "news");
+	assert_int_equal(store_rbegin(t.st, &txn), STORE_OK);
+	assert_int_equal(store_contact_get(txn, a, &rec), STORE_OK);
+	ctx = sched_context(t.s, txn, &e, &workflow_find(t.wfs, "news")->steps[0], rec);
+	clicked = json_object_get(ctx, "clicked");
+	assert_true(json_is_true(json_object_get(clicked, "pricing")));
+	assert_true(json_is_true(json_object_get(clicked, "docs")));
+	assert_null(json_object_get(clicked, "Pricing"));
+	assert_null(json_object_get(clicked, "nope"));
+	assert_int_equal(json_object_size(clicked), 2);
+	json_decref(ctx);
+	json_decref(rec);
+	store_rend(txn);
+	t_close(&t);
+}
+
 /* A crash after the send is recorded and before it is injected: the next
  * engine injects the parked message, with the same Message-ID, once. */
 static void
@@ -992,6 +1030,7 @@ main(void)
 		cmocka_unit_test(test_birthday),
 		cmocka_unit_test(test_inactive),
 		cmocka_unit_test(test_send),
+		cmocka_unit_test(test_context_clicks),
 		cmocka_unit_test(test_crash_between),
 		cmocka_unit_test(test_refused_failed),
 		cmocka_unit_test(test_caps),
