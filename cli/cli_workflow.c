@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "conf_line.h"
 #include "mymalloc.h"
 #include "strbuf.h"
 #include "tzone.h"
@@ -45,8 +46,9 @@ cli_check_workflows(CLI *cli, STRBUF *errs)
 	errors = workflow_check_dir(config_str(cli->cf, "workflow_directory"),
 				    config_str(cli->cf, "template_directory"), errs);
 	if ((zone = tzone_load(tz)) == 0 && *tz) {
-		strbuf_printf(errs, "%s:0: default_timezone: unknown time zone \"%s\"\n",
-			      config_path(cli->cf), tz);
+		strbuf_printf(errs, "%s:%d: default_timezone: unknown time zone \"%s\" (use an IANA name such as Europe/Paris)\n",
+			      config_path(cli->cf),
+			      conf_line(config_path(cli->cf), "default_timezone"), tz);
 		errors++;
 	}
 	tzone_free(zone);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # workflow_check - "postdrip check" on workflows: the shipped examples pass;
 # a broken directory fails with exit 1 and file:line lines; warnings alone
-# do not fail; a bad default_timezone is reported.
+# do not fail; a bad default_timezone is reported at its line.
 
 . "${top_srcdir:-..}/tests/lib/testlib.sh"
 
@@ -59,9 +59,14 @@ status=$?
 cat > "$T/want" <<WANT
 $T/wf/a.yaml:5: wait: bad duration "2 days" (use 90s, 15m, 2h, 3d or 2w)
 $T/wf/b.yaml:5: timezone: unknown time zone "Mars/Olympus" (use an IANA name such as Europe/Paris)
-$T/postdrip.conf:0: default_timezone: unknown time zone "Europe/Atlantis"
+$T/postdrip.conf:5: default_timezone: unknown time zone "Europe/Atlantis" (use an IANA name such as Europe/Paris)
 WANT
 diff "$T/want" "$T/out" >&2 || fail "check output"
+# The engine names the line too, and carries on in UTC.
+POSTDRIP_NOW=2026-03-02T09:00:00Z "$top_builddir/engine/postdrip-engine" \
+	-c "$T/postdrip.conf" --once > "$T/out" 2>&1
+grep -q "$T/postdrip.conf:5: default_timezone: unknown time zone \"Europe/Atlantis\": using UTC" "$T/out" ||
+	fail "engine: $(cat "$T/out")"
 
 # Fixed: the goto and the template are the next errors found, both at once.
 sed -i 's/2 days/2d/' "$T/wf/a.yaml"
