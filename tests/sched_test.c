@@ -838,6 +838,7 @@ typedef struct HTTPD {
 	atomic_int hits;
 	char	body[2048];
 	char	sig[128];
+	char	delivery[128];
 	pthread_t tid;
 } HTTPD;
 
@@ -868,6 +869,9 @@ httpd_loop(void *arg)
 			snprintf(h->body, sizeof(h->body), "%s", end + 4);
 		if ((sig = strcasestr(req, "X-Postdrip-Signature: ")) != 0)
 			snprintf(h->sig, sizeof(h->sig), "%.*s", (int) strcspn(sig + 22, "\r"), sig + 22);
+		if ((sig = strcasestr(req, "X-Postdrip-Delivery: ")) != 0)
+			snprintf(h->delivery, sizeof(h->delivery), "%.*s",
+				 (int) strcspn(sig + 21, "\r"), sig + 21);
 		snprintf(reply, sizeof(reply), "HTTP/1.1 %d X\r\nContent-Length: 0\r\n"
 			 "Connection: close\r\n\r\n", h->status);
 		(void) !write(fd, reply, strlen(reply));
@@ -911,7 +915,7 @@ test_webhook(void **state)
 	T	t;
 	HTTPD	h;
 	SCHED_ENROL e;
-	char	yaml[1024], last[512];
+	char	yaml[1024], last[512], first[128], want[128];
 	uint64_t a;
 
 	httpd_start(&h, 200);
@@ -931,8 +935,13 @@ test_webhook(void **state)
 	assert_int_equal(count(&t, a, "webhook", last), 1);
 	assert_non_null(strstr(last, "\"status\":200"));
 	assert_int_equal(count(&t, a, "tag_added", 0), 1);
+	assert_int_equal(enrol(&t, a, "hook", &e), STORE_OK);
+	snprintf(want, sizeof(want), "%llu.1", (unsigned long long) e.id);
+	assert_string_equal(h.delivery, want);
+	snprintf(first, sizeof(first), "%s", h.delivery);
 
-	/* The endpoint fails: one retry after the backoff, then given up. */
+	/* The endpoint fails: one retry after the backoff, then given up.
+	 * Both attempts carry one delivery id, not the first enrolment's. */
 	h.status = 500;
 	event(&t, a, t.t0 + 3600, "go", 0);
 	tick(&t, t.t0 + 3601);
@@ -940,8 +949,11 @@ test_webhook(void **state)
 	assert_int_equal(enrol(&t, a, "hook", &e), STORE_OK);
 	assert_int_equal(e.attempts, 1);
 	assert_int_equal(e.due, t.t0 + 3601 + 600);
+	assert_string_not_equal(h.delivery, first);
+	snprintf(first, sizeof(first), "%s", h.delivery);
 	tick(&t, t.t0 + 3601 + 600);
 	assert_int_equal(atomic_load(&h.hits), 3);
+	assert_string_equal(h.delivery, first);
 	assert_int_equal(count(&t, a, "webhook_failed", last), 1);
 	assert_non_null(strstr(last, "HTTP status 500"));
 	assert_int_equal(enrol(&t, a, "hook", &e), STORE_OK);
