@@ -498,6 +498,52 @@ test_birthday(void **state)
 	t_close(&t);
 }
 
+/*
+ * A date trigger whose field is set after its day was done (registered at
+ * 15:00 for a webinar tomorrow at 10:00, reminded a day before): caught
+ * from the event, at once when the instant has passed, else at it.
+ */
+static void
+test_date_same_day(void **state)
+{
+	T	t;
+	SCHED_ENROL e;
+	uint64_t a, b, c, d;
+
+	t_open(&t, "workflow: webinar\ntrigger:\n  date: webinar_at\n  before: 1d\n"
+	       "steps:\n  - add_tag: reminded\n", 0, 0);
+	tick(&t, t.t0);				/* Monday 09:00: the day is done */
+	a = contact(&t, "a@x.test", "{\"webinar_at\": \"2026-03-03T10:00:00Z\"}");
+	b = contact(&t, "b@x.test", "{\"webinar_at\": \"2026-03-03T20:00:00Z\"}");
+	c = contact(&t, "c@x.test", "{\"webinar_at\": \"2026-03-02T08:00:00Z\"}");
+	d = contact(&t, "d@x.test", "{\"webinar_at\": \"2026-03-05T10:00:00Z\"}");
+	event(&t, a, t.t0 + 6 * 3600, "field_changed", "{\"field\": \"webinar_at\"}");
+	event(&t, b, t.t0 + 6 * 3600, "subscribed", 0);
+	event(&t, c, t.t0 + 6 * 3600, "subscribed", 0);
+	event(&t, d, t.t0 + 6 * 3600, "subscribed", 0);
+	tick(&t, t.t0 + 6 * 3600 + 1);
+	/* a: due at 10:00 today, already past: at once. */
+	assert_int_equal(count(&t, a, "tag_added", 0), 1);
+	/* b: at 20:00. */
+	assert_int_equal(enrol(&t, b, "webinar", &e), STORE_OK);
+	assert_int_equal(e.due, t.t0 + 11 * 3600);
+	assert_int_equal(count(&t, b, "tag_added", 0), 0);
+	tick(&t, t.t0 + 11 * 3600);
+	assert_int_equal(count(&t, b, "tag_added", 0), 1);
+	/* c: the webinar was this morning: too late. */
+	assert_int_equal(enrol(&t, c, "webinar", &e), STORE_NOTFOUND);
+	/* d: a later day, found by that day's pass over the date index. */
+	assert_int_equal(enrol(&t, d, "webinar", &e), STORE_NOTFOUND);
+	tick(&t, t.t0 + 2 * DAY);
+	assert_int_equal(enrol(&t, d, "webinar", &e), STORE_OK);
+	assert_int_equal(e.due, t.t0 + 2 * DAY + 3600);
+	/* The event again: no second enrolment. */
+	event(&t, a, t.t0 + 2 * DAY, "field_changed", "{\"field\": \"webinar_at\"}");
+	tick(&t, t.t0 + 2 * DAY + 1);
+	assert_int_equal(count(&t, a, "workflow_enrolled", 0), 1);
+	t_close(&t);
+}
+
 /* Inactivity from the engagement index: enrolled when N days pass. */
 static void
 test_inactive(void **state)
@@ -1040,6 +1086,7 @@ main(void)
 		cmocka_unit_test(test_wait_until),
 		cmocka_unit_test(test_reentry_batches),
 		cmocka_unit_test(test_birthday),
+		cmocka_unit_test(test_date_same_day),
 		cmocka_unit_test(test_inactive),
 		cmocka_unit_test(test_send),
 		cmocka_unit_test(test_context_clicks),
