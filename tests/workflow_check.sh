@@ -93,4 +93,12 @@ POSTDRIP_NOW=2026-03-02T09:00:00Z "$top_builddir/engine/postdrip-engine" \
 	-c "$T/postdrip.conf" --once > "$T/out" 2>&1
 grep -q "$T/postdrip.conf:5: default_timezone: unknown time zone \"Europe/Atlantis\": using UTC" "$T/out" ||
 	fail "engine: $(cat "$T/out")"
+
+# A missing workflow directory: a warning at its line, not a failure (a
+# server may run only the milter and the policy daemon).
+sed -i "s|^workflow_directory = .*|workflow_directory = $T/nowhere|" "$T/postdrip.conf"
+sed -i 's|Europe/Atlantis|UTC|' "$T/postdrip.conf"
+$PD check > "$T/out" 2>&1 || fail "a missing workflow directory failed the check: $(cat "$T/out")"
+grep -qx "$T/postdrip.conf:3: warning: workflow_directory $T/nowhere does not exist: postdrip-engine runs no workflows" "$T/out" ||
+	fail "missing directory: $(cat "$T/out")"
 pass
