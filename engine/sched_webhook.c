@@ -27,8 +27,10 @@
 /*	The answer body is read up to 4 kB and not kept; redirects are not
 /*	followed.
 /* BUGS
-/*	The request is made from the tick, so a slow endpoint delays the
-/*	other jobs of the tick by up to the step's timeout. The POST happens
+/*	The request is made from the tick, after the round's messages are
+/*	injected when the webhook is the job's first step (sched_run(3)),
+/*	so a slow endpoint delays the other webhooks and the next round by
+/*	up to the step's timeout. The POST happens
 /*	before the step's outcome is committed: after a crash in between it
 /*	is made again (at least once, unlike a send); X-Postdrip-Delivery
 /*	lets the receiver tell. The read transaction of the job stays open

@@ -885,6 +885,8 @@ typedef struct HTTPD {
 	char	body[2048];
 	char	sig[128];
 	char	delivery[128];
+	atomic_int *watch;		/* a counter read when a request comes */
+	int	seen;
 	pthread_t tid;
 } HTTPD;
 
@@ -911,6 +913,8 @@ httpd_loop(void *arg)
 					break;
 			}
 		}
+		if (h->watch)
+			h->seen = atomic_load(h->watch);
 		if ((end = strstr(req, "\r\n\r\n")) != 0)
 			snprintf(h->body, sizeof(h->body), "%s", end + 4);
 		if ((sig = strcasestr(req, "X-Postdrip-Signature: ")) != 0)
@@ -1008,6 +1012,37 @@ test_webhook(void **state)
 	httpd_stop(&h);
 }
 
+/*
+ * A webhook due in the same round as a send is called after the send is
+ * injected, so a slow endpoint does not hold the mail back (the webhook's
+ * enrolment is the older one and its job would otherwise run first).
+ */
+static void
+test_webhook_after_sends(void **state)
+{
+	T	t;
+	HTTPD	h;
+	char	yaml[1024];
+	uint64_t a;
+
+	httpd_start(&h, 200);
+	snprintf(yaml, sizeof(yaml), "workflow: hook\ntrigger:\n  event: go\n"
+		 "steps:\n  - webhook: http://127.0.0.1:%d/hook\n---\n"
+		 "workflow: mail\ntrigger:\n  event: go\nsteps:\n  - send: x\n", h.port);
+	t_open(&t, yaml, 0, 1);
+	h.watch = &t.srv->nmsg;
+	a = contact(&t, "a@x.test", 0);
+	event(&t, a, t.t0, "go", 0);
+	tick(&t, t.t0 + 1);
+	assert_int_equal(atomic_load(&h.hits), 1);
+	assert_int_equal(atomic_load(&t.srv->nmsg), 1);
+	assert_int_equal(h.seen, 1);
+	assert_int_equal(count(&t, a, "webhook", 0), 1);
+	assert_int_equal(count(&t, a, "sent", 0), 1);
+	t_close(&t);
+	httpd_stop(&h);
+}
+
 /* A 5xx: "send_refused" and the enrolment goes on. A 4xx for longer than
  * engine_retry_limit: "send_failed" and on. */
 static void
@@ -1096,6 +1131,7 @@ main(void)
 		cmocka_unit_test(test_caps_policyd),
 		cmocka_unit_test(test_segment_notify),
 		cmocka_unit_test(test_webhook),
+		cmocka_unit_test(test_webhook_after_sends),
 	};
 
 	return (cmocka_run_group_tests(tests, 0, 0));
