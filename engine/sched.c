@@ -645,6 +645,9 @@ sched_tick(SCHED *s, time_t now, SCHED_STATS *stats)
 			break;
 		if ((rc = sched_run_later(s)) != STORE_OK)
 			break;
+		/* A webhook job may have gone on to a send. */
+		if (s->npend && (rc = sched_inject_round(s)) != STORE_OK)
+			break;
 		store_flush(s->st);
 		if (s->write_failed) {
 			/* Leave the rest to the next tick rather than spin. */
