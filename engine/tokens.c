@@ -291,7 +291,9 @@ tokens_load(const char *path, char **err)
 
 	*err = 0;
 	if ((fp = fopen(path, "r")) == 0) {
-		*err = myasprintf("%s: %s (make one with \"postdrip keygen\")", path, strerror(errno));
+		*err = errno == ENOENT ?
+			myasprintf("%s: %s (make one with \"postdrip keygen\")", path, strerror(errno)) :
+			myasprintf("%s: %s", path, strerror(errno));
 		return (0);
 	}
 	if (fstat(fileno(fp), &st) == 0 && (st.st_mode & 077)) {
