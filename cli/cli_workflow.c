@@ -24,10 +24,13 @@
 /*--*/
 #include "pdconfig.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "conf_line.h"
 #include "mymalloc.h"
 #include "strbuf.h"
 #include "tzone.h"
@@ -44,9 +47,16 @@ cli_check_workflows(CLI *cli, STRBUF *errs)
 
 	errors = workflow_check_dir(config_str(cli->cf, "workflow_directory"),
 				    config_str(cli->cf, "template_directory"), errs);
+	/* Not an error: a server may run only the milter and policy daemon. */
+	if (access(config_str(cli->cf, "workflow_directory"), F_OK) < 0 && errno == ENOENT)
+		strbuf_printf(errs, "%s:%d: warning: workflow_directory %s does not exist: postdrip-engine runs no workflows\n",
+			      config_path(cli->cf),
+			      conf_line(config_path(cli->cf), "workflow_directory"),
+			      config_str(cli->cf, "workflow_directory"));
 	if ((zone = tzone_load(tz)) == 0 && *tz) {
-		strbuf_printf(errs, "%s:0: default_timezone: unknown time zone \"%s\"\n",
-			      config_path(cli->cf), tz);
+		strbuf_printf(errs, "%s:%d: default_timezone: unknown time zone \"%s\" (use an IANA name such as Europe/Paris)\n",
+			      config_path(cli->cf),
+			      conf_line(config_path(cli->cf), "default_timezone"), tz);
 		errors++;
 	}
 	tzone_free(zone);

@@ -59,6 +59,7 @@
 #include "scheduler.h"
 #include "clock.h"
 #include "config.h"
+#include "conf_line.h"
 #include "daemon.h"
 #include "msg.h"
 #include "mymalloc.h"
@@ -118,8 +119,14 @@ engine_workflows(CONFIG *cf)
 			msg_warn("%s", line);
 	}
 	strbuf_free(&errs);
+	if (wfs && workflow_count(wfs) == 0
+	    && access(config_str(cf, "workflow_directory"), F_OK) < 0 && errno == ENOENT)
+		msg_warn("%s:%d: workflow_directory %s does not exist: no workflows to run",
+			 config_path(cf), conf_line(config_path(cf), "workflow_directory"),
+			 config_str(cf, "workflow_directory"));
 	if (wfs && workflow_set_timezone(wfs, config_str(cf, "default_timezone")) < 0) {
-		msg_warn("unknown default_timezone \"%s\": using UTC",
+		msg_warn("%s:%d: default_timezone: unknown time zone \"%s\": using UTC",
+			 config_path(cf), conf_line(config_path(cf), "default_timezone"),
 			 config_str(cf, "default_timezone"));
 		(void) workflow_set_timezone(wfs, "UTC");
 	}

@@ -143,6 +143,8 @@ sched_free(SCHED *s)
 	if (s->caps)
 		caps_free(s->caps);
 	myfree(s->pend);
+	myfree(s->later_id);
+	myfree(s->later_due);
 	strbuf_free(&s->txnlog);
 	myfree(s);
 }
@@ -640,6 +642,11 @@ sched_tick(SCHED *s, time_t now, SCHED_STATS *stats)
 		if ((rc = sched_run_due(s, &njob)) != STORE_OK)
 			break;
 		if ((rc = sched_inject_round(s)) != STORE_OK)
+			break;
+		if ((rc = sched_run_later(s)) != STORE_OK)
+			break;
+		/* A webhook job may have gone on to a send. */
+		if (s->npend && (rc = sched_inject_round(s)) != STORE_OK)
 			break;
 		store_flush(s->st);
 		if (s->write_failed) {

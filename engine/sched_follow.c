@@ -41,7 +41,9 @@
 /*	trigger's offset points at; the contacts of the neighbouring days
 /*	are read too because a contact's zone can move its day, and
 /*	workflow_trigger_next() decides the instant. An enrolment made for a
-/*	later hour of the day gets its first job at that hour.
+/*	later hour of the day gets its first job at that hour. A date
+/*	trigger whose field is set (a new contact, field_changed) after its
+/*	day was done is caught when the event is followed.
 /*
 /*	sched_inactive() enrols, for each inactivity trigger, the contacts
 /*	whose last engagement fell into (cursor, now - N]: a range of the
@@ -207,6 +209,59 @@ follow_segments(SCHED *s, STORE_TXN *txn, const STORE_EVENT *ev)
 	return (rc == STORE_NOTFOUND ? STORE_OK : rc);
 }
 
+/*
+ * follow_dates - date triggers whose day was done before the field was set
+ *
+ * sched_dates() looks at a day once, at its first tick. A contact who
+ * registers at 15:00 for a webinar at 10:00 tomorrow, with "date:
+ * webinar_at, before: 1d", has a trigger instant in a day already done:
+ * the date index did not know it then. So when an event says that the
+ * field of a date trigger was set (a new contact, or field_changed), the
+ * instant is looked at here too, for the days sched_dates() has done since
+ * the start of today; one already past fires at once. Earlier days are too
+ * late. Yearly triggers are left out: a birthday or an anniversary entered
+ * on the day itself waits for the next year (the anniversary of "created"
+ * would otherwise fire on the day the contact is created).
+ */
+static int
+follow_dates(SCHED *s, STORE_TXN *txn, const STORE_EVENT *ev)
+{
+	const WORKFLOW *wf;
+	const char *field;
+	json_t *rec = 0;
+	time_t	lo, hi, t;
+	int	i, rc = STORE_OK;
+
+	if (strcmp(ev->type, "subscribed") == 0)
+		field = 0;
+	else if (strcmp(ev->type, "field_changed") == 0 && ev->data)
+		field = json_string_value(json_object_get(ev->data, "field"));
+	else
+		return (STORE_OK);
+	lo = s->now - s->now % 86400;
+	hi = (time_t) sched_meta_get(txn, "sched.day") * 86400;
+	if (hi <= lo)
+		return (STORE_OK);
+	for (i = 0; i < workflow_count(s->wfs) && rc == STORE_OK; i++) {
+		wf = workflow_at(s->wfs, i);
+		if (!wf->enabled || wf->trigger.kind != WF_TRIG_DATE
+		    || (field && strcmp(field, wf->trigger.field) != 0))
+			continue;
+		if (rec == 0 && (rc = store_contact_get(txn, ev->contact, &rec)) != STORE_OK)
+			break;
+		t = workflow_trigger_next(wf, rec, lo);
+		if (t == (time_t) -1 || t >= hi)
+			continue;
+		rc = sched_enrol_txn(s, txn, wf, ev->contact, rec, ev->seq,
+				     t > s->now ? t : s->now, 0);
+		if (rc == STORE_EXISTS)
+			rc = STORE_OK;
+	}
+	if (rec)
+		json_decref(rec);
+	return (rc == STORE_NOTFOUND ? STORE_OK : rc);
+}
+
 /* follow_one - everything one event may cause */
 
 static int
@@ -235,6 +290,8 @@ follow_one(SCHED *s, STORE_TXN *txn, const STORE_EVENT *ev)
 			if (rc != STORE_OK && rc != STORE_EXISTS && rc != STORE_NOTFOUND)
 				return (rc);
 		}
+		if ((rc = follow_dates(s, txn, ev)) != STORE_OK)
+			return (rc);
 	}
 	return (follow_segments(s, txn, ev));
 }

@@ -51,6 +51,9 @@ struct SCHED {
 	size_t	reserve_hint;		/* jobs left in this round */
 	volatile int write_failed;	/* a queued transition failed */
 	STRBUF	txnlog;			/* decisions of a transaction under way */
+	uint64_t *later_id;		/* webhook jobs run after the round's sends */
+	time_t *later_due;
+	size_t	nlater;
 };
 
 /* A change of one enrolment, committed in one transaction. The enrolment
@@ -123,6 +126,7 @@ int	sched_inactive(SCHED *s, size_t *n);
 
 /* sched_run.c */
 int	sched_run_due(SCHED *s, size_t *n);
+int	sched_run_later(SCHED *s);
 
 /* sched_send.c: each returns 1 when the enrolment went on to another step
  * (run it now), 0 when it stopped (waiting or queued for injection). */

@@ -25,6 +25,12 @@
 /*	An enrolment runs at most SCHED_STEPS_MAX steps in one go: a
 /*	workflow that loops without waiting is stopped for a minute each
 /*	time, not allowed to spin.
+/*
+/*	A job whose next step is a webhook is kept aside by
+/*	sched_run_due() and run by sched_run_later(), which the tick calls
+/*	after the round's messages are injected: a slow endpoint then holds
+/*	up the other webhooks, not the sends. A webhook reached after other
+/*	steps of the same job is still called in line.
 /*--*/
 #include "pdconfig.h"
 
@@ -346,6 +352,22 @@ out:
 	return (rc);
 }
 
+/* run_is_webhook - does the enrolment's next step call a webhook? */
+
+static int
+run_is_webhook(SCHED *s, STORE_TXN *txn, uint64_t id)
+{
+	SCHED_ENROL e;
+	const WORKFLOW *wf;
+	int	idx;
+
+	if (sched_enrol_get(txn, id, &e) != STORE_OK || e.state != SCHED_ACTIVE
+	    || e.phase == SCHED_PH_INJECT || (wf = workflow_find(s->wfs, e.workflow)) == 0
+	    || (idx = workflow_step_find(wf, e.step)) < 0)
+		return (0);
+	return (wf->steps[idx].kind == WF_STEP_WEBHOOK);
+}
+
 /* sched_run_due - one batch of due jobs */
 
 int
@@ -354,6 +376,7 @@ sched_run_due(SCHED *s, size_t *n)
 	STORE_TXN *txn;
 	uint64_t *ids;
 	time_t *dues;
+	char   *later;
 	size_t	i, k;
 	int	rc;
 
@@ -362,17 +385,50 @@ sched_run_due(SCHED *s, size_t *n)
 		return (rc);
 	ids = mymalloc(s->batch * sizeof(*ids));
 	dues = mymalloc(s->batch * sizeof(*dues));
+	later = mymalloc(s->batch);
 	k = sched_due(txn, s->now, ids, dues, s->batch);
+	for (i = 0; i < k; i++)
+		later[i] = run_is_webhook(s, txn, ids[i]);
 	store_rend(txn);
+	s->nlater = 0;
 	for (i = 0; i < k; i++) {
+		if (later[i]) {
+			if (s->later_id == 0) {
+				s->later_id = mymalloc(s->batch * sizeof(*s->later_id));
+				s->later_due = mymalloc(s->batch * sizeof(*s->later_due));
+			}
+			s->later_id[s->nlater] = ids[i];
+			s->later_due[s->nlater++] = dues[i];
+			continue;
+		}
 		s->reserve_hint = k - i;
 		if ((rc = run_job(s, ids[i], dues[i])) != STORE_OK)
 			break;
 	}
+	/* Left for the next tick with the rest when the store is in trouble. */
+	if (rc != STORE_OK)
+		s->nlater = 0;
 	myfree(ids);
 	myfree(dues);
+	myfree(later);
 	*n = i;
 	if (s->stats)
 		s->stats->jobs += i;
+	return (rc);
+}
+
+/* sched_run_later - the webhook jobs sched_run_due() kept aside */
+
+int
+sched_run_later(SCHED *s)
+{
+	size_t	i;
+	int	rc = STORE_OK;
+
+	for (i = 0; i < s->nlater && rc == STORE_OK; i++) {
+		s->reserve_hint = s->nlater - i;
+		rc = run_job(s, s->later_id[i], s->later_due[i]);
+	}
+	s->nlater = 0;
 	return (rc);
 }

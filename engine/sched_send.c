@@ -65,6 +65,7 @@
 /*--*/
 #include "pdconfig.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,10 +168,23 @@ send_clicks(const STORE_EVENT *ev, void *ctx)
 {
 	CLICKS *c = ctx;
 	const char *link;
+	char	key[128];
+	size_t	i;
 
+	/*
+	 * Conditions and triggers compare link names without regard to case;
+	 * a template looks its key up exactly. Lower-casing the key here keeps
+	 * "clicked: Pricing" and {{#clicked.pricing}} in agreement. A longer
+	 * name than any template could usefully write is left out.
+	 */
 	if (strcmp(ev->type, "clicked") == 0 && ev->data
-	    && (link = json_string_value(json_object_get(ev->data, "link"))) != 0)
-		json_object_set_new(c->clicked, link, json_true());
+	    && (link = json_string_value(json_object_get(ev->data, "link"))) != 0
+	    && strlen(link) < sizeof(key)) {
+		for (i = 0; link[i]; i++)
+			key[i] = tolower((unsigned char) link[i]);
+		key[i] = 0;
+		json_object_set_new(c->clicked, key, json_true());
+	}
 	return (0);
 }
 

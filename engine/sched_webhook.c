@@ -14,6 +14,10 @@
 /*	or by default {"contact": ..., "workflow": ..., "step": ...,
 /*	"event": ...}. With a secret the request carries
 /*	X-Postdrip-Signature: sha256=HEX, an HMAC-SHA256 of the body.
+/*	Every request carries X-Postdrip-Delivery: ENROLMENT.N, the same
+/*	for every attempt of one step of one enrolment (retries, and a
+/*	repeat after a crash) and different for any other, so a receiver
+/*	can drop what it has seen.
 /*
 /*	A 2xx answer records a "webhook" event and the enrolment goes on.
 /*	Anything else (no answer within the step's timeout, 3xx, 4xx, 5xx)
@@ -23,10 +27,14 @@
 /*	The answer body is read up to 4 kB and not kept; redirects are not
 /*	followed.
 /* BUGS
-/*	The request is made from the tick, so a slow endpoint delays the
-/*	other jobs of the tick by up to the step's timeout. The POST happens
+/*	The request is made from the tick, after the round's messages are
+/*	injected when the webhook is the job's first step (sched_run(3)),
+/*	so a slow endpoint delays the other webhooks and the next round by
+/*	up to the step's timeout. The POST happens
 /*	before the step's outcome is committed: after a crash in between it
-/*	is made again (at least once, unlike a send).
+/*	is made again (at least once, unlike a send); X-Postdrip-Delivery
+/*	lets the receiver tell. The read transaction of the job stays open
+/*	during the request.
 /*--*/
 #include "pdconfig.h"
 
@@ -135,7 +143,8 @@ webhook_body(SCHED *s, STORE_TXN *txn, const SCHED_ENROL *e, const WF_STEP *st,
 /* webhook_post - one request; the HTTP status, or 0 with errbuf */
 
 static long
-webhook_post(const WF_STEP *st, const char *body, char *errbuf)
+webhook_post(const SCHED_ENROL *e, const WF_STEP *st, const char *body,
+	             char *errbuf)
 {
 	CURL   *c;
 	struct curl_slist *hdr = 0;
@@ -149,6 +158,13 @@ webhook_post(const WF_STEP *st, const char *body, char *errbuf)
 	}
 	*errbuf = 0;
 	hdr = curl_slist_append(hdr, "Content-Type: application/json");
+	{
+		char	id[80];
+
+		snprintf(id, sizeof(id), "X-Postdrip-Delivery: %llu.%u",
+			 (unsigned long long) e->id, e->nsteps);
+		hdr = curl_slist_append(hdr, id);
+	}
 	for (i = 0; i < st->nheaders; i++) {
 		char   *h = myasprintf("%s: %s", st->headers[i].name, st->headers[i].value);
 
@@ -208,7 +224,7 @@ sched_step_webhook(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 		snprintf(errbuf, sizeof(errbuf), "body: %s", err ? err : "?");
 		myfree(err);
 	} else {
-		status = webhook_post(st, body, errbuf);
+		status = webhook_post(e, st, body, errbuf);
 		free(body);
 	}
 	if (status >= 200 && status < 300) {

@@ -279,9 +279,15 @@ wf_eval(const WF_COND *c, const WF_FACTS *f, int depth)
 		return (r < 0 ? -1 : r != 0);
 	case WF_COND_ACTIVE:
 	case WF_COND_INACTIVE:
-		/* Human opens and clicks; the caller leaves out machine opens. */
-		if ((r = wf_event(f, "opened", 0, 0, c->within)) == 0)
-			r = wf_event(f, "clicked", 0, 0, c->within);
+		/*
+		 * Human opens, clicks and replies, as the engagement index of
+		 * the inactivity trigger counts them (a reader whose client
+		 * blocks images may only ever reply); the caller leaves out
+		 * machine opens.
+		 */
+		if ((r = wf_event(f, "opened", 0, 0, c->within)) == 0
+		    && (r = wf_event(f, "clicked", 0, 0, c->within)) == 0)
+			r = wf_event(f, "replied", 0, 0, c->within);
 		if (r < 0)
 			return (-1);
 		return (c->kind == WF_COND_ACTIVE ? r != 0 : r == 0);

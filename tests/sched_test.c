@@ -498,6 +498,52 @@ test_birthday(void **state)
 	t_close(&t);
 }
 
+/*
+ * A date trigger whose field is set after its day was done (registered at
+ * 15:00 for a webinar tomorrow at 10:00, reminded a day before): caught
+ * from the event, at once when the instant has passed, else at it.
+ */
+static void
+test_date_same_day(void **state)
+{
+	T	t;
+	SCHED_ENROL e;
+	uint64_t a, b, c, d;
+
+	t_open(&t, "workflow: webinar\ntrigger:\n  date: webinar_at\n  before: 1d\n"
+	       "steps:\n  - add_tag: reminded\n", 0, 0);
+	tick(&t, t.t0);				/* Monday 09:00: the day is done */
+	a = contact(&t, "a@x.test", "{\"webinar_at\": \"2026-03-03T10:00:00Z\"}");
+	b = contact(&t, "b@x.test", "{\"webinar_at\": \"2026-03-03T20:00:00Z\"}");
+	c = contact(&t, "c@x.test", "{\"webinar_at\": \"2026-03-02T08:00:00Z\"}");
+	d = contact(&t, "d@x.test", "{\"webinar_at\": \"2026-03-05T10:00:00Z\"}");
+	event(&t, a, t.t0 + 6 * 3600, "field_changed", "{\"field\": \"webinar_at\"}");
+	event(&t, b, t.t0 + 6 * 3600, "subscribed", 0);
+	event(&t, c, t.t0 + 6 * 3600, "subscribed", 0);
+	event(&t, d, t.t0 + 6 * 3600, "subscribed", 0);
+	tick(&t, t.t0 + 6 * 3600 + 1);
+	/* a: due at 10:00 today, already past: at once. */
+	assert_int_equal(count(&t, a, "tag_added", 0), 1);
+	/* b: at 20:00. */
+	assert_int_equal(enrol(&t, b, "webinar", &e), STORE_OK);
+	assert_int_equal(e.due, t.t0 + 11 * 3600);
+	assert_int_equal(count(&t, b, "tag_added", 0), 0);
+	tick(&t, t.t0 + 11 * 3600);
+	assert_int_equal(count(&t, b, "tag_added", 0), 1);
+	/* c: the webinar was this morning: too late. */
+	assert_int_equal(enrol(&t, c, "webinar", &e), STORE_NOTFOUND);
+	/* d: a later day, found by that day's pass over the date index. */
+	assert_int_equal(enrol(&t, d, "webinar", &e), STORE_NOTFOUND);
+	tick(&t, t.t0 + 2 * DAY);
+	assert_int_equal(enrol(&t, d, "webinar", &e), STORE_OK);
+	assert_int_equal(e.due, t.t0 + 2 * DAY + 3600);
+	/* The event again: no second enrolment. */
+	event(&t, a, t.t0 + 2 * DAY, "field_changed", "{\"field\": \"webinar_at\"}");
+	tick(&t, t.t0 + 2 * DAY + 1);
+	assert_int_equal(count(&t, a, "workflow_enrolled", 0), 1);
+	t_close(&t);
+}
+
 /* Inactivity from the engagement index: enrolled when N days pass. */
 static void
 test_inactive(void **state)
@@ -612,6 +658,44 @@ test_send(void **state)
 	assert_int_equal(count(&t, a, "sent", 0), 2);
 	assert_int_equal(enrol(&t, a, "news", &e), STORE_OK);
 	assert_int_equal(e.state, SCHED_DONE);
+	t_close(&t);
+}
+
+/*
+ * What a template sees of the contact's clicks: one key per link name,
+ * lower case, so that a click recorded as link=Pricing shows the block
+ * {{#clicked.pricing}}, as the condition "clicked: pricing" holds for it.
+ */
+static void
+test_context_clicks(void **state)
+{
+	T	t;
+	SCHED_ENROL e;
+	STORE_TXN *txn;
+	json_t *rec, *ctx, *clicked;
+	uint64_t a;
+
+	t_open(&t, send_yaml, 0, 0);
+	a = contact(&t, "a@x.test", 0);
+	event(&t, a, t.t0, "clicked", "{\"link\": \"Pricing\"}");
+	event(&t, a, t.t0 + 1, "clicked", "{\"link\": \"docs\"}");
+	event(&t, a, t.t0 + 2, "clicked", "{\"url\": \"https://x.test/\"}");
+	event(&t, a, t.t0 + 3, "opened", "{\"link\": \"nope\"}");
+	memset(&e, 0, sizeof(e));
+	e.contact = a;
+	snprintf(e.workflow, sizeof(e.workflow), "news");
+	assert_int_equal(store_rbegin(t.st, &txn), STORE_OK);
+	assert_int_equal(store_contact_get(txn, a, &rec), STORE_OK);
+	ctx = sched_context(t.s, txn, &e, &workflow_find(t.wfs, "news")->steps[0], rec);
+	clicked = json_object_get(ctx, "clicked");
+	assert_true(json_is_true(json_object_get(clicked, "pricing")));
+	assert_true(json_is_true(json_object_get(clicked, "docs")));
+	assert_null(json_object_get(clicked, "Pricing"));
+	assert_null(json_object_get(clicked, "nope"));
+	assert_int_equal(json_object_size(clicked), 2);
+	json_decref(ctx);
+	json_decref(rec);
+	store_rend(txn);
 	t_close(&t);
 }
 
@@ -800,6 +884,9 @@ typedef struct HTTPD {
 	atomic_int hits;
 	char	body[2048];
 	char	sig[128];
+	char	delivery[128];
+	atomic_int *watch;		/* a counter read when a request comes */
+	int	seen;
 	pthread_t tid;
 } HTTPD;
 
@@ -826,10 +913,15 @@ httpd_loop(void *arg)
 					break;
 			}
 		}
+		if (h->watch)
+			h->seen = atomic_load(h->watch);
 		if ((end = strstr(req, "\r\n\r\n")) != 0)
 			snprintf(h->body, sizeof(h->body), "%s", end + 4);
 		if ((sig = strcasestr(req, "X-Postdrip-Signature: ")) != 0)
 			snprintf(h->sig, sizeof(h->sig), "%.*s", (int) strcspn(sig + 22, "\r"), sig + 22);
+		if ((sig = strcasestr(req, "X-Postdrip-Delivery: ")) != 0)
+			snprintf(h->delivery, sizeof(h->delivery), "%.*s",
+				 (int) strcspn(sig + 21, "\r"), sig + 21);
 		snprintf(reply, sizeof(reply), "HTTP/1.1 %d X\r\nContent-Length: 0\r\n"
 			 "Connection: close\r\n\r\n", h->status);
 		(void) !write(fd, reply, strlen(reply));
@@ -873,7 +965,7 @@ test_webhook(void **state)
 	T	t;
 	HTTPD	h;
 	SCHED_ENROL e;
-	char	yaml[1024], last[512];
+	char	yaml[1024], last[512], first[128], want[128];
 	uint64_t a;
 
 	httpd_start(&h, 200);
@@ -893,8 +985,13 @@ test_webhook(void **state)
 	assert_int_equal(count(&t, a, "webhook", last), 1);
 	assert_non_null(strstr(last, "\"status\":200"));
 	assert_int_equal(count(&t, a, "tag_added", 0), 1);
+	assert_int_equal(enrol(&t, a, "hook", &e), STORE_OK);
+	snprintf(want, sizeof(want), "%llu.1", (unsigned long long) e.id);
+	assert_string_equal(h.delivery, want);
+	snprintf(first, sizeof(first), "%s", h.delivery);
 
-	/* The endpoint fails: one retry after the backoff, then given up. */
+	/* The endpoint fails: one retry after the backoff, then given up.
+	 * Both attempts carry one delivery id, not the first enrolment's. */
 	h.status = 500;
 	event(&t, a, t.t0 + 3600, "go", 0);
 	tick(&t, t.t0 + 3601);
@@ -902,12 +999,47 @@ test_webhook(void **state)
 	assert_int_equal(enrol(&t, a, "hook", &e), STORE_OK);
 	assert_int_equal(e.attempts, 1);
 	assert_int_equal(e.due, t.t0 + 3601 + 600);
+	assert_string_not_equal(h.delivery, first);
+	snprintf(first, sizeof(first), "%s", h.delivery);
 	tick(&t, t.t0 + 3601 + 600);
 	assert_int_equal(atomic_load(&h.hits), 3);
+	assert_string_equal(h.delivery, first);
 	assert_int_equal(count(&t, a, "webhook_failed", last), 1);
 	assert_non_null(strstr(last, "HTTP status 500"));
 	assert_int_equal(enrol(&t, a, "hook", &e), STORE_OK);
 	assert_int_equal(e.state, SCHED_DONE);
+	t_close(&t);
+	httpd_stop(&h);
+}
+
+/*
+ * A webhook due in the same round as a send is called after the send is
+ * injected, so a slow endpoint does not hold the mail back (the webhook's
+ * enrolment is the older one and its job would otherwise run first).
+ */
+static void
+test_webhook_after_sends(void **state)
+{
+	T	t;
+	HTTPD	h;
+	char	yaml[1024];
+	uint64_t a;
+
+	httpd_start(&h, 200);
+	snprintf(yaml, sizeof(yaml), "workflow: hook\ntrigger:\n  event: go\n"
+		 "steps:\n  - webhook: http://127.0.0.1:%d/hook\n  - send: x\n---\n"
+		 "workflow: mail\ntrigger:\n  event: go\nsteps:\n  - send: x\n", h.port);
+	t_open(&t, yaml, 0, 1);
+	h.watch = &t.srv->nmsg;
+	a = contact(&t, "a@x.test", 0);
+	event(&t, a, t.t0, "go", 0);
+	tick(&t, t.t0 + 1);
+	assert_int_equal(atomic_load(&h.hits), 1);
+	assert_int_equal(h.seen, 1);
+	assert_int_equal(count(&t, a, "webhook", 0), 1);
+	/* The send that follows the webhook goes out in the same tick. */
+	assert_int_equal(atomic_load(&t.srv->nmsg), 2);
+	assert_int_equal(count(&t, a, "sent", 0), 2);
 	t_close(&t);
 	httpd_stop(&h);
 }
@@ -990,14 +1122,17 @@ main(void)
 		cmocka_unit_test(test_wait_until),
 		cmocka_unit_test(test_reentry_batches),
 		cmocka_unit_test(test_birthday),
+		cmocka_unit_test(test_date_same_day),
 		cmocka_unit_test(test_inactive),
 		cmocka_unit_test(test_send),
+		cmocka_unit_test(test_context_clicks),
 		cmocka_unit_test(test_crash_between),
 		cmocka_unit_test(test_refused_failed),
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_caps_policyd),
 		cmocka_unit_test(test_segment_notify),
 		cmocka_unit_test(test_webhook),
+		cmocka_unit_test(test_webhook_after_sends),
 	};
 
 	return (cmocka_run_group_tests(tests, 0, 0));

@@ -1,7 +1,7 @@
 #!/bin/sh
 # workflow_check - "postdrip check" on workflows: the shipped examples pass;
 # a broken directory fails with exit 1 and file:line lines; warnings alone
-# do not fail; a bad default_timezone is reported.
+# do not fail; a bad default_timezone is reported at its line.
 
 . "${top_srcdir:-..}/tests/lib/testlib.sh"
 
@@ -59,7 +59,7 @@ status=$?
 cat > "$T/want" <<WANT
 $T/wf/a.yaml:5: wait: bad duration "2 days" (use 90s, 15m, 2h, 3d or 2w)
 $T/wf/b.yaml:5: timezone: unknown time zone "Mars/Olympus" (use an IANA name such as Europe/Paris)
-$T/postdrip.conf:0: default_timezone: unknown time zone "Europe/Atlantis"
+$T/postdrip.conf:5: default_timezone: unknown time zone "Europe/Atlantis" (use an IANA name such as Europe/Paris)
 WANT
 diff "$T/want" "$T/out" >&2 || fail "check output"
 
@@ -85,4 +85,20 @@ sed -i 's/send: missing/send: hello/' "$T/wf/b.yaml"
 printf '  - end\n  - send: hello\n' >> "$T/wf/b.yaml"
 $PD check > "$T/out" 2>&1 || fail "a warning failed the check: $(cat "$T/out")"
 grep -qx "$T/wf/b.yaml:9: warning: step 3 is never reached" "$T/out" || fail "warning: $(cat "$T/out")"
+
+# The engine names the line of a bad default_timezone too, and carries
+# on in UTC.
+sed -i 's|Europe/Lisbon|Europe/Atlantis|' "$T/postdrip.conf"
+POSTDRIP_NOW=2026-03-02T09:00:00Z "$top_builddir/engine/postdrip-engine" \
+	-c "$T/postdrip.conf" --once > "$T/out" 2>&1
+grep -q "$T/postdrip.conf:5: default_timezone: unknown time zone \"Europe/Atlantis\": using UTC" "$T/out" ||
+	fail "engine: $(cat "$T/out")"
+
+# A missing workflow directory: a warning at its line, not a failure (a
+# server may run only the milter and the policy daemon).
+sed -i "s|^workflow_directory = .*|workflow_directory = $T/nowhere|" "$T/postdrip.conf"
+sed -i 's|Europe/Atlantis|UTC|' "$T/postdrip.conf"
+$PD check > "$T/out" 2>&1 || fail "a missing workflow directory failed the check: $(cat "$T/out")"
+grep -qx "$T/postdrip.conf:3: warning: workflow_directory $T/nowhere does not exist: postdrip-engine runs no workflows" "$T/out" ||
+	fail "missing directory: $(cat "$T/out")"
 pass

@@ -1534,6 +1534,21 @@ test_conditions(void **state)
 	assert_int_equal(workflow_cond_eval(wf->steps[12].cond, &f), 1);
 	assert_int_equal(workflow_audience_eval(wf, &f), 1);
 
+	/* A reply is a person engaging, for these conditions as for the
+	 * inactivity trigger. */
+	{
+		static const FAKE_EVENT replied_only[] = {
+			{"replied", 0, 0, "2026-03-04T12:00:00Z"},
+			{0},
+		};
+		FAKE	r = {replied_only, 0, 0};
+
+		f.has_event = fake_has_event;
+		f.ctx = &r;
+		assert_int_equal(workflow_cond_eval(wf->steps[38].cond, &f), 1);	/* active 7d */
+		assert_int_equal(workflow_cond_eval(wf->steps[40].cond, &f), 0);	/* inactive 1d */
+	}
+
 	json_decref(contact);
 	workflow_set_free(set);
 	strbuf_free(&errs);
