@@ -83,6 +83,16 @@ expect_status 2 $PD event frank@example.com "Bad Type"
 expect_status 2 $PD event frank@example.com ok novalue
 POSTDRIP_NOW=garbage $PD event frank@example.com x 2>/dev/null && fail "bad POSTDRIP_NOW accepted"
 
+# stats agrees with the lists: contacts with the export, suppressed with
+# "suppressed"; events counted; nothing sent.
+$PD suppress zed@example.com --reason manual >/dev/null || fail "suppress zed"
+$PD stats > "$T/stats"
+$PD contact export > "$T/export2.csv"
+[ "$(sed -n 's/^contacts	//p' "$T/stats")" = "$(($(wc -l < "$T/export2.csv") - 1))" ] || fail "stats contacts: $(cat "$T/stats")"
+[ "$(sed -n 's/^suppressed	//p' "$T/stats")" = "$($PD suppressed | wc -l)" ] || fail "stats suppressed: $(cat "$T/stats")"
+[ "$(sed -n 's/^events	//p' "$T/stats")" -ge 4 ] || fail "stats events: $(cat "$T/stats")"
+grep -q '^sent	0$' "$T/stats" || fail "stats sent: $(cat "$T/stats")"
+
 # Config. config -d names every setting once, and its output is itself a
 # valid postdrip.conf (every default parses).
 $PD config -d | grep -q '^inject_address = 127.0.0.1:10025$' || fail "config -d"
