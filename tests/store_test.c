@@ -349,6 +349,33 @@ test_async(void **state)
 	test_rmdir(dir);
 }
 
+/* A reader holding its snapshot open blocks no writer: the write commits
+ * (alarm() ends the test if it waited) and the reader still sees the
+ * store as it was when it began. */
+static void
+test_reader_no_block(void **state)
+{
+	char   *dir = test_mkdtemp();
+	STORE  *st = open_store(dir, 0);
+	STORE_TXN *r, *txn;
+	EV	a = {"a@example.com", "subscribed", 1000, 0, 0};
+	EV	b = {"b@example.com", "subscribed", 1001, 0, 0};
+
+	assert_int_equal(store_write(st, ev_op, &a), STORE_OK);
+	assert_int_equal(store_rbegin(st, &r), STORE_OK);
+	assert_int_equal(store_count(r, STORE_DB_EVENT), 1);
+	alarm(10);
+	assert_int_equal(store_write(st, ev_op, &b), STORE_OK);
+	alarm(0);
+	assert_int_equal(store_count(r, STORE_DB_EVENT), 1);
+	store_rend(r);
+	assert_int_equal(store_rbegin(st, &txn), STORE_OK);
+	assert_int_equal(store_count(txn, STORE_DB_EVENT), 2);
+	store_rend(txn);
+	store_close(st);
+	test_rmdir(dir);
+}
+
 /* Two processes write the same store at once; nothing is lost and the
  * global sequence has no duplicates or holes. */
 static void
@@ -408,6 +435,7 @@ main(void)
 		cmocka_unit_test(test_map_growth),
 		cmocka_unit_test(test_schema),
 		cmocka_unit_test(test_async),
+		cmocka_unit_test(test_reader_no_block),
 		cmocka_unit_test(test_two_processes),
 	};
 
