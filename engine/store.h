@@ -175,6 +175,9 @@ uint64_t store_event_last(STORE_TXN *txn);
 /* A contact's history, oldest first; fn returns non-zero to stop. */
 int	store_timeline_walk(STORE_TXN *txn, uint64_t contact,
 			            int (*fn) (const STORE_EVENT *ev, void *ctx), void *ctx);
+/* The same from time since on (a window: one seek, not the whole history). */
+int	store_timeline_walk_since(STORE_TXN *txn, uint64_t contact, time_t since,
+			            int (*fn) (const STORE_EVENT *ev, void *ctx), void *ctx);
 void	store_event_free(STORE_EVENT *ev);
 
 /* Sent messages. */

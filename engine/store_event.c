@@ -169,6 +169,39 @@ store_timeline_walk(STORE_TXN *txn, uint64_t contact,
 	return (STORE_OK);
 }
 
+/* store_timeline_walk_since - a contact's events at or after since */
+
+int
+store_timeline_walk_since(STORE_TXN *txn, uint64_t contact, time_t since,
+		       int (*fn) (const STORE_EVENT *ev, void *ctx), void *ctx)
+{
+	MDB_cursor *cur;
+	unsigned char kbuf[24];
+	MDB_val key = {16, kbuf}, val;
+	STORE_EVENT ev;
+	int	rc, stop = 0;
+
+	/* A window over a long history: one seek, not a read of it all. */
+	if (since < 0)
+		since = 0;
+	if ((rc = store_cursor(txn, STORE_DB_TIMELINE, &cur)) != STORE_OK)
+		return (rc);
+	store_u64_put(kbuf, contact);
+	store_u64_put(kbuf + 8, (uint64_t) since);
+	rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+	while (rc == 0 && !stop) {
+		if (key.mv_size != 24 || store_u64_get(key.mv_data) != contact)
+			break;
+		if (store_event_get(txn, store_u64_get((unsigned char *) key.mv_data + 16), &ev) == STORE_OK) {
+			stop = fn(&ev, ctx);
+			store_event_free(&ev);
+		}
+		rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	return (STORE_OK);
+}
+
 void
 store_event_free(STORE_EVENT *ev)
 {

@@ -45,6 +45,9 @@
 /*
 /*	SIGHUP builds a new, reference-counted settings set (MILTER_SET);
 /*	each connection keeps the set it started with until it closes.
+/*	SIGTERM and SIGINT call smfi_stop() and connect to the listening
+/*	socket, so that libmilter's listener, which waits up to 5 s for a
+/*	connection before it looks at its stop flag, ends at once.
 /* DIAGNOSTICS
 /*	One log line per decision, starting with the queue id; problems of
 /*	our own with msg_warn(). Exit status 0 after SIGTERM or SIGINT (a
@@ -221,21 +224,91 @@ milter_reload(void)
 	msg_info("reloaded %s", g->config_path);
 }
 
-/* milter_sighup - the thread that waits for SIGHUP */
+/* milter_wake_listener - connect to our own socket until the listener ends */
 
 static void *
-milter_sighup(void *arg)
+milter_wake_listener(void *arg)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *) &ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &ss;
+	socklen_t len;
+	int	fd = *(int *) arg, c, n, val;
+
+	/*
+	 * libmilter's listener holds its lock while it waits up to 5 s in
+	 * select() for a connection, and smfi_stop() needs that lock to close
+	 * the socket: a stop waited that long. A connection wakes it at once;
+	 * libmilter then sees the stop flag and ends the loop. The first try
+	 * waits a moment so that smfi_stop() has raised the flag by then.
+	 */
+	len = sizeof(ss);
+	if (fd < 0 || getsockname(fd, (struct sockaddr *) &ss, &len) < 0)
+		return (0);
+	if (ss.ss_family == AF_INET && sin->sin_addr.s_addr == htonl(INADDR_ANY))
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else if (ss.ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr))
+		sin6->sin6_addr = in6addr_loopback;
+	for (n = 0; n < 100; n++) {
+		usleep(20000);
+		pthread_mutex_lock(&milter_global.st_mu);
+		val = milter_global.listener_done;
+		pthread_mutex_unlock(&milter_global.st_mu);
+		if (val)
+			break;
+		if ((c = socket(ss.ss_family, SOCK_STREAM, 0)) < 0)
+			break;
+		(void) connect(c, (struct sockaddr *) &ss, len);
+		(void) close(c);
+	}
+	return (0);
+}
+
+/* milter_listen_fd - libmilter's listening socket, or -1 */
+
+static int
+milter_listen_fd(void)
+{
+	int	fd, val;
+	socklen_t len;
+
+	for (fd = 0; fd < 1024; fd++) {
+		len = sizeof(val);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &val, &len) == 0 && val)
+			return (fd);
+	}
+	return (-1);
+}
+
+/* milter_signals - the thread that waits for SIGHUP, SIGTERM and SIGINT */
+
+static void *
+milter_signals(void *arg)
 {
 	sigset_t set;
+	pthread_t waker;
 	int	sig;
 
 	(void) arg;
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
-	for (;;)
-		if (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
 			milter_reload();
-	return (0);
+			continue;
+		}
+		pthread_mutex_lock(&milter_global.st_mu);
+		milter_global.stopping = 1;
+		pthread_mutex_unlock(&milter_global.st_mu);
+		if (pthread_create(&waker, 0, milter_wake_listener, &milter_global.listen_fd) == 0)
+			(void) pthread_detach(waker);
+		(void) smfi_stop();
+		return (0);
+	}
 }
 
 /* milter_queue_id - the queue id, from macro {i} when it is known */
@@ -683,13 +756,21 @@ int
 main(int argc, char **argv)
 {
 	MILTER_GLOBAL *g = &milter_global;
-	const char *path = 0, *spec;
+	const char *path = 0, *spec, *spf_zone;
 	int	ch, foreground = 0, verbose = 0, status;
 	CONFIG *cf;
 	char   *err, *conn;
-	pthread_t hup;
+	pthread_t sigthr;
 	sigset_t sigs;
+	STORE  *st;
+	int	stopping;
 
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	if ((errno = pthread_sigmask(SIG_BLOCK, &sigs, 0)) != 0)
+		msg_fatal("pthread_sigmask: %m");
 	while ((ch = getopt(argc, argv, "c:fv")) != -1) {
 		switch (ch) {
 		case 'c':
@@ -715,7 +796,13 @@ main(int argc, char **argv)
 	if ((g->set = milter_set_load(g->config_path, 0, &err)) == 0)
 		msg_fatal("%s", err);
 	cf = g->store_cf = config_ref(g->set->cf);
-	if ((g->spf = milter_spf_create()) == 0)
+	/* Tests publish SPF policies without a name server. */
+	if ((spf_zone = getenv("POSTDRIP_SPF_ZONE")) != 0 && *spf_zone) {
+		if ((g->spf = milter_spf_create_file(spf_zone, &err)) == 0)
+			msg_fatal("POSTDRIP_SPF_ZONE: %s", err);
+		msg_warn("SPF records are read from %s, not from DNS (POSTDRIP_SPF_ZONE)",
+			 spf_zone);
+	} else if ((g->spf = milter_spf_create()) == 0)
 		msg_warn("libspf2 cannot be initialized; SPF is not checked");
 
 	spec = config_str(cf, "milter_listen");
@@ -740,29 +827,41 @@ main(int argc, char **argv)
 	if (!foreground)
 		daemon_detach();
 	milter_drop_privileges(config_str(cf, "mail_owner"));
+	/* Open the store now, as the user that will use it, so that a store
+	 * it cannot write (made by root, say) is logged at start, not at the
+	 * first bounce; the milter runs on and tries again when mail needs it. */
+	(void) milter_store();
 
 	/*
-	 * libmilter waits for SIGTERM and SIGINT in a thread of its own
-	 * (clean stop); SIGHUP is ours. All three are blocked here, before
-	 * any thread exists, so that each reaches only the thread that
-	 * waits for it and never kills the process by default action.
+	 * SIGHUP, SIGTERM and SIGINT are ours, taken by one thread with
+	 * sigwait(). They were blocked at the start, before any thread
+	 * existed, so that none kills the process by default action (a stop
+	 * asked during start is done once the thread runs). libmilter waits for the
+	 * same three in a thread of its own (where SIGHUP would stop it); the
+	 * kernel gives a signal sent to the process to whichever thread
+	 * waits, and ours also wakes the listener, so a stop is prompt.
 	 */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGHUP);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	if ((errno = pthread_sigmask(SIG_BLOCK, &sigs, 0)) != 0)
-		msg_fatal("pthread_sigmask: %m");
-	if ((errno = pthread_create(&hup, 0, milter_sighup, 0)) != 0)
+	g->listen_fd = milter_listen_fd();
+	if ((errno = pthread_create(&sigthr, 0, milter_signals, 0)) != 0)
 		msg_fatal("pthread_create: %m");
 	msg_info("starting: listening on %s", spec);
 	status = smfi_main();
 	msg_info("stopping");
-	if (g->st)
-		store_close(g->st);
+	pthread_mutex_lock(&g->st_mu);
+	g->listener_done = 1;
+	stopping = g->stopping;
+	st = g->st;
+	g->st = 0;
+	pthread_mutex_unlock(&g->st_mu);
+	if (st)
+		store_close(st);
 	if (*milter_socket_path)
 		(void) unlink(milter_socket_path);
 	myfree(conn);
 	config_unref(cf);
+	/* A stop we asked for is clean even if libmilter saw its socket
+	 * closed under it (its listener then reports a failure). */
+	if (status != MI_SUCCESS && stopping)
+		status = MI_SUCCESS;
 	return (status == MI_SUCCESS ? 0 : 1);
 }

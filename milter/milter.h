@@ -56,6 +56,10 @@ typedef struct MILTER_GLOBAL {
 	pthread_mutex_t st_mu;
 	STORE  *st;
 	time_t	st_next_try;
+	/* A clean stop (under st_mu): asked by SIGTERM/SIGINT, then done. */
+	int	stopping;
+	int	listener_done;
+	int	listen_fd;		/* libmilter's, to wake it; -1 unknown */
 } MILTER_GLOBAL;
 
 extern MILTER_GLOBAL milter_global;

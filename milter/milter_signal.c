@@ -58,7 +58,9 @@
 /*
 /*	milter_signal_sent() records an outbound marketing message and
 /*	implements the at-most-once guard: see postdrip-milter(8), "SENDS
-/*	AND RE-INJECTED DUPLICATES". The write is durable for a message the
+/*	AND RE-INJECTED DUPLICATES". Each new "handed to Postfix" mark
+/*	deletes the expired ones (older than SIG_HANDED_MAX_AGE) among the
+/*	few that follow it in key order. The write is durable for a message the
 /*	engine recorded (the guard's promise); for other marketing mail it
 /*	is committed without waiting for fsync.
 /*
@@ -270,7 +272,8 @@ sig_bounce_plan(STORE_TXN *txn, const SIG_MSG *m, SIG_OUT *o)
 	} else if (o->row->class == CLASSIFY_SOFT) {
 		sc.since = m->now - m->params->soft_window;
 		sc.count = 1;			/* this one */
-		if ((rc = store_timeline_walk(txn, o->contact, sig_soft_count, &sc)) != STORE_OK)
+		if ((rc = store_timeline_walk_since(txn, o->contact, sc.since,
+					       sig_soft_count, &sc)) != STORE_OK)
 			return (rc);
 		o->soft_count = sc.count;
 		if (sc.count >= m->params->soft_limit)
@@ -556,6 +559,52 @@ sent_handed_key(const char *mid, char *key, size_t max)
 	return (n > 0 && (size_t) n < max ? (size_t) n : 0);
 }
 
+/* sent_handed_sweep - expired marks near a new one, to delete; a count */
+
+static int
+sent_handed_sweep(STORE_TXN *txn, const char *key, size_t klen, time_t now,
+		          char old[][sizeof(SIG_HANDED_PREFIX) + 256], size_t *olen)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	size_t	plen = sizeof(SIG_HANDED_PREFIX) - 1;
+	int	rc, seen = 0, n = 0, wrapped = 0;
+
+	/*
+	 * Without an index by time, look at the few marks that follow the
+	 * new one in key order (wrapping to the first): new Message-IDs land
+	 * all over the key space, so each mark is looked at again and again
+	 * as mail goes on, and the marks stay about as many as a month of
+	 * sends. Engine Message-IDs that grow in order wrap to the oldest.
+	 */
+	if (store_cursor(txn, STORE_DB_MISC, &cur) != STORE_OK)
+		return (0);
+	k.mv_size = klen;
+	k.mv_data = (void *) key;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (seen < SIG_HANDED_SWEEP) {
+		if (rc != 0 || k.mv_size < plen || memcmp(k.mv_data, SIG_HANDED_PREFIX, plen) != 0) {
+			if (wrapped++)
+				break;
+			k.mv_size = plen;
+			k.mv_data = (void *) SIG_HANDED_PREFIX;
+			rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+			continue;
+		}
+		if (k.mv_size == klen && memcmp(k.mv_data, key, klen) == 0)
+			break;				/* back at our own place */
+		seen++;
+		if (v.mv_size >= 8 && k.mv_size < sizeof(old[0])
+		    && now - (time_t) store_u64_get(v.mv_data) > SIG_HANDED_MAX_AGE) {
+			memcpy(old[n], k.mv_data, k.mv_size);
+			olen[n++] = k.mv_size;
+		}
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	return (n);
+}
+
 /* milter_signal_sent_apply - record a send, or find it is a duplicate */
 
 int
@@ -563,13 +612,15 @@ milter_signal_sent_apply(STORE_TXN *txn, void *ctx)
 {
 	SENT_MSG *s = ctx;
 	char	key[sizeof(SIG_HANDED_PREFIX) + 256];
+	char	old[SIG_HANDED_SWEEP][sizeof(SIG_HANDED_PREFIX) + 256];
+	size_t	olen[SIG_HANDED_SWEEP];
 	unsigned char val[8 + 32];
 	char	addr[ADDR_MAX + 1];
 	size_t	klen, qlen;
 	STORE_SENT sent;
 	MDB_val mv;
 	json_t *rec, *data;
-	int	rc, known, need_contact = 0, created;
+	int	rc, known, need_contact = 0, created, nold, i;
 
 	s->duplicate = s->recorded = 0;
 	s->msgno = s->contact = 0;
@@ -612,6 +663,7 @@ milter_signal_sent_apply(STORE_TXN *txn, void *ctx)
 		}
 	} else
 		return (STORE_RETRY);
+	nold = sent_handed_sweep(txn, key, klen, s->now, old, olen);
 
 	/* Writes. */
 	if (need_contact
@@ -649,6 +701,9 @@ milter_signal_sent_apply(STORE_TXN *txn, void *ctx)
 		memcpy(val + 8, s->queue_id, qlen);
 	if (store_put(txn, STORE_DB_MISC, key, klen, val, 8 + qlen, 0) != STORE_OK)
 		return (STORE_RETRY);
+	for (i = 0; i < nold; i++)
+		if (store_del(txn, STORE_DB_MISC, old[i], olen[i]) == STORE_RETRY)
+			return (STORE_RETRY);
 	return (STORE_OK);
 }
 

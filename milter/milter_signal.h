@@ -110,5 +110,9 @@ int	milter_signal_sent_apply(STORE_TXN *txn, void *ctx);
 
 /* Prefix of the marks in STORE_DB_MISC: "milter.handed:" Message-ID. */
 #define SIG_HANDED_PREFIX	"milter.handed:"
+/* A mark older than this is deleted, a few per new mark: the engine
+ * re-injects within minutes of a restart, never a month later. */
+#define SIG_HANDED_MAX_AGE	(30 * 86400)
+#define SIG_HANDED_SWEEP	4	/* marks examined per new mark */
 
 #endif

@@ -8,6 +8,13 @@
 /*
 /*	MILTER_SPF *milter_spf_create()
 /*
+/*	MILTER_SPF *milter_spf_create_zone(records)
+/*	const char *const *records;
+/*
+/*	MILTER_SPF *milter_spf_create_file(path, err)
+/*	const char *path;
+/*	char	**err;
+/*
 /*	const char *milter_spf_check(spf, client_addr, helo, mail_from)
 /* DESCRIPTION
 /*	milter_spf_check() asks libspf2 whether client_addr may send mail
@@ -19,7 +26,9 @@
 /*	libspf2 itself answers "pass" for a loopback client.
 /*
 /*	milter_spf_create_zone() replaces DNS by a fixed list of TXT
-/*	records, so that tests can publish a policy without a name server.
+/*	records ("domain record"), so that tests can publish a policy
+/*	without a name server; milter_spf_create_file() reads them from a
+/*	file, one a line (# comments), at most 1000 lines of 1022 bytes.
 /* BUGS
 /*	Checks are serialized by a mutex: libspf2's server object is not
 /*	documented as thread-safe. They run only for replies and mailed
@@ -30,6 +39,7 @@
 #include "pdconfig.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <arpa/nameser.h>
@@ -92,6 +102,57 @@ milter_spf_create_zone(const char *const *records)
 		myfree(dom);
 	}
 	return (milter_spf_wrap(SPF_server_new_dns(dns, 0), dns));
+}
+
+/* milter_spf_create_file - with fixed records from a file */
+
+#define MILTER_SPF_FILE_MAX	1000	/* records: a test file, not a zone */
+
+MILTER_SPF *
+milter_spf_create_file(const char *path, char **err)
+{
+	MILTER_SPF *spf = 0;
+	FILE   *fp;
+	char	line[1024], *nl;
+	char   *recs[MILTER_SPF_FILE_MAX + 1];
+	int	n = 0, lineno = 0, i;
+
+	*err = 0;
+	if ((fp = fopen(path, "r")) == 0) {
+		*err = myasprintf("%s: %m", path);
+		return (0);
+	}
+	while (fgets(line, sizeof(line), fp) != 0) {
+		lineno++;
+		if ((nl = strchr(line, '\n')) == 0 && !feof(fp)) {
+			*err = myasprintf("%s:%d: line longer than %d bytes",
+					  path, lineno, (int) sizeof(line) - 2);
+			break;
+		}
+		if (nl)
+			*nl = 0;
+		if (line[0] == 0 || line[0] == '#')
+			continue;
+		if (strchr(line, ' ') == 0) {
+			*err = myasprintf("%s:%d: want \"domain record\"", path, lineno);
+			break;
+		}
+		if (n == MILTER_SPF_FILE_MAX) {
+			*err = myasprintf("%s:%d: more than %d records", path, lineno,
+					  MILTER_SPF_FILE_MAX);
+			break;
+		}
+		recs[n++] = mystrdup(line);
+	}
+	recs[n] = 0;
+	if (ferror(fp) && *err == 0)
+		*err = myasprintf("%s: read error: %m", path);
+	(void) fclose(fp);
+	if (*err == 0 && (spf = milter_spf_create_zone((const char *const *) recs)) == 0)
+		*err = myasprintf("%s: libspf2 cannot be initialized", path);
+	for (i = 0; i < n; i++)
+		myfree(recs[i]);
+	return (spf);
 }
 
 /* milter_spf_free - release */

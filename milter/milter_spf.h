@@ -10,6 +10,7 @@ typedef struct MILTER_SPF MILTER_SPF;
 MILTER_SPF *milter_spf_create(void);
 /* With a fixed zone instead of DNS: lines "domain TXT-text" (tests). */
 MILTER_SPF *milter_spf_create_zone(const char *const *records);
+MILTER_SPF *milter_spf_create_file(const char *path, char **err);
 void	milter_spf_free(MILTER_SPF *spf);
 
 /* The result's name: pass, fail, softfail, neutral, none, temperror,

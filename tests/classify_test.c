@@ -567,6 +567,110 @@ test_malformed(void **state)
 	classify_free(&res);
 }
 
+/* Auto-reply headers other than Auto-Submitted; "Auto-Submitted: no" is a person. */
+static const char autoreply_x[] =
+"From: henry@example.com\n"
+"To: news@sender.example\n"
+"Subject: Re: Our offer\n"
+"X-Autoreply: yes\n"
+"In-Reply-To: <offer-20@sender.example>\n"
+"\n"
+"Thank you for your mail.\n";
+
+static const char autoreply_prec[] =
+"From: ida@example.com\n"
+"To: news@sender.example\n"
+"Subject: Re: Our offer\n"
+"Precedence: auto_reply\n"
+"\n"
+"Your message has been received.\n";
+
+static const char reply_not_auto[] =
+"From: jack@example.com\n"
+"To: news@sender.example\n"
+"Subject: Re: Our offer\n"
+"Auto-Submitted: no\n"
+"In-Reply-To: <offer-21@sender.example>\n"
+"\n"
+"Sounds good.\n";
+
+static void
+test_autoreply_headers(void **state)
+{
+	CLASSIFY_RESULT res;
+
+	classify(autoreply_x, &res);
+	assert_int_equal(res.kind, CLASSIFY_AUTOREPLY);
+	assert_string_equal(res.from, "henry@example.com");
+	classify_free(&res);
+
+	classify(autoreply_prec, &res);
+	assert_int_equal(res.kind, CLASSIFY_AUTOREPLY);
+	classify_free(&res);
+
+	classify(reply_not_auto, &res);
+	assert_int_equal(res.kind, CLASSIFY_REPLY);
+	classify_free(&res);
+}
+
+/*
+ * A report inside a multipart/mixed (as some gateways forward them): the
+ * text part quoted-printable, the status part as usual, the original's
+ * headers as text/rfc822-headers with an RFC 2047 subject.
+ */
+static const char nested_qp[] =
+"From: postmaster@gw.example.com\n"
+"To: bounce-7@sender.example\n"
+"Subject: Delivery failure\n"
+"MIME-Version: 1.0\n"
+"Content-Type: multipart/mixed; boundary=\"outer\"\n"
+"\n"
+"--outer\n"
+"Content-Type: multipart/report; report-type=delivery-status; boundary=\"inner\"\n"
+"\n"
+"--inner\n"
+"Content-Type: text/plain; charset=iso-8859-1\n"
+"Content-Transfer-Encoding: quoted-printable\n"
+"\n"
+"Die Nachricht konnte nicht zugestellt werden an <kim@example.de>:=\n"
+" Postfach voll (552 5.2.2 Mailbox =FCberf=FCllt)\n"
+"--inner\n"
+"Content-Type: message/delivery-status\n"
+"\n"
+"Reporting-MTA: dns; gw.example.com\n"
+"\n"
+"Final-Recipient: rfc822; kim@example.de\n"
+"Action: failed\n"
+"Status: 5.2.2\n"
+"Diagnostic-Code: smtp; 552 5.2.2 mailbox full\n"
+"\n"
+"--inner\n"
+"Content-Type: text/rfc822-headers\n"
+"\n"
+"From: news@sender.example\n"
+"To: kim@example.de\n"
+"Message-ID: <offer-30@sender.example>\n"
+"Subject: =?UTF-8?Q?Unser_Angebot_f=C3=BCr_Sie?=\n"
+"\n"
+"--inner--\n"
+"--outer--\n";
+
+static void
+test_nested_qp(void **state)
+{
+	CLASSIFY_RESULT res;
+
+	classify(nested_qp, &res);
+	assert_int_equal(res.kind, CLASSIFY_BOUNCE);
+	assert_int_equal(res.nrcpt, 1);
+	assert_string_equal(res.rcpt[0].recipient, "kim@example.de");
+	assert_string_equal(res.rcpt[0].status, "5.2.2");
+	assert_string_equal(res.rcpt[0].reason, "mailboxfull");
+	assert_int_equal(res.rcpt[0].class, CLASSIFY_SOFT);
+	assert_string_equal(res.orig_message_id, "offer-30@sender.example");
+	classify_free(&res);
+}
+
 static void
 test_names(void **state)
 {
@@ -596,6 +700,8 @@ main(void)
 		cmocka_unit_test(test_reply),
 		cmocka_unit_test(test_plain),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_autoreply_headers),
+		cmocka_unit_test(test_nested_qp),
 		cmocka_unit_test(test_names),
 	};
 

@@ -28,10 +28,19 @@ inject=$(setting inject_address)
 grep -q "^$inject  *inet " "$MASTER" ||
     fail "master.cf.snippet has no smtpd on inject_address $inject"
 
-# The milter socket: main.cf (unchrooted path) is milter_listen.
+# The milter socket: smtpd and cleanup run chrooted in the queue directory
+# (Debian's default, "y" in master.cf), so Postfix names milter_listen's
+# path relative to it, in main.cf and on the injection smtpd alike.
 milter=$(setting milter_listen)
-grep -q "^smtpd_milters = $milter\$" "$MAIN" ||
-    fail "main.cf.snippet smtpd_milters is not milter_listen ($milter)"
+chrooted=$(echo "$milter" | sed 's|^unix:/var/spool/postfix/|unix:/|')
+[ "$chrooted" != "$milter" ] ||
+    fail "milter_listen $milter is not under /var/spool/postfix, where a chrooted smtpd finds it"
+grep -q "^smtpd_milters = $chrooted\$" "$MAIN" ||
+    fail "main.cf.snippet smtpd_milters is not milter_listen seen from the chroot ($chrooted)"
+grep -q "^  -o smtpd_milters=$chrooted\$" "$MASTER" ||
+    fail "master.cf.snippet smtpd_milters is not milter_listen seen from the chroot ($chrooted)"
+grep -q "^$inject  *inet  *n  *-  *y " "$MASTER" ||
+    fail "the injection smtpd is not chrooted, but its milter path assumes it"
 
 # Every setting line of the README's main.cf block is in the snippet.
 awk '/^main\.cf:$/ { on = 1; next } /^master\.cf/ { on = 0 } on && /^    [a-z_]+ = / { sub(/^    /, ""); print }' \

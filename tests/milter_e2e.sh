@@ -11,10 +11,14 @@
 #     makes Postfix's own DSN; it reaches the milter and suppresses the
 #     contact (hardbounce), and the DSN is consumed.
 #  2. A corpus bounce injected to a VERP address is recorded.
+#     2b. To a VERP address with an altered token: tied by the Message-ID
+#     inside the report; a bounce tied to nothing is logged and discarded.
 #  3. A vacation auto-reply is recorded as autoreplied, never as a reply.
 #  4. A reply with a spoofed From is recorded as reply_forged and not
 #     counted; the genuine one is counted and forwarded to the owner; both
 #     are delivered.
+#     4d. The contact's own From from a client its SPF refuses (XCLIENT,
+#     POSTDRIP_SPF_ZONE): reply_forged with spf=fail.
 #  5. A mailed unsubscribe suppresses; a re-injected duplicate of a
 #     workflow message is dropped.
 #  6. The milter over an inet: socket.
@@ -84,7 +88,12 @@ stop_milter() {
 }
 pfx_on_exit '[ -n "$MILTER_PID" ] && kill -TERM "$MILTER_PID"'
 pfx_on_exit '[ "$_pfx_status" != 0 ] && [ -f "$MLOG" ] && tail -n 40 "$MLOG" >&2'
+# SPF without a name server: spf-strict.test lets only 192.0.2.10 send.
+printf '%s\n' '# test policies' 'spf-strict.test v=spf1 ip4:192.0.2.10 -all' >"$D/spf.zone"
+POSTDRIP_SPF_ZONE=$D/spf.zone
+export POSTDRIP_SPF_ZONE
 start_milter
+grep -q 'SPF records are read from' "$MLOG" || pfx_fail "POSTDRIP_SPF_ZONE not taken"
 [ "$(stat -c %a "$SOCK")" = 666 ] || pfx_fail "socket mode $(stat -c %a "$SOCK"), want 666"
 uid=$(awk '/^Uid:/ { print $2 }' "/proc/$MILTER_PID/status")
 [ "$uid" = "$(id -u postfix)" ] || pfx_fail "milter runs as uid $uid, not as mail_owner postfix"
@@ -94,6 +103,7 @@ pfx_conf "smtpd_milters = unix:$SOCK" \
     "milter_default_action = tempfail" \
     "local_recipient_maps =" \
     "relay_domains = bounce.test" \
+    "smtpd_authorized_xclient_hosts = 127.0.0.0/8" \
     "transport_maps = inline:{ sink.test=smtp:[127.0.0.1]:$PFX_SINK_PORT, bounce.test=smtp:[127.0.0.1]:$PORT2 }"
 pfx_master "127.0.0.1:$PORT2 inet n - n - - smtpd -o myhostname=mx.bounce.test -o content_filter=discard:consumed"
 pfx_start
@@ -153,6 +163,43 @@ timeline carol@example.com | grep bounced | grep -q 'reason=userunknown' ||
 [ "$(suppressed carol@example.com)" = hardbounce ] || pfx_fail "carol not suppressed"
 echo "ok 2: corpus bounce recorded"
 
+# 2b. A bounce to a VERP address whose token was altered: the token does
+# not verify, so the original Message-ID inside the report ties it (the
+# failed recipient, a forwarding address, is no contact).
+fixture liam@example.com e2e2b@news.test
+c=$(echo "$BOUNCE" | sed 's/^[^+]*+\(.\).*/\1/' | tr A-Z a-z)
+if [ "$c" = a ]; then r=b; else r=a; fi
+bad=$(echo "$BOUNCE" | sed "s/+./+$r/")
+[ "$bad" != "$BOUNCE" ] || pfx_fail "could not alter the token of $BOUNCE"
+dsn() {
+	printf '%s\n' "From: MAILER-DAEMON@mx.example.org" "To: $1" \
+	    "Subject: Undelivered Mail Returned to Sender" "MIME-Version: 1.0" \
+	    'Content-Type: multipart/report; report-type=delivery-status; boundary="B"' \
+	    "" "--B" "Content-Type: text/plain" "" "Your message could not be delivered." \
+	    "--B" "Content-Type: message/delivery-status" "" "Reporting-MTA: dns; mx.example.org" \
+	    "" "Final-Recipient: rfc822; $2" "Action: failed" "Status: 5.1.1" \
+	    "Diagnostic-Code: smtp; 550 5.1.1 <$2>: Recipient address rejected: User unknown" \
+	    "" "--B" "Content-Type: text/rfc822-headers" "" "From: news@news.test" "To: $2" \
+	    "Message-ID: <$3>" "Subject: welcome" "" "--B--"
+}
+dsn "$bad" liam.old@forward.example e2e2b@news.test >"$D/dsn2b"
+out=$(pfx_swaks --from '<>' --to "$bad" --data - <"$D/dsn2b")
+echo "$out" | grep -q '<- *250 ' || pfx_fail "bounce with a bad token refused: $out"
+wait_timeline liam@example.com 'bounced.*tie=message-id'
+[ "$(suppressed liam@example.com)" = hardbounce ] || pfx_fail "liam not suppressed"
+# 2c. Neither token, Message-ID nor recipient known: logged, ignored, and
+# still consumed (it was addressed to the bounce domain).
+dsn "$bad" nobody@nowhere.example unknown.e2e2c@elsewhere.example >"$D/dsn2c"
+out=$(pfx_swaks --from '<>' --to "$bad" --data - <"$D/dsn2c")
+echo "$out" | grep -q '<- *250 ' || pfx_fail "untied bounce refused: $out"
+n=0
+until grep -q 'ignored.*bounce not tied to a contact, discarded' "$MLOG"; do
+	n=$((n + 1)); [ $n -lt 200 ] || pfx_fail "no 'not tied' log line for an untied bounce"
+	sleep 0.1
+done
+[ -z "$(suppressed nobody@nowhere.example)" ] || pfx_fail "an untied bounce suppressed someone"
+echo "ok 2b: a bad token falls back to the Message-ID; an untied bounce is logged and ignored"
+
 # 3. A vacation auto-reply to the return path.
 fixture erin@example.com e2e3@news.test
 pfx_send erin@example.com "$BOUNCE" \
@@ -197,6 +244,27 @@ until [ "$(pfx_log_grep 'to=<rep@sink.test>.*status=sent' | wc -l)" = 2 ]; do
 	sleep 0.1
 done
 echo "ok 4: spoofed reply not counted; genuine replies counted and forwarded"
+
+# 4d. The contact's own From, but from a client its domain's SPF refuses
+# (XCLIENT: loopback always passes SPF), straight to the bounce domain's
+# smtpd as from the Internet: forged (why=spf), not a reply; the same from
+# the permitted address is a reply with spf=pass.
+fixture gina@spf-strict.test e2e4d@news.test rep@sink.test
+pfx_send gina@spf-strict.test "$REPLY" --port "$PORT2" --xclient-addr 192.0.2.99 \
+    --xclient-name mx.evil.test --header "From: Gina <gina@spf-strict.test>" \
+    --header "Subject: Re: welcome" --header "In-Reply-To: <e2e4d@news.test>" \
+    --body "Forged" >/dev/null || pfx_fail "send 4d"
+wait_timeline gina@spf-strict.test 'reply_forged.*why=spf'
+timeline gina@spf-strict.test | grep 'reply_forged' | grep -q 'spf=fail' ||
+    pfx_fail "SPF fail not stored with the event: $(timeline gina@spf-strict.test)"
+timeline gina@spf-strict.test | grep -Pq '\treplied\t' &&
+    pfx_fail "a reply that fails SPF was counted"
+pfx_send gina@spf-strict.test "$REPLY" --port "$PORT2" --xclient-addr 192.0.2.10 \
+    --xclient-name mx.spf-strict.test --header "From: Gina <gina@spf-strict.test>" \
+    --header "Subject: Re: welcome" --header "In-Reply-To: <e2e4d@news.test>" \
+    --body "Genuine" >/dev/null || pfx_fail "send 4e"
+wait_timeline gina@spf-strict.test '	replied	.*spf=pass'
+echo "ok 4d: a reply whose SPF fails is forged (spf=fail stored); from the permitted host it counts"
 
 # 5. Unsubscribe by mail; a re-injected workflow message.
 fixture grace@example.com e2e5@news.test

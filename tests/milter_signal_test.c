@@ -597,6 +597,83 @@ test_unsubscribe(void **state)
 	assert_null(suppressed(f, "alice@example.org"));
 }
 
+/* handed - whether the "handed to Postfix" mark of mid is there */
+
+static int
+handed(FIX *f, const char *mid)
+{
+	STORE_TXN *txn;
+	MDB_val v;
+	char	key[300];
+	int	rc;
+
+	snprintf(key, sizeof(key), "%s%s", SIG_HANDED_PREFIX, mid);
+	assert_int_equal(store_rbegin(f->st, &txn), STORE_OK);
+	rc = store_get(txn, STORE_DB_MISC, key, strlen(key), &v);
+	store_rend(txn);
+	return (rc == STORE_OK);
+}
+
+static void
+sent_news(FIX *f, const char *mid, time_t now)
+{
+	SENT_MSG s;
+
+	memset(&s, 0, sizeof(s));
+	s.queue_id = "4Qnews";
+	s.message_id = mid;
+	s.workflow = s.step = "";
+	s.stream = "marketing";
+	s.rcpt = "carol@example.com";
+	s.now = now;
+	assert_int_equal(milter_signal_sent(f->st, &s), STORE_OK);
+	assert_false(s.duplicate);
+}
+
+static void
+test_sent_marks_expire(void **state)
+{
+	FIX    *f = *state;
+	int	i;
+	char	mid[64];
+
+	/* Marks made at T0, a month and more before the next sends. */
+	sent_news(f, "b-old-1@news.example.com", T0);
+	sent_news(f, "b-old-2@news.example.com", T0);
+	sent_news(f, "b-recent@news.example.com", T0 + 20 * DAY);
+	assert_true(handed(f, "b-old-1@news.example.com"));
+	/* New sends after the age: the old marks near them go, a recent one
+	 * stays, and the new ones are there. "a-" sorts before "b-", "c-"
+	 * after (the sweep wraps to the first mark). */
+	sent_news(f, "a-new@news.example.com", T0 + SIG_HANDED_MAX_AGE + DAY);
+	sent_news(f, "c-new@news.example.com", T0 + SIG_HANDED_MAX_AGE + DAY);
+	assert_false(handed(f, "b-old-1@news.example.com"));
+	assert_false(handed(f, "b-old-2@news.example.com"));
+	assert_true(handed(f, "b-recent@news.example.com"));
+	assert_true(handed(f, "a-new@news.example.com"));
+	assert_true(handed(f, "c-new@news.example.com"));
+	/* Not yet expired at exactly the age. */
+	sent_news(f, "d-edge@news.example.com", T0 + 20 * DAY + SIG_HANDED_MAX_AGE);
+	assert_true(handed(f, "b-recent@news.example.com"));
+	/* Bounded: many expired marks, one new send deletes a few only. */
+	for (i = 0; i < 10; i++) {
+		snprintf(mid, sizeof(mid), "e-%02d@news.example.com", i);
+		sent_news(f, mid, T0);
+	}
+	sent_news(f, "e-.new@news.example.com", T0 + 3 * SIG_HANDED_MAX_AGE);	/* before e-00 */
+	{
+		int	left = 0;
+
+		for (i = 0; i < 10; i++) {
+			snprintf(mid, sizeof(mid), "e-%02d@news.example.com", i);
+			left += handed(f, mid);
+		}
+		assert_int_equal(left, 10 - SIG_HANDED_SWEEP);
+		assert_false(handed(f, "e-00@news.example.com"));
+		assert_true(handed(f, "e-09@news.example.com"));
+	}
+}
+
 static void
 test_sent_guard(void **state)
 {
@@ -721,6 +798,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unsubscribe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sent_guard, setup, teardown),
 		cmocka_unit_test(test_spf_zone),
+		cmocka_unit_test_setup_teardown(test_sent_marks_expire, setup, teardown),
 	};
 	int	rc;
 

@@ -206,6 +206,16 @@ test_events(void **state)
 	/* The timeline is in time order, whatever the recording order. */
 	store_timeline_walk(txn, e1.id, tl_collect, order);
 	assert_string_equal(order, "first,second,");
+	/* From a time on: a window starts at that time, inclusive. */
+	order[0] = 0;
+	store_timeline_walk_since(txn, e1.id, 1001, tl_collect, order);
+	assert_string_equal(order, "second,");
+	order[0] = 0;
+	store_timeline_walk_since(txn, e1.id, 1000, tl_collect, order);
+	assert_string_equal(order, "first,second,");
+	order[0] = 0;
+	store_timeline_walk_since(txn, e1.id, 2001, tl_collect, order);
+	assert_string_equal(order, "");
 	/* The global sequence is in recording order. */
 	assert_int_equal(store_event_next(txn, 0, &ev), STORE_OK);
 	assert_string_equal(ev.type, "second");
