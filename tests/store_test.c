@@ -195,8 +195,8 @@ test_events(void **state)
 	STORE_TXN *txn;
 	STORE_EVENT ev;
 	char	order[256] = "";
-	EV	e1 = {"c@example.com", "second", 2000}, e2 = {"c@example.com", "first", 1000};
-	EV	e3 = {"d@example.com", "other", 1500};
+	EV	e1 = {"c@example.com", "second", 2000, 0, 0}, e2 = {"c@example.com", "first", 1000, 0, 0};
+	EV	e3 = {"d@example.com", "other", 1500, 0, 0};
 
 	assert_int_equal(store_write(st, ev_op, &e1), STORE_OK);
 	assert_int_equal(store_write(st, ev_op, &e2), STORE_OK);
@@ -405,7 +405,7 @@ test_two_processes(void **state)
 			char	addr[64];
 
 			for (i = 0; i < 500; i++) {
-				EV	e = {addr, p ? "from_b" : "from_a", 1000 + i};
+				EV	e = {addr, p ? "from_b" : "from_a", 1000 + i, 0, 0};
 
 				snprintf(addr, sizeof(addr), "p%d-%d@example.com", p, i % 50);
 				if (store_write(cst, ev_op, &e) != STORE_OK)
