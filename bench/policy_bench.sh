@@ -9,6 +9,11 @@
 # measurement is bounded (BENCH_SECONDS, 5 by default; -T caps the wall
 # clock). Everything started here is stopped by its pid at exit.
 #
+# The load cycles through 1,000,000 distinct recipients, so that neither
+# server reaches the cap within a run of a few seconds: every request is
+# a pass that is counted (a write for postdrip-policyd), not a cheaper
+# refusal. The actions column shows what each server answered.
+#
 # Client and server share the machine's CPUs unless the caller pins them.
 # A binary built with --enable-sanitizers is several times slower: the
 # script says so. POSTDRIP_POLICYD overrides the daemon to measure.
@@ -78,7 +83,7 @@ PY
 # run NAME PORT - the three loads against one server
 run() {
 	for c in 1 8 64; do
-		out=$("$T/policy-load" -p "$2" -c "$c" -d "$secs" -T $((secs * 4 + 10)) -w 1000 -q -j)
+		out=$("$T/policy-load" -p "$2" -c "$c" -d "$secs" -T $((secs * 4 + 10)) -w 1000 -a 1000000 -q -j)
 		python3 - "$1" "$c" "$out" <<'PY'
 import json, sys
 name, conns, out = sys.argv[1], sys.argv[2], sys.argv[3]

@@ -8,7 +8,11 @@
 /*
 /*	CAPS	*caps_create(cf, &err)
 /*	int	caps_check(txn, caps, recipient, stream, sender, now, &res)
+/*	int	caps_check_extra(txn, caps, recipient, stream, sender, now,
+/*				extra, &res)
 /*	int	caps_count(txn, caps, recipient, stream, sender, now)
+/*
+/*	int	caps_purge(txn, caps, now, pos, max)
 /* DESCRIPTION
 /*	caps_create() compiles frequency_caps, frequency_caps_sender,
 /*	domain_rate_limit and domain_rate_limit_domains (see caps.h for the
@@ -30,11 +34,19 @@
 /*
 /*	The clock may move backwards (tests set it): times after now count
 /*	as inside every window, which errs towards sending less.
+/*
+/*	caps_purge() removes the counters of recipients (and the rates of
+/*	domains) that are no longer mailed: a counter goes when its newest
+/*	time is outside its entry's longest window, a domain rate when both
+/*	of its windows are past; either would read as zero anyway. A
+/*	counter of an entry that is no longer configured stays for the
+/*	longest window any entry may have (CAPS_WINDOW_MAX), in case the
+/*	entry comes back. Records it cannot read are removed: the readers
+/*	treat them as absent too. It reads first and deletes after, as a
+/*	store write operation must, and it changes only *pos, so that a
+/*	replayed batch starts from a copy of the same position.
 /* DIAGNOSTICS
 /*	caps_create() names the setting and the value it cannot parse.
-/* BUGS
-/*	Counters of recipients that are never mailed again are never
-/*	removed. Each is at most CAPS_LIMIT_MAX * 8 bytes, usually 8 to 40.
 /*--*/
 #include "pdconfig.h"
 
@@ -332,7 +344,7 @@ caps_key(const CAPS_SET *set, const char *rcpt, char *key)
 
 static int
 caps_set_check(STORE_TXN *txn, const CAPS_SET *set, const char *rcpt,
-	               time_t now, CAPS_RESULT *res)
+	               time_t now, long extra, CAPS_RESULT *res)
 {
 	char	key[512];
 	MDB_val val;
@@ -345,12 +357,17 @@ caps_set_check(STORE_TXN *txn, const CAPS_SET *set, const char *rcpt,
 	if (set->nrates == 0)
 		return (STORE_OK);
 	rc = store_get(txn, STORE_DB_COUNTER, key, caps_key(set, rcpt, key), &val);
-	if (rc == STORE_NOTFOUND)
-		return (STORE_OK);
-	if (rc != STORE_OK)
+	if (rc == STORE_NOTFOUND) {
+		if (extra == 0)
+			return (STORE_OK);
+		p = 0;
+		n = 0;
+	} else if (rc != STORE_OK) {
 		return (rc);
-	p = val.mv_data;
-	n = val.mv_size / 8;
+	} else {
+		p = val.mv_data;
+		n = val.mv_size / 8;
+	}
 	for (r = 0; r < set->nrates; r++) {
 		const CAPS_RATE *rate = set->rates + r;
 
@@ -360,7 +377,8 @@ caps_set_check(STORE_TXN *txn, const CAPS_SET *set, const char *rcpt,
 			if (t <= now - rate->window)
 				break;
 		}
-		count = (long) (n - first);
+		/* Messages not counted yet are sent now, after every stored one. */
+		count = (long) (n - first) + extra;
 		if (count < rate->limit)
 			continue;
 		if (res) {
@@ -380,7 +398,7 @@ caps_set_check(STORE_TXN *txn, const CAPS_SET *set, const char *rcpt,
 			res->window = rate->window;
 			/* Room comes when the oldest that must go leaves. */
 			i = first + (size_t) (count - rate->limit);
-			t = (time_t) store_u64_get(p + 8 * i) + rate->window;
+			t = (i < n ? (time_t) store_u64_get(p + 8 * i) : now) + rate->window;
 			res->retry = t > now ? (long) (t - now) : 1;
 		}
 		return (CAPS_OVER);
@@ -517,18 +535,28 @@ caps_check(STORE_TXN *txn, const CAPS *caps, const char *recipient,
 	           const char *stream, const char *sender, time_t now,
 	           CAPS_RESULT *res)
 {
+	return (caps_check_extra(txn, caps, recipient, stream, sender, now, 0, res));
+}
+
+/* caps_check_extra - the same, with messages passed but not yet counted */
+
+int
+caps_check_extra(STORE_TXN *txn, const CAPS *caps, const char *recipient,
+		         const char *stream, const char *sender, time_t now,
+		         long extra, CAPS_RESULT *res)
+{
 	char	rcpt[ADDR_MAX + 1], from[ADDR_MAX + 1];
 	int	rc, i;
 
 	if (strcmp(stream, "marketing") != 0 || addr_normalize(recipient, rcpt) == 0)
 		return (STORE_OK);
-	if ((rc = caps_set_check(txn, &caps->global, rcpt, now, res)) != STORE_OK)
+	if ((rc = caps_set_check(txn, &caps->global, rcpt, now, extra, res)) != STORE_OK)
 		return (rc);
 	if (caps->nsenders && sender && addr_normalize(sender, from)) {
 		for (i = 0; i < caps->nsenders; i++) {
 			if (!addr_match(caps->senders[i].pattern, from))
 				continue;
-			rc = caps_set_check(txn, caps->senders + i, rcpt, now, res);
+			rc = caps_set_check(txn, caps->senders + i, rcpt, now, 0, res);
 			if (rc != STORE_OK)
 				return (rc);
 		}
@@ -611,4 +639,122 @@ caps_count(STORE_TXN *txn, const CAPS *caps, const char *recipient,
 	store_u64_put(buf + 16, w.cur);
 	store_u64_put(buf + 24, w.prev);
 	return (store_put(txn, STORE_DB_RATE, domain, strlen(domain), buf, sizeof(buf), 0));
+}
+
+/* caps_counter_stale - does a counter record weigh nothing at now? */
+
+static int
+caps_counter_stale(const CAPS *caps, const unsigned char *key, size_t klen,
+		           const MDB_val *val, time_t now)
+{
+	const char *pattern;
+	long	span = CAPS_WINDOW_MAX;
+	size_t	plen;
+	int	i;
+
+	if (val->mv_size == 0 || val->mv_size % 8 != 0)
+		return (1);
+	if (klen >= 2 && key[0] == 'g' && key[1] == 0) {
+		if (caps->global.nrates)
+			span = caps->global.span;
+	} else if (klen >= 3 && key[0] == 's' && key[1] == 0) {
+		pattern = (const char *) key + 2;
+		if ((plen = strnlen(pattern, klen - 2)) == klen - 2)
+			return (1);			/* no end to the pattern */
+		for (i = 0; i < caps->nsenders; i++)
+			if (caps->senders[i].nrates && strlen(caps->senders[i].pattern) == plen
+			    && memcmp(caps->senders[i].pattern, pattern, plen) == 0) {
+				span = caps->senders[i].span;
+				break;
+			}
+	} else
+		return (0);				/* not one of ours: leave it */
+	/* Times ascend: the newest is the last. */
+	return ((time_t) store_u64_get((unsigned char *) val->mv_data + val->mv_size - 8)
+		<= now - span);
+}
+
+/* caps_rate_stale - does a domain rate record weigh nothing at now? */
+
+static int
+caps_rate_stale(const MDB_val *val, time_t now)
+{
+	uint64_t start, window;
+
+	if (val->mv_size != 32)
+		return (1);
+	start = store_u64_get(val->mv_data);
+	window = store_u64_get((unsigned char *) val->mv_data + 8);
+	if (window == 0)
+		return (1);
+	/* Both the window that starts at start and the next are past. */
+	return (now >= 0 && start + 2 * window <= (uint64_t) now);
+}
+
+/* caps_purge - remove stale counters, a bounded batch at a time */
+
+int
+caps_purge(STORE_TXN *txn, const CAPS *caps, time_t now, CAPS_PURGE *pos, size_t max)
+{
+	MDB_cursor *cur;
+	MDB_val key, val;
+	MDB_cursor_op op = MDB_FIRST;
+	STORE_DB db;
+	unsigned char *keys = 0;
+	size_t	*lens = 0, nkeys = 0, used = 0, seen = 0, i, off;
+	int	rc, mrc = 0;
+
+	if (pos->db == CAPS_PURGE_DONE)
+		return (STORE_OK);
+	db = pos->db == CAPS_PURGE_COUNTER ? STORE_DB_COUNTER : STORE_DB_RATE;
+	if ((rc = store_cursor(txn, db, &cur)) != STORE_OK)
+		return (rc);
+	if (pos->klen) {
+		key.mv_data = pos->key;
+		key.mv_size = pos->klen;
+		op = MDB_SET_RANGE;
+	}
+	while (seen < max && (mrc = mdb_cursor_get(cur, &key, &val, op)) == 0) {
+		op = MDB_NEXT;
+		/* MDB_SET_RANGE finds the resume key itself: it was seen. */
+		if (pos->klen && key.mv_size == pos->klen
+		    && memcmp(key.mv_data, pos->key, pos->klen) == 0)
+			continue;
+		if (key.mv_size > sizeof(pos->key))	/* LMDB keys are shorter */
+			continue;
+		seen++;
+		memcpy(pos->key, key.mv_data, key.mv_size);
+		pos->klen = key.mv_size;
+		if (db == STORE_DB_COUNTER ?
+		    caps_counter_stale(caps, key.mv_data, key.mv_size, &val, now) :
+		    caps_rate_stale(&val, now)) {
+			keys = myrealloc(keys, used + key.mv_size);
+			lens = myrealloc(lens, (nkeys + 1) * sizeof(*lens));
+			memcpy(keys + used, key.mv_data, key.mv_size);
+			used += key.mv_size;
+			lens[nkeys++] = key.mv_size;
+		}
+	}
+	mdb_cursor_close(cur);
+	if (mrc != 0 && mrc != MDB_NOTFOUND) {
+		rc = STORE_RETRY;
+		goto out;
+	}
+	/* Every read is done: now the deletions. */
+	for (off = 0, i = 0; i < nkeys; off += lens[i], i++) {
+		rc = store_del(txn, db, keys + off, lens[i]);
+		if (rc != STORE_OK && rc != STORE_NOTFOUND)
+			goto out;
+	}
+	rc = STORE_OK;
+	pos->seen += seen;
+	pos->removed += nkeys;
+	if (mrc == MDB_NOTFOUND) {
+		pos->db++;
+		pos->klen = 0;
+	}
+out:
+	myfree(keys);
+	myfree(lens);
+	return (rc);
 }

@@ -74,9 +74,42 @@ int	caps_check(STORE_TXN *txn, const CAPS *caps, const char *recipient,
 		           const char *stream, const char *sender, time_t now,
 		           CAPS_RESULT *res);
 
+/* The same, with extra messages to recipient that passed but are not
+ * counted yet (the policy daemon's messages in flight, from any sender):
+ * they count at now against frequency_caps, not against the per-sender
+ * entries, whose senders they may not match. */
+int	caps_check_extra(STORE_TXN *txn, const CAPS *caps, const char *recipient,
+			         const char *stream, const char *sender, time_t now,
+			         long extra, CAPS_RESULT *res);
+
 /* Write: record one message from sender to recipient at now. */
 int	caps_count(STORE_TXN *txn, const CAPS *caps, const char *recipient,
 		           const char *stream, const char *sender, time_t now);
+
+/*
+ * Stale counters. A counter whose every time is outside its entry's
+ * longest window (or, for an entry no longer configured, older than the
+ * longest window allowed) weighs nothing, nor does a domain rate whose
+ * two windows are past: caps_purge() removes them, looking at no more
+ * than max records per call and resuming where the last call stopped, so
+ * that no write transaction grows with the store. Start with a zeroed
+ * CAPS_PURGE; a pass is over when db is CAPS_PURGE_DONE.
+ */
+#define CAPS_PURGE_COUNTER 0
+#define CAPS_PURGE_RATE	1
+#define CAPS_PURGE_DONE	2
+
+typedef struct CAPS_PURGE {
+	int	db;			/* CAPS_PURGE_* */
+	unsigned char key[512];		/* resume after this key */
+	size_t	klen;			/* 0: from the first key */
+	size_t	seen;			/* records looked at in this pass */
+	size_t	removed;		/* records removed in this pass */
+} CAPS_PURGE;
+
+/* Write: look at up to max records from pos on; remove the stale ones. */
+int	caps_purge(STORE_TXN *txn, const CAPS *caps, time_t now, CAPS_PURGE *pos,
+		           size_t max);
 
 /* Parse "N/DURATION" (N 1..max); 0 on success. */
 int	caps_parse_rate(const char *text, long max, long *limit, long *window);

@@ -151,6 +151,8 @@ const CONF_PARAM config_params[] = {
 	"when sends are counted: end-of-message (only accepted mail; needs smtpd_end_of_data_restrictions) or rcpt"},
 	{"policyd_pending_limit", CONF_INT, "1000", 1, 100000,
 	"recipients of one message remembered between RCPT and END-OF-MESSAGE"},
+	{"policyd_inflight_timeout", CONF_TIME, "10s", 0, DAY,
+	"a message passed at RCPT counts against frequency_caps of others to its recipients this long (0: not at all)"},
 
 	/* Privileges. */
 	{"mail_owner", CONF_STR, "", 0, 0,

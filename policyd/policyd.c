@@ -19,12 +19,17 @@
 /*	request waits for them.
 /*
 /*	Options:
-/*	-c FILE	the configuration (default: $sysconfdir/postdrip/postdrip.conf).
+/*	-c FILE	the configuration (default: /etc/postdrip/postdrip.conf).
 /*	-f	stay in the foreground and log to stderr as well as syslog.
 /*	-n	check the configuration as the daemon reads it, and exit.
 /*	-s	serve one client on stdin/stdout and exit (Postfix spawn(8)).
 /*	-v	verbose: also log every DUNNO (transactional mail, other
 /*		stages, and marketing recipients that are counted later).
+/*
+/*	The daemon is the writer of the frequency counters, so it also
+/*	removes the ones that weigh nothing any more (caps_purge()): a pass
+/*	over them at start and every hour after, a bounded batch per write
+/*	transaction, through the same writer and without fsync.
 /* SECURITY
 /*	The listening socket is opened first; then, when started as root
 /*	and mail_owner is set, the daemon takes that user's identity
@@ -74,6 +79,8 @@
 #define POLICYD_IN_START 4096		/* first input buffer per connection */
 #define POLICYD_OUT_MAX	(64 * 1024)	/* replies queued before we stop reading */
 #define POLICYD_EVENTS	256
+#define POLICYD_PURGE_BATCH 2000	/* counter records per purge step */
+#define POLICYD_PURGE_EVERY 3600	/* seconds from one pass to the next */
 
 typedef struct CONN {
 	int	rfd, wfd;		/* the same socket, or stdin/stdout */
@@ -101,6 +108,23 @@ static CONN *policyd_oldest, *policyd_newest;
 static int policyd_nconn;
 static int policyd_stopping;
 static int policyd_single;		/* -s */
+static unsigned long policyd_abandoned;	/* passed lists never counted */
+static unsigned long policyd_eom_counted;	/* END-OF-MESSAGE lists counted */
+
+/* A purge step in the writer; done is set there, read by the loop. */
+typedef struct PURGE_STEP {
+	POLICYD_RULES *rules;
+	time_t	now;
+	CAPS_PURGE start, end;
+	int	status;
+	atomic_int done;
+} PURGE_STEP;
+
+static PURGE_STEP *policyd_purge_step;	/* queued, or done and not seen */
+static CAPS_PURGE policyd_purge_pos;	/* where the pass is */
+static long policyd_purge_at;		/* monotonic time of the next step */
+
+static void policyd_eom_check(void);
 
 /* Sentinels for epoll's data pointer. */
 static char policyd_listen_tag, policyd_sig_tag;
@@ -162,6 +186,10 @@ policyd_close(CONN *c)
 	}
 	if (c->wfd >= 0 && c->wfd != c->rfd)
 		close(c->wfd);
+	if (c->pending.nrcpt) {
+		policyd_abandoned++;
+		policyd_eom_check();
+	}
 	policyd_pending_clear(&c->pending);
 	strbuf_free(&c->out);
 	myfree(c->in);
@@ -276,6 +304,7 @@ policyd_end_of_message(CONN *c, POLICYD_RULES *r, const char *buf, const POLICY_
 		return;
 	}
 	dropped = c->pending.dropped;
+	policyd_eom_counted++;
 	/* Name a few, so that grepping the queue id shows whom it counted. */
 	snprintf(rcpts, sizeof(rcpts), "%s%s%s%s%s%s", c->pending.rcpts[0],
 		 c->pending.nrcpt > 1 ? ", " : "", c->pending.nrcpt > 1 ? c->pending.rcpts[1] : "",
@@ -295,6 +324,29 @@ policyd_end_of_message(CONN *c, POLICYD_RULES *r, const char *buf, const POLICY_
 	policyd_log(buf, req, "count", text, "marketing", "");
 }
 
+/* policyd_eom_check - warn once when END-OF-MESSAGE never comes */
+
+static void
+policyd_eom_check(void)
+{
+	static int warned;
+
+	/*
+	 * Messages are abandoned now and then (RSET, a client that gives up),
+	 * but when many are and none was ever counted, END-OF-MESSAGE
+	 * requests do not reach us on the connection of the RCPT ones: caps
+	 * would never apply, silently.
+	 */
+	if (warned || policyd_eom_counted || policyd_abandoned < 10)
+		return;
+	warned = 1;
+	msg_warn("%lu marketing messages passed at RCPT and not one END-OF-MESSAGE "
+		 "request of theirs arrived, so nothing is counted for frequency caps: "
+		 "name check_policy_service in smtpd_end_of_data_restrictions with the "
+		 "same text as in smtpd_recipient_restrictions, or set "
+		 "policyd_count_stage = rcpt", policyd_abandoned);
+}
+
 /* policyd_handle - answer one request */
 
 static void
@@ -303,11 +355,20 @@ policyd_handle(CONN *c)
 	POLICYD_RULES *r = policyd_rules;
 	const char *buf = c->in;
 	const POLICY_REQ *req = &c->req;
-	const char *state, *sender, *rcpt;
+	const char *state, *sender, *rcpt, *instance;
 	POLICYD_STREAM stream;
 	POLICYD_DECISION d;
+	long	inflight;
 
 	state = policy_value(req, buf, PA_PROTOCOL_STATE);
+	instance = policy_value(req, buf, PA_INSTANCE);
+	/* A request of another message: the last one was abandoned, and its
+	 * recipients are no longer in flight. */
+	if (c->pending.nrcpt && *instance && !policyd_pending_match(&c->pending, instance)) {
+		policyd_abandoned++;
+		policyd_eom_check();
+		policyd_pending_clear(&c->pending);
+	}
 	sender = policy_value(req, buf, PA_SENDER);
 	rcpt = policy_value(req, buf, PA_RECIPIENT);
 	stream = policyd_stream(r, sender, policy_value(req, buf, PA_SASL_USERNAME),
@@ -331,7 +392,16 @@ policyd_handle(CONN *c)
 		policyd_reply(c, "DUNNO");
 		return;
 	}
-	policyd_decide(r, policyd_store, sender, rcpt, clock_now(), &d);
+	/* Other messages to rcpt that passed and are not counted yet; not
+	 * this message, which may name the same recipient twice. */
+	inflight = 0;
+	if (!r->count_at_rcpt && config_int(r->cf, "policyd_inflight_timeout") > 0) {
+		inflight = policyd_inflight(rcpt);
+		if (inflight > 0 && c->pending.inflight
+		    && policyd_pending_has(&c->pending, instance, rcpt))
+			inflight--;
+	}
+	policyd_decide(r, policyd_store, sender, rcpt, clock_now(), inflight, &d);
 	if (d.count && r->count_at_rcpt) {
 		policyd_count_one(r, policyd_store, sender, rcpt, clock_now());
 		policyd_log(buf, req, d.verdict, "marketing recipient within its caps, counted",
@@ -592,6 +662,93 @@ policyd_expire(void)
 	}
 }
 
+/* policyd_purge_op - in the writer: one batch, from a copy of the start */
+
+static int
+policyd_purge_op(STORE_TXN *txn, void *ctx)
+{
+	PURGE_STEP *p = ctx;
+
+	p->end = p->start;
+	return (caps_purge(txn, p->rules->caps, p->now, &p->end, POLICYD_PURGE_BATCH));
+}
+
+/* policyd_purge_done - in the writer, after the commit */
+
+static void
+policyd_purge_done(void *ctx, int status)
+{
+	PURGE_STEP *p = ctx;
+
+	p->status = status;
+	atomic_store(&p->done, 1);
+}
+
+/* policyd_purge - take a finished step, or start the next one when due */
+
+static void
+policyd_purge(void)
+{
+	PURGE_STEP *p = policyd_purge_step;
+	long	now = policyd_mono();
+
+	if (p) {
+		if (!atomic_load(&p->done))
+			return;
+		policyd_purge_step = 0;
+		if (p->status == STORE_OK) {
+			policyd_purge_pos = p->end;
+			policyd_purge_at = now;
+		} else {
+			msg_warn("cannot remove stale frequency counters: %s; trying again "
+				 "in a minute", store_strerror(p->status));
+			policyd_purge_at = now + 60;
+		}
+		policyd_rules_unref(p->rules);
+		myfree(p);
+		if (policyd_purge_pos.db == CAPS_PURGE_DONE) {
+			if (policyd_purge_pos.removed)
+				msg_info("removed %zu stale frequency counter record%s of %zu",
+					 policyd_purge_pos.removed,
+					 policyd_purge_pos.removed == 1 ? "" : "s",
+					 policyd_purge_pos.seen);
+			memset(&policyd_purge_pos, 0, sizeof(policyd_purge_pos));
+			policyd_purge_at = now + POLICYD_PURGE_EVERY;
+		}
+		return;
+	}
+	if (now < policyd_purge_at)
+		return;
+	p = mycalloc(1, sizeof(*p));
+	p->rules = policyd_rules_ref(policyd_rules);
+	p->now = clock_now();
+	p->start = policyd_purge_pos;
+	atomic_init(&p->done, 0);
+	policyd_purge_step = p;
+	store_write_async(policyd_store, policyd_purge_op, p, policyd_purge_done,
+			  STORE_W_NOSYNC);
+}
+
+/* policyd_settle - lists silent too long no longer count as in flight */
+
+static void
+policyd_settle(void)
+{
+	long	timeout = (long) config_int(policyd_rules->cf, "policyd_inflight_timeout");
+	long	now = policyd_mono();
+	CONN   *c;
+
+	/*
+	 * Postfix does not say when a message is abandoned on a connection
+	 * that then stays silent (RSET and QUIT, a refusal at DATA): its
+	 * recipients stop counting as in flight after the timeout, but the
+	 * list stays, so a slow DATA is still counted at END-OF-MESSAGE.
+	 */
+	for (c = policyd_oldest; c && c->last + timeout <= now; c = c->next)
+		if (c->pending.inflight)
+			policyd_pending_settle(&c->pending);
+}
+
 /* policyd_reload - SIGHUP */
 
 static void
@@ -781,8 +938,9 @@ main(int argc, char **argv)
 	}
 
 	while (!policyd_stopping) {
-		/* Idle timeouts are whole seconds: one wakeup a second is enough. */
-		timeout = policyd_oldest ? 1000 : -1;
+		/* Idle timeouts are whole seconds, and purge steps come a
+		 * second apart when idle: one wakeup a second is enough. */
+		timeout = policyd_oldest || !policyd_single ? 1000 : -1;
 		n = epoll_wait(policyd_epfd, events, POLICYD_EVENTS, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -805,12 +963,20 @@ main(int argc, char **argv)
 			policyd_log_flush();
 		}
 		policyd_expire();
+		policyd_settle();
+		/* One process per client with -s: the daemon does the purging. */
+		if (!policyd_single && !policyd_stopping)
+			policyd_purge();
 	}
 	policyd_log_flush();
 	while (policyd_oldest)
 		policyd_close(policyd_oldest);
 	store_flush(policyd_store);
 	store_close(policyd_store);
+	if (policyd_purge_step) {
+		policyd_rules_unref(policyd_purge_step->rules);
+		myfree(policyd_purge_step);
+	}
 	policyd_rules_unref(policyd_rules);
 	return (0);
 }

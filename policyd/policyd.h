@@ -63,9 +63,11 @@ typedef struct POLICYD_DECISION {
 } POLICYD_DECISION;
 
 /* Decide about a RCPT-stage request of the marketing stream (the caller has
- * classified it). st is read through store_rbegin(). */
+ * classified it). st is read through store_rbegin(). inflight: messages to
+ * recipient that passed and are not in the store yet. */
 void	policyd_decide(const POLICYD_RULES *r, STORE *st, const char *sender,
-		               const char *recipient, time_t now, POLICYD_DECISION *d);
+		               const char *recipient, time_t now, long inflight,
+		               POLICYD_DECISION *d);
 
 /* The log word of an action value. */
 const char *policyd_verdict(const char *action);
@@ -78,6 +80,7 @@ typedef struct POLICYD_PENDING {
 	char  **rcpts;
 	size_t	nrcpt;
 	size_t	dropped;		/* over policyd_pending_limit */
+	int	inflight;		/* its recipients are in the table */
 } POLICYD_PENDING;
 
 void	policyd_pending_init(POLICYD_PENDING *p);
@@ -92,6 +95,14 @@ int	policyd_pending_match(const POLICYD_PENDING *p, const char *instance);
  * how many recipients were queued. */
 size_t	policyd_pending_commit(POLICYD_PENDING *p, POLICYD_RULES *r, STORE *st,
 			               time_t now);
+/* Its recipients no longer count as in flight (the list stays). */
+void	policyd_pending_settle(POLICYD_PENDING *p);
+/* Is recipient in the list of instance already? */
+int	policyd_pending_has(const POLICYD_PENDING *p, const char *instance,
+			            const char *recipient);
+/* Messages to recipient in some list of this process (passed at RCPT,
+ * not yet handed to the writer). */
+long	policyd_inflight(const char *recipient);
 /* Count one recipient at once. */
 void	policyd_count_one(POLICYD_RULES *r, STORE *st, const char *sender,
 			          const char *recipient, time_t now);

@@ -31,11 +31,23 @@
 /*
 /*	A message's list is bounded by policyd_pending_limit; recipients
 /*	beyond it are not counted (and logged as such by the caller).
+/*
+/*	Messages in flight: while a message's recipients wait in a list,
+/*	another message to the same recipient (on another connection) would
+/*	see a count without them and could pass too. So every recipient in
+/*	a list is also counted in one table of the process, and
+/*	policyd_inflight() tells the decision how many messages to a
+/*	recipient have passed and are not in the store yet. A list leaves
+/*	the table when it is dropped or handed to the writer, or when the
+/*	caller settles it (policyd_inflight_timeout: an abandoned message
+/*	cannot hold its recipients for long); the few milliseconds until
+/*	the writer commits remain uncovered.
 /*--*/
 #include "pdconfig.h"
 
 #include <string.h>
 
+#include "addr.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "policyd.h"
@@ -47,6 +59,103 @@ typedef struct POLICYD_COUNT {
 	char  **rcpts;
 	size_t	nrcpt;
 } POLICYD_COUNT;
+
+/* The table of recipients in flight: the event loop's thread only. */
+#define INFLIGHT_SIZE	4096		/* buckets; chains are short */
+
+typedef struct INFLIGHT {
+	struct INFLIGHT *next;
+	long	count;
+	char	addr[1];
+} INFLIGHT;
+
+static INFLIGHT *inflight_table[INFLIGHT_SIZE];
+
+/* inflight_bucket - where a normalized address lives */
+
+static INFLIGHT **
+inflight_bucket(const char *addr)
+{
+	unsigned long h = 5381;
+	const unsigned char *p;
+
+	for (p = (const unsigned char *) addr; *p; p++)
+		h = h * 33 + *p;
+	return (inflight_table + h % INFLIGHT_SIZE);
+}
+
+/* inflight_update - one more (delta 1) or one fewer (-1) for an address */
+
+static void
+inflight_update(const char *recipient, long delta)
+{
+	char	addr[ADDR_MAX + 1];
+	INFLIGHT **pp, *e;
+
+	if (addr_normalize(recipient, addr) == 0)
+		return;
+	for (pp = inflight_bucket(addr); (e = *pp) != 0; pp = &e->next)
+		if (strcmp(e->addr, addr) == 0)
+			break;
+	if (e == 0) {
+		if (delta < 0)
+			msg_panic("inflight_update: %s is not in flight", addr);
+		e = mymalloc(sizeof(*e) + strlen(addr));
+		strcpy(e->addr, addr);
+		e->count = 0;
+		e->next = 0;
+		*pp = e;
+	}
+	if ((e->count += delta) == 0) {
+		*pp = e->next;
+		myfree(e);
+	}
+}
+
+/* policyd_inflight - messages to recipient passed and not yet handed on */
+
+long
+policyd_inflight(const char *recipient)
+{
+	char	addr[ADDR_MAX + 1];
+	INFLIGHT *e;
+
+	if (addr_normalize(recipient, addr) == 0)
+		return (0);
+	for (e = *inflight_bucket(addr); e; e = e->next)
+		if (strcmp(e->addr, addr) == 0)
+			return (e->count);
+	return (0);
+}
+
+/* policyd_pending_settle - its recipients no longer count as in flight */
+
+void
+policyd_pending_settle(POLICYD_PENDING *p)
+{
+	size_t	i;
+
+	if (!p->inflight)
+		return;
+	for (i = 0; i < p->nrcpt; i++)
+		inflight_update(p->rcpts[i], -1);
+	p->inflight = 0;
+}
+
+/* policyd_pending_has - is recipient in the list of instance already? */
+
+int
+policyd_pending_has(const POLICYD_PENDING *p, const char *instance, const char *recipient)
+{
+	size_t	i;
+
+	if (!policyd_pending_match(p, instance))
+		return (0);
+	for (i = 0; i < p->nrcpt; i++)
+		if (strcasecmp(p->rcpts[i], recipient) == 0)
+			return (1);
+	return (0);
+}
 
 /* policyd_pending_init - empty */
 
@@ -63,6 +172,7 @@ policyd_pending_clear(POLICYD_PENDING *p)
 {
 	size_t	i;
 
+	policyd_pending_settle(p);
 	for (i = 0; i < p->nrcpt; i++)
 		myfree(p->rcpts[i]);
 	myfree(p->rcpts);
@@ -105,6 +215,10 @@ policyd_pending_add(POLICYD_PENDING *p, const POLICYD_RULES *r,
 	}
 	p->rcpts = myrealloc(p->rcpts, (p->nrcpt + 1) * sizeof(char *));
 	p->rcpts[p->nrcpt++] = mystrdup(recipient);
+	if (p->nrcpt == 1)
+		p->inflight = 1;
+	if (p->inflight)
+		inflight_update(recipient, 1);
 }
 
 /* policyd_count_op - in the writer: count every recipient */
@@ -166,7 +280,8 @@ policyd_pending_commit(POLICYD_PENDING *p, POLICYD_RULES *r, STORE *st, time_t n
 	size_t	n = p->nrcpt;
 
 	if (n > 0) {
-		/* The list moves to the writer. */
+		/* The list moves to the writer: no longer in flight here. */
+		policyd_pending_settle(p);
 		policyd_count_queue(r, st, p->sender, p->rcpts, n, now);
 		p->sender = 0;
 		p->rcpts = 0;

@@ -8,7 +8,7 @@
 /*
 /*	POLICYD_RULES *policyd_rules_create(cf, &err)
 /*	POLICYD_STREAM policyd_stream(r, sender, sasl_username, client_address)
-/*	void	policyd_decide(r, st, sender, recipient, now, &decision)
+/*	void	policyd_decide(r, st, sender, recipient, now, inflight, &decision)
 /* DESCRIPTION
 /*	policyd_rules_create() compiles the settings that decisions use and
 /*	checks them, so that a bad reload is refused before it replaces a
@@ -29,7 +29,8 @@
 /*	a suppressed recipient is refused with 550 5.7.1 and a text naming
 /*	the reason; a recipient over a frequency cap or in a domain over its
 /*	rate gets the configured action; anything else gets DUNNO and is
-/*	marked to be counted. Every lookup is in one read snapshot.
+/*	marked to be counted. Every lookup is in one read snapshot. Messages
+/*	in flight (passed, not yet counted) count against frequency_caps.
 /*
 /*	Our own failure (the store cannot be read) answers
 /*	policyd_store_fail_action, which may not be a permit: a recipient
@@ -375,7 +376,8 @@ policyd_over_action(const char *action, const char *rcpt, const char *why,
 
 void
 policyd_decide(const POLICYD_RULES *r, STORE *st, const char *sender,
-	               const char *recipient, time_t now, POLICYD_DECISION *d)
+	               const char *recipient, time_t now, long inflight,
+	               POLICYD_DECISION *d)
 {
 	STORE_TXN *txn;
 	STORE_SUPPRESSION s;
@@ -406,7 +408,8 @@ policyd_decide(const POLICYD_RULES *r, STORE *st, const char *sender,
 		store_rend(txn);
 		goto fail;
 	}
-	rc = caps_check(txn, r->caps, recipient, "marketing", sender, now, &cr);
+	rc = caps_check_extra(txn, r->caps, recipient, "marketing", sender, now,
+			      inflight, &cr);
 	store_rend(txn);
 	if (rc == CAPS_OVER) {
 		if (cr.kind == CAPS_KIND_DOMAIN) {

@@ -1,7 +1,8 @@
 /*
  * caps_test - frequency caps and domain rates: the settings' syntax, rolling
  * windows, per-sender entries, domain overrides, streams, and two CAPS built
- * from the same settings sharing one count (as policyd and the engine do).
+ * from the same settings sharing one count (as policyd and the engine do),
+ * and the removal of counters that weigh nothing any more.
  */
 #include "pdconfig.h"
 
@@ -271,6 +272,105 @@ test_shared_counts(void **state)
 	caps_free(a);
 }
 
+typedef struct {
+	const CAPS *caps;
+	time_t	now;
+	CAPS_PURGE start, end;
+} PURGE;
+
+static int
+purge_op(STORE_TXN *txn, void *ctx)
+{
+	PURGE  *p = ctx;
+
+	/* From a copy, as a replayed batch would be. */
+	p->end = p->start;
+	return (caps_purge(txn, p->caps, p->now, &p->end, 2));
+}
+
+static int
+put_op(STORE_TXN *txn, void *ctx)
+{
+	unsigned char t[8];
+
+	(void) ctx;
+	store_u64_put(t, (uint64_t) T0);
+	return (store_put(txn, STORE_DB_COUNTER, "s\0*@old.example\0x@example.org", 29, t, 8, 0));
+}
+
+static int
+present(FIX *f, STORE_DB db, const char *key, size_t klen)
+{
+	STORE_TXN *txn;
+	MDB_val val;
+	int	rc;
+
+	assert_int_equal(store_rbegin(f->st, &txn), STORE_OK);
+	rc = store_get(txn, db, key, klen, &val);
+	store_rend(txn);
+	return (rc == STORE_OK);
+}
+
+static void
+test_purge(void **state)
+{
+	FIX    *f = *state;
+	CAPS   *caps = caps_from(f, "frequency_caps = 1/1d, 3/7d\n"
+				 "frequency_caps_sender = *@news.example.com 1/2h\n"
+				 "domain_rate_limit = 100/1h\n");
+	const char *s = "n@news.example.com";
+	PURGE	p;
+	int	calls = 0;
+
+	/* Mailed long ago, recently, and long ago under a removed entry. */
+	send_at(f, caps, s, "old1@old.example", T0);
+	send_at(f, caps, s, "old2@old.example", T0 + HOUR);
+	send_at(f, caps, s, "old1@old.example", T0 + 2 * HOUR);
+	send_at(f, caps, s, "new@new.example", T0 + 6 * DAY);
+	send_at(f, caps, "other@shop.example", "third@new.example", T0 + 7 * DAY + 3 * HOUR);
+	assert_int_equal(store_write(f->st, put_op, 0), STORE_OK);
+
+	/* Eight days on: old1 and old2 are outside 7d, new is not; its
+	 * sender counter (2h) is stale; the removed entry's is kept. */
+	memset(&p, 0, sizeof(p));
+	p.caps = caps;
+	p.now = T0 + 7 * DAY + 4 * HOUR;
+	while (p.start.db != CAPS_PURGE_DONE) {
+		assert_int_equal(store_write(f->st, purge_op, &p), STORE_OK);
+		assert_true(p.end.seen - p.start.seen <= 2);
+		p.start = p.end;
+		assert_true(++calls < 20);
+	}
+	assert_false(present(f, STORE_DB_COUNTER, "g\0old1@old.example", 18));
+	assert_false(present(f, STORE_DB_COUNTER, "g\0old2@old.example", 18));
+	assert_false(present(f, STORE_DB_COUNTER, "s\0*@news.example.com\0old1@old.example", 37));
+	assert_false(present(f, STORE_DB_COUNTER, "s\0*@news.example.com\0new@new.example", 36));
+	assert_true(present(f, STORE_DB_COUNTER, "g\0new@new.example", 17));
+	assert_true(present(f, STORE_DB_COUNTER, "g\0third@new.example", 19));
+	assert_true(present(f, STORE_DB_COUNTER, "s\0*@old.example\0x@example.org", 29));
+	/* Domain rates: old.example's windows are past, new.example's not. */
+	assert_false(present(f, STORE_DB_RATE, "old.example", 11));
+	assert_true(present(f, STORE_DB_RATE, "new.example", 11));
+	/* 8 counters and 2 rates looked at, 6 removed. */
+	assert_int_equal(p.start.seen, 10);
+	assert_int_equal(p.start.removed, 6);
+	/* What remains still counts. */
+	assert_int_equal(check_at(f, caps, s, "third@new.example", "marketing", p.now, 0), CAPS_OVER);
+
+	/* Past the longest window any entry may have, the removed entry's
+	 * counter goes too. */
+	memset(&p.start, 0, sizeof(p.start));
+	p.now = T0 + 401 * DAY;
+	while (p.start.db != CAPS_PURGE_DONE) {
+		assert_int_equal(store_write(f->st, purge_op, &p), STORE_OK);
+		p.start = p.end;
+	}
+	assert_false(present(f, STORE_DB_COUNTER, "s\0*@old.example\0x@example.org", 29));
+	assert_false(present(f, STORE_DB_COUNTER, "g\0new@new.example", 17));
+	assert_int_equal(p.start.removed, 4);
+	caps_free(caps);
+}
+
 int
 main(void)
 {
@@ -280,6 +380,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sender_entries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_domain_rate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, 0, 0));

@@ -2,7 +2,7 @@
  * policyd_rules_test - postdrip-policyd's decisions: the stream of a
  * message, the answer for suppressed recipients (one text per reason),
  * every over-cap action, the answer when the store fails, the settings it
- * refuses, and counting at END-OF-MESSAGE.
+ * refuses, counting at END-OF-MESSAGE, and messages in flight.
  */
 #include "pdconfig.h"
 
@@ -183,13 +183,13 @@ test_suppressed(void **state)
 		s.addr = addr;
 		s.reason = cases[i].reason;
 		assert_int_equal(store_write(f->st, suppress_op, &s), STORE_OK);
-		policyd_decide(r, f->st, "n@news.example.com", addr, T0, &d);
+		policyd_decide(r, f->st, "n@news.example.com", addr, T0, 0, &d);
 		snprintf(want, sizeof(want), "550 5.7.1 %s (postdrip)", cases[i].text);
 		assert_string_equal(d.action, want);
 		assert_string_equal(d.verdict, "reject");
 		assert_int_equal(d.count, 0);
 	}
-	policyd_decide(r, f->st, "n@news.example.com", "fresh@example.org", T0, &d);
+	policyd_decide(r, f->st, "n@news.example.com", "fresh@example.org", T0, 0, &d);
 	assert_string_equal(d.action, "DUNNO");
 	assert_string_equal(d.verdict, "dunno");
 	assert_int_equal(d.count, 1);
@@ -239,7 +239,7 @@ test_over_actions(void **state)
 			c.rcpt = "x@example.org";
 			assert_int_equal(store_write(f->st, count_op, &c), STORE_OK);
 		}
-		policyd_decide(r, f->st, "n@news.example.com", "x@example.org", T0 + 60, &d);
+		policyd_decide(r, f->st, "n@news.example.com", "x@example.org", T0 + 60, 0, &d);
 		assert_string_equal(d.action, cases[i].want);
 		assert_string_equal(d.verdict, cases[i].verdict);
 		assert_non_null(strstr(d.detail, "rule=\"frequency_caps 1/1d\""));
@@ -253,7 +253,7 @@ test_over_actions(void **state)
 		CNT	c = {r, "y@example.net"};
 
 		assert_int_equal(store_write(f->st, count_op, &c), STORE_OK);
-		policyd_decide(r, f->st, "n@news.example.com", "z@example.net", T0 + 60, &d);
+		policyd_decide(r, f->st, "n@news.example.com", "z@example.net", T0 + 60, 0, &d);
 		assert_string_equal(d.action, "550 5.7.1 domain rate limit reached "
 				    "(1 message per 1h to example.net) (postdrip)");
 		policyd_rules_unref(r);
@@ -277,11 +277,11 @@ test_store_failure(void **state)
 
 	/* A record the store cannot read is our failure: never a permit. */
 	assert_int_equal(store_write(f->st, corrupt_op, 0), STORE_OK);
-	policyd_decide(r, f->st, "n@news.example.com", "broken@example.org", T0, &d);
+	policyd_decide(r, f->st, "n@news.example.com", "broken@example.org", T0, 0, &d);
 	assert_string_equal(d.action, "451 4.3.0 Temporary lookup failure");
 	assert_string_equal(d.verdict, "defer");
 	assert_int_equal(d.count, 0);
-	policyd_decide(r2, f->st, "n@news.example.com", "broken@example.org", T0, &d);
+	policyd_decide(r2, f->st, "n@news.example.com", "broken@example.org", T0, 0, &d);
 	assert_string_equal(d.action, "DEFER_IF_PERMIT Service unavailable");
 	policyd_rules_unref(r);
 	policyd_rules_unref(r2);
@@ -311,20 +311,71 @@ test_pending(void **state)
 	assert_int_equal(policyd_pending_commit(&p, r, f->st, T0), 2);
 	assert_null(p.instance);
 	store_flush(f->st);
-	policyd_decide(r, f->st, "n@news.example.com", "a@example.org", T0 + 1, &d);
+	policyd_decide(r, f->st, "n@news.example.com", "a@example.org", T0 + 1, 0, &d);
 	assert_string_equal(d.action, "DUNNO");
-	policyd_decide(r, f->st, "n@news.example.com", "b@example.org", T0 + 1, &d);
+	policyd_decide(r, f->st, "n@news.example.com", "b@example.org", T0 + 1, 0, &d);
 	assert_string_equal(d.verdict, "defer");
-	policyd_decide(r, f->st, "n@news.example.com", "c@example.org", T0 + 1, &d);
+	policyd_decide(r, f->st, "n@news.example.com", "c@example.org", T0 + 1, 0, &d);
 	assert_string_equal(d.verdict, "defer");
-	policyd_decide(r, f->st, "n@news.example.com", "d@example.org", T0 + 1, &d);
+	policyd_decide(r, f->st, "n@news.example.com", "d@example.org", T0 + 1, 0, &d);
 	assert_string_equal(d.action, "DUNNO");
 	/* At once, for policyd_count_stage = rcpt. */
 	policyd_count_one(r, f->st, "n@news.example.com", "d@example.org", T0 + 1);
 	store_flush(f->st);
-	policyd_decide(r, f->st, "n@news.example.com", "d@example.org", T0 + 2, &d);
+	policyd_decide(r, f->st, "n@news.example.com", "d@example.org", T0 + 2, 0, &d);
 	assert_string_equal(d.verdict, "defer");
 	policyd_pending_clear(&p);
+	policyd_rules_unref(r);
+	clock_set(0);
+}
+
+static void
+test_inflight(void **state)
+{
+	FIX    *f = *state;
+	POLICYD_RULES *r = rules_from(f->dir, "marketing_senders = *@news.example.com\n"
+				      "frequency_caps = 1/1d, 3/7d\n", 0);
+	POLICYD_PENDING p, q;
+	POLICYD_DECISION d;
+
+	clock_set(T0);
+	policyd_pending_init(&p);
+	policyd_pending_init(&q);
+	/* One message to a recipient in flight: a second one is over 1/1d. */
+	policyd_decide(r, f->st, "n@news.example.com", "ann@example.org", T0, 1, &d);
+	assert_string_equal(d.action, "450 4.7.1 frequency cap reached (1 message per 1d) (postdrip)");
+	assert_non_null(strstr(d.detail, "count=1 retry=86400s"));
+	policyd_decide(r, f->st, "n@news.example.com", "ann@example.org", T0, 0, &d);
+	assert_string_equal(d.action, "DUNNO");
+	/* The table follows the lists: added, dropped, handed to the writer. */
+	assert_int_equal(policyd_inflight("ann@example.org"), 0);
+	policyd_pending_add(&p, r, "i.1", "n@news.example.com", "ann@example.org");
+	policyd_pending_add(&p, r, "i.1", "n@news.example.com", "ANN@example.org");
+	policyd_pending_add(&q, r, "i.2", "n@news.example.com", "<ann@example.org>");
+	assert_int_equal(policyd_inflight("Ann@Example.org"), 2);
+	assert_true(policyd_pending_has(&p, "i.1", "ann@example.org"));
+	assert_false(policyd_pending_has(&p, "i.2", "ann@example.org"));
+	policyd_pending_clear(&q);
+	assert_int_equal(policyd_inflight("ann@example.org"), 1);
+	assert_int_equal(policyd_pending_commit(&p, r, f->st, T0), 1);
+	assert_int_equal(policyd_inflight("ann@example.org"), 0);
+	store_flush(f->st);
+	policyd_decide(r, f->st, "n@news.example.com", "ann@example.org", T0 + 1, 0, &d);
+	assert_string_equal(d.verdict, "defer");
+	/* Two days on, 1/1d has room but for one in flight. */
+	policyd_decide(r, f->st, "n@news.example.com", "ann@example.org", T0 + 2 * 86400, 0, &d);
+	assert_string_equal(d.action, "DUNNO");
+	policyd_decide(r, f->st, "n@news.example.com", "ann@example.org", T0 + 2 * 86400, 1, &d);
+	assert_string_equal(d.verdict, "defer");
+	policyd_rules_unref(r);
+	/* Under 3/7d alone: 1 stored and 2 in flight make 3. */
+	r = rules_from(f->dir, "marketing_senders = *@news.example.com\n"
+		       "frequency_caps = 3/7d\n", 0);
+	policyd_decide(r, f->st, "n@news.example.com", "ann@example.org", T0 + 2 * 86400, 1, &d);
+	assert_string_equal(d.action, "DUNNO");
+	policyd_decide(r, f->st, "n@news.example.com", "ann@example.org", T0 + 2 * 86400, 2, &d);
+	assert_non_null(strstr(d.action, "3 messages per 7d"));
+	assert_non_null(strstr(d.detail, "count=3 retry=432000s"));
 	policyd_rules_unref(r);
 	clock_set(0);
 }
@@ -339,6 +390,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_over_actions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inflight, setup, teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, 0, 0));
