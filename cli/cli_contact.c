@@ -326,7 +326,7 @@ contact_export(CLI *cli, int argc, char **argv)
 	STORE_TXN *txn;
 	MDB_cursor *cur;
 	MDB_val key, val;
-	json_t *names = json_object(), *rec, *v, *fields;
+	json_t *names, *rec, *v, *fields;
 	const char *name;
 	json_error_t jerr;
 	STRBUF	sb = STRBUF_INIT;
@@ -337,6 +337,7 @@ contact_export(CLI *cli, int argc, char **argv)
 		return (fprintf(stderr, "usage: postdrip contact export\n"), CLI_USAGE);
 	if (store_rbegin(cli_store(cli), &txn) != STORE_OK)
 		return (CLI_ERROR);
+	names = json_object();
 	/* Pass 0 collects the field names for the header; pass 1 prints. */
 	for (pass = 0; pass < 2; pass++) {
 		if (pass == 1) {
@@ -424,9 +425,28 @@ contact_import(CLI *cli, int argc, char **argv)
 			fclose(fp);
 		return (CLI_ERROR);
 	}
-	header = mycalloc(nf, sizeof(char *));
+	/*
+	 * A spreadsheet saving "CSV" in a locale whose decimal mark is the
+	 * comma separates fields with ';'. Its header then reads as one
+	 * comma-separated field that holds semicolons (no column name has
+	 * one), and the rows are read with ';' from here on.
+	 */
+	if (nf == 1 && strchr(f[0], ';') != 0) {
+		char   *cp, *name, *saved = mystrdup(f[0]);
+
+		csv_delimiter(csv, ';');
+		header = mycalloc(strlen(saved) + 1, sizeof(char *));
+		for (nf = 0, cp = saved; (name = strsep(&cp, ";")) != 0; nf++)
+			header[nf] = mystrdup(name);
+		myfree(saved);
+		f = header;
+	} else {
+		header = mycalloc(nf, sizeof(char *));
+		for (i = 0; i < nf; i++)
+			header[i] = mystrdup(f[i]);
+	}
 	for (i = 0; i < nf; i++) {
-		char   *h = header[i] = mystrdup(f[i]);
+		char   *h = header[i];
 
 		for (char *p = h; *p; p++)
 			*p = tolower((unsigned char) *p);

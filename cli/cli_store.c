@@ -42,6 +42,8 @@ cli_check(CLI *cli, int argc, char **argv)
 	char   *err;
 	int	errors = 0;
 
+	if (argc != 1)
+		return (fprintf(stderr, "usage: postdrip check\n"), CLI_USAGE);
 	/* The configuration itself was loaded (and checked) by main(). */
 	if ((tk = tokens_load(config_str(cli->cf, "token_key_file"), &err)) == 0) {
 		strbuf_printf(&errs, "%s\n", err);
@@ -75,6 +77,9 @@ cli_config(CLI *cli, int argc, char **argv)
 		defaults = 1;
 		argc--, argv++;
 	}
+	for (i = 1; i < argc; i++)
+		if (argv[i][0] == '-')
+			return (fprintf(stderr, "usage: postdrip config [-d] [NAME...]\n"), CLI_USAGE);
 	for (p = config_params; p->name; p++) {
 		if (argc > 1) {
 			for (found = 0, i = 1; i < argc; i++)
@@ -107,6 +112,8 @@ cli_keygen(CLI *cli, int argc, char **argv)
 	char   *err;
 	int	keyid;
 
+	if (argc != 1)
+		return (fprintf(stderr, "usage: postdrip keygen\n"), CLI_USAGE);
 	if (tokens_keygen(path, &keyid, &err) < 0) {
 		fprintf(stderr, "postdrip: %s\n", err);
 		myfree(err);

@@ -83,15 +83,19 @@ cli_template(CLI *cli, int argc, char **argv)
 			transactional = 1;
 		else if (strcmp(argv[i], "--crlf") == 0)
 			crlf = 1;
+		else if (argv[i][0] == '-' && argv[i][1] != 0)
+			name = file = 0, i = argc;	/* unknown option */
 		else if (name == 0)
 			name = argv[i];
 		else if (file == 0)
 			file = argv[i];
 		else
-			return (CLI_USAGE);
+			name = 0, i = argc;
 	}
-	if (name == 0)
+	if (name == 0) {
+		fprintf(stderr, "usage: postdrip template NAME [CONTEXT.json] [--transactional] [--crlf]\n");
 		return (CLI_USAGE);
+	}
 	template_limits_config(cli->cf);
 	if (file) {
 		if (stat(file, &st) < 0) {

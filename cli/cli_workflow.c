@@ -73,6 +73,9 @@ cli_workflows(CLI *cli, int argc, char **argv)
 	const WORKFLOW *wf;
 	int	i, j, k, status = CLI_OK;
 
+	for (i = 1; i < argc; i++)
+		if (argv[i][0] == '-')
+			return (fprintf(stderr, "usage: postdrip workflows [NAME...]\n"), CLI_USAGE);
 	set = workflow_load_dir(config_str(cli->cf, "workflow_directory"), &errs);
 	if (set == 0) {
 		fputs(strbuf_str(&errs), stderr);

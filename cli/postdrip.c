@@ -122,9 +122,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "postdrip: unknown command \"%s\"\n", argv[optind]);
 		return (usage(stderr, CLI_USAGE));
 	}
-	if (optind + 1 < argc && (strcmp(argv[optind + 1], "--help") == 0)) {
-		printf("usage: postdrip [-c FILE] %s\n", cli_commands[i].usage);
-		return (CLI_OK);
+	/* --help anywhere after the command ("contact add --help" too). */
+	for (ch = optind + 1; ch < argc; ch++) {
+		if (strcmp(argv[ch], "--help") == 0) {
+			printf("usage: postdrip [-c FILE] %s\n", cli_commands[i].usage);
+			return (CLI_OK);
+		}
 	}
 	cli.cf = config_load(cli.config_path, &err);
 	if (cli.cf == 0 && cli_commands[i].needs_config) {

@@ -222,12 +222,14 @@ config_socket_valid(const char *v)
 		v += 5;
 	colon = strrchr(v, ':');
 	v = colon ? colon + 1 : v;
-	if (*v == 0)
+	if (*v == 0 || strlen(v) > 5)
 		return (0);
-	for (; *v; v++)
-		if (!isdigit((unsigned char) *v))
+	for (colon = v; *colon; colon++)
+		if (!isdigit((unsigned char) *colon))
 			return (0);
-	return (1);
+	/* libmilter's inet:PORT@HOST has no digits-only tail, so it fails
+	 * above; a port out of range fails here rather than at bind(). */
+	return (atoi(v) >= 1 && atoi(v) <= 65535);
 }
 
 /* config_finish - expand and type-check every value */

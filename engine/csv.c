@@ -10,6 +10,11 @@
 /*	inside an unquoted field, text after a closing quote, or a quote left
 /*	open at the end of input make the record malformed; the reader then
 /*	skips to the end of that record and goes on with the next one.
+/*
+/*	A UTF-8 byte order mark at the very start of the input (spreadsheets
+/*	write one) is dropped. csv_delimiter() sets the field separator for
+/*	the records read after it (';' for spreadsheets of locales whose
+/*	decimal mark is the comma); it is ',' otherwise.
 /*--*/
 #include "pdconfig.h"
 
@@ -26,6 +31,8 @@ struct CSV {
 	STRBUF	field;
 	char   *fields[CSV_FIELDS_MAX];
 	int	nfields;
+	int	delim;			/* field separator */
+	int	at_start;		/* no byte read yet: a BOM may follow */
 };
 
 CSV    *
@@ -35,6 +42,8 @@ csv_open(FILE *fp)
 
 	csv->fp = fp;
 	csv->lineno = 1;
+	csv->delim = ',';
+	csv->at_start = 1;
 	return (csv);
 }
 
@@ -51,6 +60,37 @@ csv_close(CSV *csv)
 	csv_clear(csv);
 	strbuf_free(&csv->field);
 	myfree(csv);
+}
+
+/* csv_delimiter - the field separator from the next record on */
+
+void
+csv_delimiter(CSV *csv, int delim)
+{
+	csv->delim = delim;
+}
+
+/* csv_bom - drop a UTF-8 byte order mark at the start of the input */
+
+static void
+csv_bom(CSV *csv)
+{
+	static const unsigned char bom[3] = {0xEF, 0xBB, 0xBF};
+	int	ch, i, j;
+
+	csv->at_start = 0;
+	for (i = 0; i < 3; i++) {
+		if ((ch = getc(csv->fp)) != bom[i]) {
+			/* Not a BOM: the byte that differs goes back (one byte of
+			 * push-back is all stdio promises), the ones that matched
+			 * start the first field. */
+			if (ch != EOF)
+				ungetc(ch, csv->fp);
+			for (j = 0; j < i; j++)
+				strbuf_putc(&csv->field, bom[j]);
+			return;
+		}
+	}
 }
 
 /* csv_skip - skip the rest of a malformed record (to an unquoted newline) */
@@ -80,6 +120,8 @@ csv_read(CSV *csv, char ***fields, int *nfields, int *lineno, const char **err)
 	strbuf_reset(&csv->field);
 	*lineno = csv->lineno;
 	*err = 0;
+	if (csv->at_start)
+		csv_bom(csv);
 	for (;;) {
 		ch = getc(csv->fp);
 		if (ch == EOF) {
@@ -129,7 +171,7 @@ csv_read(CSV *csv, char ***fields, int *nfields, int *lineno, const char **err)
 			}
 			ch = '\n';
 		}
-		if (ch == ',' || ch == '\n') {
+		if (ch == csv->delim || ch == '\n') {
 			if (csv->nfields >= CSV_FIELDS_MAX) {
 				*err = "too many fields";
 				if (ch != '\n')

@@ -14,6 +14,9 @@ typedef struct CSV CSV;
 CSV    *csv_open(FILE *fp);
 void	csv_close(CSV *csv);
 
+/* The field separator of the records read from now on (default ','). */
+void	csv_delimiter(CSV *csv, int delim);
+
 /* Read one record: 1 and *fields (valid until the next call), 0 at end of
  * input, -1 for a malformed record (skipped through its end; *err says why).
  * *lineno is the line the record starts on. */

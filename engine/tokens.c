@@ -291,9 +291,9 @@ tokens_load(const char *path, char **err)
 
 	*err = 0;
 	if ((fp = fopen(path, "r")) == 0) {
-		*err = errno == ENOENT ?
-			myasprintf("%s: %s (make one with \"postdrip keygen\")", path, strerror(errno)) :
-			myasprintf("%s: %s", path, strerror(errno));
+		*err = myasprintf("%s: %s (%s)", path, strerror(errno),
+				  errno == ENOENT ? "make one with \"postdrip keygen\"" :
+			    "it must be readable by the user the program runs as: chown it");
 		return (0);
 	}
 	if (fstat(fileno(fp), &st) == 0 && (st.st_mode & 077)) {

@@ -14,6 +14,9 @@ marketing_senders = *@news.example.com,
     @promo.example.com
 CONF
 
+# A fresh install: no key yet. check says what to run.
+$PD check > "$T/check0" && fail "check passed without a key file"
+grep -q "$T/keys: .*postdrip keygen" "$T/check0" || fail "check without keys: $(cat "$T/check0")"
 $PD keygen >/dev/null || fail "keygen"
 expect_status 0 $PD check
 $PD stats | grep -q '^contacts	0$' || fail "stats on a fresh store"
@@ -44,6 +47,20 @@ grep -q '^bob@example.com,.*,5,vip;buyer' "$T/export.csv" || fail "export tags/s
 # The export imports again as it is.
 $PD contact import "$T/export.csv" | grep -q "0 added, 3 updated, 0 skipped" || fail "re-import of the export"
 
+# Spreadsheet exports: a UTF-8 byte order mark, and ';' between fields
+# (with a quoted ';' inside a field and a decimal comma).
+printf '\357\273\277email,first_name\r\ngina@example.com,Gina\r\n' > "$T/bom.csv"
+$PD contact import "$T/bom.csv" > "$T/out" 2>&1 || fail "BOM import: $(cat "$T/out")"
+grep -q "1 added, 0 updated, 0 skipped" "$T/out" || fail "BOM import: $(cat "$T/out")"
+$PD contact show gina@example.com | grep -q '"first_name": "Gina"' || fail "BOM import: no first_name"
+printf 'E-Mail;First_Name;tags;Discount\nhank@example.com;Hank;"vip;buyer";12,5\nivy@example.com;Ivy\n' > "$T/semi.csv"
+$PD contact import "$T/semi.csv" > "$T/out" 2> "$T/err"
+grep -q "1 added, 0 updated, 1 skipped" "$T/out" || fail "semicolon import: $(cat "$T/out" "$T/err")"
+grep -q "semi.csv:3: skipped: 2 fields, the header has 4" "$T/err" || fail "semicolon import line 3: $(cat "$T/err")"
+$PD contact show hank@example.com > "$T/hank" || fail "semicolon import: no hank"
+grep -q '"discount": "12,5"' "$T/hank" || fail "semicolon import fields: $(cat "$T/hank")"
+grep -q '"buyer"' "$T/hank" || fail "semicolon import tags: $(cat "$T/hank")"
+
 # Updating a contact records what changed.
 $PD timeline ann@example.com | grep -q "field_changed	field=first_name" || fail "field_changed event"
 $PD timeline ann@example.com | grep -q "tag_added	tag=news" || fail "tag_added event"
@@ -66,8 +83,27 @@ expect_status 2 $PD event frank@example.com "Bad Type"
 expect_status 2 $PD event frank@example.com ok novalue
 POSTDRIP_NOW=garbage $PD event frank@example.com x 2>/dev/null && fail "bad POSTDRIP_NOW accepted"
 
-# Config.
+# stats agrees with the lists: contacts with the export, suppressed with
+# "suppressed"; events counted; nothing sent.
+$PD suppress zed@example.com --reason manual >/dev/null || fail "suppress zed"
+$PD stats > "$T/stats"
+$PD contact export > "$T/export2.csv"
+[ "$(sed -n 's/^contacts	//p' "$T/stats")" = "$(($(wc -l < "$T/export2.csv") - 1))" ] || fail "stats contacts: $(cat "$T/stats")"
+[ "$(sed -n 's/^suppressed	//p' "$T/stats")" = "$($PD suppressed | wc -l)" ] || fail "stats suppressed: $(cat "$T/stats")"
+[ "$(sed -n 's/^events	//p' "$T/stats")" -ge 4 ] || fail "stats events: $(cat "$T/stats")"
+grep -q '^sent	0$' "$T/stats" || fail "stats sent: $(cat "$T/stats")"
+
+# Config. config -d names every setting once, and its output is itself a
+# valid postdrip.conf (every default parses).
 $PD config -d | grep -q '^inject_address = 127.0.0.1:10025$' || fail "config -d"
+$PD config -d > "$T/defaults.conf"
+documented=$(sed -n '/BEGIN PARAMETERS/,/END PARAMETERS/p' "$top_srcdir/man/postdrip.conf.5" | grep -c '^\.B ')
+[ "$(wc -l < "$T/defaults.conf")" = "$documented" ] ||
+	fail "config -d: $(wc -l < "$T/defaults.conf") settings, postdrip.conf(5) documents $documented"
+[ "$(cut -d' ' -f1 "$T/defaults.conf" | sort -u | wc -l)" = "$(wc -l < "$T/defaults.conf")" ] || fail "config -d repeats a setting"
+# (config_directory is where the file is; it cannot be set.)
+sed -i -e "s|^data_directory = .*|data_directory = $T/data|" -e '/^config_directory = /d' "$T/defaults.conf"
+$top_builddir/cli/postdrip -c "$T/defaults.conf" config > "$T/out" 2>&1 || fail "the defaults do not load: $(cat "$T/out")"
 $PD config data_directory | grep -q "^data_directory = $T/data$" || fail "config NAME"
 echo "bogus_setting = 1" >> "$T/postdrip.conf"
 $PD check > "$T/check" && fail "check passed a bad config"
@@ -75,5 +111,23 @@ grep -q "postdrip.conf:5: unknown setting \"bogus_setting\"" "$T/check" || fail 
 expect_status 1 $PD stats
 expect_status 2 $PD no-such-command
 $PD --help | grep -q "timeline" || fail "--help"
+
+# --help on every command (even with a bad config and after a subcommand)
+# prints its usage on stdout and exits 0; extra or unknown arguments are
+# usage errors (2).
+cmds=$($PD --help | sed -n 's/^  \([a-z]*\) .*/\1/p')
+[ "$(echo "$cmds" | wc -l)" -ge 14 ] || fail "--help lists: $cmds"
+for c in $cmds; do
+	$PD $c --help > "$T/out" 2>&1 || fail "$c --help: exit $?"
+	grep -q "^usage: postdrip .*$c" "$T/out" || fail "$c --help: $(cat "$T/out")"
+done
+$PD contact add --help | grep -q "^usage: postdrip .*contact" || fail "contact add --help"
+sed -i '/^bogus_setting/d' "$T/postdrip.conf"
+for args in "check x" "keygen x" "stats x" "suppressed x" "config -x" "contact export x" \
+    "contact" "contact add" "template" "template a b c" "template --x a" "workflows -x" \
+    "suppress" "unsuppress" "event" "timeline" "enrol" "classify"; do
+	expect_status 2 $PD $args
+	$PD $args 2>&1 >/dev/null | grep -q "^usage: " || fail "$args: no usage line"
+done
 
 pass

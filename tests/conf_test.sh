@@ -55,4 +55,16 @@ awk '/^master\.cf/ { on = 1; next } /^Failures/ { on = 0 } on && /^    [^ ]/ { s
 while IFS= read -r line; do
 	grep -qxF -- "$line" "$MASTER" || fail "README master.cf line not in the snippet: $line"
 done <"$T/readme-master"
+# The systemd units start programs where "make install" puts them: each
+# ExecStart names $(sbindir) of the default prefix and a program that a
+# Makefile.am installs in sbin.
+for unit in "$top_srcdir"/contrib/systemd/*.service; do
+	exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$unit")
+	case $exe in
+	/usr/local/sbin/*) ;;
+	*) fail "$(basename "$unit"): ExecStart $exe is not in /usr/local/sbin" ;;
+	esac
+	grep -q "^sbin_PROGRAMS = .*\<$(basename "$exe")\>" "$top_srcdir"/*/Makefile.am ||
+		fail "$(basename "$unit"): no Makefile.am installs $(basename "$exe") in sbin"
+done
 pass

@@ -108,6 +108,17 @@ test_errors(void **state)
 		assert_non_null(strstr(err, "postdrip.conf:1: data_directory: value longer than"));
 		myfree(err);
 	}
+	/* Sockets: Postfix's notation only, a port in range. */
+	cf = load("milter_listen = inet:8891@localhost\npolicyd_listen = inet:127.0.0.1:70000\n"
+		  "tracker_listen = unix:relative.sock\n", &err);
+	assert_null(cf);
+	assert_non_null(strstr(err, "postdrip.conf:1: milter_listen = inet:8891@localhost: expected a socket"));
+	assert_non_null(strstr(err, "postdrip.conf:2: policyd_listen = inet:127.0.0.1:70000: expected a socket"));
+	assert_non_null(strstr(err, "postdrip.conf:3: tracker_listen = unix:relative.sock: expected a socket"));
+	myfree(err);
+	cf = load("milter_listen = inet:[::1]:8891\npolicyd_listen = 127.0.0.1:10040\n", &err);
+	assert_non_null(cf);
+	config_unref(cf);
 	cf = load("  continued = 1\n", &err);
 	assert_null(cf);
 	assert_non_null(strstr(err, "postdrip.conf:1: continuation line without a setting"));

@@ -195,8 +195,8 @@ test_events(void **state)
 	STORE_TXN *txn;
 	STORE_EVENT ev;
 	char	order[256] = "";
-	EV	e1 = {"c@example.com", "second", 2000}, e2 = {"c@example.com", "first", 1000};
-	EV	e3 = {"d@example.com", "other", 1500};
+	EV	e1 = {"c@example.com", "second", 2000, 0, 0}, e2 = {"c@example.com", "first", 1000, 0, 0};
+	EV	e3 = {"d@example.com", "other", 1500, 0, 0};
 
 	assert_int_equal(store_write(st, ev_op, &e1), STORE_OK);
 	assert_int_equal(store_write(st, ev_op, &e2), STORE_OK);
@@ -359,6 +359,33 @@ test_async(void **state)
 	test_rmdir(dir);
 }
 
+/* A reader holding its snapshot open blocks no writer: the write commits
+ * (alarm() ends the test if it waited) and the reader still sees the
+ * store as it was when it began. */
+static void
+test_reader_no_block(void **state)
+{
+	char   *dir = test_mkdtemp();
+	STORE  *st = open_store(dir, 0);
+	STORE_TXN *r, *txn;
+	EV	a = {"a@example.com", "subscribed", 1000, 0, 0};
+	EV	b = {"b@example.com", "subscribed", 1001, 0, 0};
+
+	assert_int_equal(store_write(st, ev_op, &a), STORE_OK);
+	assert_int_equal(store_rbegin(st, &r), STORE_OK);
+	assert_int_equal(store_count(r, STORE_DB_EVENT), 1);
+	alarm(10);
+	assert_int_equal(store_write(st, ev_op, &b), STORE_OK);
+	alarm(0);
+	assert_int_equal(store_count(r, STORE_DB_EVENT), 1);
+	store_rend(r);
+	assert_int_equal(store_rbegin(st, &txn), STORE_OK);
+	assert_int_equal(store_count(txn, STORE_DB_EVENT), 2);
+	store_rend(txn);
+	store_close(st);
+	test_rmdir(dir);
+}
+
 /* Two processes write the same store at once; nothing is lost and the
  * global sequence has no duplicates or holes. */
 static void
@@ -378,7 +405,7 @@ test_two_processes(void **state)
 			char	addr[64];
 
 			for (i = 0; i < 500; i++) {
-				EV	e = {addr, p ? "from_b" : "from_a", 1000 + i};
+				EV	e = {addr, p ? "from_b" : "from_a", 1000 + i, 0, 0};
 
 				snprintf(addr, sizeof(addr), "p%d-%d@example.com", p, i % 50);
 				if (store_write(cst, ev_op, &e) != STORE_OK)
@@ -418,6 +445,7 @@ main(void)
 		cmocka_unit_test(test_map_growth),
 		cmocka_unit_test(test_schema),
 		cmocka_unit_test(test_async),
+		cmocka_unit_test(test_reader_no_block),
 		cmocka_unit_test(test_two_processes),
 	};
 
