@@ -77,7 +77,11 @@ setup_sent(STORE_TXN *txn, void *ctx)
 static uint64_t
 add_contact(FIX *f, const char *addr, const char *owner)
 {
-	SETUP	s = {addr, owner, 0};
+	SETUP	s;
+
+	memset(&s, 0, sizeof(s));
+	s.addr = addr;
+	s.owner = owner;
 
 	assert_int_equal(store_write(f->st, setup_contact, &s), STORE_OK);
 	return (s.id);
@@ -245,7 +249,7 @@ sig_token(SIG_MSG *m, VERP_KIND kind, uint64_t contact, uint64_t msgno)
 static void
 test_verp(void **state)
 {
-	char	addr[ADDR_MAX + 1], bad[ADDR_MAX + 1];
+	char	addr[ADDR_MAX + 1], bad[ADDR_MAX + 16];
 	const char *tok;
 	size_t	tlen, pos;
 	VERP_KIND kind;
