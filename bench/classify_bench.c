@@ -25,10 +25,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "msg.h"
-#include "mymalloc.h"
-#include "strbuf.h"
-#include "classify.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "util/strbuf.h"
+#include "classify/classify.h"
 
 #define MAX_FILES	10000
 #define MAX_SIZE	(1024 * 1024)

@@ -3,13 +3,13 @@
 # corpus, in one run: messages per second and accuracy side by side.
 #
 # usage: classify_compare.sh [CORPUS_DIR]
-#   CORPUS_DIR defaults to $top_srcdir/../shared/corpus (score.py there,
+#   CORPUS_DIR defaults to $top_srcdir/tests/data/corpus (score.py there,
 #   the messages and labels.tsv in its bounces/ folder).
 # Each tool classifies every file once, in one process; the time is the
 # wall-clock time of that process, start-up included.
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}" "${top_builddir:=$top_srcdir}"
-corpus=${1:-"$top_srcdir/../shared/corpus"}
+corpus=${1:-"$top_srcdir/tests/data/corpus"}
 bounces="$corpus/bounces"
 postdrip="$top_builddir/cli/postdrip"
 [ -f "$bounces/labels.tsv" ] || { echo "no corpus at $corpus" >&2; exit 1; }

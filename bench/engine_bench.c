@@ -35,12 +35,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sched_int.h"
-#include "inject.h"
-#include "clock.h"
-#include "msg.h"
-#include "mymalloc.h"
-#include "strbuf.h"
+#include "sched/sched_int.h"
+#include "sched/inject.h"
+#include "util/clock.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "util/strbuf.h"
 
 #define DAY 86400
 

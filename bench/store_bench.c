@@ -20,10 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "msg.h"
-#include "mymalloc.h"
-#include "store.h"
-#include "tokens.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "store/store.h"
+#include "token/tokens.h"
 
 static double
 now_s(void)

@@ -22,11 +22,11 @@
 
 #include <jansson.h>
 
-#include "compose.h"
-#include "msg.h"
-#include "mymalloc.h"
-#include "strbuf.h"
-#include "template.h"
+#include "message/compose.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "util/strbuf.h"
+#include "message/template.h"
 
 /* bench_cpu - CPU seconds of this process (the machine may be shared) */
 

@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "strbuf.h"
-#include "workflow.h"
+#include "util/strbuf.h"
+#include "workflow/workflow.h"
 
 #define BENCH_SECONDS	0.5
 #define BENCH_MAX	50000000L

@@ -6,9 +6,9 @@
  * table in postdrip.c. A command returns the exit status: 0 ok, 1 error,
  * 2 usage.
  */
-#include "config.h"
-#include "store.h"
-#include "strbuf.h"
+#include "config/config.h"
+#include "store/store.h"
+#include "util/strbuf.h"
 
 typedef struct CLI {
 	const char *config_path;	/* -c, or the default */

@@ -21,10 +21,10 @@
 
 #include <string.h>
 
-#include "caps.h"
+#include "caps/caps.h"
 #include "cli.h"
-#include "mymalloc.h"
-#include "strbuf.h"
+#include "util/mymalloc.h"
+#include "util/strbuf.h"
 
 /* cli_check_caps - can the caps be built from these settings? */
 

@@ -32,10 +32,10 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "msg.h"
-#include "mymalloc.h"
-#include "strbuf.h"
-#include "classify.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "util/strbuf.h"
+#include "classify/classify.h"
 #include "cli.h"
 
 #define CLI_CLASSIFY_MAX	(10 * 1024 * 1024)

@@ -34,13 +34,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
+#include "util/addr.h"
 #include "cli.h"
-#include "clock.h"
-#include "csv.h"
-#include "msg.h"
-#include "mymalloc.h"
-#include "strbuf.h"
+#include "util/clock.h"
+#include "util/csv.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "util/strbuf.h"
 
 #define IMPORT_BATCH	1000
 

@@ -19,13 +19,13 @@
 
 #include <stdio.h>
 
-#include "addr.h"
+#include "util/addr.h"
 #include "cli.h"
-#include "clock.h"
-#include "mymalloc.h"
-#include "scheduler.h"
-#include "strbuf.h"
-#include "workflow.h"
+#include "util/clock.h"
+#include "util/mymalloc.h"
+#include "sched/scheduler.h"
+#include "util/strbuf.h"
+#include "workflow/workflow.h"
 
 /* cli_enrol - postdrip enrol ADDRESS WORKFLOW */
 

@@ -24,13 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
+#include "util/addr.h"
 #include "cli.h"
-#include "clock.h"
-#include "msg.h"
-#include "mymalloc.h"
-#include "strbuf.h"
-#include "tokens.h"
+#include "util/clock.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "util/strbuf.h"
+#include "token/tokens.h"
 
 /* cli_check - validate everything a running postdrip reads */
 

@@ -31,13 +31,13 @@
 #include <jansson.h>
 
 #include "cli.h"
-#include "clock.h"
-#include "compose.h"
-#include "config.h"
-#include "msg.h"
-#include "mymalloc.h"
-#include "strbuf.h"
-#include "template.h"
+#include "util/clock.h"
+#include "message/compose.h"
+#include "config/config.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "util/strbuf.h"
+#include "message/template.h"
 
 #define CLI_TEMPLATE_CONTEXT_MAX	(1024 * 1024)
 

@@ -30,11 +30,11 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "conf_line.h"
-#include "mymalloc.h"
-#include "strbuf.h"
-#include "tzone.h"
-#include "workflow.h"
+#include "config/conf_line.h"
+#include "util/mymalloc.h"
+#include "util/strbuf.h"
+#include "util/tzone.h"
+#include "workflow/workflow.h"
 
 /* cli_check_workflows - a CLI_CHECKER for workflows */
 

@@ -20,9 +20,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "msg.h"
-#include "mymalloc.h"
-#include "strbuf.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "util/strbuf.h"
 
 static const struct {
 	const char *name;

@@ -56,16 +56,16 @@
 #include <stdarg.h>
 #include <unistd.h>
 
-#include "scheduler.h"
-#include "clock.h"
-#include "config.h"
-#include "conf_line.h"
-#include "daemon.h"
-#include "msg.h"
-#include "mymalloc.h"
-#include "strbuf.h"
-#include "tokens.h"
-#include "workflow.h"
+#include "sched/scheduler.h"
+#include "util/clock.h"
+#include "config/config.h"
+#include "config/conf_line.h"
+#include "util/daemon.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "util/strbuf.h"
+#include "token/tokens.h"
+#include "workflow/workflow.h"
 
 static volatile sig_atomic_t engine_stop;
 static volatile sig_atomic_t engine_reload;

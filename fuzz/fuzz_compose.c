@@ -22,10 +22,10 @@
 #include <gmime/gmime.h>
 #include <jansson.h>
 
-#include "compose.h"
-#include "mymalloc.h"
-#include "strbuf.h"
-#include "template.h"
+#include "message/compose.h"
+#include "util/mymalloc.h"
+#include "util/strbuf.h"
+#include "message/template.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -26,8 +26,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "mymalloc.h"
+#include "config/config.h"
+#include "util/mymalloc.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

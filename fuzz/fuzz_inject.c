@@ -27,7 +27,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "inject.h"
+#include "sched/inject.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

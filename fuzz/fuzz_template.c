@@ -20,9 +20,9 @@
 
 #include <jansson.h>
 
-#include "mymalloc.h"
-#include "strbuf.h"
-#include "template.h"
+#include "util/mymalloc.h"
+#include "util/strbuf.h"
+#include "message/template.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "tokens.h"
+#include "token/tokens.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -21,8 +21,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "strbuf.h"
-#include "workflow.h"
+#include "util/strbuf.h"
+#include "workflow/workflow.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 const char *__lsan_default_suppressions(void);

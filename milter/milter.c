@@ -53,7 +53,7 @@
 /*	our own with msg_warn(). Exit status 0 after SIGTERM or SIGINT (a
 /*	clean stop that drains the store's write queue), 1 on a fatal error.
 /* SEE ALSO
-/*	postdrip-milter(8), milter_eom(3), milter_signal(3), milter_spf(3)
+/*	postdrip-milter(8), milter_eom(3), signal(3), spf(3)
 /*--*/
 #include "pdconfig.h"
 
@@ -75,10 +75,10 @@
 #include <libmilter/mfapi.h>
 #include <libmilter/mfdef.h>
 
-#include "clock.h"
-#include "daemon.h"
-#include "msg.h"
-#include "mymalloc.h"
+#include "util/clock.h"
+#include "util/daemon.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
 #include "milter.h"
 
 #define MILTER_NAME		"postdrip-milter"
@@ -149,7 +149,7 @@ milter_set_load(const char *path, MILTER_KEYS *old_keys, char **err)
 		myfree(kerr);
 	}
 	set->tk = set->keys->tk;
-	set->spf_check = config_bool(cf, "milter_spf_check");
+	set->spf_check = config_bool(cf, "spf_check");
 	set->marketing_senders = config_list(cf, "marketing_senders");
 	set->header_limit = config_int(cf, "milter_header_limit");
 	set->body_limit = config_int(cf, "milter_body_limit");
@@ -798,11 +798,11 @@ main(int argc, char **argv)
 	cf = g->store_cf = config_ref(g->set->cf);
 	/* Tests publish SPF policies without a name server. */
 	if ((spf_zone = getenv("POSTDRIP_SPF_ZONE")) != 0 && *spf_zone) {
-		if ((g->spf = milter_spf_create_file(spf_zone, &err)) == 0)
+		if ((g->spf = spf_create_file(spf_zone, &err)) == 0)
 			msg_fatal("POSTDRIP_SPF_ZONE: %s", err);
 		msg_warn("SPF records are read from %s, not from DNS (POSTDRIP_SPF_ZONE)",
 			 spf_zone);
-	} else if ((g->spf = milter_spf_create()) == 0)
+	} else if ((g->spf = spf_create()) == 0)
 		msg_warn("libspf2 cannot be initialized; SPF is not checked");
 
 	spec = config_str(cf, "milter_listen");

@@ -11,14 +11,14 @@
 #include <time.h>
 #include <libmilter/mfapi.h>
 
-#include "addr.h"
-#include "config.h"
-#include "store.h"
-#include "strbuf.h"
-#include "tokens.h"
-#include "verp.h"
-#include "milter_signal.h"
-#include "milter_spf.h"
+#include "util/addr.h"
+#include "config/config.h"
+#include "store/store.h"
+#include "util/strbuf.h"
+#include "token/tokens.h"
+#include "token/verp.h"
+#include "signal/signal.h"
+#include "signal/spf.h"
 
 /*
  * Settings, as loaded: immutable and reference counted. SIGHUP builds a new
@@ -36,7 +36,7 @@ typedef struct MILTER_SET {
 	MILTER_KEYS *keys;		/* shared with later sets when the key
 					 * file cannot be read again */
 	TOKENS *tk;			/* keys->tk; NULL: no token ties */
-	int	spf_check;		/* milter_spf_check */
+	int	spf_check;		/* spf_check */
 	char  **marketing_senders;
 	size_t	header_limit;
 	size_t	body_limit;
@@ -49,7 +49,7 @@ typedef struct MILTER_GLOBAL {
 	const char *config_path;
 	pthread_mutex_t set_mu;
 	MILTER_SET *set;		/* current settings */
-	MILTER_SPF *spf;		/* NULL: libspf2 unusable */
+	SIGNAL_SPF *spf;		/* NULL: libspf2 unusable */
 	/* The store is opened on first use and again after a failure; its
 	 * settings (data_directory, store_*) are those read at start. */
 	CONFIG *store_cf;

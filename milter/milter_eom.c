@@ -18,7 +18,7 @@
 /*	A recipient on bounce_domain: a signal. The message is classified
 /*	(classify(3)); the token of the recipient address (or of the
 /*	original return path inside a report) is verified; the signal is
-/*	recorded (milter_signal(3)); then the bounce-domain recipients are
+/*	recorded (signal(3)); then the bounce-domain recipients are
 /*	consumed: SMFIS_DISCARD when they are all the recipients, else
 /*	they are deleted and the others get the mail. A reply to a
 /*	reply+TOKEN address is delivered as Postfix routes it.
@@ -51,10 +51,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "classify.h"
-#include "clock.h"
-#include "msg.h"
-#include "mymalloc.h"
+#include "classify/classify.h"
+#include "util/clock.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
 #include "milter.h"
 
 #define EOM_LOG_MAX	1024
@@ -240,7 +240,7 @@ eom_log_outputs(const char *qid, const MILTER_CONN *conn, const MILTER_MSG *msg,
 		o = m->out + i;
 		eom_log(qid, conn, msg, o->event,
 			"%s contact=<%s> tie=%s%s%s%s%s%s%s%s%s%s%s%s%s",
-			milter_signal_kind_name(m->kind), o->address, o->tie,
+			signal_kind_name(m->kind), o->address, o->tie,
 			o->row ? " status=" : "", o->row ? o->row->status : "",
 			o->row && m->kind == SIG_BOUNCE ? " class=" : "",
 			o->row && m->kind == SIG_BOUNCE ? classify_class_name(o->row->class) : "",
@@ -315,23 +315,23 @@ eom_signal(SMFICTX *ctx, MILTER_CONN *conn, MILTER_MSG *msg, const char *qid)
 	m->from = cr.from[0] && addr_normalize(cr.from, from) ? from : "";
 	if ((m->kind == SIG_REPLY || m->kind == SIG_UNSUBSCRIBE) && conn->set->spf_check
 	    && milter_global.spf)
-		m->spf = milter_spf_check(milter_global.spf, conn->client_addr, conn->helo,
+		m->spf = spf_check(milter_global.spf, conn->client_addr, conn->helo,
 					  msg->mail_from);
 	if ((st = milter_store()) == 0 && msg->nbounce_domain == 0) {
 		/* Not ours for sure, and the mail itself goes on: do not hold it. */
 		eom_log(qid, conn, msg, "skipped", "%s: the store is unavailable, not recorded",
-			milter_signal_kind_name(m->kind));
+			signal_kind_name(m->kind));
 		goto done;
 	}
-	if (st == 0 || milter_signal_record(st, m) != STORE_OK) {
+	if (st == 0 || signal_record(st, m) != STORE_OK) {
 		eom_log(qid, conn, msg, "tempfail", "%s: the store cannot record it now",
-			milter_signal_kind_name(m->kind));
+			signal_kind_name(m->kind));
 		rc = SMFIS_TEMPFAIL;
 		goto done;
 	}
 	if (m->nout == 0)
 		eom_log(qid, conn, msg, "ignored", "%s not tied to a contact%s",
-			milter_signal_kind_name(m->kind), consumed ? ", discarded" : "");
+			signal_kind_name(m->kind), consumed ? ", discarded" : "");
 	eom_log_outputs(qid, conn, msg, m);
 	forwarded = eom_forward(ctx, qid, m);
 
@@ -398,7 +398,7 @@ eom_sent(SMFICTX *ctx, MILTER_CONN *conn, MILTER_MSG *msg, const char *qid,
 	    && verp_verify(&conn->set->verp, conn->set->tk, msg->mail_from,
 			   &kind, &s.token) == TOKENS_OK)
 		s.have_token = 1;
-	if ((st = milter_store()) == 0 || milter_signal_sent(st, &s) != STORE_OK) {
+	if ((st = milter_store()) == 0 || signal_sent(st, &s) != STORE_OK) {
 		eom_log(qid, conn, msg, "tempfail", "send message-id=<%s>: the store cannot record it now",
 			msg->message_id);
 		return (SMFIS_TEMPFAIL);

@@ -69,11 +69,11 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "daemon.h"
-#include "msg.h"
-#include "mymalloc.h"
-#include "strbuf.h"
+#include "util/clock.h"
+#include "util/daemon.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "util/strbuf.h"
 #include "policyd.h"
 
 #define POLICYD_IN_START 4096		/* first input buffer per connection */

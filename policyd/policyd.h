@@ -8,11 +8,11 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "addr.h"
-#include "caps.h"
-#include "config.h"
-#include "store.h"
-#include "verp.h"
+#include "util/addr.h"
+#include "caps/caps.h"
+#include "config/config.h"
+#include "store/store.h"
+#include "token/verp.h"
 #include "policyd_proto.h"
 
 /* A compiled configuration: immutable, reference counted. A reload makes a

@@ -47,9 +47,9 @@
 
 #include <string.h>
 
-#include "addr.h"
-#include "msg.h"
-#include "mymalloc.h"
+#include "util/addr.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
 #include "policyd.h"
 
 typedef struct POLICYD_COUNT {

@@ -47,9 +47,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "msg.h"
-#include "mymalloc.h"
-#include "strbuf.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "util/strbuf.h"
 #include "policyd.h"
 
 struct POLICYD_NET {

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "addr.h"
+#include "util/addr.h"
 
 static void
 test_normalize(void **state)

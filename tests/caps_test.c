@@ -15,10 +15,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "caps.h"
-#include "config.h"
-#include "mymalloc.h"
-#include "store.h"
+#include "caps/caps.h"
+#include "config/config.h"
+#include "util/mymalloc.h"
+#include "store/store.h"
 #include "testutil.h"
 
 #define T0	1780000000L		/* some time in 2026 */

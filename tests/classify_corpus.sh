@@ -1,5 +1,5 @@
 #!/bin/sh
-# classify_corpus - accuracy of "postdrip classify" on the shared corpus of
+# classify_corpus - accuracy of "postdrip classify" on the corpus (tests/data/corpus) of
 # real bounces, auto-replies and complaints, scored against its labels.
 # Fails when a figure falls below its target:
 #   kind >= 98% of messages; recipient, status, class >= 95% of rows;
@@ -7,7 +7,7 @@
 # Skipped (77) when the corpus or python3 is not there.
 
 : "${top_srcdir:=..}" "${top_builddir:=..}"
-corpus="$top_srcdir/../shared/corpus"
+corpus="$top_srcdir/tests/data/corpus"
 labels="$corpus/bounces/labels.tsv"
 postdrip="$top_builddir/cli/postdrip"
 

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <cmocka.h>
 
-#include "classify.h"
+#include "classify/classify.h"
 
 /* classify - run the classifier on a string; must not fail */
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "clock.h"
+#include "util/clock.h"
 
 static void
 test_parse(void **state)

@@ -15,10 +15,10 @@
 #include <cmocka.h>
 #include <gmime/gmime.h>
 
-#include "mymalloc.h"
-#include "strbuf.h"
-#include "template.h"
-#include "compose.h"
+#include "util/mymalloc.h"
+#include "util/strbuf.h"
+#include "message/template.h"
+#include "message/compose.h"
 
 #ifndef TOP_SRCDIR
 #define TOP_SRCDIR "."

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "config.h"
-#include "mymalloc.h"
-#include "strbuf.h"
+#include "config/config.h"
+#include "util/mymalloc.h"
+#include "util/strbuf.h"
 #include "testutil.h"
 
 static char *dir;

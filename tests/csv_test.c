@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "csv.h"
+#include "util/csv.h"
 
 static void
 test_records(void **state)

@@ -21,10 +21,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "inject.h"
+#include "sched/inject.h"
 #include "smtp_fake.h"
-#include "strbuf.h"
-#include "mymalloc.h"
+#include "util/strbuf.h"
+#include "util/mymalloc.h"
 
 static INJECT *
 client(SERVER *srv, int conns, int timeout)

@@ -31,7 +31,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 POSTDRIP=$top_builddir/cli/postdrip
 MILTER=$top_builddir/milter/postdrip-milter
 FIXTURE=$top_builddir/tests/milter_fixture
-CORPUS=$top_srcdir/../shared/corpus/bounces
+CORPUS=$top_srcdir/tests/data/corpus/bounces
 for f in "$POSTDRIP" "$MILTER" "$FIXTURE"; do
 	[ -x "$f" ] || pfx_skip "$f is not built"
 done

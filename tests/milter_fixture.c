@@ -13,13 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
-#include "config.h"
-#include "msg.h"
-#include "mymalloc.h"
-#include "store.h"
-#include "tokens.h"
-#include "verp.h"
+#include "util/clock.h"
+#include "config/config.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "store/store.h"
+#include "token/tokens.h"
+#include "token/verp.h"
 
 typedef struct FIXTURE {
 	const char *addr, *mid, *owner;

@@ -16,8 +16,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "mymalloc.h"
-#include "strbuf.h"
+#include "util/mymalloc.h"
+#include "util/strbuf.h"
 #include "policyd_proto.h"
 
 static const POLICY_LIMITS lim = {4096, 200, 64 * 1024};

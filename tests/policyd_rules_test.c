@@ -15,8 +15,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "clock.h"
-#include "mymalloc.h"
+#include "util/clock.h"
+#include "util/mymalloc.h"
 #include "policyd.h"
 #include "testutil.h"
 

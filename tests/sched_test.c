@@ -23,10 +23,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "sched_int.h"
-#include "clock.h"
-#include "mymalloc.h"
-#include "strbuf.h"
+#include "sched/sched_int.h"
+#include "util/clock.h"
+#include "util/mymalloc.h"
+#include "util/strbuf.h"
 #include "testutil.h"
 #include "smtp_fake.h"
 

@@ -17,8 +17,8 @@
 #include <cmocka.h>
 
 #include "smtp_fake.h"
-#include "strbuf.h"
-#include "mymalloc.h"
+#include "util/strbuf.h"
+#include "util/mymalloc.h"
 
 
 

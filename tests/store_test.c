@@ -15,8 +15,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "mymalloc.h"
-#include "store.h"
+#include "util/mymalloc.h"
+#include "store/store.h"
 #include "testutil.h"
 
 static STORE *

@@ -13,9 +13,9 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
-#include "mymalloc.h"
-#include "strbuf.h"
-#include "template.h"
+#include "util/mymalloc.h"
+#include "util/strbuf.h"
+#include "message/template.h"
 
 #ifndef TOP_SRCDIR
 #define TOP_SRCDIR "."

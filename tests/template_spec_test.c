@@ -1,6 +1,6 @@
 /*
  * template_spec_test - the Mustache specification's own test cases, read as
- * data from ../shared/mustache-spec/*.json, run through template_compile()
+ * data from tests/data/mustache-spec/*.json, run through template_compile()
  * and template_render() with HTML escaping on (the specification's mode).
  * Every case must pass; the count is printed.
  */
@@ -13,9 +13,9 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "mymalloc.h"
-#include "strbuf.h"
-#include "template.h"
+#include "util/mymalloc.h"
+#include "util/strbuf.h"
+#include "message/template.h"
 
 #ifndef TOP_SRCDIR
 #define TOP_SRCDIR "."
@@ -50,7 +50,7 @@ spec_run_file(const char *file, int *passed, int *total)
 	size_t	i;
 	int	failed = 0;
 
-	snprintf(path, sizeof(path), "%s/../shared/mustache-spec/%s.json",
+	snprintf(path, sizeof(path), "%s/tests/data/mustache-spec/%s.json",
 		 TOP_SRCDIR, file);
 	root = json_load_file(path, JSON_DECODE_ANY, &jerr);
 	if (root == 0)

@@ -12,9 +12,9 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "mymalloc.h"
-#include "strbuf.h"
-#include "template.h"
+#include "util/mymalloc.h"
+#include "util/strbuf.h"
+#include "message/template.h"
 
 static TEMPLATE_LIMITS saved;
 

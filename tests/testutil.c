@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "msg.h"
-#include "mymalloc.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
 #include "testutil.h"
 
 char   *

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tokens.h"
+#include "token/tokens.h"
 
 int
 main(int argc, char **argv)

@@ -13,9 +13,9 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
-#include "mymalloc.h"
+#include "util/mymalloc.h"
 #include "testutil.h"
-#include "tokens.h"
+#include "token/tokens.h"
 
 static const unsigned char secret1[] = "0123456789abcdef0123456789abcdef";
 static const unsigned char secret2[] = "fedcba9876543210fedcba9876543210";

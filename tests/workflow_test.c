@@ -16,12 +16,12 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
-#include "clock.h"
-#include "mymalloc.h"
-#include "strbuf.h"
+#include "util/clock.h"
+#include "util/mymalloc.h"
+#include "util/strbuf.h"
 #include "testutil.h"
-#include "tzone.h"
-#include "workflow.h"
+#include "util/tzone.h"
+#include "workflow/workflow.h"
 
 /* load - a set from text named t.yaml; errs gets the diagnostics */
 

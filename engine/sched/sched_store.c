@@ -1,0 +1,546 @@
+/*++
+/* NAME
+/*	sched_store 3
+/* SUMMARY
+/*	enrolments, the schedule and the scheduler's indexes in the store
+/* SYNOPSIS
+/*	#include "sched/scheduler.h"
+/*
+/*	int	sched_enrol_get(txn, id, e)
+/*	int	sched_enrol_find(txn, contact, workflow, e)
+/*	int	sched_enrol_put(txn, e)
+/*	int	sched_job_set(txn, e, due)
+/*	size_t	sched_due(txn, now, ids, dues, max)
+/*	int	sched_engage_touch(txn, contact, when)
+/*	int	sched_out_put(txn, enrol, o)
+/* DESCRIPTION
+/*	The records behind sched(3); scheduler.h lists the databases and keys.
+/*
+/*	An enrolment is stored in a compact binary form (a version byte,
+/*	the numbers in big-endian order, then the workflow, step and reason
+/*	as null-terminated strings): with a million enrolments the record
+/*	size is what decides the size of the map.
+/*
+/*	The schedule key is due(8) enrolment(8), so LMDB's key order is
+/*	time order and a tick reads from the first key up to now and stops:
+/*	its cost follows the jobs due, not the enrolments. The enrolment
+/*	keeps its job's due time, which is how a job is found again to be
+/*	moved or removed without a search.
+/*
+/*	The engagement index is kept twice, by time (for the inactivity
+/*	trigger: who became inactive since the last look is a range) and by
+/*	contact (to find and replace the contact's previous entry).
+/* DIAGNOSTICS
+/*	STORE_* results. A record that cannot be decoded is STORE_RETRY
+/*	(it should not happen; the caller tempfails rather than guess).
+/*--*/
+#include "pdconfig.h"
+
+#include <string.h>
+
+#include "sched/scheduler.h"
+#include "util/mymalloc.h"
+#include "util/strbuf.h"
+
+#define ENROL_VERSION	1
+#define ENROL_FIXED	(2 + 2 + 4 + 4 + 7 * 8)
+
+/* enrol_encode - the stored form of an enrolment */
+
+static void
+enrol_encode(const SCHED_ENROL *e, STRBUF *buf)
+{
+	unsigned char fixed[ENROL_FIXED];
+	unsigned char *p = fixed;
+
+	*p++ = 'E';
+	*p++ = ENROL_VERSION;
+	*p++ = (unsigned char) e->state;
+	*p++ = (unsigned char) e->phase;
+	p[0] = e->attempts >> 24, p[1] = e->attempts >> 16, p[2] = e->attempts >> 8,
+		p[3] = e->attempts;
+	p += 4;
+	p[0] = e->nsteps >> 24, p[1] = e->nsteps >> 16, p[2] = e->nsteps >> 8,
+		p[3] = e->nsteps;
+	p += 4;
+	store_u64_put(p, e->id), p += 8;
+	store_u64_put(p, e->contact), p += 8;
+	store_u64_put(p, (uint64_t) e->started), p += 8;
+	store_u64_put(p, (uint64_t) e->updated), p += 8;
+	store_u64_put(p, (uint64_t) e->due), p += 8;
+	store_u64_put(p, (uint64_t) e->wait_since), p += 8;
+	store_u64_put(p, e->trigger_seq), p += 8;
+	strbuf_reset(buf);
+	strbuf_append(buf, fixed, sizeof(fixed));
+	strbuf_append(buf, e->workflow, strlen(e->workflow) + 1);
+	strbuf_append(buf, e->step, strlen(e->step) + 1);
+	strbuf_append(buf, e->reason, strlen(e->reason) + 1);
+}
+
+/* enrol_str - copy one null-terminated string of a record, bounded */
+
+static int
+enrol_str(const unsigned char **p, const unsigned char *end, char *out,
+	          size_t size)
+{
+	const unsigned char *nul = memchr(*p, 0, end - *p);
+
+	if (nul == 0 || (size_t) (nul - *p) >= size)
+		return (-1);
+	memcpy(out, *p, nul - *p + 1);
+	*p = nul + 1;
+	return (0);
+}
+
+/* enrol_decode - the in-memory form; -1 if the record is damaged */
+
+static int
+enrol_decode(const MDB_val *v, SCHED_ENROL *e)
+{
+	const unsigned char *p = v->mv_data;
+	const unsigned char *end = p + v->mv_size;
+
+	if (v->mv_size < ENROL_FIXED || p[0] != 'E' || p[1] != ENROL_VERSION)
+		return (-1);
+	memset(e, 0, sizeof(*e));
+	e->state = p[2];
+	e->phase = p[3];
+	p += 4;
+	e->attempts = (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | p[2] << 8 | p[3];
+	p += 4;
+	e->nsteps = (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | p[2] << 8 | p[3];
+	p += 4;
+	e->id = store_u64_get(p), p += 8;
+	e->contact = store_u64_get(p), p += 8;
+	e->started = (time_t) store_u64_get(p), p += 8;
+	e->updated = (time_t) store_u64_get(p), p += 8;
+	e->due = (time_t) store_u64_get(p), p += 8;
+	e->wait_since = (time_t) store_u64_get(p), p += 8;
+	e->trigger_seq = store_u64_get(p), p += 8;
+	if (enrol_str(&p, end, e->workflow, sizeof(e->workflow)) < 0
+	    || enrol_str(&p, end, e->step, sizeof(e->step)) < 0
+	    || enrol_str(&p, end, e->reason, sizeof(e->reason)) < 0)
+		return (-1);
+	return (0);
+}
+
+/* sched_enrol_get - an enrolment by id */
+
+int
+sched_enrol_get(STORE_TXN *txn, uint64_t id, SCHED_ENROL *e)
+{
+	unsigned char key[8];
+	MDB_val	v;
+	int	rc;
+
+	store_u64_put(key, id);
+	if ((rc = store_get(txn, STORE_DB_ENROL, key, 8, &v)) != STORE_OK)
+		return (rc);
+	return (enrol_decode(&v, e) < 0 ? STORE_RETRY : STORE_OK);
+}
+
+/* idx_key - contact(8) workflow\0; returns the length */
+
+static size_t
+idx_key(unsigned char *key, uint64_t contact, const char *workflow)
+{
+	size_t	len = strnlen(workflow, WF_ID_MAX - 1);
+
+	store_u64_put(key, contact);
+	memcpy(key + 8, workflow, len);
+	key[8 + len] = 0;
+	return (8 + len + 1);
+}
+
+/* sched_enrol_find - the latest enrolment of a contact in a workflow */
+
+int
+sched_enrol_find(STORE_TXN *txn, uint64_t contact, const char *workflow,
+		         SCHED_ENROL *e)
+{
+	unsigned char key[8 + WF_ID_MAX];
+	MDB_val	v;
+	int	rc;
+
+	rc = store_get(txn, STORE_DB_ENROL_IDX, key, idx_key(key, contact, workflow), &v);
+	if (rc != STORE_OK)
+		return (rc);
+	if (v.mv_size != 8)
+		return (STORE_RETRY);
+	return (sched_enrol_get(txn, store_u64_get(v.mv_data), e));
+}
+
+/* sched_enrol_put - store an enrolment and its index entry */
+
+int
+sched_enrol_put(STORE_TXN *txn, SCHED_ENROL *e)
+{
+	unsigned char key[8 + WF_ID_MAX], id[8];
+	STRBUF	buf = STRBUF_INIT;
+	int	rc;
+
+	if (e->id == 0)
+		e->id = store_next_id(txn, "enrolment");
+	store_u64_put(id, e->id);
+	enrol_encode(e, &buf);
+	rc = store_put(txn, STORE_DB_ENROL, id, 8, strbuf_str(&buf), strbuf_len(&buf), 0);
+	strbuf_free(&buf);
+	if (rc != STORE_OK)
+		return (rc);
+	return (store_put(txn, STORE_DB_ENROL_IDX, key, idx_key(key, e->contact, e->workflow),
+			  id, 8, 0));
+}
+
+/* job_key - due(8) enrolment(8) */
+
+static void
+job_key(unsigned char *key, time_t due, uint64_t id)
+{
+	store_u64_put(key, (uint64_t) due);
+	store_u64_put(key + 8, id);
+}
+
+/* sched_job_set - move (or remove, due 0) the enrolment's one job */
+
+int
+sched_job_set(STORE_TXN *txn, SCHED_ENROL *e, time_t due)
+{
+	unsigned char key[16];
+	int	rc;
+
+	if (e->due == due && due != 0)
+		return (STORE_OK);
+	if (e->due != 0) {
+		job_key(key, e->due, e->id);
+		rc = store_del(txn, STORE_DB_SCHEDULE, key, 16);
+		if (rc != STORE_OK && rc != STORE_NOTFOUND)
+			return (rc);
+	}
+	e->due = due;
+	if (due == 0)
+		return (STORE_OK);
+	job_key(key, due, e->id);
+	return (store_put(txn, STORE_DB_SCHEDULE, key, 16, "", 0, 0));
+}
+
+/* sched_job_del - remove one schedule entry by its key */
+
+int
+sched_job_del(STORE_TXN *txn, time_t due, uint64_t id)
+{
+	unsigned char key[16];
+	int	rc;
+
+	job_key(key, due, id);
+	rc = store_del(txn, STORE_DB_SCHEDULE, key, 16);
+	return (rc == STORE_NOTFOUND ? STORE_OK : rc);
+}
+
+/* sched_due - the enrolments whose job is due, earliest first */
+
+size_t
+sched_due(STORE_TXN *txn, time_t now, uint64_t *ids, time_t *dues, size_t max)
+{
+	MDB_cursor *cur;
+	MDB_val	k, v;
+	size_t	n = 0;
+	int	rc;
+
+	if (max == 0 || store_cursor(txn, STORE_DB_SCHEDULE, &cur) != STORE_OK)
+		return (0);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && n < max;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 16)
+			continue;
+		if ((time_t) store_u64_get(k.mv_data) > now)
+			break;
+		if (dues)
+			dues[n] = (time_t) store_u64_get(k.mv_data);
+		ids[n++] = store_u64_get((unsigned char *) k.mv_data + 8);
+	}
+	mdb_cursor_close(cur);
+	return (n);
+}
+
+/* sched_next_due - the time of the earliest job */
+
+time_t
+sched_next_due(STORE_TXN *txn)
+{
+	MDB_cursor *cur;
+	MDB_val	k, v;
+	time_t	t = 0;
+
+	if (store_cursor(txn, STORE_DB_SCHEDULE, &cur) != STORE_OK)
+		return (0);
+	if (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0 && k.mv_size == 16)
+		t = (time_t) store_u64_get(k.mv_data);
+	mdb_cursor_close(cur);
+	return (t);
+}
+
+/* sched_enrol_walk - the enrolments of one contact */
+
+int
+sched_enrol_walk(STORE_TXN *txn, uint64_t contact,
+		         int (*fn) (SCHED_ENROL *e, void *ctx), void *ctx)
+{
+	MDB_cursor *cur;
+	MDB_val	k, v;
+	unsigned char key[8];
+	SCHED_ENROL e;
+	int	rc, status = STORE_OK;
+
+	if ((rc = store_cursor(txn, STORE_DB_ENROL_IDX, &cur)) != STORE_OK)
+		return (rc);
+	store_u64_put(key, contact);
+	k.mv_data = key;
+	k.mv_size = 8;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < 8 || memcmp(k.mv_data, key, 8) != 0 || v.mv_size != 8)
+			break;
+		if ((status = sched_enrol_get(txn, store_u64_get(v.mv_data), &e)) != STORE_OK)
+			break;
+		if (fn(&e, ctx))
+			break;
+	}
+	mdb_cursor_close(cur);
+	return (status);
+}
+
+/* sched_meta_get - a scheduler counter in META */
+
+uint64_t
+sched_meta_get(STORE_TXN *txn, const char *name)
+{
+	MDB_val	v;
+
+	if (store_get(txn, STORE_DB_META, name, strlen(name), &v) != STORE_OK
+	    || v.mv_size != 8)
+		return (0);
+	return (store_u64_get(v.mv_data));
+}
+
+/* sched_meta_put - write a scheduler counter */
+
+int
+sched_meta_put(STORE_TXN *txn, const char *name, uint64_t value)
+{
+	unsigned char v[8];
+
+	store_u64_put(v, value);
+	return (store_put(txn, STORE_DB_META, name, strlen(name), v, 8, 0));
+}
+
+#define ENG_PFX		"eng"		/* with its null: 4 bytes */
+#define ENGC_PFX	"engc"		/* with its null: 5 bytes */
+
+/* sched_engage_get - the contact's last engagement */
+
+int
+sched_engage_get(STORE_TXN *txn, uint64_t contact, time_t *when)
+{
+	unsigned char key[5 + 8];
+	MDB_val	v;
+	int	rc;
+
+	memcpy(key, ENGC_PFX, 5);
+	store_u64_put(key + 5, contact);
+	if ((rc = store_get(txn, STORE_DB_MISC, key, sizeof(key), &v)) != STORE_OK)
+		return (rc);
+	if (v.mv_size != 8)
+		return (STORE_RETRY);
+	*when = (time_t) store_u64_get(v.mv_data);
+	return (STORE_OK);
+}
+
+/* sched_engage_touch - record an engagement (only moves forward) */
+
+int
+sched_engage_touch(STORE_TXN *txn, uint64_t contact, time_t when)
+{
+	unsigned char ckey[5 + 8], tkey[4 + 16], tv[8];
+	time_t	old;
+	int	rc;
+
+	rc = sched_engage_get(txn, contact, &old);
+	if (rc == STORE_OK && old >= when)
+		return (STORE_OK);
+	if (rc != STORE_OK && rc != STORE_NOTFOUND)
+		return (rc);
+	memcpy(tkey, ENG_PFX, 4);
+	if (rc == STORE_OK) {
+		store_u64_put(tkey + 4, (uint64_t) old);
+		store_u64_put(tkey + 12, contact);
+		rc = store_del(txn, STORE_DB_MISC, tkey, sizeof(tkey));
+		if (rc != STORE_OK && rc != STORE_NOTFOUND)
+			return (rc);
+	}
+	store_u64_put(tkey + 4, (uint64_t) when);
+	store_u64_put(tkey + 12, contact);
+	if ((rc = store_put(txn, STORE_DB_MISC, tkey, sizeof(tkey), "", 0, 0)) != STORE_OK)
+		return (rc);
+	memcpy(ckey, ENGC_PFX, 5);
+	store_u64_put(ckey + 5, contact);
+	store_u64_put(tv, (uint64_t) when);
+	return (store_put(txn, STORE_DB_MISC, ckey, sizeof(ckey), tv, 8, 0));
+}
+
+/* sched_engage_range - contacts whose last engagement is in (after, upto] */
+
+size_t
+sched_engage_range(STORE_TXN *txn, time_t after, uint64_t after_contact,
+		           time_t upto, int (*fn) (time_t t, uint64_t contact,
+						           void *ctx), void *ctx)
+{
+	MDB_cursor *cur;
+	MDB_val	k, v;
+	unsigned char key[4 + 16];
+	size_t	n = 0;
+	int	rc;
+
+	if (store_cursor(txn, STORE_DB_MISC, &cur) != STORE_OK)
+		return (0);
+	memcpy(key, ENG_PFX, 4);
+	store_u64_put(key + 4, (uint64_t) after);
+	store_u64_put(key + 12, after_contact);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const unsigned char *p = k.mv_data;
+		time_t	t;
+		uint64_t c;
+
+		if (k.mv_size != sizeof(key) || memcmp(p, ENG_PFX, 4) != 0)
+			break;
+		t = (time_t) store_u64_get(p + 4);
+		c = store_u64_get(p + 12);
+		if (t > upto)
+			break;
+		if (t == after && c <= after_contact)
+			continue;
+		n++;
+		if (fn(t, c, ctx))
+			break;
+	}
+	mdb_cursor_close(cur);
+	return (n);
+}
+
+#define OUT_PFX		"out"		/* with its null: 4 bytes */
+
+/* sched_out_put - park a composed message until it is injected */
+
+int
+sched_out_put(STORE_TXN *txn, uint64_t enrol, const SCHED_OUT *o)
+{
+	unsigned char key[4 + 8];
+	STRBUF	buf = STRBUF_INIT;
+	int	rc;
+
+	memcpy(key, OUT_PFX, 4);
+	store_u64_put(key + 4, enrol);
+	strbuf_putc(&buf, o->kind);
+	strbuf_append(&buf, o->sender, strlen(o->sender) + 1);
+	strbuf_append(&buf, o->rcpt, strlen(o->rcpt) + 1);
+	strbuf_append(&buf, o->message_id, strlen(o->message_id) + 1);
+	strbuf_append(&buf, o->data, o->len);
+	rc = store_put(txn, STORE_DB_MISC, key, sizeof(key), strbuf_str(&buf),
+		       strbuf_len(&buf), 0);
+	strbuf_free(&buf);
+	return (rc);
+}
+
+/* sched_out_get - a copy of the parked message */
+
+int
+sched_out_get(STORE_TXN *txn, uint64_t enrol, SCHED_OUT *o)
+{
+	unsigned char key[4 + 8];
+	const char *p, *end, *s[3];
+	MDB_val	v;
+	int	rc, i;
+
+	memset(o, 0, sizeof(*o));
+	memcpy(key, OUT_PFX, 4);
+	store_u64_put(key + 4, enrol);
+	if ((rc = store_get(txn, STORE_DB_MISC, key, sizeof(key), &v)) != STORE_OK)
+		return (rc);
+	p = v.mv_data;
+	end = p + v.mv_size;
+	if (v.mv_size < 4)
+		return (STORE_RETRY);
+	o->kind = *p++;
+	for (i = 0; i < 3; i++) {
+		const char *nul = memchr(p, 0, end - p);
+
+		if (nul == 0)
+			return (STORE_RETRY);
+		s[i] = p;
+		p = nul + 1;
+	}
+	o->sender = mystrdup(s[0]);
+	o->rcpt = mystrdup(s[1]);
+	o->message_id = mystrdup(s[2]);
+	o->len = end - p;
+	o->data = mystrndup(p, o->len);
+	return (STORE_OK);
+}
+
+/* sched_out_del - the message was injected or given up */
+
+int
+sched_out_del(STORE_TXN *txn, uint64_t enrol)
+{
+	unsigned char key[4 + 8];
+	int	rc;
+
+	memcpy(key, OUT_PFX, 4);
+	store_u64_put(key + 4, enrol);
+	rc = store_del(txn, STORE_DB_MISC, key, sizeof(key));
+	return (rc == STORE_NOTFOUND ? STORE_OK : rc);
+}
+
+/* sched_out_free - release a copy made by sched_out_get */
+
+void
+sched_out_free(SCHED_OUT *o)
+{
+	myfree(o->sender);
+	myfree(o->rcpt);
+	myfree(o->message_id);
+	myfree(o->data);
+	memset(o, 0, sizeof(*o));
+}
+
+/* sched_dateidx_walk - contacts whose date field falls on a day */
+
+int
+sched_dateidx_walk(STORE_TXN *txn, const char *day, const char *field,
+		           int (*fn) (uint64_t contact, void *ctx), void *ctx)
+{
+	MDB_cursor *cur;
+	MDB_val	k, v;
+	STRBUF	pfx = STRBUF_INIT;
+	int	rc;
+
+	if ((rc = store_cursor(txn, STORE_DB_DATEIDX, &cur)) != STORE_OK)
+		return (rc);
+	strbuf_puts(&pfx, day);
+	strbuf_append(&pfx, field, strlen(field) + 1);
+	k.mv_data = pfx.data;
+	k.mv_size = strbuf_len(&pfx);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != strbuf_len(&pfx) + 8
+		    || memcmp(k.mv_data, pfx.data, strbuf_len(&pfx)) != 0)
+			break;
+		if (fn(store_u64_get((unsigned char *) k.mv_data + strbuf_len(&pfx)), ctx))
+			break;
+	}
+	mdb_cursor_close(cur);
+	strbuf_free(&pfx);
+	return (STORE_OK);
+}

@@ -1,0 +1,118 @@
+#ifndef PD_SIGNAL_H
+#define PD_SIGNAL_H
+
+/*
+ * signal - what an inbound signal or an outbound send does in the
+ * store (see signal.c). No libmilter here: the milter's callbacks
+ * gather the facts, these functions tie them to a contact and record them
+ * in one durable write, and tell the caller what happened so that it can
+ * answer Postfix and log.
+ */
+#include <stdint.h>
+#include <time.h>
+
+#include "util/addr.h"
+#include "classify/classify.h"
+#include "store/store.h"
+#include "token/tokens.h"
+
+typedef enum {
+	SIG_BOUNCE,			/* a delivery failure report */
+	SIG_COMPLAINT,			/* an ARF feedback report */
+	SIG_AUTOREPLY,			/* RFC 3834 / vacation */
+	SIG_OPEN,			/* an MDN read receipt */
+	SIG_UNSUBSCRIBE,		/* mail to unsubscribe+TOKEN */
+	SIG_REPLY,			/* a human message answering ours */
+} SIG_KIND;
+
+typedef struct SIG_PARAMS {
+	int	soft_limit;		/* soft bounces that suppress ... */
+	long	soft_window;		/* ... within this many seconds */
+	int	forward_owner;		/* report the owner of a replying contact */
+} SIG_PARAMS;
+
+#define SIG_OUT_MAX	CLASSIFY_MAX_RCPT
+
+/* One recorded event. Strings are static or point into SIG_MSG's input. */
+typedef struct SIG_OUT {
+	uint64_t contact;
+	char	address[ADDR_MAX + 1];	/* the contact's address */
+	const char *event;		/* event type recorded */
+	const char *tie;		/* token, message-id, references,
+					 * recipient, from */
+	const char *suppressed;		/* suppression reason set now, or 0 */
+	int	soft_count;		/* soft bounces in the window, this one
+					 * included (soft bounces only) */
+	const CLASSIFY_RCPT *row;	/* report row used, or 0 */
+	STORE_SENT sent;		/* the message it answers, when known */
+	int	have_sent;
+	char	owner[ADDR_MAX + 1];	/* replied: forward to this, or "" */
+} SIG_OUT;
+
+typedef struct SIG_MSG {
+	/* What the milter saw. */
+	SIG_KIND kind;
+	const char *queue_id;		/* for event data and suppression source */
+	const CLASSIFY_RESULT *cr;	/* the classified message */
+	int	have_token;		/* a verified token names the contact */
+	TOKEN	token;
+	const char *from;		/* author address (normalized), or "" */
+	const char *spf;		/* SPF result name, or 0 (not checked) */
+	int	strict;			/* tie only by token or Message-ID: the
+					 * mail did not come to our address */
+	time_t	now;
+	const SIG_PARAMS *params;
+	/* What was done (reset on each run of the write). */
+	SIG_OUT out[SIG_OUT_MAX];
+	size_t	nout;
+} SIG_MSG;
+
+/* Tie and record in one durable write. STORE_OK (m->nout may be 0: nothing
+ * could be tied), or STORE_RETRY: nothing was recorded, tempfail. */
+int	signal_record(STORE *st, SIG_MSG *m);
+
+/* The write operation itself (a STORE_WFN; exposed for tests). */
+int	signal_apply(STORE_TXN *txn, void *ctx);
+
+/* Is an SPF result bad enough to call the author forged? */
+int	signal_spf_fails(const char *spf);
+
+const char *signal_kind_name(SIG_KIND kind);
+
+/*
+ * Outbound: a marketing message passing through Postfix.
+ */
+typedef struct SENT_MSG {
+	/* What the milter saw. */
+	const char *queue_id;
+	const char *message_id;		/* without <> */
+	const char *workflow, *step;	/* X-Postdrip-Workflow / -Step, or "" */
+	const char *stream;		/* marketing / transactional */
+	int	have_token;		/* from a VERP MAIL FROM */
+	TOKEN	token;
+	const char *rcpt;		/* the one recipient, or 0 when several */
+	time_t	now;
+	/* What was done. */
+	int	duplicate;		/* seen before: drop this copy */
+	int	recorded;		/* a new STORE_SENT was made */
+	uint64_t msgno;
+	uint64_t contact;
+	char	first_queue_id[32];	/* duplicate: the queue id of the first */
+} SENT_MSG;
+
+/*
+ * Record the send (STORE_SENT when the engine did not already) and its
+ * "handed to Postfix" mark, or find that the mark is there already.
+ * STORE_OK or STORE_RETRY.
+ */
+int	signal_sent(STORE *st, SENT_MSG *m);
+int	signal_sent_apply(STORE_TXN *txn, void *ctx);
+
+/* Prefix of the marks in STORE_DB_MISC: "milter.handed:" Message-ID. */
+#define SIG_HANDED_PREFIX	"milter.handed:"
+/* A mark older than this is deleted, a few per new mark: the engine
+ * re-injects within minutes of a restart, never a month later. */
+#define SIG_HANDED_MAX_AGE	(30 * 86400)
+#define SIG_HANDED_SWEEP	4	/* marks examined per new mark */
+
+#endif
