@@ -175,8 +175,12 @@ contact_apply(STORE_TXN *txn, CONTACT_ROW *row, time_t now, const char *event,
 		json_object_set(fields, key, v);
 		rc = store_event_append(txn, id, now, "field_changed", data, 0);
 		json_decref(data);
+		if (rc != STORE_OK)
+			break;
 	}
 	json_array_foreach(row->tags, i, v) {
+		if (rc != STORE_OK)
+			break;
 		if (contact_has_tag(tags, json_string_value(v)))
 			continue;
 		json_array_append(tags, v);
@@ -186,7 +190,8 @@ contact_apply(STORE_TXN *txn, CONTACT_ROW *row, time_t now, const char *event,
 	}
 	if (row->score)
 		json_object_set(rec, "score", row->score);
-	if (rc == STORE_OK || rc == STORE_NOTFOUND)
+	/* A failed event is the batch's failure, not one a later one hides. */
+	if (rc == STORE_OK)
 		rc = store_contact_put(txn, rec, &id);
 	json_decref(rec);
 	return (rc);
@@ -320,72 +325,87 @@ contact_show(CLI *cli, int argc, char **argv)
 
 /* contact_export - postdrip contact export */
 
+typedef struct EXPORT_CTX {
+	json_t *names;			/* field names, for the header */
+	STRBUF	sb;
+} EXPORT_CTX;
+
+/* export_names - pass 1: collect every field name */
+
+static int
+export_names(json_t *rec, void *ctx)
+{
+	EXPORT_CTX *ex = ctx;
+	const char *name;
+	json_t *v;
+
+	json_object_foreach(json_object_get(rec, "fields"), name, v)
+		json_object_set_new(ex->names, name, json_true());
+	return (0);
+}
+
+/* export_row - pass 2: one CSV row */
+
+static int
+export_row(json_t *rec, void *ctx)
+{
+	EXPORT_CTX *ex = ctx;
+	char	created[CLOCK_ISO_LEN];
+	json_t *fields = json_object_get(rec, "fields"), *v;
+	const char *name;
+	size_t	i;
+
+	csv_write_field(stdout, json_string_value(json_object_get(rec, "email")) ?: "", 0);
+	csv_write_field(stdout, clock_format((time_t) json_integer_value(
+				json_object_get(rec, "created")), created), 0);
+	printf("%lld,", (long long) json_integer_value(json_object_get(rec, "score")));
+	strbuf_reset(&ex->sb);
+	json_array_foreach(json_object_get(rec, "tags"), i, v) {
+		if (i)
+			strbuf_putc(&ex->sb, ';');
+		strbuf_puts(&ex->sb, json_string_value(v) ?: "");
+	}
+	csv_write_field(stdout, strbuf_str(&ex->sb), json_object_size(ex->names) == 0);
+	i = 0;
+	json_object_foreach(ex->names, name, v) {
+		json_t *f = json_object_get(fields, name);
+
+		csv_write_field(stdout, json_is_string(f) ? json_string_value(f) : "",
+				++i == json_object_size(ex->names));
+	}
+	return (ferror(stdout) != 0);
+}
+
 static int
 contact_export(CLI *cli, int argc, char **argv)
 {
 	STORE_TXN *txn;
-	MDB_cursor *cur;
-	MDB_val key, val;
-	json_t *names, *rec, *v, *fields;
+	EXPORT_CTX ex;
 	const char *name;
-	json_error_t jerr;
-	STRBUF	sb = STRBUF_INIT;
+	json_t *v;
 	size_t	i;
-	int	pass;
+	int	rc;
 
 	if (argc != 2)
 		return (fprintf(stderr, "usage: postdrip contact export\n"), CLI_USAGE);
 	if (store_rbegin(cli_store(cli), &txn) != STORE_OK)
 		return (CLI_ERROR);
-	names = json_object();
-	/* Pass 0 collects the field names for the header; pass 1 prints. */
-	for (pass = 0; pass < 2; pass++) {
-		if (pass == 1) {
-			fputs(json_object_size(names) ? "email,created,score,tags," : "email,created,score,tags\n", stdout);
-			i = 0;
-			json_object_foreach(names, name, v)
-				csv_write_field(stdout, name, ++i == json_object_size(names));
-		}
-		if (store_cursor(txn, STORE_DB_CONTACT, &cur) != STORE_OK)
-			break;
-		for (int op = MDB_FIRST; mdb_cursor_get(cur, &key, &val, op) == 0; op = MDB_NEXT) {
-			char	created[CLOCK_ISO_LEN];
-
-			if ((rec = json_loadb(val.mv_data, val.mv_size, 0, &jerr)) == 0)
-				continue;
-			fields = json_object_get(rec, "fields");
-			if (pass == 0) {
-				json_object_foreach(fields, name, v)
-					json_object_set_new(names, name, json_true());
-				json_decref(rec);
-				continue;
-			}
-			csv_write_field(stdout, json_string_value(json_object_get(rec, "email")) ?: "", 0);
-			csv_write_field(stdout, clock_format((time_t) json_integer_value(
-					json_object_get(rec, "created")), created), 0);
-			printf("%lld,", (long long) json_integer_value(json_object_get(rec, "score")));
-			strbuf_reset(&sb);
-			json_array_foreach(json_object_get(rec, "tags"), i, v) {
-				if (i)
-					strbuf_putc(&sb, ';');
-				strbuf_puts(&sb, json_string_value(v) ?: "");
-			}
-			csv_write_field(stdout, strbuf_str(&sb), json_object_size(names) == 0);
-			i = 0;
-			json_object_foreach(names, name, v) {
-				json_t *f = json_object_get(fields, name);
-
-				csv_write_field(stdout, json_is_string(f) ? json_string_value(f) : "",
-						++i == json_object_size(names));
-			}
-			json_decref(rec);
-		}
-		mdb_cursor_close(cur);
+	ex.names = json_object();
+	ex.sb = (STRBUF) STRBUF_INIT;
+	/* One read transaction: both passes see the same contacts. */
+	if ((rc = store_contact_walk(txn, export_names, &ex)) == STORE_OK) {
+		fputs(json_object_size(ex.names) ? "email,created,score,tags," : "email,created,score,tags\n", stdout);
+		i = 0;
+		json_object_foreach(ex.names, name, v)
+			csv_write_field(stdout, name, ++i == json_object_size(ex.names));
+		rc = store_contact_walk(txn, export_row, &ex);
 	}
 	store_rend(txn);
-	strbuf_free(&sb);
-	json_decref(names);
-	return (ferror(stdout) ? CLI_ERROR : CLI_OK);
+	strbuf_free(&ex.sb);
+	json_decref(ex.names);
+	if (rc != STORE_OK)
+		fprintf(stderr, "postdrip: contact export: %s\n", store_strerror(rc));
+	return (rc != STORE_OK || ferror(stdout) ? CLI_ERROR : CLI_OK);
 }
 
 /* contact_import - postdrip contact import */
@@ -397,7 +417,7 @@ contact_import(CLI *cli, int argc, char **argv)
 	CSV    *csv;
 	char  **f, **header = 0;
 	int	nf, nheader = 0, lineno, rc, i, email_col = -1, status = CLI_OK;
-	const char *err, *why, *event = 0, *path;
+	const char *err, *why, *why_col, *event = 0, *path;
 	CONTACT_BATCH **batches = 0;	/* the writer holds pointers to them */
 	int	nbatches = 0, skipped = 0, created = 0, updated = 0, failed = 0;
 	CONTACT_BATCH *b = 0;
@@ -495,7 +515,7 @@ contact_import(CLI *cli, int argc, char **argv)
 		}
 		row->fields = json_object();
 		row->tags = json_array();
-		why = 0;
+		why = why_col = 0;
 		for (i = 0; i < nf && why == 0; i++) {
 			if (i == email_col)
 				continue;
@@ -519,12 +539,14 @@ contact_import(CLI *cli, int argc, char **argv)
 				if ((why = contact_field_check(header[i], f[i])) == 0)
 					json_object_set_new(row->fields, header[i], json_string(f[i]));
 				else
-					fprintf(stderr, "%s:%d: skipped: %s: %s\n", path, lineno, header[i], why);
+					why_col = header[i];
 			}
 		}
 		if (why) {
-			if (strcmp(why, "score is not an integer") == 0
-			    || strcmp(why, "created is not an ISO 8601 time") == 0)
+			/* A field's complaint names its column; the others say it. */
+			if (why_col)
+				fprintf(stderr, "%s:%d: skipped: %s: %s\n", path, lineno, why_col, why);
+			else
 				fprintf(stderr, "%s:%d: skipped: %s\n", path, lineno, why);
 			contact_row_free(row);
 			skipped++;

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <glob.h>
+#include <ctype.h>
 #include <cmocka.h>
 
 #include "config/config.h"
@@ -139,6 +141,97 @@ test_defaults(void **state)
 	config_unref(cf);
 }
 
+/* scan_file - check the literal name of each config_str/int() call in a file */
+
+static int
+scan_file(const char *path, int *unknown)
+{
+	static const char *const calls[] = {"config_str(", "config_int(", 0};
+	FILE   *fp = fopen(path, "r");
+	STRBUF	text = STRBUF_INIT;
+	char	buf[4096], name[128];
+	const char *cp, *q;
+	const CONF_PARAM *p;
+	size_t	n;
+	int	i, depth, found = 0;
+
+	if (fp == 0)
+		fail_msg("cannot read %s", path);
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+		strbuf_append(&text, buf, n);
+	fclose(fp);
+	for (i = 0; calls[i]; i++) {
+		for (cp = strbuf_str(&text); (cp = strstr(cp, calls[i])) != 0; cp++) {
+			/* A call, not a longer name ending so (my_config_str). */
+			if (cp > strbuf_str(&text) && (isalnum((unsigned char) cp[-1]) || cp[-1] == '_'))
+				continue;
+			/* The second argument: past the first comma at depth 1. */
+			for (q = cp + strlen(calls[i]), depth = 1; *q && depth > 0; q++) {
+				if (*q == '(')
+					depth++;
+				else if (*q == ')')
+					depth--;
+				else if (*q == ',' && depth == 1)
+					break;
+			}
+			if (*q != ',')
+				continue;		/* the prototype, or one argument */
+			for (q++; isspace((unsigned char) *q); q++)
+				 /* void */ ;
+			if (*q != '"')
+				continue;		/* a name in a variable */
+			for (n = 0, q++; *q && *q != '"' && n < sizeof(name) - 1; q++)
+				name[n++] = *q;
+			name[n] = 0;
+			found++;
+			for (p = config_params; p->name; p++)
+				if (strcmp(p->name, name) == 0)
+					break;
+			if (p->name == 0) {
+				print_error("%s: %s\"%s\"): no such setting in config_params[]\n",
+					    path, calls[i], name);
+				++*unknown;
+			} else if (calls[i][7] == 'i' && p->type != CONF_INT
+				   && p->type != CONF_TIME && p->type != CONF_SIZE) {
+				print_error("%s: config_int(\"%s\"): not a number setting\n", path, name);
+				++*unknown;
+			}
+		}
+	}
+	strbuf_free(&text);
+	return (found);
+}
+
+/*
+ * Every config_str(cf, "name") and config_int(cf, "name") in the sources
+ * names a setting of the table: a typo would otherwise be found by a
+ * msg_panic() at run time, on the path that reads it.
+ */
+static void
+test_names_in_sources(void **state)
+{
+	static const char *const patterns[] = {
+		TOP_SRCDIR "/engine/*.c", TOP_SRCDIR "/engine/*/*.c",
+		TOP_SRCDIR "/milter/*.c", TOP_SRCDIR "/policyd/*.c",
+		TOP_SRCDIR "/cli/*.c", TOP_SRCDIR "/tracker/*.c", 0,
+	};
+	glob_t	g;
+	size_t	i;
+	int	k, found = 0, unknown = 0, files = 0;
+
+	for (k = 0; patterns[k]; k++) {
+		if (glob(patterns[k], 0, 0, &g) != 0)
+			continue;
+		for (i = 0; i < g.gl_pathc; i++, files++)
+			found += scan_file(g.gl_pathv[i], &unknown);
+		globfree(&g);
+	}
+	/* The scan itself works: the sources read settings by name. */
+	assert_true(files > 20);
+	assert_true(found > 50);
+	assert_int_equal(unknown, 0);
+}
+
 int
 main(void)
 {
@@ -146,6 +239,7 @@ main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_names_in_sources),
 	};
 	int	rc;
 

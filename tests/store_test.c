@@ -79,6 +79,61 @@ test_contacts(void **state)
 	test_rmdir(dir);
 }
 
+/* walk_collect - append each contact's address; stop after ctx->stop */
+
+typedef struct {
+	char	seen[256];
+	int	count, stop;
+} WALK;
+
+static int
+walk_collect(json_t *rec, void *ctx)
+{
+	WALK   *w = ctx;
+
+	strcat(w->seen, json_string_value(json_object_get(rec, "email")));
+	strcat(w->seen, " ");
+	return (++w->count == w->stop);
+}
+
+static int
+bad_contact_op(STORE_TXN *txn, void *ctx)
+{
+	unsigned char key[8];
+
+	store_u64_put(key, *(uint64_t *) ctx);
+	return (store_put(txn, STORE_DB_CONTACT, key, 8, "{not json", 9, 0));
+}
+
+/* Every contact in id order; a record that does not parse is skipped. */
+
+static void
+test_contact_walk(void **state)
+{
+	char   *dir = test_mkdtemp();
+	STORE  *st = open_store(dir, 0);
+	STORE_TXN *txn;
+	EV	c = {"carol@example.com", "subscribed", 1000, 0, 0};
+	EV	a = {"alice@example.com", "subscribed", 1000, 0, 0};
+	WALK	w;
+	uint64_t bad = 1000;
+
+	assert_int_equal(store_write(st, ev_op, &c), STORE_OK);
+	assert_int_equal(store_write(st, ev_op, &a), STORE_OK);
+	assert_int_equal(store_write(st, bad_contact_op, &bad), STORE_OK);
+	assert_int_equal(store_rbegin(st, &txn), STORE_OK);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_contact_walk(txn, walk_collect, &w), STORE_OK);
+	assert_string_equal(w.seen, "carol@example.com alice@example.com ");
+	memset(&w, 0, sizeof(w));
+	w.stop = 1;
+	assert_int_equal(store_contact_walk(txn, walk_collect, &w), STORE_OK);
+	assert_string_equal(w.seen, "carol@example.com ");
+	store_rend(txn);
+	store_close(st);
+	test_rmdir(dir);
+}
+
 typedef struct {
 	json_t *rec;
 	uint64_t id;
@@ -438,6 +493,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_contacts),
+		cmocka_unit_test(test_contact_walk),
 		cmocka_unit_test(test_dateidx),
 		cmocka_unit_test(test_suppress),
 		cmocka_unit_test(test_events),

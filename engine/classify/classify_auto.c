@@ -73,18 +73,6 @@ static const char *const auto_subjects[] = {
 	0,
 };
 
-/* lower_copy - lower-case ASCII copy; other bytes as they are */
-
-static void
-lower_copy(char *dst, size_t size, const char *src)
-{
-	size_t	i;
-
-	for (i = 0; src[i] && i + 1 < size; i++)
-		dst[i] = tolower((unsigned char) src[i]);
-	dst[i] = 0;
-}
-
 /* utf8_lower_latin - fold the accented capitals a subject may use */
 
 static void
@@ -121,7 +109,7 @@ classify_autoreply(CLASSIFY_CTX *ctx)
 			autom = 1;
 	}
 	if (!autom) {
-		lower_copy(subj, sizeof(subj), res->subject);
+		str_lower_copy(subj, sizeof(subj), res->subject);
 		utf8_lower_latin(subj);
 		for (cpp = auto_subjects; *cpp; cpp++)
 			if (strstr(subj, *cpp)) {

@@ -380,18 +380,6 @@ static const char *const bounce_subjects[] = {
 	0,
 };
 
-/* lower_copy - lower-case copy */
-
-static void
-lower_copy(char *dst, size_t size, const char *src)
-{
-	size_t	i;
-
-	for (i = 0; src[i] && i + 1 < size; i++)
-		dst[i] = tolower((unsigned char) src[i]);
-	dst[i] = 0;
-}
-
 /* mail_system_author - From names a mail system, not a person */
 
 static int
@@ -413,8 +401,8 @@ mail_system_author(CLASSIFY_CTX *ctx)
 	};
 	const char *const *cpp;
 
-	lower_copy(from, sizeof(from), ctx->res->from);
-	lower_copy(name, sizeof(name), ctx->from_name);
+	str_lower_copy(from, sizeof(from), ctx->res->from);
+	str_lower_copy(name, sizeof(name), ctx->from_name);
 	for (cpp = locals; *cpp; cpp++)
 		if (strstr(from, *cpp))
 			return (1);
@@ -432,7 +420,7 @@ bounce_subject(CLASSIFY_CTX *ctx)
 	char	subj[256];
 	const char *const *cpp;
 
-	lower_copy(subj, sizeof(subj), ctx->res->subject);
+	str_lower_copy(subj, sizeof(subj), ctx->res->subject);
 	for (cpp = bounce_subjects; *cpp; cpp++)
 		if (strstr(subj, *cpp))
 			return (1);
@@ -685,7 +673,7 @@ context_score(const char *text, size_t pos, size_t alen, size_t line_start,
 	    && after[1] == ':')
 		score += 3;			/* "<addr>:" heads a paragraph */
 	blen = pos - line_start > sizeof(before) - 1 ? sizeof(before) - 1 : pos - line_start;
-	lower_copy(before, blen + 1, text + pos - blen);
+	str_lower_copy(before, blen + 1, text + pos - blen);
 	/* Only white space and brackets before it on its line. */
 	for (cp = before; *cp == ' ' || *cp == '\t' || *cp == '<' || *cp == '"'
 	     || *cp == '*' || *cp == '-'; cp++)

@@ -140,6 +140,11 @@ int	store_contact_put(STORE_TXN *txn, json_t *rec, uint64_t *id);
 /* Write: the id of addr, creating a bare contact if needed. */
 int	store_contact_ensure(STORE_TXN *txn, const char *addr, time_t now,
 			             uint64_t *id, int *created);
+/* Every contact in id order; rec is the callee's until fn returns (it may
+ * json_incref() it to keep it). fn returns non-zero to stop. A record that
+ * does not parse is logged and skipped. */
+int	store_contact_walk(STORE_TXN *txn, int (*fn) (json_t *rec, void *ctx),
+			           void *ctx);
 
 /* Suppression list. */
 typedef struct STORE_SUPPRESSION {

@@ -10,6 +10,8 @@
 /*	int	store_contact_get(txn, id, &rec)
 /*	int	store_contact_put(txn, rec, &id)
 /*	int	store_contact_ensure(txn, addr, now, &id, &created)
+/*
+/*	int	store_contact_walk(txn, fn, ctx)
 /* DESCRIPTION
 /*	A contact is a JSON object stored under its id. CONTACT_ADDR maps the
 /*	normalized address to the id. DATEIDX lets the scheduler find the
@@ -229,4 +231,33 @@ store_contact_ensure(STORE_TXN *txn, const char *addr, time_t now,
 	if (rc == STORE_OK && created)
 		*created = 1;
 	return (rc);
+}
+
+/* store_contact_walk - every contact, in id order */
+
+int
+store_contact_walk(STORE_TXN *txn, int (*fn) (json_t *rec, void *ctx), void *ctx)
+{
+	MDB_cursor *cur;
+	MDB_val key, val;
+	json_error_t jerr;
+	json_t *rec;
+	int	rc, op, stop = 0;
+
+	if ((rc = store_cursor(txn, STORE_DB_CONTACT, &cur)) != STORE_OK)
+		return (rc);
+	for (op = MDB_FIRST; stop == 0 && mdb_cursor_get(cur, &key, &val, op) == 0; op = MDB_NEXT) {
+		if ((rec = json_loadb(val.mv_data, val.mv_size, 0, &jerr)) == 0
+		    || !json_is_object(rec)) {
+			msg_warn("store: contact %llu: bad record: %s",
+				 key.mv_size == 8 ? (unsigned long long) store_u64_get(key.mv_data) : 0ULL,
+				 rec ? "not an object" : jerr.text);
+			json_decref(rec);
+			continue;
+		}
+		stop = fn(rec, ctx);
+		json_decref(rec);
+	}
+	mdb_cursor_close(cur);
+	return (STORE_OK);
 }

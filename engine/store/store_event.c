@@ -142,31 +142,14 @@ store_event_last(STORE_TXN *txn)
 	return (seq);
 }
 
+/* store_timeline_walk - a contact's whole history */
+
 int
 store_timeline_walk(STORE_TXN *txn, uint64_t contact,
 		       int (*fn) (const STORE_EVENT *ev, void *ctx), void *ctx)
 {
-	MDB_cursor *cur;
-	unsigned char kbuf[24];
-	MDB_val key = {8, kbuf}, val;
-	STORE_EVENT ev;
-	int	rc, stop = 0;
-
-	if ((rc = store_cursor(txn, STORE_DB_TIMELINE, &cur)) != STORE_OK)
-		return (rc);
-	store_u64_put(kbuf, contact);
-	rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-	while (rc == 0 && !stop) {
-		if (key.mv_size != 24 || store_u64_get(key.mv_data) != contact)
-			break;
-		if (store_event_get(txn, store_u64_get((unsigned char *) key.mv_data + 16), &ev) == STORE_OK) {
-			stop = fn(&ev, ctx);
-			store_event_free(&ev);
-		}
-		rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
-	}
-	mdb_cursor_close(cur);
-	return (STORE_OK);
+	/* Times are keyed unsigned: 0 sorts before every event's. */
+	return (store_timeline_walk_since(txn, contact, 0, fn, ctx));
 }
 
 /* store_timeline_walk_since - a contact's events at or after since */

@@ -2,13 +2,14 @@
 /* NAME
 /*	strbuf 3
 /* SUMMARY
-/*	growable null-terminated byte strings
+/*	growable null-terminated byte strings, and bounded string copies
 /* DESCRIPTION
 /*	A STRBUF holds len bytes plus a terminating null byte. The data may
 /*	contain null bytes; strbuf_str() is then only the first part.
 /*--*/
 #include "pdconfig.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -115,4 +116,16 @@ strbuf_steal(STRBUF *sb)
 	sb->data = 0;
 	sb->len = sb->cap = 0;
 	return (p);
+}
+
+/* str_lower_copy - lower-case ASCII copy, bounded */
+
+void
+str_lower_copy(char *dst, size_t size, const char *src)
+{
+	size_t	i;
+
+	for (i = 0; src[i] && i + 1 < size; i++)
+		dst[i] = tolower((unsigned char) src[i]);
+	dst[i] = 0;
 }

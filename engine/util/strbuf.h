@@ -30,4 +30,8 @@ void	strbuf_reset(STRBUF *sb);
 void	strbuf_free(STRBUF *sb);
 char   *strbuf_steal(STRBUF *sb);	/* caller owns the result; sb is empty */
 
+/* A lower-case ASCII copy of src in dst (size > 0), cut to fit; other
+ * bytes are copied as they are. */
+void	str_lower_copy(char *dst, size_t size, const char *src);
+
 #endif

@@ -973,6 +973,37 @@ static const struct {
 static int wf_parse_block(WF_BUILD *b, const YNODE *seq, const char *prefix,
 			          const char *what, WF_HOLES *in);
 
+/*
+ * wf_parse_arms - the two blocks of a branching step (wait_for's on_event
+ * and on_timeout, if's then and else). Step ids inside are NAME.a_suffix.N
+ * and NAME.e_suffix.N. a and e hold the holes that lead into each arm; on
+ * success both move to in (the steps after the branch follow either arm).
+ * On failure they are left for the caller to fill with WF_END.
+ */
+static int
+wf_parse_arms(WF_BUILD *b, const YNODE *n, const char *name,
+	              const char *a_key, const char *a_suffix, WF_HOLES *a,
+	              const char *e_key, const char *e_suffix, WF_HOLES *e,
+	              WF_HOLES *in)
+{
+	char   *path;
+	int	rc;
+
+	path = myasprintf("%s.%s", name, a_suffix);
+	rc = wf_parse_block(b, ynode_get(n, a_key), path, a_key, a);
+	myfree(path);
+	if (rc < 0)
+		return (-1);
+	path = myasprintf("%s.%s", name, e_suffix);
+	rc = wf_parse_block(b, ynode_get(n, e_key), path, e_key, e);
+	myfree(path);
+	if (rc < 0)
+		return (-1);
+	wf_holes_move(in, a);
+	wf_holes_move(in, e);
+	return (0);
+}
+
 /* wf_step_new - append a step; pointers into steps die at the next call */
 
 static int
@@ -1183,7 +1214,7 @@ wf_parse_step(WF_BUILD *b, const YNODE *n, const char *id, WF_HOLES *in)
 	WF_PARSER *p = b->p;
 	const YNODE *kw = 0, *v = 0, *o;
 	const char *s;
-	char   *path, *label = 0, *reason;
+	char   *label = 0, *reason;
 	char   *end;
 	WF_HOLES a, e;
 	int	i, j, k, w = -1;
@@ -1295,20 +1326,9 @@ wf_parse_step(WF_BUILD *b, const YNODE *n, const char *id, WF_HOLES *in)
 			return (-1);
 		wf_holes_add(&a, i, WF_HOLE_EVENT);
 		wf_holes_add(&e, i, WF_HOLE_TIMEOUT);
-		path = myasprintf("%s.event", label ? label : id);
-		if (wf_parse_block(b, ynode_get(n, "on_event"), path, "on_event", &a) < 0) {
-			myfree(path);
+		if (wf_parse_arms(b, n, label ? label : id, "on_event", "event", &a,
+				  "on_timeout", "timeout", &e, in) < 0)
 			goto bad;
-		}
-		myfree(path);
-		path = myasprintf("%s.timeout", label ? label : id);
-		if (wf_parse_block(b, ynode_get(n, "on_timeout"), path, "on_timeout", &e) < 0) {
-			myfree(path);
-			goto bad;
-		}
-		myfree(path);
-		wf_holes_move(in, &a);
-		wf_holes_move(in, &e);
 		return (0);
 	case WF_STEP_IF:
 		if ((STEP(b, i)->cond = wf_parse_cond(p, v, "if")) == 0)
@@ -1319,20 +1339,9 @@ wf_parse_step(WF_BUILD *b, const YNODE *n, const char *id, WF_HOLES *in)
 		}
 		wf_holes_add(&a, i, WF_HOLE_THEN);
 		wf_holes_add(&e, i, WF_HOLE_ELSE);
-		path = myasprintf("%s.then", label ? label : id);
-		if (wf_parse_block(b, ynode_get(n, "then"), path, "then", &a) < 0) {
-			myfree(path);
+		if (wf_parse_arms(b, n, label ? label : id, "then", "then", &a,
+				  "else", "else", &e, in) < 0)
 			goto bad;
-		}
-		myfree(path);
-		path = myasprintf("%s.else", label ? label : id);
-		if (wf_parse_block(b, ynode_get(n, "else"), path, "else", &e) < 0) {
-			myfree(path);
-			goto bad;
-		}
-		myfree(path);
-		wf_holes_move(in, &a);
-		wf_holes_move(in, &e);
 		return (0);
 	case WF_STEP_SET:
 		if (wf_step_set(b, i, v) < 0)
