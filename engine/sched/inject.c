@@ -36,7 +36,9 @@
 /*	idle limit (inject_set_idle(), default 5 seconds), or when the
 /*	server has spoken or hung up between transactions: it is closed
 /*	with QUIT and a fresh one is opened, so that an smtpd timeout or a
-/*	"postfix reload" never costs a deferral. When a reused connection
+/*	"postfix reload" never costs a deferral; a connection in constant
+/*	use is closed the same way after 300 seconds, so that a busy engine
+/*	also meets the settings of a reload. When a reused connection
 /*	turns out to be closed anyway (a 421, or a broken connection before
 /*	the end of the message body), the message is sent again at once on
 /*	a fresh connection; inject_retries() counts those. inject_idle()
@@ -73,12 +75,18 @@
 
 #define INJECT_LINE_MAX		1000	/* RFC 5321 text line limit */
 #define INJECT_LINES_MAX	100	/* lines in one multi-line reply */
+#define INJECT_REUSE_TIME	300	/* seconds a connection is used for,
+					 * as Postfix's smtp_connection_reuse_
+					 * time_limit: settings changed by
+					 * "postfix reload" reach a busy
+					 * engine too */
 
 typedef struct INJECT_CONN {
 	int	fd;			/* -1: not connected */
 	int	pipelining;		/* server offered PIPELINING */
 	int	dirty;			/* a transaction failed: RSET first */
 	time_t	last;			/* end of its last transaction */
+	time_t	opened;			/* when it was connected */
 	char	buf[4096];		/* read buffer */
 	size_t	pos, len;
 } INJECT_CONN;
@@ -327,6 +335,9 @@ inject_stale(const INJECT *inj, const INJECT_CONN *c)
 
 	if (inj->idle > 0 && time(0) - c->last >= inj->idle)
 		return (1);
+	/* A busy connection is never idle: bound its age as well. */
+	if (time(0) - c->opened >= INJECT_REUSE_TIME)
+		return (1);
 	if (c->pos < c->len)
 		return (1);
 	pfd.fd = c->fd;
@@ -351,6 +362,7 @@ inject_open(const INJECT *inj, INJECT_CONN *c, char *text, size_t tsize)
 	c->pos = c->len = 0;
 	c->pipelining = 0;
 	c->dirty = 0;
+	c->opened = c->last = time(0);
 	if ((code = inject_reply(inj, c, text, tsize, 0)) != 220)
 		goto fail;
 	strbuf_printf(&cmd, "EHLO %s\r\n", inj->helo);
