@@ -31,6 +31,7 @@
 #include "util/mymalloc.h"
 #include "util/strbuf.h"
 #include "token/tokens.h"
+#include "sched/scheduler.h"
 
 /* cli_check - validate everything a running postdrip reads */
 
@@ -394,6 +395,11 @@ cli_stats(CLI *cli, int argc, char **argv)
 	printf("suppressed\t%zu\n", store_count(txn, STORE_DB_SUPPRESS));
 	printf("events\t%zu\n", store_count(txn, STORE_DB_EVENT));
 	printf("sent\t%zu\n", store_count(txn, STORE_DB_SENT));
+	/* What the MTA said to the engine's injections, apart. */
+	printf("injected\t%llu\n", (unsigned long long) sched_meta_get(txn, SCHED_COUNT_SENT));
+	printf("refused\t%llu\n", (unsigned long long) sched_meta_get(txn, SCHED_COUNT_REFUSED));
+	printf("deferred\t%llu\n", (unsigned long long) sched_meta_get(txn, SCHED_COUNT_DEFERRED));
+	printf("failed\t%llu\n", (unsigned long long) sched_meta_get(txn, SCHED_COUNT_FAILED));
 	printf("enrolments\t%zu\n", store_count(txn, STORE_DB_ENROL));
 	printf("scheduled\t%zu\n", store_count(txn, STORE_DB_SCHEDULE));
 	store_rend(txn);

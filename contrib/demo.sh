@@ -80,10 +80,12 @@ short() {
 	sed -E 's/([+/])([a-z2-7]{6})[a-z2-7]{14,}/\1\2.../g'
 }
 
-# human_until - the engine's until=EPOCH as a date
+# human_until - the engine's until=EPOCH as a date (ISO 8601 stays)
 human_until() {
 	while IFS= read -r _l; do
 		case $_l in
+		*until=[0-9][0-9][0-9][0-9]-*)
+			echo "$_l" ;;
 		*until=[0-9]*)
 			_e=$(echo "$_l" | sed 's/.*until=\([0-9]*\).*/\1/')
 			echo "$_l" | sed "s/until=$_e/until $(date -u -d "@$_e" '+%a %d %b %H:%M UTC')/" ;;

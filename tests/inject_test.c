@@ -180,11 +180,118 @@ test_timeout(void **state)
 	srv_stop(srv);
 }
 
+/* one_msg - a message to rcpt */
+
+static void
+one_msg(INJECT_MSG *m, const char *rcpt)
+{
+	static const char body[] = "Subject: hi\n\nline\n";
+
+	memset(m, 0, sizeof(*m));
+	m->sender = "bounces+tok@bounce.test";
+	m->rcpt = rcpt;
+	m->data = body;
+	m->len = strlen(body);
+}
+
+/* A kept connection that the server ends with 421 at the next MAIL (its
+ * idle timeout): the message goes out at once on a fresh connection. */
+static void
+run_retry(int pipelining)
+{
+	SERVER *srv = srv_start(pipelining, 0);
+	INJECT *inj = client(srv, 1, 5);
+	INJECT_MSG m;
+
+	inject_set_idle(inj, 0);
+	one_msg(&m, "a@x.test");
+	assert_int_equal(inject_batch(inj, &m, 1), 1);
+	atomic_store(&srv->close_on_mail, 1);
+	one_msg(&m, "b@x.test");
+	assert_int_equal(inject_batch(inj, &m, 1), 1);
+	assert_int_equal(m.status, INJECT_OK);
+	assert_int_equal(inject_retries(inj), 1);
+	assert_int_equal(atomic_load(&srv->conns), 2);
+	assert_int_equal(atomic_load(&srv->nmsg), 2);
+	assert_string_equal(srv->rcpt[1], "b@x.test");
+	inject_free(inj);
+	srv_stop(srv);
+}
+
+static void
+test_retry_pipelining(void **state)
+{
+	(void) state;
+	run_retry(1);
+}
+
+static void
+test_retry_plain(void **state)
+{
+	(void) state;
+	run_retry(0);
+}
+
+/* A connection idle past the limit is closed with QUIT between batches
+ * and the next message opens a fresh one. */
+static void
+test_idle_close(void **state)
+{
+	SERVER *srv = srv_start(1, 0);
+	INJECT *inj = client(srv, 1, 5);
+	INJECT_MSG m;
+	int	i;
+
+	(void) state;
+	inject_set_idle(inj, 1);
+	one_msg(&m, "a@x.test");
+	assert_int_equal(inject_batch(inj, &m, 1), 1);
+	inject_idle(inj);			/* not idle yet: kept */
+	assert_int_equal(atomic_load(&srv->active), 1);
+	sleep(2);
+	inject_idle(inj);
+	/* The server's session ends on our QUIT (bounded wait). */
+	for (i = 0; i < 200 && atomic_load(&srv->active) > 0; i++)
+		usleep(10000);
+	assert_int_equal(atomic_load(&srv->active), 0);
+	one_msg(&m, "b@x.test");
+	assert_int_equal(inject_batch(inj, &m, 1), 1);
+	assert_int_equal(atomic_load(&srv->conns), 2);
+	assert_int_equal(inject_retries(inj), 0);
+	inject_free(inj);
+	srv_stop(srv);
+}
+
+/* The command a refusal answered is kept for the bounce rules. */
+static void
+test_refused_command(void **state)
+{
+	SERVER *srv = srv_start(1, 0);
+	INJECT *inj = client(srv, 1, 5);
+	INJECT_MSG m[2];
+
+	(void) state;
+	one_msg(m, "reject@x.test");
+	one_msg(m + 1, "c@x.test");
+	assert_int_equal(inject_batch(inj, m, 2), 1);
+	assert_int_equal(m[0].status, INJECT_REJECT);
+	assert_non_null(m[0].command);
+	assert_string_equal(m[0].command, "RCPT TO");
+	assert_int_equal(m[1].status, INJECT_OK);
+	assert_string_equal(m[1].command, "end of DATA");
+	inject_free(inj);
+	srv_stop(srv);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dotstuff),
+		cmocka_unit_test(test_retry_pipelining),
+		cmocka_unit_test(test_retry_plain),
+		cmocka_unit_test(test_idle_close),
+		cmocka_unit_test(test_refused_command),
 		cmocka_unit_test(test_outcomes_pipelining),
 		cmocka_unit_test(test_outcomes_plain),
 		cmocka_unit_test(test_parallel),

@@ -1044,31 +1044,58 @@ test_webhook_after_sends(void **state)
 	httpd_stop(&h);
 }
 
-/* A 5xx: "send_refused" and the enrolment goes on. A 4xx for longer than
- * engine_retry_limit: "send_failed" and on. */
+/* A 5xx is a bounce of the message, judged as a DSN would be: a hard one
+ * (550 5.1.1) suppresses the contact and ends the enrolment by the
+ * hard-bounce exit rule; a soft one (552 5.2.2) is counted and the
+ * enrolment goes on. A 4xx for longer than engine_retry_limit:
+ * "send_failed" and on. The outcomes are counted apart in META. */
 static void
 test_refused_failed(void **state)
 {
 	T	t;
 	SCHED_ENROL e;
 	SCHED_STATS st;
-	uint64_t r, d;
+	STORE_SUPPRESSION sup;
+	STORE_TXN *txn;
+	uint64_t r, f, d;
 	char	last[512];
 
 	t_open(&t, "workflow: two\ntrigger:\n  event: go\nsteps:\n  - send: x\n"
 	       "  - add_tag: after\n", "engine_retry_limit = 60s\n"
 	       "engine_retry_backoff = 5m\n", 1);
 	r = contact(&t, "reject-me@x.test", 0);
+	f = contact(&t, "full-me@x.test", 0);
 	d = contact(&t, "defer-me@x.test", 0);
 	event(&t, r, t.t0, "go", 0);
+	event(&t, f, t.t0, "go", 0);
 	event(&t, d, t.t0, "go", 0);
 	st = tick(&t, t.t0 + 1);
-	assert_int_equal(st.refused, 1);
+	assert_int_equal(st.refused, 2);
 	assert_int_equal(st.deferred, 1);
 	assert_int_equal(count(&t, r, "send_refused", last), 1);
 	assert_non_null(strstr(last, "550 5.1.1"));
-	assert_int_equal(count(&t, r, "tag_added", 0), 1);
+	/* Hard: a bounced event as from a DSN, suppressed, exited. */
+	assert_int_equal(count(&t, r, "bounced", last), 1);
+	assert_non_null(strstr(last, "\"class\":\"hard\""));
+	assert_non_null(strstr(last, "\"reason\":\"userunknown\""));
+	assert_non_null(strstr(last, "\"status\":\"5.1.1\""));
+	assert_int_equal(count(&t, r, "tag_added", 0), 0);
 	assert_int_equal(enrol(&t, r, "two", &e), STORE_OK);
+	assert_int_equal(e.state, SCHED_EXITED);
+	assert_string_equal(e.reason, "bounced");
+	assert_int_equal(store_rbegin(t.st, &txn), STORE_OK);
+	assert_int_equal(store_suppress_get(txn, "reject-me@x.test", &sup), STORE_OK);
+	assert_string_equal(sup.reason, "hardbounce");
+	/* Soft: counted, not suppressed (soft_bounce_limit), goes on. */
+	assert_int_equal(store_suppress_get(txn, "full-me@x.test", &sup), STORE_NOTFOUND);
+	assert_int_equal(sched_meta_get(txn, SCHED_COUNT_REFUSED), 2);
+	assert_int_equal(sched_meta_get(txn, SCHED_COUNT_DEFERRED), 1);
+	assert_int_equal(sched_meta_get(txn, SCHED_COUNT_SENT), 0);
+	store_rend(txn);
+	assert_int_equal(count(&t, f, "bounced", last), 1);
+	assert_non_null(strstr(last, "\"class\":\"soft\""));
+	assert_int_equal(count(&t, f, "tag_added", 0), 1);
+	assert_int_equal(enrol(&t, f, "two", &e), STORE_OK);
 	assert_int_equal(e.state, SCHED_DONE);
 	assert_int_equal(enrol(&t, d, "two", &e), STORE_OK);
 	assert_int_equal(e.phase, SCHED_PH_INJECT);
@@ -1077,7 +1104,78 @@ test_refused_failed(void **state)
 	assert_int_equal(count(&t, d, "send_failed", last), 1);
 	assert_non_null(strstr(last, "450 4.2.0"));
 	assert_int_equal(count(&t, d, "tag_added", 0), 1);
+	assert_int_equal(count(&t, d, "bounced", 0), 0);
 	assert_int_equal(atomic_load(&t.srv->nmsg), 0);
+	assert_int_equal(store_rbegin(t.st, &txn), STORE_OK);
+	assert_int_equal(sched_meta_get(txn, SCHED_COUNT_FAILED), 1);
+	store_rend(txn);
+	t_close(&t);
+}
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* log_keep - the scheduler's log, kept for the test (any thread) */
+
+static void
+log_keep(void *ctx, int warn, const char *fmt,...)
+{
+	STRBUF *sb = ctx;
+	va_list	ap;
+
+	(void) warn;
+	pthread_mutex_lock(&log_lock);
+	va_start(ap, fmt);
+	strbuf_vprintf(sb, fmt, ap);
+	va_end(ap);
+	strbuf_putc(sb, '\n');
+	pthread_mutex_unlock(&log_lock);
+}
+
+/* A decision is logged only once its transition commits: one computed
+ * from a stale read is dropped by the writer and leaves no line. */
+static void
+test_log_after_commit(void **state)
+{
+	T	t;
+	SCHED_ENROL e, now;
+	SCHED_TR a, b;
+	STRBUF	log = STRBUF_INIT;
+	uint64_t c, id;
+	const WORKFLOW *wf;
+
+	(void) state;
+	t_open(&t, "workflow: br\ntrigger:\n  manual: yes\nsteps:\n  - add_tag: one\n"
+	       "  - add_tag: two\n", 0, 0);
+	sched_set_log(t.s, log_keep, &log);
+	c = contact(&t, "log@x.test", 0);
+	assert_int_equal(sched_enrol(t.s, c, "br", t.t0, &id), STORE_OK);
+	assert_non_null(strstr(strbuf_str(&log), "enrolled: "));
+	assert_int_equal(enrol(&t, c, "br", &e), STORE_OK);
+	wf = workflow_find(t.wfs, "br");
+
+	/* Two changes computed from the same read: the first wins. */
+	sched_tr_init(&a, t.s, &e);
+	sched_goto(t.s, &a, wf, 1);
+	sched_tr_log(&a, 0, "branch: contact=%llu first", (unsigned long long) c);
+	sched_tr_init(&b, t.s, &e);
+	sched_end(t.s, &b, SCHED_EXITED, "exit_rule");
+	sched_tr_log(&b, 0, "exited: contact=%llu second", (unsigned long long) c);
+	(void) sched_commit(&a, 0);
+	store_flush(t.st);
+	(void) sched_commit(&b, 0);
+	store_flush(t.st);
+
+	assert_int_equal(enrol(&t, c, "br", &now), STORE_OK);
+	assert_int_equal(now.state, SCHED_ACTIVE);
+	assert_string_equal(now.step, wf->steps[1].id);
+	pthread_mutex_lock(&log_lock);
+	assert_non_null(strstr(strbuf_str(&log), "branch: contact="));
+	/* The dropped transition claims nothing. */
+	assert_null(strstr(strbuf_str(&log), "exited: "));
+	pthread_mutex_unlock(&log_lock);
+	assert_int_equal(count(&t, c, "workflow_exited", 0), 0);
+	sched_set_log(t.s, 0, 0);
+	strbuf_free(&log);
 	t_close(&t);
 }
 
@@ -1128,6 +1226,7 @@ main(void)
 		cmocka_unit_test(test_context_clicks),
 		cmocka_unit_test(test_crash_between),
 		cmocka_unit_test(test_refused_failed),
+		cmocka_unit_test(test_log_after_commit),
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_caps_policyd),
 		cmocka_unit_test(test_segment_notify),

@@ -72,6 +72,10 @@ srv_session(void *arg)
 				"250-test\r\n250-PIPELINING\r\n250 8BITMIME\r\n" :
 				"250-test\r\n250 8BITMIME\r\n");
 		} else if (strncasecmp(line, "MAIL FROM:<", 11) == 0) {
+			if (atomic_exchange(&srv->close_on_mail, 0)) {
+				srv_say(s->fd, "421 4.4.2 test.test Error: timeout exceeded\r\n");
+				break;
+			}
 			snprintf(sender, sizeof(sender), "%.*s",
 				 (int) strcspn(line + 11, ">"), line + 11);
 			rcpt_ok = 0;
@@ -83,6 +87,8 @@ srv_session(void *arg)
 				srv_say(s->fd, "450 4.2.0 try later\r\n");
 			else if (strncmp(rcpt, "reject", 6) == 0)
 				srv_say(s->fd, "550 5.1.1 no such user\r\n");
+			else if (strncmp(rcpt, "full", 4) == 0)
+				srv_say(s->fd, "552 5.2.2 mailbox full\r\n");
 			else {
 				rcpt_ok = 1;
 				srv_say(s->fd, "250 2.1.5 Ok\r\n");

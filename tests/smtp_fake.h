@@ -4,7 +4,7 @@
 /*
  * smtp_fake - a small scripted SMTP server inside a test process. It
  * accepts every recipient except those whose address starts with "defer"
- * (450) or "reject" (550), keeps each message it accepts (dot-unstuffed)
+ * (450), "reject" (550 5.1.1) or "full" (552 5.2.2), keeps each message it accepts (dot-unstuffed)
  * with its envelope, and counts connections. "silent" greets and then
  * never answers (timeouts). Not for anything but tests.
  */
@@ -22,6 +22,7 @@ typedef struct SERVER {
 	atomic_int active;		/* sessions running */
 	atomic_int nmsg;
 	atomic_int defer_all;		/* answer 451 to every RCPT */
+	atomic_int close_on_mail;	/* once: 421 to MAIL FROM, hang up */
 	pthread_mutex_t lock;
 	char   *body[MAXMSG];		/* received, dot-unstuffed */
 	char   *rcpt[MAXMSG];

@@ -65,6 +65,11 @@ typedef struct CLASSIFY_RESULT {
 int	classify_message(const char *data, size_t len, CLASSIFY_RESULT *res);
 void	classify_free(CLASSIFY_RESULT *res);
 
+/* A reply an SMTP server gave us (the injector) as a DSN row would be:
+ * status (the enhanced code, or x.0.0), class and reason; command is the
+ * one it answered ("RCPT TO", "DATA", "end of DATA"). classify_reply.c */
+void	classify_reply(const char *reply, const char *command,
+		               const char *recipient, CLASSIFY_RCPT *row);
 const char *classify_kind_name(CLASSIFY_KIND kind);
 const char *classify_class_name(CLASSIFY_CLASS class);
 

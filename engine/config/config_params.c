@@ -81,6 +81,8 @@ const CONF_PARAM config_params[] = {
 	"SMTP connections the engine injects over in parallel"},
 	{"inject_timeout", CONF_TIME, "60s", 1, 3600,
 	"timeout of each SMTP read or write when injecting"},
+	{"inject_idle_timeout", CONF_TIME, "5s", 0, 3600,
+	"an injection connection idle this long is closed with QUIT (0: kept until the server closes it)"},
 
 	/* Addresses on the bounce domain (verp(3)): PREFIX+TOKEN@bounce_domain. */
 	{"verp_prefix", CONF_STR, "bounces", 0, 0,

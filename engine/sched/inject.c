@@ -10,6 +10,10 @@
 /*
 /*	size_t	inject_batch(inj, msgs, n)
 /*
+/*	void	inject_set_idle(inj, seconds)
+/*
+/*	void	inject_idle(inj)
+/*
 /*	void	inject_free(inj)
 /* DESCRIPTION
 /*	inject_create() prepares up to conns connections to address
@@ -19,13 +23,26 @@
 /*
 /*	inject_batch() sends a batch in parallel: one thread per connection
 /*	takes the next unsent message until none is left. On each connection
-/*	the client says EHLO once; with PIPELINING it sends MAIL, RCPT and
+/*	the client says EHLO once. One state loop runs the dialogue (as
+/*	Postfix's smtp_proto.c does): with PIPELINING it sends MAIL, RCPT and
 /*	DATA in one write and reads the three replies, otherwise it waits for
 /*	each. The body is sent with CRLF line ends and dot-stuffing. After a
 /*	failed transaction the connection is reset with RSET before the next
 /*	message; a 421 or an I/O error closes it. A message's done callback
 /*	runs as soon as its outcome is known, so that the caller can record
 /*	it without waiting for the rest of the batch.
+/*
+/*	A kept connection is not used again once it has been idle for the
+/*	idle limit (inject_set_idle(), default 5 seconds), or when the
+/*	server has spoken or hung up between transactions: it is closed
+/*	with QUIT and a fresh one is opened, so that an smtpd timeout or a
+/*	"postfix reload" never costs a deferral; a connection in constant
+/*	use is closed the same way after 300 seconds, so that a busy engine
+/*	also meets the settings of a reload. When a reused connection
+/*	turns out to be closed anyway (a 421, or a broken connection before
+/*	the end of the message body), the message is sent again at once on
+/*	a fresh connection; inject_retries() counts those. inject_idle()
+/*	closes idle connections between batches.
 /*
 /*	Every read and write is bounded by the timeout; a reply line longer
 /*	than 1000 bytes or a reply of more than 100 lines is a protocol
@@ -58,11 +75,18 @@
 
 #define INJECT_LINE_MAX		1000	/* RFC 5321 text line limit */
 #define INJECT_LINES_MAX	100	/* lines in one multi-line reply */
+#define INJECT_REUSE_TIME	300	/* seconds a connection is used for,
+					 * as Postfix's smtp_connection_reuse_
+					 * time_limit: settings changed by
+					 * "postfix reload" reach a busy
+					 * engine too */
 
 typedef struct INJECT_CONN {
 	int	fd;			/* -1: not connected */
 	int	pipelining;		/* server offered PIPELINING */
 	int	dirty;			/* a transaction failed: RSET first */
+	time_t	last;			/* end of its last transaction */
+	time_t	opened;			/* when it was connected */
 	char	buf[4096];		/* read buffer */
 	size_t	pos, len;
 } INJECT_CONN;
@@ -71,8 +95,10 @@ struct INJECT {
 	char   *address;
 	char   *helo;
 	int	timeout;
+	int	idle;			/* close after this many idle seconds */
 	int	nconn;
 	INJECT_CONN *conn;
+	atomic_ulong retries;		/* sends again on a fresh connection */
 };
 
 typedef struct INJECT_RUN {
@@ -101,6 +127,8 @@ inject_create(const char *address, int conns, int timeout, const char *helo)
 	inj->address = mystrdup(address);
 	inj->helo = mystrdup(helo && *helo ? helo : "localhost");
 	inj->timeout = timeout > 0 ? timeout : 60;
+	inj->idle = INJECT_IDLE_DEFAULT;
+	atomic_init(&inj->retries, 0);
 	inj->nconn = conns;
 	inj->conn = mycalloc(conns, sizeof(*inj->conn));
 	for (i = 0; i < conns; i++)
@@ -292,6 +320,32 @@ inject_reply(const INJECT *inj, INJECT_CONN *c, char *text, size_t tsize,
 	return (-1);
 }
 
+/*
+ * inject_stale - should a kept connection be closed before use? It has
+ * been idle longer than the idle limit (the server's own timeout may
+ * have ended it, and a connection kept across "postfix reload" talks to
+ * an smtpd with the old settings), or the server has already said
+ * something or hung up (a 421 on its timeout): nothing is due from it
+ * between transactions.
+ */
+static int
+inject_stale(const INJECT *inj, const INJECT_CONN *c)
+{
+	struct pollfd pfd;
+
+	if (inj->idle > 0 && time(0) - c->last >= inj->idle)
+		return (1);
+	/* A busy connection is never idle: bound its age as well. */
+	if (time(0) - c->opened >= INJECT_REUSE_TIME)
+		return (1);
+	if (c->pos < c->len)
+		return (1);
+	pfd.fd = c->fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return (poll(&pfd, 1, 0) != 0);
+}
+
 /* inject_open - connect and greet; 0 or -1 with reply text */
 
 static int
@@ -308,6 +362,7 @@ inject_open(const INJECT *inj, INJECT_CONN *c, char *text, size_t tsize)
 	c->pos = c->len = 0;
 	c->pipelining = 0;
 	c->dirty = 0;
+	c->opened = c->last = time(0);
 	if ((code = inject_reply(inj, c, text, tsize, 0)) != 220)
 		goto fail;
 	strbuf_printf(&cmd, "EHLO %s\r\n", inj->helo);
@@ -375,22 +430,31 @@ inject_outcome(INJECT_MSG *m, int code, const char *text)
 }
 
 /*
- * inject_data_refused - read the reply to a pipelined DATA whose MAIL or
- * RCPT failed. A server that answers 354 anyway (RFC 2920 says it must
- * not) gets an empty message ended at once, so the dialogue stays in step;
- * RSET then discards it. -1 on an I/O or protocol error.
+ * The dialogue of one transaction is one loop over states, as in
+ * Postfix's smtp_proto.c: "send" is the next command to write and "recv"
+ * the next reply to read. Without PIPELINING a command is written only
+ * when every earlier reply has been read (lock-step); with it, RSET, MAIL,
+ * RCPT and DATA go out in one write. The message body is written only
+ * after the 354 to DATA. After a refusal nothing more is sent, but the
+ * replies already due are still read, so that the connection stays in
+ * step and can carry the next message.
  */
-static int
-inject_data_refused(const INJECT *inj, INJECT_CONN *c)
-{
-	int	code;
+#define ST_RSET		0
+#define ST_MAIL		1
+#define ST_RCPT		2
+#define ST_DATA		3
+#define ST_DOT		4
+#define ST_DONE		5
 
-	if ((code = inject_reply(inj, c, 0, 0, 0)) != 354)
-		return (code < 0 ? -1 : 0);
-	if (inject_write(inj, c, ".\r\n", 3) < 0 || inject_reply(inj, c, 0, 0, 0) < 0)
-		return (-1);
-	return (0);
-}
+static const char *inject_command_name[] = {
+	"RSET", "MAIL FROM", "RCPT TO", "DATA", "end of DATA",
+};
+
+/* Results of inject_one(). */
+#define ONE_KEPT	0		/* outcome known, connection kept */
+#define ONE_DROPPED	1		/* outcome known, connection closed */
+#define ONE_RETRY	2		/* the server did not take the message
+					 * and closed: a fresh connection may */
 
 /* inject_refused - a command before the end of DATA failed: never OK */
 
@@ -403,104 +467,155 @@ inject_refused(INJECT_MSG *m, int code, const char *text)
 		m->status = INJECT_DEFER;
 }
 
-/* inject_one - one SMTP transaction on c; returns -1 if c was dropped */
+/* inject_command - append the command of state st to buf */
 
+static void
+inject_command(STRBUF *buf, int st, const INJECT_MSG *m, int failed)
+{
+	switch (st) {
+	case ST_RSET:
+		strbuf_puts(buf, "RSET\r\n");
+		break;
+	case ST_MAIL:
+		strbuf_printf(buf, "MAIL FROM:<%s>\r\n", m->sender);
+		break;
+	case ST_RCPT:
+		strbuf_printf(buf, "RCPT TO:<%s>\r\n", m->rcpt);
+		break;
+	case ST_DATA:
+		strbuf_puts(buf, "DATA\r\n");
+		break;
+	case ST_DOT:
+		/* A refused transaction whose DATA got 354 anyway (RFC 2920
+		 * says it must not) sends an empty message; RSET drops it. */
+		if (failed)
+			strbuf_puts(buf, ".\r\n");
+		else
+			inject_dotstuff(buf, m->data, m->len);
+		break;
+	}
+}
+
+/*
+ * inject_one - one SMTP transaction on c. A reused connection that the
+ * server closed meanwhile (its idle timeout, a 421, postfix reload) gives
+ * ONE_RETRY when nothing of the message can have been accepted.
+ */
 static int
 inject_one(const INJECT *inj, INJECT_CONN *c, INJECT_MSG *m, STRBUF *buf)
 {
 	char	text[INJECT_REPLY_MAX];
-	int	code_mail, code_rcpt, code_data, code;
+	int	send, recv, code, failed = 0, need_dot = 0, reused, dot_sent = 0;
 
-	/* A reused connection may have been closed by the server meanwhile. */
+	if (c->fd >= 0 && inject_stale(inj, c)) {
+		(void) inject_write(inj, c, "QUIT\r\n", 6);
+		inject_drop(c);
+	}
+	reused = c->fd >= 0;
 	if (c->fd < 0 && inject_open(inj, c, text, sizeof(text)) < 0) {
 		inject_outcome(m, 451, text);
-		return (-1);
+		m->command = 0;
+		return (ONE_DROPPED);
 	}
-	strbuf_reset(buf);
-	if (c->dirty)
-		strbuf_puts(buf, "RSET\r\n");
-	strbuf_printf(buf, "MAIL FROM:<%s>\r\n", m->sender);
-	if (c->pipelining) {
-		strbuf_printf(buf, "RCPT TO:<%s>\r\nDATA\r\n", m->rcpt);
-		if (inject_write(inj, c, strbuf_str(buf), strbuf_len(buf)) < 0)
-			goto ioerr;
-		if (c->dirty && inject_reply(inj, c, 0, 0, 0) < 0)
-			goto ioerr;
-		c->dirty = 0;
-		if ((code_mail = inject_reply(inj, c, text, sizeof(text), 0)) < 0)
-			goto ioerr;
-		if (code_mail != 250) {
-			inject_refused(m, code_mail, text);
-			/* RCPT and DATA replies are still due. */
-			if (inject_reply(inj, c, 0, 0, 0) < 0
-			    || inject_data_refused(inj, c) < 0)
-				goto ioerr_keep;
-			goto failed;
-		}
-		if ((code_rcpt = inject_reply(inj, c, text, sizeof(text), 0)) < 0)
-			goto ioerr;
-		if (code_rcpt != 250 && code_rcpt != 251) {
-			inject_refused(m, code_rcpt, text);
-			if (inject_data_refused(inj, c) < 0)
-				goto ioerr_keep;
-			goto failed;
-		}
-		if ((code_data = inject_reply(inj, c, text, sizeof(text), 0)) < 0)
-			goto ioerr;
-	} else {
-		if (inject_write(inj, c, strbuf_str(buf), strbuf_len(buf)) < 0)
-			goto ioerr;
-		if (c->dirty && inject_reply(inj, c, 0, 0, 0) < 0)
-			goto ioerr;
-		c->dirty = 0;
-		if ((code_mail = inject_reply(inj, c, text, sizeof(text), 0)) < 0)
-			goto ioerr;
-		if (code_mail != 250) {
-			inject_refused(m, code_mail, text);
-			goto failed;
-		}
+	send = recv = c->dirty ? ST_RSET : ST_MAIL;
+	while (recv < ST_DONE) {
 		strbuf_reset(buf);
-		strbuf_printf(buf, "RCPT TO:<%s>\r\n", m->rcpt);
-		if (inject_write(inj, c, strbuf_str(buf), strbuf_len(buf)) < 0
-		    || (code_rcpt = inject_reply(inj, c, text, sizeof(text), 0)) < 0)
-			goto ioerr;
-		if (code_rcpt != 250 && code_rcpt != 251) {
-			inject_refused(m, code_rcpt, text);
-			goto failed;
+		while (send < ST_DONE && !failed
+		       && (send == recv || (c->pipelining && send < ST_DOT))) {
+			inject_command(buf, send, m, failed);
+			if (send == ST_DOT)
+				dot_sent = 1;
+			send++;
 		}
-		if (inject_write(inj, c, "DATA\r\n", 6) < 0
-		    || (code_data = inject_reply(inj, c, text, sizeof(text), 0)) < 0)
+		if (need_dot && send == ST_DOT && recv == ST_DOT) {
+			inject_command(buf, send, m, failed);
+			send++;
+		}
+		if (strbuf_len(buf) > 0
+		    && inject_write(inj, c, strbuf_str(buf), strbuf_len(buf)) < 0)
 			goto ioerr;
+		if ((code = inject_reply(inj, c, text, sizeof(text), 0)) < 0)
+			goto ioerr;
+		if (!failed)
+			m->command = inject_command_name[recv];
+		switch (recv) {
+		case ST_RSET:
+			c->dirty = 0;
+			break;
+		case ST_MAIL:
+			if (code != 250) {
+				inject_refused(m, code, text);
+				failed = 1;
+			}
+			break;
+		case ST_RCPT:
+			if (!failed && code != 250 && code != 251) {
+				inject_refused(m, code, text);
+				failed = 1;
+			}
+			break;
+		case ST_DATA:
+			if (code == 354) {
+				need_dot = failed;	/* "." and its reply */
+				break;
+			}
+			if (!failed)
+				inject_refused(m, code, text);
+			failed = 1;		/* no body follows */
+			break;
+		case ST_DOT:
+			if (!failed)
+				inject_outcome(m, code, text);
+			break;
+		}
+		recv++;
+		/* Lock-step after a refusal: nothing else was sent. */
+		if (failed && recv >= send && !need_dot)
+			break;
 	}
-	if (code_data != 354) {
-		inject_refused(m, code_data, text);
-		goto failed;
-	}
-	strbuf_reset(buf);
-	inject_dotstuff(buf, m->data, m->len);
-	if (inject_write(inj, c, strbuf_str(buf), strbuf_len(buf)) < 0
-	    || (code = inject_reply(inj, c, text, sizeof(text), 0)) < 0)
-		goto ioerr;
-	inject_outcome(m, code, text);
-	if (code == 421)
-		goto drop;
-	if (m->status != INJECT_OK)
+	if (failed || m->status != INJECT_OK)
 		c->dirty = 1;
-	return (0);
-
-failed:
-	c->dirty = 1;
-	if (strncmp(m->reply, "421", 3) == 0)
-		goto drop;
-	return (0);
+	if (strncmp(m->reply, "421", 3) == 0) {
+		inject_drop(c);
+		/* 421 is the server closing: the message was not taken. */
+		return (reused ? ONE_RETRY : ONE_DROPPED);
+	}
+	return (ONE_KEPT);
 
 ioerr:
-	inject_outcome(m, 451, "451 4.4.2 lost connection or timeout while injecting");
-ioerr_keep:
-	m->status = m->status == INJECT_OK ? INJECT_DEFER : m->status;
-drop:
 	inject_drop(c);
-	return (-1);
+	/* A refusal read before the connection broke stands. */
+	if (failed && strncmp(m->reply, "421", 3) != 0) {
+		if (m->status == INJECT_OK)
+			m->status = INJECT_DEFER;
+		return (ONE_DROPPED);
+	}
+	/* Broken before the body was complete: the server has nothing. */
+	if (reused && !dot_sent)
+		return (ONE_RETRY);
+	inject_outcome(m, 451, "451 4.4.2 lost connection or timeout while injecting");
+	m->command = 0;
+	return (ONE_DROPPED);
+}
+
+/* inject_send - one message, again on a fresh connection if need be */
+
+static void
+inject_send(INJECT *inj, INJECT_CONN *c, INJECT_MSG *m, STRBUF *buf)
+{
+	m->status = INJECT_DEFER;
+	m->reply[0] = 0;
+	m->command = 0;
+	if (inject_one(inj, c, m, buf) == ONE_RETRY) {
+		m->status = INJECT_DEFER;
+		m->reply[0] = 0;
+		m->command = 0;
+		atomic_fetch_add(&inj->retries, 1);
+		if (inject_one(inj, c, m, buf) == ONE_RETRY)
+			inject_outcome(m, 451, m->reply[0] ? m->reply :
+				       "451 4.4.2 connection closed by the server");
+	}
+	c->last = time(0);
 }
 
 /* inject_worker - one connection's share of a batch */
@@ -514,7 +629,7 @@ inject_worker(void *arg)
 	size_t	i;
 
 	while ((i = atomic_fetch_add(&run->next, 1)) < run->n) {
-		(void) inject_one(run->inj, w->conn, run->msgs + i, &buf);
+		inject_send(run->inj, w->conn, run->msgs + i, &buf);
 		if (run->msgs[i].status == INJECT_OK)
 			atomic_fetch_add(&run->ok, 1);
 		if (run->msgs[i].done)
@@ -566,6 +681,39 @@ inject_batch(INJECT *inj, INJECT_MSG *msgs, size_t n)
 	myfree(w);
 	myfree(tid);
 	return (atomic_load(&run.ok));
+}
+
+/* inject_set_idle - close connections idle this long (0: never) */
+
+void
+inject_set_idle(INJECT *inj, int seconds)
+{
+	inj->idle = seconds > 0 ? seconds : 0;
+}
+
+/* inject_idle - QUIT the connections idle past the limit (between batches) */
+
+void
+inject_idle(INJECT *inj)
+{
+	int	i;
+
+	for (i = 0; i < inj->nconn; i++) {
+		INJECT_CONN *c = inj->conn + i;
+
+		if (c->fd >= 0 && inject_stale(inj, c)) {
+			(void) inject_write(inj, c, "QUIT\r\n", 6);
+			inject_drop(c);
+		}
+	}
+}
+
+/* inject_retries - messages sent again on a fresh connection so far */
+
+unsigned long
+inject_retries(INJECT *inj)
+{
+	return (atomic_load(&inj->retries));
 }
 
 /* inject_free - QUIT and close every connection */

@@ -14,6 +14,8 @@
  * 2xx after DATA), INJECT_DEFER (a 4xx reply, or our own trouble: the server
  * cannot be reached, a timeout, a broken reply; try again later), and
  * INJECT_REJECT (a 5xx reply: the server refuses this message for good).
+ * A reused connection that the server closed meanwhile costs no deferral:
+ * the message is sent again at once on a fresh connection.
  * The reply text is kept for the caller's log and events.
  */
 #include <stddef.h>
@@ -36,6 +38,9 @@ typedef struct INJECT_MSG {
 	/* Results. */
 	int	status;			/* INJECT_OK, _DEFER, _REJECT */
 	char	reply[INJECT_REPLY_MAX];	/* the deciding reply, one line */
+	const char *command;		/* what it answered: "MAIL FROM",
+					 * "RCPT TO", "DATA", "end of DATA",
+					 * or 0 (no reply: our own trouble) */
 } INJECT_MSG;
 
 typedef struct INJECT INJECT;
@@ -46,6 +51,15 @@ typedef struct INJECT INJECT;
 INJECT *inject_create(const char *address, int conns, int timeout,
 		              const char *helo);
 void	inject_free(INJECT *inj);		/* QUITs and closes */
+
+/* Connections idle this many seconds are closed (QUIT) before their next
+ * use or by inject_idle(); 0: kept until the server closes them. */
+#define INJECT_IDLE_DEFAULT	5
+void	inject_set_idle(INJECT *inj, int seconds);
+void	inject_idle(INJECT *inj);		/* between batches */
+/* Messages sent again at once on a fresh connection after a reused one
+ * was found closed (421 or broken before the end of the body). */
+unsigned long inject_retries(INJECT *inj);
 
 /* Send msgs[0..n-1]; each gets its status and reply. Returns the number
  * of messages with INJECT_OK. */

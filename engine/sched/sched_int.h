@@ -8,6 +8,9 @@
 #include "sched/scheduler.h"
 #include "sched/inject.h"
 #include "caps/caps.h"
+#include "util/strbuf.h"
+#include "classify/classify.h"
+#include "signal/signal.h"
 
 #define SCHED_EV_MAX	16		/* events one transition may append */
 
@@ -54,7 +57,19 @@ struct SCHED {
 	uint64_t *later_id;		/* webhook jobs run after the round's sends */
 	time_t *later_due;
 	size_t	nlater;
+	SIG_PARAMS sig;			/* soft_bounce_limit, soft_bounce_window */
 };
+
+/* A refusal at injection, recorded as a bounce of the message (the same
+ * rules as a DSN that comes back by mail: signal_apply()). */
+typedef struct SCHED_BOUNCE {
+	SIG_MSG	m;
+	CLASSIFY_RESULT cr;
+	CLASSIFY_RCPT row;
+	SIG_PARAMS params;
+	char	message_id[256];
+	char	rcpt[256];
+} SCHED_BOUNCE;
 
 /* A change of one enrolment, committed in one transaction. The enrolment
  * is compared with "before" inside the transaction: if another change got
@@ -77,9 +92,12 @@ typedef struct SCHED_TR {
 	const char *suppress;		/* suppress the contact with this reason */
 	int	nev_base;		/* events before contact_op (replays) */
 	volatile int *committed;	/* set to 1 after a successful commit */
+	STRBUF	log;			/* decision lines, logged after commit */
+	SCHED_BOUNCE *bounce;		/* owned: record this refusal as a bounce */
+	const char *counter;		/* SCHED_COUNT_*: add one */
 } SCHED_TR;
 
-/* sched.c */
+/* sched_kernel.c */
 void	sched_log(SCHED *s, int warn, const char *fmt,...)
 	__attribute__((format(printf, 3, 4)));
 /* Decisions made inside a write transaction are logged only once it has
@@ -91,6 +109,10 @@ void	sched_log_txn(SCHED *s, const char *fmt,...)
 void	sched_txnlog_reset(SCHED *s);
 void	sched_txnlog_flush(SCHED *s, int status);
 void	sched_tr_init(SCHED_TR *tr, SCHED *s, const SCHED_ENROL *e);
+/* A decision of a queued transition: logged once it has committed, never
+ * when it is dropped as stale or cannot be written. */
+void	sched_tr_log(SCHED_TR *tr, int warn, const char *fmt,...)
+	__attribute__((format(printf, 3, 4)));
 void	sched_tr_event(SCHED_TR *tr, const char *type, json_t *data);
 /* Queue the transition for the store's group commit (the events move
  * with it). e, when not NULL, becomes the enrolment as it will be stored.

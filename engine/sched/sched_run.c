@@ -178,7 +178,7 @@ run_step(SCHED *s, SCHED_ENROL *e, const WORKFLOW *wf, const WF_STEP *st,
 		break;
 	case WF_STEP_WAIT_FOR:
 		if (e->phase == SCHED_PH_WAIT) {
-			sched_log(s, 0, "timeout: contact=%llu workflow=%s enrolment=%llu step=%s",
+			sched_tr_log(&tr, 0, "timeout: contact=%llu workflow=%s enrolment=%llu step=%s",
 				  (unsigned long long) e->contact, wf->name,
 				  (unsigned long long) e->id, st->id);
 			sched_goto(s, &tr, wf, st->on_timeout);
@@ -198,7 +198,7 @@ run_step(SCHED *s, SCHED_ENROL *e, const WORKFLOW *wf, const WF_STEP *st,
 		sched_tr_event(&tr, "workflow_branch",
 			       json_pack("{s:s, s:s, s:s}", "workflow", wf->name,
 					 "step", st->id, "result", r ? "then" : "else"));
-		sched_log(s, 0, "branch: contact=%llu workflow=%s enrolment=%llu step=%s result=%s",
+		sched_tr_log(&tr, 0, "branch: contact=%llu workflow=%s enrolment=%llu step=%s result=%s",
 			  (unsigned long long) e->contact, wf->name,
 			  (unsigned long long) e->id, st->id, r ? "then" : "else");
 		sched_goto(s, &tr, wf, r ? st->then_next : st->else_next);
@@ -253,7 +253,7 @@ run_end(SCHED *s, const SCHED_ENROL *e, int state, const char *reason)
 	if (e->phase == SCHED_PH_INJECT)
 		tr.out_del = 1;
 	sched_end(s, &tr, state, reason);
-	sched_log(s, state == SCHED_EXITED && strcmp(reason, "exit_rule") != 0,
+	sched_tr_log(&tr, state == SCHED_EXITED && strcmp(reason, "exit_rule") != 0,
 		  "%s: contact=%llu workflow=%s enrolment=%llu reason=%s",
 		  state == SCHED_DONE ? "completed" : "exited",
 		  (unsigned long long) e->contact, e->workflow,

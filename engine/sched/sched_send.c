@@ -269,11 +269,18 @@ pend_free(SCHED_PEND *p)
 /* send_later - the step waits until t (window, cap, retry) */
 
 static int
-send_later(SCHED *s, SCHED_ENROL *e, time_t t, uint32_t attempts)
+send_later(SCHED *s, SCHED_ENROL *e, time_t t, uint32_t attempts,
+	           const char *to, const char *why)
 {
 	SCHED_TR tr;
+	char	until[CLOCK_ISO_LEN];
 
 	sched_tr_init(&tr, s, e);
+	if (why)
+		sched_tr_log(&tr, 0, "delayed: contact=%llu to=<%s> workflow=%s step=%s "
+			     "enrolment=%llu reason=%s until=%s",
+			     (unsigned long long) e->contact, to, e->workflow, e->step,
+			     (unsigned long long) e->id, why, clock_format(t, until));
 	tr.after.attempts = attempts;
 	tr.due = t;
 	(void) sched_commit(&tr, e);
@@ -406,28 +413,22 @@ sched_step_send(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 		return (sched_commit(&tr, e));
 	}
 	if (marketing && (rc = store_suppress_get(txn, addr, &sup)) == STORE_OK) {
-		sched_log(s, 0, "exited: contact=%llu to=<%s> workflow=%s enrolment=%llu "
-			  "reason=suppressed (%s)", (unsigned long long) e->contact, addr,
-			  wf->name, (unsigned long long) e->id, sup.reason);
 		sched_tr_init(&tr, s, e);
+		sched_tr_log(&tr, 0, "exited: contact=%llu to=<%s> workflow=%s enrolment=%llu "
+			     "reason=suppressed (%s)", (unsigned long long) e->contact, addr,
+			     wf->name, (unsigned long long) e->id, sup.reason);
 		sched_end(s, &tr, SCHED_EXITED, "suppressed");
 		return (sched_commit(&tr, e));
 	}
 	t = workflow_send_window(wf, workflow_contact_tz(wf, rec), s->now);
 	if (t > s->now) {
-		sched_log(s, 0, "delayed: contact=%llu to=<%s> workflow=%s step=%s "
-			  "reason=send window until=%lld", (unsigned long long) e->contact,
-			  addr, wf->name, st->id, (long long) t);
-		return (send_later(s, e, t, e->attempts));
+		return (send_later(s, e, t, e->attempts, addr, "send window"));
 	}
 	if (marketing && (t = sched_caps_next(s, txn, e->contact, addr, s->now)) > s->now) {
-		sched_log(s, 0, "delayed: contact=%llu to=<%s> workflow=%s step=%s "
-			  "reason=frequency cap until=%lld", (unsigned long long) e->contact,
-			  addr, wf->name, st->id, (long long) t);
-		return (send_later(s, e, t, e->attempts));
+		return (send_later(s, e, t, e->attempts, addr, "frequency cap"));
 	}
 	if ((msgno = send_msgno(s)) == 0)
-		return (send_later(s, e, s->now + 60, e->attempts));
+		return (send_later(s, e, s->now + 60, e->attempts, addr, 0));
 
 	send_message_id(s, e, 'e', msgid, sizeof(msgid));
 	send_token(s, TOKEN_VERP, e->contact, msgno, verp);
@@ -469,7 +470,7 @@ sched_step_send(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 		myfree(sender);
 		strbuf_free(&out);
 		return (send_later(s, e, s->now + sched_backoff(s, e->attempts + 1),
-				   e->attempts + 1));
+				   e->attempts + 1, addr, 0));
 	}
 	p = pend_push(s);
 	p->out.kind = SCHED_OUT_SEND;
@@ -608,7 +609,7 @@ sched_step_notify(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 			json_decref(ctx);
 			strbuf_free(&out);
 			return (send_later(s, e, s->now + sched_backoff(s, e->attempts + 1),
-					   e->attempts + 1));
+					   e->attempts + 1, to, 0));
 		}
 		json_decref(ctx);
 	} else
@@ -663,6 +664,42 @@ sched_queue_parked(SCHED *s, STORE_TXN *txn, const SCHED_ENROL *e)
 	p->committed = 1;
 }
 
+/*
+ * send_bounce - a 5xx at injection is a bounce of the message, judged as
+ * a DSN would be (classify_reply()) and recorded by the bounce rules
+ * (signal_apply(): a hard one suppresses, soft ones count) in the same
+ * transaction as the outcome. Returns the event data for the exit rules.
+ */
+static json_t *
+send_bounce(SCHED *s, SCHED_PEND *p, SCHED_TR *tr)
+{
+	SCHED_BOUNCE *b = mycalloc(1, sizeof(*b));
+
+	snprintf(b->message_id, sizeof(b->message_id), "%s", p->out.message_id);
+	snprintf(b->rcpt, sizeof(b->rcpt), "%s", p->out.rcpt);
+	classify_reply(p->msg.reply, p->msg.command, p->out.rcpt, &b->row);
+	b->cr.kind = CLASSIFY_BOUNCE;
+	b->cr.rcpt = &b->row;
+	b->cr.nrcpt = 1;
+	snprintf(b->cr.orig_message_id, sizeof(b->cr.orig_message_id), "%s",
+		 p->out.message_id);
+	b->params = s->sig;
+	b->m.kind = SIG_BOUNCE;
+	b->m.queue_id = "injection";
+	b->m.cr = &b->cr;
+	b->m.have_token = 1;
+	b->m.token.kind = TOKEN_VERP;
+	b->m.token.contact = p->e.contact;
+	b->m.from = "";
+	b->m.strict = 1;			/* this message only */
+	b->m.now = s->now;
+	b->m.params = &b->params;
+	tr->bounce = b;
+	return (json_pack("{s:s, s:s, s:s, s:s}", "class",
+			  classify_class_name(b->row.class), "reason", b->row.reason,
+			  "status", b->row.status, "recipient", b->rcpt));
+}
+
 /* send_outcome - record what the MTA said about one message (the
  * injector's threads call this: it only reads the SCHED, and queues) */
 
@@ -673,6 +710,7 @@ send_outcome(SCHED *s, SCHED_PEND *p)
 	int	idx = wf ? workflow_step_find(wf, p->e.step) : -1;
 	int	notify = p->out.kind == SCHED_OUT_NOTIFY;
 	const char *what;
+	json_t *bounce = 0;
 	SCHED_TR tr;
 
 	sched_tr_init(&tr, s, &p->e);
@@ -686,10 +724,14 @@ send_outcome(SCHED *s, SCHED_PEND *p)
 							  "step", p->e.step));
 		if (s->stats)
 			__atomic_fetch_add(&s->stats->sent, 1, __ATOMIC_RELAXED);
+		tr.counter = SCHED_COUNT_SENT;
 		break;
 	case INJECT_REJECT:
 		what = "refused";
 		tr.out_del = 1;
+		tr.counter = SCHED_COUNT_REFUSED;
+		if (!notify)
+			bounce = send_bounce(s, p, &tr);
 		sched_tr_event(&tr, notify ? "notify_refused" : "send_refused",
 			       json_pack("{s:s, s:s, s:s, s:s}", "workflow", p->e.workflow,
 					 "step", p->e.step, "message_id", p->out.message_id,
@@ -702,6 +744,7 @@ send_outcome(SCHED *s, SCHED_PEND *p)
 			__atomic_fetch_add(&s->stats->deferred, 1, __ATOMIC_RELAXED);
 		if (s->now - p->e.wait_since < s->retry_limit && wf && idx >= 0) {
 			what = "deferred";
+			tr.counter = SCHED_COUNT_DEFERRED;
 			tr.after.attempts++;
 			tr.due = s->now + sched_backoff(s, tr.after.attempts);
 			sched_tr_event(&tr, "send_deferred",
@@ -712,6 +755,7 @@ send_outcome(SCHED *s, SCHED_PEND *p)
 		}
 		what = "failed";
 		tr.out_del = 1;
+		tr.counter = SCHED_COUNT_FAILED;
 		sched_tr_event(&tr, "send_failed", json_pack("{s:s, s:s, s:s, s:s}",
 			      "workflow", p->e.workflow, "step", p->e.step,
 				       "message_id", p->out.message_id, "reply", p->msg.reply));
@@ -723,11 +767,21 @@ send_outcome(SCHED *s, SCHED_PEND *p)
 		  p->out.message_id, p->e.workflow, p->e.step,
 		  (unsigned long long) p->e.id, p->msg.reply);
 	if (tr.out_del) {
-		if (wf && idx >= 0)
+		if (bounce && wf && workflow_exit_match(wf, "bounced", bounce)) {
+			/* The hard-bounce exit rule, at once: no later step runs. */
+			sched_end(s, &tr, SCHED_EXITED, "bounced");
+			sched_tr_log(&tr, 0, "exited: contact=%llu to=<%s> workflow=%s "
+				     "enrolment=%llu reason=bounced (%s %s)",
+				     (unsigned long long) p->e.contact, p->out.rcpt,
+				     p->e.workflow, (unsigned long long) p->e.id,
+				     tr.bounce->row.status, tr.bounce->row.reason);
+		} else if (wf && idx >= 0)
 			sched_goto(s, &tr, wf, wf->steps[idx].next);
 		else
 			sched_end(s, &tr, SCHED_EXITED, wf ? "step_removed" : "workflow_removed");
 	}
+	if (bounce)
+		json_decref(bounce);
 	(void) sched_commit(&tr, 0);
 }
 
@@ -756,11 +810,13 @@ sched_inject_round(SCHED *s)
 
 	/* Nothing goes out before its record is durable. */
 	store_flush(s->st);
-	if (s->inj == 0)
+	if (s->inj == 0) {
 		s->inj = inject_create(config_str(s->cf, "inject_address"),
 				       (int) config_int(s->cf, "inject_connections"),
 				       (int) config_int(s->cf, "inject_timeout"),
 				       config_str(s->cf, "message_id_domain"));
+		inject_set_idle(s->inj, (int) config_int(s->cf, "inject_idle_timeout"));
+	}
 	msgs = mycalloc(s->npend, sizeof(*msgs));
 	for (i = n = 0; i < s->npend; i++) {
 		SCHED_PEND *p = s->pend[i];

@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "sched/scheduler.h"
+#include "store/store_sched.h"
 #include "util/mymalloc.h"
 #include "util/strbuf.h"
 
@@ -236,30 +237,57 @@ sched_job_del(STORE_TXN *txn, time_t due, uint64_t id)
 	return (rc == STORE_NOTFOUND ? STORE_OK : rc);
 }
 
+typedef struct DUE_WALK {
+	time_t	now;
+	uint64_t *ids;
+	time_t *dues;
+	size_t	n, max;
+} DUE_WALK;
+
+/* due_walk_fn - one schedule entry */
+
+static int
+due_walk_fn(const unsigned char *k, size_t klen, const unsigned char *v,
+	            size_t vlen, void *ctx)
+{
+	DUE_WALK *w = ctx;
+
+	(void) v;
+	(void) vlen;
+	if (klen != 16)
+		return (0);
+	if ((time_t) store_u64_get(k) > w->now)
+		return (1);
+	if (w->dues)
+		w->dues[w->n] = (time_t) store_u64_get(k);
+	w->ids[w->n++] = store_u64_get(k + 8);
+	return (w->n >= w->max);
+}
+
 /* sched_due - the enrolments whose job is due, earliest first */
 
 size_t
 sched_due(STORE_TXN *txn, time_t now, uint64_t *ids, time_t *dues, size_t max)
 {
-	MDB_cursor *cur;
-	MDB_val	k, v;
-	size_t	n = 0;
-	int	rc;
+	DUE_WALK w = {now, ids, dues, 0, max};
 
-	if (max == 0 || store_cursor(txn, STORE_DB_SCHEDULE, &cur) != STORE_OK)
+	if (max == 0)
 		return (0);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && n < max;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 16)
-			continue;
-		if ((time_t) store_u64_get(k.mv_data) > now)
-			break;
-		if (dues)
-			dues[n] = (time_t) store_u64_get(k.mv_data);
-		ids[n++] = store_u64_get((unsigned char *) k.mv_data + 8);
-	}
-	mdb_cursor_close(cur);
-	return (n);
+	(void) store_walk(txn, STORE_DB_SCHEDULE, 0, 0, due_walk_fn, &w);
+	return (w.n);
+}
+
+/* first_walk_fn - the earliest job's time */
+
+static int
+first_walk_fn(const unsigned char *k, size_t klen, const unsigned char *v,
+	              size_t vlen, void *ctx)
+{
+	(void) v;
+	(void) vlen;
+	if (klen == 16)
+		*(time_t *) ctx = (time_t) store_u64_get(k);
+	return (1);
 }
 
 /* sched_next_due - the time of the earliest job */
@@ -267,16 +295,34 @@ sched_due(STORE_TXN *txn, time_t now, uint64_t *ids, time_t *dues, size_t max)
 time_t
 sched_next_due(STORE_TXN *txn)
 {
-	MDB_cursor *cur;
-	MDB_val	k, v;
 	time_t	t = 0;
 
-	if (store_cursor(txn, STORE_DB_SCHEDULE, &cur) != STORE_OK)
-		return (0);
-	if (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0 && k.mv_size == 16)
-		t = (time_t) store_u64_get(k.mv_data);
-	mdb_cursor_close(cur);
+	(void) store_walk(txn, STORE_DB_SCHEDULE, 0, 0, first_walk_fn, &t);
 	return (t);
+}
+
+typedef struct ENROL_WALK {
+	STORE_TXN *txn;
+	unsigned char key[8];
+	int	(*fn) (SCHED_ENROL *e, void *ctx);
+	void   *ctx;
+	int	status;
+} ENROL_WALK;
+
+/* enrol_walk_fn - one index entry of the contact */
+
+static int
+enrol_walk_fn(const unsigned char *k, size_t klen, const unsigned char *v,
+	              size_t vlen, void *ctx)
+{
+	ENROL_WALK *w = ctx;
+	SCHED_ENROL e;
+
+	if (klen < 8 || memcmp(k, w->key, 8) != 0 || vlen != 8)
+		return (1);
+	if ((w->status = sched_enrol_get(w->txn, store_u64_get(v), &e)) != STORE_OK)
+		return (1);
+	return (w->fn(&e, w->ctx));
 }
 
 /* sched_enrol_walk - the enrolments of one contact */
@@ -285,28 +331,17 @@ int
 sched_enrol_walk(STORE_TXN *txn, uint64_t contact,
 		         int (*fn) (SCHED_ENROL *e, void *ctx), void *ctx)
 {
-	MDB_cursor *cur;
-	MDB_val	k, v;
-	unsigned char key[8];
-	SCHED_ENROL e;
-	int	rc, status = STORE_OK;
+	ENROL_WALK w;
+	int	rc;
 
-	if ((rc = store_cursor(txn, STORE_DB_ENROL_IDX, &cur)) != STORE_OK)
+	w.txn = txn;
+	store_u64_put(w.key, contact);
+	w.fn = fn;
+	w.ctx = ctx;
+	w.status = STORE_OK;
+	if ((rc = store_walk(txn, STORE_DB_ENROL_IDX, w.key, 8, enrol_walk_fn, &w)) != STORE_OK)
 		return (rc);
-	store_u64_put(key, contact);
-	k.mv_data = key;
-	k.mv_size = 8;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size < 8 || memcmp(k.mv_data, key, 8) != 0 || v.mv_size != 8)
-			break;
-		if ((status = sched_enrol_get(txn, store_u64_get(v.mv_data), &e)) != STORE_OK)
-			break;
-		if (fn(&e, ctx))
-			break;
-	}
-	mdb_cursor_close(cur);
-	return (status);
+	return (w.status);
 }
 
 /* sched_meta_get - a scheduler counter in META */
@@ -387,6 +422,38 @@ sched_engage_touch(STORE_TXN *txn, uint64_t contact, time_t when)
 	return (store_put(txn, STORE_DB_MISC, ckey, sizeof(ckey), tv, 8, 0));
 }
 
+typedef struct ENGAGE_WALK {
+	time_t	after, upto;
+	uint64_t after_contact;
+	int	(*fn) (time_t t, uint64_t contact, void *ctx);
+	void   *ctx;
+	size_t	n;
+} ENGAGE_WALK;
+
+/* engage_walk_fn - one engagement entry */
+
+static int
+engage_walk_fn(const unsigned char *p, size_t klen, const unsigned char *v,
+	               size_t vlen, void *ctx)
+{
+	ENGAGE_WALK *w = ctx;
+	time_t	t;
+	uint64_t c;
+
+	(void) v;
+	(void) vlen;
+	if (klen != 4 + 16 || memcmp(p, ENG_PFX, 4) != 0)
+		return (1);
+	t = (time_t) store_u64_get(p + 4);
+	c = store_u64_get(p + 12);
+	if (t > w->upto)
+		return (1);
+	if (t == w->after && c <= w->after_contact)
+		return (0);
+	w->n++;
+	return (w->fn(t, c, w->ctx));
+}
+
 /* sched_engage_range - contacts whose last engagement is in (after, upto] */
 
 size_t
@@ -394,39 +461,14 @@ sched_engage_range(STORE_TXN *txn, time_t after, uint64_t after_contact,
 		           time_t upto, int (*fn) (time_t t, uint64_t contact,
 						           void *ctx), void *ctx)
 {
-	MDB_cursor *cur;
-	MDB_val	k, v;
+	ENGAGE_WALK w = {after, upto, after_contact, fn, ctx, 0};
 	unsigned char key[4 + 16];
-	size_t	n = 0;
-	int	rc;
 
-	if (store_cursor(txn, STORE_DB_MISC, &cur) != STORE_OK)
-		return (0);
 	memcpy(key, ENG_PFX, 4);
 	store_u64_put(key + 4, (uint64_t) after);
 	store_u64_put(key + 12, after_contact);
-	k.mv_data = key;
-	k.mv_size = sizeof(key);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		const unsigned char *p = k.mv_data;
-		time_t	t;
-		uint64_t c;
-
-		if (k.mv_size != sizeof(key) || memcmp(p, ENG_PFX, 4) != 0)
-			break;
-		t = (time_t) store_u64_get(p + 4);
-		c = store_u64_get(p + 12);
-		if (t > upto)
-			break;
-		if (t == after && c <= after_contact)
-			continue;
-		n++;
-		if (fn(t, c, ctx))
-			break;
-	}
-	mdb_cursor_close(cur);
-	return (n);
+	(void) store_walk(txn, STORE_DB_MISC, key, sizeof(key), engage_walk_fn, &w);
+	return (w.n);
 }
 
 #define OUT_PFX		"out"		/* with its null: 4 bytes */
@@ -515,32 +557,41 @@ sched_out_free(SCHED_OUT *o)
 	memset(o, 0, sizeof(*o));
 }
 
+typedef struct DATE_WALK {
+	STRBUF	pfx;
+	int	(*fn) (uint64_t contact, void *ctx);
+	void   *ctx;
+} DATE_WALK;
+
+/* date_walk_fn - one date index entry */
+
+static int
+date_walk_fn(const unsigned char *k, size_t klen, const unsigned char *v,
+	             size_t vlen, void *ctx)
+{
+	DATE_WALK *w = ctx;
+	size_t	plen = strbuf_len(&w->pfx);
+
+	(void) v;
+	(void) vlen;
+	if (klen != plen + 8 || memcmp(k, w->pfx.data, plen) != 0)
+		return (1);
+	return (w->fn(store_u64_get(k + plen), w->ctx));
+}
+
 /* sched_dateidx_walk - contacts whose date field falls on a day */
 
 int
 sched_dateidx_walk(STORE_TXN *txn, const char *day, const char *field,
 		           int (*fn) (uint64_t contact, void *ctx), void *ctx)
 {
-	MDB_cursor *cur;
-	MDB_val	k, v;
-	STRBUF	pfx = STRBUF_INIT;
+	DATE_WALK w = {STRBUF_INIT, fn, ctx};
 	int	rc;
 
-	if ((rc = store_cursor(txn, STORE_DB_DATEIDX, &cur)) != STORE_OK)
-		return (rc);
-	strbuf_puts(&pfx, day);
-	strbuf_append(&pfx, field, strlen(field) + 1);
-	k.mv_data = pfx.data;
-	k.mv_size = strbuf_len(&pfx);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != strbuf_len(&pfx) + 8
-		    || memcmp(k.mv_data, pfx.data, strbuf_len(&pfx)) != 0)
-			break;
-		if (fn(store_u64_get((unsigned char *) k.mv_data + strbuf_len(&pfx)), ctx))
-			break;
-	}
-	mdb_cursor_close(cur);
-	strbuf_free(&pfx);
-	return (STORE_OK);
+	strbuf_puts(&w.pfx, day);
+	strbuf_append(&w.pfx, field, strlen(field) + 1);
+	rc = store_walk(txn, STORE_DB_DATEIDX, w.pfx.data, strbuf_len(&w.pfx),
+			date_walk_fn, &w);
+	strbuf_free(&w.pfx);
+	return (rc);
 }

@@ -108,6 +108,13 @@ int	sched_enrol_walk(STORE_TXN *txn, uint64_t contact,
 /* Counters in META ("sched.events", ...): 0 when never set. */
 uint64_t sched_meta_get(STORE_TXN *txn, const char *name);
 int	sched_meta_put(STORE_TXN *txn, const char *name, uint64_t value);
+/* Injection outcomes counted in META (shown by "postdrip stats"):
+ * accepted by the MTA, refused (5xx, recorded as a bounce), deferred
+ * (each 4xx or unreachable attempt), failed (retried past the limit). */
+#define SCHED_COUNT_SENT	"engine.injected"
+#define SCHED_COUNT_REFUSED	"engine.refused"
+#define SCHED_COUNT_DEFERRED	"engine.deferred"
+#define SCHED_COUNT_FAILED	"engine.failed"
 /* Engagement index: write the contact's last engagement time. */
 int	sched_engage_touch(STORE_TXN *txn, uint64_t contact, time_t when);
 int	sched_engage_get(STORE_TXN *txn, uint64_t contact, time_t *when);
