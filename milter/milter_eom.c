@@ -157,57 +157,17 @@ eom_log(const char *qid, const MILTER_CONN *conn, const MILTER_MSG *msg,
 	strbuf_free(&to);
 }
 
-/* eom_sig_kind - what a classified message is, given where it came to */
-
-static int
-eom_sig_kind(const CLASSIFY_RESULT *cr, VERP_KIND to, int answers_ours, SIG_KIND *kind)
-{
-	switch (cr->kind) {
-	case CLASSIFY_BOUNCE:
-		*kind = SIG_BOUNCE;
-		return (1);
-	case CLASSIFY_COMPLAINT:
-		*kind = SIG_COMPLAINT;
-		return (1);
-	case CLASSIFY_AUTOREPLY:
-		*kind = SIG_AUTOREPLY;
-		return (1);
-	case CLASSIFY_MDN:
-		*kind = SIG_OPEN;
-		return (1);
-	default:
-		/* A human message: what its address or its references say. */
-		if (to == VERP_UNSUBSCRIBE) {
-			*kind = SIG_UNSUBSCRIBE;
-			return (1);
-		}
-		if (to == VERP_REPLY || answers_ours) {
-			*kind = SIG_REPLY;
-			return (1);
-		}
-		/* At the return path only an answer is a reply; anything else
-		 * there is more likely a bounce nobody could read. */
-		if (verp_is_return_path(to) && cr->kind == CLASSIFY_REPLY) {
-			*kind = SIG_REPLY;
-			return (1);
-		}
-		return (0);
-	}
-}
-
 /* eom_token - a verified token from the envelope or the report */
 
 static const MILTER_RCPT *
 eom_token(const MILTER_SET *set, const MILTER_MSG *msg, const CLASSIFY_RESULT *cr,
-	          const char *qid, int *have, TOKEN *t, int *bad)
+	          const char *qid, SIG_MSG *m)
 {
 	const MILTER_RCPT *first = 0;
 	VERP_KIND kind;
-	char	addr[ADDR_MAX + 1];
 	size_t	i;
 	int	rc;
 
-	*have = *bad = 0;
 	for (i = 0; i < msg->nrcpt; i++) {
 		if (msg->rcpt[i].kind == VERP_NONE)
 			continue;
@@ -215,26 +175,14 @@ eom_token(const MILTER_SET *set, const MILTER_MSG *msg, const CLASSIFY_RESULT *c
 			first = msg->rcpt + i;
 		if (msg->rcpt[i].kind == VERP_OTHER)
 			continue;
-		rc = verp_verify(&set->verp, set->tk, msg->rcpt[i].addr, &kind, t);
-		if (rc == TOKENS_OK) {
-			*have = 1;
+		rc = signal_token_rcpt(m, &set->verp, set->tk, msg->rcpt[i].addr, &kind);
+		if (rc == TOKENS_OK)
 			return (msg->rcpt + i);
-		}
-		*bad = 1;
 		msg_info("%s: refused token: %s address <%s>: %s", qid,
 			 verp_kind_name(kind), msg->rcpt[i].addr,
 			 rc == TOKENS_NOKEY ? "unknown key" : "bad or forged");
 	}
-	/* A complaint or a bounce relayed elsewhere shows the original return path. */
-	if (!*have && cr->orig_return_path[0] && addr_normalize(cr->orig_return_path, addr)
-	    && verp_parse(&set->verp, addr, 0, 0) != VERP_NONE) {
-		if (verp_verify(&set->verp, set->tk, addr, &kind, t) == TOKENS_OK)
-			*have = 1;
-		else if (verp_is_return_path(verp_parse(&set->verp, addr, 0, 0)))
-			*bad = 1;
-	}
-	if (*have)
-		*bad = 0;
+	signal_token_report(m, &set->verp, set->tk, cr);
 	return (first);
 }
 
@@ -302,10 +250,10 @@ eom_signal(SMFICTX *ctx, MILTER_CONN *conn, MILTER_MSG *msg, const char *qid)
 
 	(void) classify_message(strbuf_str(&msg->text), strbuf_len(&msg->text), &cr);
 	m = mycalloc(1, sizeof(*m));
-	to = eom_token(conn->set, msg, &cr, qid, &m->have_token, &m->token, &m->bad_token);
+	to = eom_token(conn->set, msg, &cr, qid, m);
 	to_kind = to ? to->kind : VERP_NONE;
 	answers_ours = (msg->nbounce_domain == 0);
-	is_signal = eom_sig_kind(&cr, to_kind, answers_ours, &m->kind);
+	is_signal = signal_kind_of(&cr, to_kind, answers_ours, &m->kind);
 	consumed = msg->nbounce_domain > 0
 		&& !(is_signal && m->kind == SIG_REPLY && to_kind == VERP_REPLY);
 

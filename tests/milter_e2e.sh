@@ -218,6 +218,22 @@ out=$(pfx_swaks --from '<>' --to "bounces@bounce.test" --data - <"$D/dsn2c0")
 echo "$out" | grep -q '<- *250 ' || pfx_fail "bounce without a token refused: $out"
 wait_timeline mona@example.com 'bounce_unverified.*why=no_recorded_send'
 [ -z "$(suppressed mona@example.com)" ] || pfx_fail "a DSN without a token suppressed mona"
+# 2c'. An ARF report from a feedback loop about a message never sent,
+# naming mona as Original-Rcpt-To: unverified, mona not suppressed.
+printf '%s\n' "From: fbl@isp.example" "To: fbl@bounce.test" "Subject: complaint" \
+    "MIME-Version: 1.0" \
+    'Content-Type: multipart/report; report-type=feedback-report; boundary="A"' \
+    "" "--A" "Content-Type: text/plain" "" "This is an abuse report." \
+    "--A" "Content-Type: message/feedback-report" "" "Feedback-Type: abuse" \
+    "User-Agent: isp-fbl/1.0" "Version: 1" "Original-Rcpt-To: <mona@example.com>" \
+    "" "--A" "Content-Type: text/rfc822-headers" "" "From: news@news.test" \
+    "To: mona@example.com" "Message-ID: <never.sent.arf@elsewhere.example>" \
+    "Subject: hello" "" "--A--" >"$D/arf2c"
+out=$(pfx_swaks --from fbl@isp.example --to fbl@bounce.test --data - <"$D/arf2c")
+echo "$out" | grep -q '<- *250 ' || pfx_fail "ARF report refused: $out"
+wait_timeline mona@example.com 'complaint_unverified.*why=no_recorded_send|complaint_unverified'
+[ -z "$(suppressed mona@example.com)" ] || pfx_fail "a forged ARF report suppressed mona"
+timeline mona@example.com | grep -Pq '\tcomplained\t' && pfx_fail "a forged ARF report counted as a complaint"
 # 2d. Neither token, Message-ID nor recipient known: logged, and still
 # consumed (it was addressed to the bounce domain).
 dsn "$bad" nobody@nowhere.example unknown.e2e2d@elsewhere.example >"$D/dsn2d"

@@ -292,6 +292,70 @@ test_verp(void **state)
 }
 
 static void
+test_facts(void **state)
+{
+	CLASSIFY_RESULT cr;
+	SIG_MSG m;
+	SIG_KIND kind;
+	VERP_KIND vk;
+	char	addr[ADDR_MAX + 1], bad[ADDR_MAX + 1];
+	size_t	pos;
+
+	(void) state;
+	/* What a message is, from its class and the address it came to. */
+	cr_init(&cr, CLASSIFY_BOUNCE);
+	assert_true(signal_kind_of(&cr, VERP_NONE, 0, &kind));
+	assert_int_equal(kind, SIG_BOUNCE);
+	cr_init(&cr, CLASSIFY_OTHER);
+	assert_true(signal_kind_of(&cr, VERP_UNSUBSCRIBE, 0, &kind));
+	assert_int_equal(kind, SIG_UNSUBSCRIBE);
+	assert_false(signal_kind_of(&cr, VERP_BOUNCE, 0, &kind));
+	assert_true(signal_kind_of(&cr, VERP_NONE, 1, &kind));
+	assert_int_equal(kind, SIG_REPLY);
+	cr_init(&cr, CLASSIFY_REPLY);
+	assert_true(signal_kind_of(&cr, VERP_BOUNCE, 0, &kind));
+	assert_int_equal(kind, SIG_REPLY);
+
+	/* Tokens of the addresses it came to. */
+	assert_non_null(verp_sign(&verp, tk, VERP_BOUNCE, 42, 7, addr));
+	snprintf(bad, sizeof(bad), "%s", addr);
+	pos = strchr(bad, '@') - bad - 2;
+	bad[pos] = bad[pos] == 'a' ? 'b' : 'a';
+	cr_init(&cr, CLASSIFY_BOUNCE);
+	sig_init(&m, SIG_BOUNCE, &cr, T0);
+	assert_int_equal(signal_token_rcpt(&m, &verp, tk, bad, &vk), TOKENS_BAD);
+	assert_int_equal(vk, VERP_BOUNCE);
+	assert_false(m.have_token);
+	assert_true(m.bad_token);
+	assert_int_equal(signal_token_rcpt(&m, &verp, tk, "postmaster@bounce.example.com", &vk),
+			 TOKENS_BAD);
+	assert_int_equal(vk, VERP_OTHER);
+	assert_int_equal(signal_token_rcpt(&m, &verp, tk, addr, &vk), TOKENS_OK);
+	assert_true(m.have_token);
+	assert_false(m.bad_token);
+	assert_int_equal(m.token.contact, 42);
+	assert_int_equal(m.token.message, 7);
+
+	/* The original return path shown inside a report. */
+	sig_init(&m, SIG_COMPLAINT, &cr, T0);
+	snprintf(cr.orig_return_path, sizeof(cr.orig_return_path), "%s", bad);
+	signal_token_report(&m, &verp, tk, &cr);
+	assert_false(m.have_token);
+	assert_true(m.bad_token);
+	sig_init(&m, SIG_COMPLAINT, &cr, T0);
+	snprintf(cr.orig_return_path, sizeof(cr.orig_return_path), "<%s>", addr);
+	signal_token_report(&m, &verp, tk, &cr);
+	assert_true(m.have_token);
+	assert_int_equal(m.token.contact, 42);
+	/* Someone else's return path is no claim about ours. */
+	sig_init(&m, SIG_COMPLAINT, &cr, T0);
+	snprintf(cr.orig_return_path, sizeof(cr.orig_return_path), "news@example.com");
+	signal_token_report(&m, &verp, tk, &cr);
+	assert_false(m.have_token);
+	assert_false(m.bad_token);
+}
+
+static void
 test_hard_bounce_token(void **state)
 {
 	FIX    *f = *state;
@@ -1035,6 +1099,7 @@ main(void)
 	static const unsigned char secret[32] = "0123456789abcdef0123456789abcdef";
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verp),
+		cmocka_unit_test(test_facts),
 		cmocka_unit_test_setup_teardown(test_hard_bounce_token, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounce_message_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounce_other_recipient, setup, teardown),

@@ -125,6 +125,85 @@ signal_kind_name(SIG_KIND kind)
 	return ((unsigned) kind <= SIG_REPLY ? names[kind] : "?");
 }
 
+/* signal_kind_of - what a classified message is, given where it came to */
+
+int
+signal_kind_of(const CLASSIFY_RESULT *cr, VERP_KIND to, int answers_ours,
+	               SIG_KIND *kind)
+{
+	switch (cr->kind) {
+	case CLASSIFY_BOUNCE:
+		*kind = SIG_BOUNCE;
+		return (1);
+	case CLASSIFY_COMPLAINT:
+		*kind = SIG_COMPLAINT;
+		return (1);
+	case CLASSIFY_AUTOREPLY:
+		*kind = SIG_AUTOREPLY;
+		return (1);
+	case CLASSIFY_MDN:
+		*kind = SIG_OPEN;
+		return (1);
+	default:
+		/* A human message: what its address or its references say. */
+		if (to == VERP_UNSUBSCRIBE) {
+			*kind = SIG_UNSUBSCRIBE;
+			return (1);
+		}
+		if (to == VERP_REPLY || answers_ours) {
+			*kind = SIG_REPLY;
+			return (1);
+		}
+		/* At the return path only an answer is a reply; anything else
+		 * there is more likely a bounce nobody could read. */
+		if (verp_is_return_path(to) && cr->kind == CLASSIFY_REPLY) {
+			*kind = SIG_REPLY;
+			return (1);
+		}
+		return (0);
+	}
+}
+
+/* signal_token_rcpt - the token of an address of ours the message came to */
+
+int
+signal_token_rcpt(SIG_MSG *m, const VERP *verp, const TOKENS *tk,
+		          const char *addr, VERP_KIND *kind)
+{
+	TOKEN	t;
+	int	rc;
+
+	*kind = verp_parse(verp, addr, 0, 0);
+	if (*kind == VERP_NONE || *kind == VERP_OTHER)
+		return (TOKENS_BAD);
+	if ((rc = verp_verify(verp, tk, addr, kind, &t)) == TOKENS_OK) {
+		if (!m->have_token) {
+			m->token = t;
+			m->have_token = 1;
+		}
+		m->bad_token = 0;
+	} else if (!m->have_token) {
+		m->bad_token = 1;
+	}
+	return (rc);
+}
+
+/* signal_token_report - the original return path inside a report */
+
+void
+signal_token_report(SIG_MSG *m, const VERP *verp, const TOKENS *tk,
+		            const CLASSIFY_RESULT *cr)
+{
+	char	addr[ADDR_MAX + 1];
+	VERP_KIND kind;
+
+	if (m->have_token || cr->orig_return_path[0] == 0
+	    || addr_normalize(cr->orig_return_path, addr) == 0
+	    || !verp_is_return_path(verp_parse(verp, addr, 0, 0)))
+		return;
+	(void) signal_token_rcpt(m, verp, tk, addr, &kind);
+}
+
 /* signal_spf_fails - only a definite fail: no DNS is not forgery */
 
 int

@@ -18,6 +18,7 @@
 #include "classify/classify.h"
 #include "store/store.h"
 #include "token/tokens.h"
+#include "token/verp.h"
 #include "signal/spf.h"
 
 typedef enum {
@@ -80,6 +81,31 @@ typedef struct SIG_MSG {
 	SIG_OUT out[SIG_OUT_MAX];
 	size_t	nout;
 } SIG_MSG;
+
+/*
+ * Facts for SIG_MSG, the same for every caller (the milter, the LMTP
+ * receiver): what a classified message is, given the kind of address of
+ * ours it came to (VERP_NONE: none) and whether it names a message of
+ * ours; 0 when it is no signal.
+ */
+int	signal_kind_of(const CLASSIFY_RESULT *cr, VERP_KIND to, int answers_ours,
+		               SIG_KIND *kind);
+
+/*
+ * The token of an address of ours that the message came to: sets
+ * m->have_token and m->token when it verifies, else m->bad_token (a
+ * prefix of ours with a token that does not verify). Returns the
+ * verp_verify() result, *kind the address's kind. Call it for each
+ * envelope recipient on the bounce domain until one verifies, then
+ * signal_token_report().
+ */
+int	signal_token_rcpt(SIG_MSG *m, const VERP *verp, const TOKENS *tk,
+			          const char *addr, VERP_KIND *kind);
+
+/* Without a verified token so far: the original return path shown inside
+ * a report (a complaint, or a bounce relayed elsewhere). */
+void	signal_token_report(SIG_MSG *m, const VERP *verp, const TOKENS *tk,
+			            const CLASSIFY_RESULT *cr);
 
 /* Tie and record in one durable write. STORE_OK (m->nout may be 0: nothing
  * could be tied), or STORE_RETRY: nothing was recorded, tempfail. */
