@@ -18,7 +18,9 @@
 /*	A recipient on bounce_domain: a signal. The message is classified
 /*	(classify(3)); the token of the recipient address (or of the
 /*	original return path inside a report) is verified; the signal is
-/*	recorded (signal(3)); then the bounce-domain recipients are
+/*	recorded with the facts of the connection (signal(3) holds every
+/*	rule: ties, unverified reports, SPF of the From domain); then the
+/*	bounce-domain recipients are
 /*	consumed: SMFIS_DISCARD when they are all the recipients, else
 /*	they are deleted and the others get the mail. A reply to a
 /*	reply+TOKEN address is delivered as Postfix routes it.
@@ -26,9 +28,11 @@
 /*	A marketing send: an envelope sender that is a VERP address with a
 /*	valid token (the engine's mail), or one matching marketing_senders.
 /*	The X-Postdrip-Workflow/-Step headers name its workflow and step.
-/*	It is recorded with its "handed to Postfix" mark, or discarded as
-/*	a re-injected duplicate. A message without Message-ID gets one,
-/*	so that its bounces can be tied.
+/*	It is recorded (signal_sent()), or discarded when it is proven a
+/*	re-injection of the engine's own send (same Message-ID, recipient
+/*	and token, handed to Postfix before); a Message-ID seen before
+/*	without that proof is delivered and logged as reused. A message
+/*	without Message-ID gets one, so that its bounces can be tied.
 /* .IP 3.
 /*	Mail from the null sender, or naming a Message-ID we sent in
 /*	In-Reply-To/References: a bounce, complaint, auto-reply, read
@@ -153,57 +157,17 @@ eom_log(const char *qid, const MILTER_CONN *conn, const MILTER_MSG *msg,
 	strbuf_free(&to);
 }
 
-/* eom_sig_kind - what a classified message is, given where it came to */
-
-static int
-eom_sig_kind(const CLASSIFY_RESULT *cr, VERP_KIND to, int answers_ours, SIG_KIND *kind)
-{
-	switch (cr->kind) {
-	case CLASSIFY_BOUNCE:
-		*kind = SIG_BOUNCE;
-		return (1);
-	case CLASSIFY_COMPLAINT:
-		*kind = SIG_COMPLAINT;
-		return (1);
-	case CLASSIFY_AUTOREPLY:
-		*kind = SIG_AUTOREPLY;
-		return (1);
-	case CLASSIFY_MDN:
-		*kind = SIG_OPEN;
-		return (1);
-	default:
-		/* A human message: what its address or its references say. */
-		if (to == VERP_UNSUBSCRIBE) {
-			*kind = SIG_UNSUBSCRIBE;
-			return (1);
-		}
-		if (to == VERP_REPLY || answers_ours) {
-			*kind = SIG_REPLY;
-			return (1);
-		}
-		/* At the return path only an answer is a reply; anything else
-		 * there is more likely a bounce nobody could read. */
-		if (verp_is_return_path(to) && cr->kind == CLASSIFY_REPLY) {
-			*kind = SIG_REPLY;
-			return (1);
-		}
-		return (0);
-	}
-}
-
 /* eom_token - a verified token from the envelope or the report */
 
 static const MILTER_RCPT *
 eom_token(const MILTER_SET *set, const MILTER_MSG *msg, const CLASSIFY_RESULT *cr,
-	          const char *qid, int *have, TOKEN *t)
+	          const char *qid, SIG_MSG *m)
 {
 	const MILTER_RCPT *first = 0;
 	VERP_KIND kind;
-	char	addr[ADDR_MAX + 1];
 	size_t	i;
 	int	rc;
 
-	*have = 0;
 	for (i = 0; i < msg->nrcpt; i++) {
 		if (msg->rcpt[i].kind == VERP_NONE)
 			continue;
@@ -211,19 +175,14 @@ eom_token(const MILTER_SET *set, const MILTER_MSG *msg, const CLASSIFY_RESULT *c
 			first = msg->rcpt + i;
 		if (msg->rcpt[i].kind == VERP_OTHER)
 			continue;
-		rc = verp_verify(&set->verp, set->tk, msg->rcpt[i].addr, &kind, t);
-		if (rc == TOKENS_OK) {
-			*have = 1;
+		rc = signal_token_rcpt(m, &set->verp, set->tk, msg->rcpt[i].addr, &kind);
+		if (rc == TOKENS_OK)
 			return (msg->rcpt + i);
-		}
 		msg_info("%s: refused token: %s address <%s>: %s", qid,
 			 verp_kind_name(kind), msg->rcpt[i].addr,
 			 rc == TOKENS_NOKEY ? "unknown key" : "bad or forged");
 	}
-	/* A complaint or a bounce relayed elsewhere shows the original return path. */
-	if (cr->orig_return_path[0] && addr_normalize(cr->orig_return_path, addr)
-	    && verp_verify(&set->verp, set->tk, addr, &kind, t) == TOKENS_OK)
-		*have = 1;
+	signal_token_report(m, &set->verp, set->tk, cr);
 	return (first);
 }
 
@@ -239,8 +198,9 @@ eom_log_outputs(const char *qid, const MILTER_CONN *conn, const MILTER_MSG *msg,
 	for (i = 0; i < m->nout; i++) {
 		o = m->out + i;
 		eom_log(qid, conn, msg, o->event,
-			"%s contact=<%s> tie=%s%s%s%s%s%s%s%s%s%s%s%s%s",
+			"%s contact=<%s> tie=%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s",
 			signal_kind_name(m->kind), o->address, o->tie,
+			o->why ? " why=" : "", o->why ? o->why : "",
 			o->row ? " status=" : "", o->row ? o->row->status : "",
 			o->row && m->kind == SIG_BOUNCE ? " class=" : "",
 			o->row && m->kind == SIG_BOUNCE ? classify_class_name(o->row->class) : "",
@@ -290,10 +250,10 @@ eom_signal(SMFICTX *ctx, MILTER_CONN *conn, MILTER_MSG *msg, const char *qid)
 
 	(void) classify_message(strbuf_str(&msg->text), strbuf_len(&msg->text), &cr);
 	m = mycalloc(1, sizeof(*m));
-	to = eom_token(conn->set, msg, &cr, qid, &m->have_token, &m->token);
+	to = eom_token(conn->set, msg, &cr, qid, m);
 	to_kind = to ? to->kind : VERP_NONE;
 	answers_ours = (msg->nbounce_domain == 0);
-	is_signal = eom_sig_kind(&cr, to_kind, answers_ours, &m->kind);
+	is_signal = signal_kind_of(&cr, to_kind, answers_ours, &m->kind);
 	consumed = msg->nbounce_domain > 0
 		&& !(is_signal && m->kind == SIG_REPLY && to_kind == VERP_REPLY);
 
@@ -313,10 +273,12 @@ eom_signal(SMFICTX *ctx, MILTER_CONN *conn, MILTER_MSG *msg, const char *qid)
 	m->params = &conn->set->params;
 	m->strict = (msg->nbounce_domain == 0);
 	m->from = cr.from[0] && addr_normalize(cr.from, from) ? from : "";
-	if ((m->kind == SIG_REPLY || m->kind == SIG_UNSUBSCRIBE) && conn->set->spf_check
-	    && milter_global.spf)
-		m->spf = spf_check(milter_global.spf, conn->client_addr, conn->helo,
-					  msg->mail_from);
+	/* signal_record() checks SPF for the From domain (aligned). */
+	m->client_addr = conn->client_addr;
+	m->helo = conn->helo;
+	m->mail_from = msg->mail_from;
+	if (conn->set->spf_check)
+		m->spf_server = milter_global.spf;
 	if ((st = milter_store()) == 0 && msg->nbounce_domain == 0) {
 		/* Not ours for sure, and the mail itself goes on: do not hold it. */
 		eom_log(qid, conn, msg, "skipped", "%s: the store is unavailable, not recorded",
@@ -410,7 +372,8 @@ eom_sent(SMFICTX *ctx, MILTER_CONN *conn, MILTER_MSG *msg, const char *qid,
 	}
 	eom_log(qid, conn, msg, "sent", "message-id=<%s> msgno=%llu contact=%llu%s%s%s%s%s",
 		msg->message_id, (unsigned long long) s.msgno,
-		(unsigned long long) s.contact, s.recorded ? " recorded" : " known",
+		(unsigned long long) s.contact, s.recorded ? " recorded" :
+		s.reused ? " reused" : " known",
 		msg->workflow[0] ? " workflow=" : "", msg->workflow,
 		msg->step[0] ? " step=" : "", msg->step);
 	return (SMFIS_CONTINUE);

@@ -11,16 +11,21 @@
 #     makes Postfix's own DSN; it reaches the milter and suppresses the
 #     contact (hardbounce), and the DSN is consumed.
 #  2. A corpus bounce injected to a VERP address is recorded.
-#     2b. To a VERP address with an altered token: tied by the Message-ID
-#     inside the report; a bounce tied to nothing is logged and discarded.
+#     2b. To a VERP address with an altered token, or without one: tied
+#     only by the Message-ID of a send to the recipient the report names,
+#     never by the recipient alone; anything else is recorded as
+#     unverified, logged, changes no contact, and is discarded.
 #  3. A vacation auto-reply is recorded as autoreplied, never as a reply.
 #  4. A reply with a spoofed From is recorded as reply_forged and not
 #     counted; the genuine one is counted and forwarded to the owner; both
 #     are delivered.
 #     4d. The contact's own From from a client its SPF refuses (XCLIENT,
 #     POSTDRIP_SPF_ZONE): reply_forged with spf=fail.
+#     4f. The same with MAIL FROM on a domain that passes: still forged
+#     (the From domain's SPF counts).
 #  5. A mailed unsubscribe suppresses; a re-injected duplicate of a
-#     workflow message is dropped.
+#     workflow message is dropped, the same Message-ID to another
+#     recipient is not.
 #  6. The milter over an inet: socket.
 #  7. A broken store: mail to the bounce domain gets a 4xx, and stays
 #     with the client.
@@ -89,7 +94,8 @@ stop_milter() {
 pfx_on_exit '[ -n "$MILTER_PID" ] && kill -TERM "$MILTER_PID"'
 pfx_on_exit '[ "$_pfx_status" != 0 ] && [ -f "$MLOG" ] && tail -n 40 "$MLOG" >&2'
 # SPF without a name server: spf-strict.test lets only 192.0.2.10 send.
-printf '%s\n' '# test policies' 'spf-strict.test v=spf1 ip4:192.0.2.10 -all' >"$D/spf.zone"
+printf '%s\n' '# test policies' 'spf-strict.test v=spf1 ip4:192.0.2.10 -all' \
+    'spf-open.test v=spf1 ip4:192.0.2.99 -all' >"$D/spf.zone"
 POSTDRIP_SPF_ZONE=$D/spf.zone
 export POSTDRIP_SPF_ZONE
 start_milter
@@ -164,13 +170,16 @@ timeline carol@example.com | grep bounced | grep -q 'reason=userunknown' ||
 echo "ok 2: corpus bounce recorded"
 
 # 2b. A bounce to a VERP address whose token was altered: the token does
-# not verify, so the original Message-ID inside the report ties it (the
-# failed recipient, a forwarding address, is no contact).
+# not verify, and nothing falls back to the recipient it names. The
+# original Message-ID inside the report ties it only when the report
+# names the recipient that message went to.
 fixture liam@example.com e2e2b@news.test
-c=$(echo "$BOUNCE" | sed 's/^[^+]*+\(.\).*/\1/' | tr A-Z a-z)
+LIAM_BOUNCE=$BOUNCE
+fixture mona@example.com e2e2m@news.test
+c=$(echo "$LIAM_BOUNCE" | sed 's/^[^+]*+\(.\).*/\1/' | tr A-Z a-z)
 if [ "$c" = a ]; then r=b; else r=a; fi
-bad=$(echo "$BOUNCE" | sed "s/+./+$r/")
-[ "$bad" != "$BOUNCE" ] || pfx_fail "could not alter the token of $BOUNCE"
+bad=$(echo "$LIAM_BOUNCE" | sed "s/+./+$r/")
+[ "$bad" != "$LIAM_BOUNCE" ] || pfx_fail "could not alter the token of $LIAM_BOUNCE"
 dsn() {
 	printf '%s\n' "From: MAILER-DAEMON@mx.example.org" "To: $1" \
 	    "Subject: Undelivered Mail Returned to Sender" "MIME-Version: 1.0" \
@@ -182,23 +191,61 @@ dsn() {
 	    "" "--B" "Content-Type: text/rfc822-headers" "" "From: news@news.test" "To: $2" \
 	    "Message-ID: <$3>" "Subject: welcome" "" "--B--"
 }
-dsn "$bad" liam.old@forward.example e2e2b@news.test >"$D/dsn2b"
+# Tampered token, mona named, Message-ID unknown: unverified, mona kept.
+dsn "$bad" mona@example.com unknown.e2e2b@elsewhere.example >"$D/dsn2b0"
+out=$(pfx_swaks --from '<>' --to "$bad" --data - <"$D/dsn2b0")
+echo "$out" | grep -q '<- *250 ' || pfx_fail "bounce with a bad token refused: $out"
+wait_timeline mona@example.com 'bounce_unverified.*why=bad_token'
+# liam's Message-ID, but mona named as the failed recipient: unverified.
+dsn "$bad" mona@example.com e2e2b@news.test >"$D/dsn2b1"
+out=$(pfx_swaks --from '<>' --to "$bad" --data - <"$D/dsn2b1")
+echo "$out" | grep -q '<- *250 ' || pfx_fail "bounce with a bad token refused: $out"
+wait_timeline mona@example.com 'bounce_unverified.*why=bad_token.*e2e2b@news.test|bounce_unverified.*e2e2b@news.test.*why=bad_token'
+# liam's Message-ID naming liam: tied by the Message-ID.
+dsn "$bad" liam@example.com e2e2b@news.test >"$D/dsn2b"
 out=$(pfx_swaks --from '<>' --to "$bad" --data - <"$D/dsn2b")
 echo "$out" | grep -q '<- *250 ' || pfx_fail "bounce with a bad token refused: $out"
 wait_timeline liam@example.com 'bounced.*tie=message-id'
 [ "$(suppressed liam@example.com)" = hardbounce ] || pfx_fail "liam not suppressed"
-# 2c. Neither token, Message-ID nor recipient known: logged, ignored, and
-# still consumed (it was addressed to the bounce domain).
-dsn "$bad" nobody@nowhere.example unknown.e2e2c@elsewhere.example >"$D/dsn2c"
-out=$(pfx_swaks --from '<>' --to "$bad" --data - <"$D/dsn2c")
+[ -z "$(suppressed mona@example.com)" ] || pfx_fail "a report with a bad token suppressed mona"
+timeline mona@example.com | grep -Pq '\tbounced\t' && pfx_fail "an unverified report counted as a bounce"
+grep -Eq 'bounce_unverified: .*contact=<mona@example.com> tie=none why=bad_token' "$MLOG" ||
+    pfx_fail "no log line for the unverified report"
+# 2c. A plain DSN from <> to the bounce domain, no token, naming a known
+# contact with an unknown Message-ID: unverified, nobody suppressed.
+dsn "bounces@bounce.test" mona@example.com unknown.e2e2c@elsewhere.example >"$D/dsn2c0"
+out=$(pfx_swaks --from '<>' --to "bounces@bounce.test" --data - <"$D/dsn2c0")
+echo "$out" | grep -q '<- *250 ' || pfx_fail "bounce without a token refused: $out"
+wait_timeline mona@example.com 'bounce_unverified.*why=no_recorded_send'
+[ -z "$(suppressed mona@example.com)" ] || pfx_fail "a DSN without a token suppressed mona"
+# 2c'. An ARF report from a feedback loop about a message never sent,
+# naming mona as Original-Rcpt-To: unverified, mona not suppressed.
+printf '%s\n' "From: fbl@isp.example" "To: fbl@bounce.test" "Subject: complaint" \
+    "MIME-Version: 1.0" \
+    'Content-Type: multipart/report; report-type=feedback-report; boundary="A"' \
+    "" "--A" "Content-Type: text/plain" "" "This is an abuse report." \
+    "--A" "Content-Type: message/feedback-report" "" "Feedback-Type: abuse" \
+    "User-Agent: isp-fbl/1.0" "Version: 1" "Original-Rcpt-To: <mona@example.com>" \
+    "" "--A" "Content-Type: text/rfc822-headers" "" "From: news@news.test" \
+    "To: mona@example.com" "Message-ID: <never.sent.arf@elsewhere.example>" \
+    "Subject: hello" "" "--A--" >"$D/arf2c"
+out=$(pfx_swaks --from fbl@isp.example --to fbl@bounce.test --data - <"$D/arf2c")
+echo "$out" | grep -q '<- *250 ' || pfx_fail "ARF report refused: $out"
+wait_timeline mona@example.com 'complaint_unverified.*why=no_recorded_send|complaint_unverified'
+[ -z "$(suppressed mona@example.com)" ] || pfx_fail "a forged ARF report suppressed mona"
+timeline mona@example.com | grep -Pq '\tcomplained\t' && pfx_fail "a forged ARF report counted as a complaint"
+# 2d. Neither token, Message-ID nor recipient known: logged, and still
+# consumed (it was addressed to the bounce domain).
+dsn "$bad" nobody@nowhere.example unknown.e2e2d@elsewhere.example >"$D/dsn2d"
+out=$(pfx_swaks --from '<>' --to "$bad" --data - <"$D/dsn2d")
 echo "$out" | grep -q '<- *250 ' || pfx_fail "untied bounce refused: $out"
 n=0
-until grep -q 'ignored.*bounce not tied to a contact, discarded' "$MLOG"; do
-	n=$((n + 1)); [ $n -lt 200 ] || pfx_fail "no 'not tied' log line for an untied bounce"
+until grep -q 'bounce_unverified: .*contact=<> tie=none' "$MLOG"; do
+	n=$((n + 1)); [ $n -lt 200 ] || pfx_fail "no 'unverified' log line for an untied bounce"
 	sleep 0.1
 done
 [ -z "$(suppressed nobody@nowhere.example)" ] || pfx_fail "an untied bounce suppressed someone"
-echo "ok 2b: a bad token falls back to the Message-ID; an untied bounce is logged and ignored"
+echo "ok 2b: reports not tied to a recorded send to that recipient are unverified and change nothing"
 
 # 3. A vacation auto-reply to the return path.
 fixture erin@example.com e2e3@news.test
@@ -266,12 +313,30 @@ pfx_send gina@spf-strict.test "$REPLY" --port "$PORT2" --xclient-addr 192.0.2.10
 wait_timeline gina@spf-strict.test '	replied	.*spf=pass'
 echo "ok 4d: a reply whose SPF fails is forged (spf=fail stored); from the permitted host it counts"
 
+# 4f. SPF is that of the From domain: hana@spf-strict.test's From, from a
+# client spf-strict.test does not allow, with MAIL FROM on a domain that
+# lets that client send: forged, not a reply.
+fixture hana@spf-strict.test e2e4f@news.test rep@sink.test
+pfx_send bulk@spf-open.test "$REPLY" --port "$PORT2" --xclient-addr 192.0.2.99 \
+    --xclient-name mx.spf-open.test --header "From: Hana <hana@spf-strict.test>" \
+    --header "Subject: Re: welcome" --header "In-Reply-To: <e2e4f@news.test>" \
+    --body "Not from Hana's domain" >/dev/null || pfx_fail "send 4f"
+wait_timeline hana@spf-strict.test 'reply_forged.*why=spf'
+timeline hana@spf-strict.test | grep 'reply_forged' | grep -q 'spf=fail' ||
+    pfx_fail "not the From domain's SPF: $(timeline hana@spf-strict.test)"
+timeline hana@spf-strict.test | grep -Pq '\treplied\t' &&
+    pfx_fail "a reply passing SPF only for MAIL FROM was counted"
+echo "ok 4f: SPF is checked for the From domain, not MAIL FROM's"
+
 # 5. Unsubscribe by mail; a re-injected workflow message.
 fixture grace@example.com e2e5@news.test
 pfx_send grace@example.com "$UNSUB" --header "Subject: unsubscribe" --body "unsubscribe" \
     >/dev/null || pfx_fail "send 5a"
 wait_timeline grace@example.com 'unsubscribed'
 [ "$(suppressed grace@example.com)" = unsubscribed ] || pfx_fail "grace not suppressed"
+# The engine's send to henry, injected twice (a crash before the 250):
+# the copy is dropped. The same Message-ID to someone else is delivered.
+fixture henry@sink.test e2e5dup@news.test
 for i in 1 2; do
 	pfx_send "$BOUNCE" henry@sink.test --header "Message-Id: <e2e5dup@news.test>" \
 	    --header "X-Postdrip-Workflow: welcome" --header "X-Postdrip-Step: 2" \
@@ -282,6 +347,12 @@ grep -q 'discard: .*duplicate message-id=<e2e5dup@news.test>' "$MLOG" ||
     pfx_fail "the re-injected copy was not dropped"
 [ "$(grep -c 'sent: .*message-id=<e2e5dup@news.test>' "$MLOG")" = 1 ] ||
     pfx_fail "the first copy was not recorded once"
+pfx_send "$BOUNCE" ivy@sink.test --header "Message-Id: <e2e5dup@news.test>" \
+    --body "same id, another recipient" >/dev/null || pfx_fail "send 5b/3"
+grep -q 'sent: .*message-id=<e2e5dup@news.test>.* reused.*to=<ivy@sink.test>' "$MLOG" ||
+    pfx_fail "the same Message-ID to another recipient was not delivered as reused"
+[ "$(grep -c 'discard: .*duplicate message-id=<e2e5dup@news.test>' "$MLOG")" = 1 ] ||
+    pfx_fail "the same Message-ID to another recipient was dropped"
 # Headers anyone can write do not make a send.
 pfx_send someone@evil.test henry@sink.test --header "Message-Id: <e2e5forged@evil.test>" \
     --header "X-Postdrip-Workflow: welcome" --body "not ours" >/dev/null || pfx_fail "send 5c"

@@ -50,6 +50,7 @@ fixture_write(STORE_TXN *txn, void *ctx)
 	memset(&fx->sent, 0, sizeof(fx->sent));
 	snprintf(fx->sent.message_id, sizeof(fx->sent.message_id), "%s", fx->mid);
 	fx->sent.contact = fx->contact;
+	fx->sent.enrolment = fx->contact;	/* as the engine records its sends */
 	snprintf(fx->sent.workflow, sizeof(fx->sent.workflow), "welcome");
 	snprintf(fx->sent.step, sizeof(fx->sent.step), "1");
 	snprintf(fx->sent.stream, sizeof(fx->sent.stream), "marketing");

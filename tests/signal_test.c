@@ -3,8 +3,10 @@
  * real LMDB store in a temporary directory: VERP addresses, the tie order
  * (token, Message-ID, references, recipient, author), suppression by hard
  * bounce, soft bounces in a window, complaint and mailed unsubscribe,
- * replies (author and SPF), the at-most-once guard for sends, and SPF
- * results from a fixed zone.
+ * replies (author, and SPF of the From domain), reports tied to no send
+ * of ours (unverified, changing nothing), the at-most-once guard for
+ * sends (only a proven re-injection is dropped), and SPF results from a
+ * fixed zone.
  */
 #include "pdconfig.h"
 
@@ -88,19 +90,26 @@ add_contact(FIX *f, const char *addr, const char *owner)
 }
 
 static uint64_t
-add_sent(FIX *f, const char *mid, uint64_t contact)
+add_sent_enrol(FIX *f, const char *mid, uint64_t contact, uint64_t enrolment)
 {
 	SETUP	s;
 
 	memset(&s, 0, sizeof(s));
 	snprintf(s.sent.message_id, sizeof(s.sent.message_id), "%s", mid);
 	s.sent.contact = contact;
+	s.sent.enrolment = enrolment;
 	snprintf(s.sent.workflow, sizeof(s.sent.workflow), "welcome");
 	snprintf(s.sent.step, sizeof(s.sent.step), "day1");
 	snprintf(s.sent.stream, sizeof(s.sent.stream), "marketing");
 	s.sent.time = T0;
 	assert_int_equal(store_write(f->st, setup_sent, &s), STORE_OK);
 	return (s.sent.msgno);
+}
+
+static uint64_t
+add_sent(FIX *f, const char *mid, uint64_t contact)
+{
+	return (add_sent_enrol(f, mid, contact, 0));
 }
 
 static int
@@ -283,6 +292,70 @@ test_verp(void **state)
 }
 
 static void
+test_facts(void **state)
+{
+	CLASSIFY_RESULT cr;
+	SIG_MSG m;
+	SIG_KIND kind;
+	VERP_KIND vk;
+	char	addr[ADDR_MAX + 1], bad[ADDR_MAX + 1];
+	size_t	pos;
+
+	(void) state;
+	/* What a message is, from its class and the address it came to. */
+	cr_init(&cr, CLASSIFY_BOUNCE);
+	assert_true(signal_kind_of(&cr, VERP_NONE, 0, &kind));
+	assert_int_equal(kind, SIG_BOUNCE);
+	cr_init(&cr, CLASSIFY_OTHER);
+	assert_true(signal_kind_of(&cr, VERP_UNSUBSCRIBE, 0, &kind));
+	assert_int_equal(kind, SIG_UNSUBSCRIBE);
+	assert_false(signal_kind_of(&cr, VERP_BOUNCE, 0, &kind));
+	assert_true(signal_kind_of(&cr, VERP_NONE, 1, &kind));
+	assert_int_equal(kind, SIG_REPLY);
+	cr_init(&cr, CLASSIFY_REPLY);
+	assert_true(signal_kind_of(&cr, VERP_BOUNCE, 0, &kind));
+	assert_int_equal(kind, SIG_REPLY);
+
+	/* Tokens of the addresses it came to. */
+	assert_non_null(verp_sign(&verp, tk, VERP_BOUNCE, 42, 7, addr));
+	snprintf(bad, sizeof(bad), "%s", addr);
+	pos = strchr(bad, '@') - bad - 2;
+	bad[pos] = bad[pos] == 'a' ? 'b' : 'a';
+	cr_init(&cr, CLASSIFY_BOUNCE);
+	sig_init(&m, SIG_BOUNCE, &cr, T0);
+	assert_int_equal(signal_token_rcpt(&m, &verp, tk, bad, &vk), TOKENS_BAD);
+	assert_int_equal(vk, VERP_BOUNCE);
+	assert_false(m.have_token);
+	assert_true(m.bad_token);
+	assert_int_equal(signal_token_rcpt(&m, &verp, tk, "postmaster@bounce.example.com", &vk),
+			 TOKENS_BAD);
+	assert_int_equal(vk, VERP_OTHER);
+	assert_int_equal(signal_token_rcpt(&m, &verp, tk, addr, &vk), TOKENS_OK);
+	assert_true(m.have_token);
+	assert_false(m.bad_token);
+	assert_int_equal(m.token.contact, 42);
+	assert_int_equal(m.token.message, 7);
+
+	/* The original return path shown inside a report. */
+	sig_init(&m, SIG_COMPLAINT, &cr, T0);
+	snprintf(cr.orig_return_path, sizeof(cr.orig_return_path), "%s", bad);
+	signal_token_report(&m, &verp, tk, &cr);
+	assert_false(m.have_token);
+	assert_true(m.bad_token);
+	sig_init(&m, SIG_COMPLAINT, &cr, T0);
+	snprintf(cr.orig_return_path, sizeof(cr.orig_return_path), "<%s>", addr);
+	signal_token_report(&m, &verp, tk, &cr);
+	assert_true(m.have_token);
+	assert_int_equal(m.token.contact, 42);
+	/* Someone else's return path is no claim about ours. */
+	sig_init(&m, SIG_COMPLAINT, &cr, T0);
+	snprintf(cr.orig_return_path, sizeof(cr.orig_return_path), "news@example.com");
+	signal_token_report(&m, &verp, tk, &cr);
+	assert_false(m.have_token);
+	assert_false(m.bad_token);
+}
+
+static void
 test_hard_bounce_token(void **state)
 {
 	FIX    *f = *state;
@@ -314,6 +387,23 @@ test_hard_bounce_token(void **state)
 	tl_free(&tl);
 }
 
+/* has_type - does the contact's timeline hold an event of this type? */
+
+static int
+has_type(FIX *f, uint64_t contact, const char *type, const char *why)
+{
+	TL	tl;
+	int	i, found = 0;
+
+	timeline(f, contact, &tl);
+	for (i = 0; i < tl.n; i++)
+		if (strcmp(tl.types[i], type) == 0
+		    && (why == 0 || (tl_str(&tl, i, "why") && strcmp(tl_str(&tl, i, "why"), why) == 0)))
+			found = 1;
+	tl_free(&tl);
+	return (found);
+}
+
 static void
 test_bounce_message_id(void **state)
 {
@@ -321,19 +411,59 @@ test_bounce_message_id(void **state)
 	CLASSIFY_RESULT cr;
 	SIG_MSG m;
 
-	/* No token: the original Message-ID inside the report ties it,
-	 * even when the report names another (forwarded) recipient. */
+	/* No token: the original Message-ID inside the report ties it
+	 * when the report names the recipient it was sent to. */
+	cr_init(&cr, CLASSIFY_BOUNCE);
+	snprintf(cr.orig_message_id, sizeof(cr.orig_message_id), "m1.welcome@news.example.com");
+	cr_row(&cr, "Alice@Example.org", "5.2.2", CLASSIFY_SOFT, "mailboxfull");
+	sig_init(&m, SIG_BOUNCE, &cr, T0 + DAY);
+	assert_int_equal(signal_record(f->st, &m), STORE_OK);
+	assert_int_equal(m.nout, 1);
+	assert_int_equal(m.out[0].contact, f->alice);
+	assert_string_equal(m.out[0].tie, "message-id");
+	assert_string_equal(m.out[0].event, "bounced");
+	assert_null(m.out[0].suppressed);
+	assert_int_equal(m.out[0].soft_count, 1);
+	assert_null(suppressed(f, "alice@example.org"));
+}
+
+static void
+test_bounce_other_recipient(void **state)
+{
+	FIX    *f = *state;
+	CLASSIFY_RESULT cr;
+	SIG_MSG m;
+
+	/* alice's Message-ID, but the report says bob failed: whoever wrote
+	 * it knew a Message-ID, not who it went to. Unverified; neither is
+	 * suppressed nor counted. */
+	cr_init(&cr, CLASSIFY_BOUNCE);
+	snprintf(cr.orig_message_id, sizeof(cr.orig_message_id), "m1.welcome@news.example.com");
+	cr_row(&cr, "bob@example.net", "5.1.1", CLASSIFY_HARD, "userunknown");
+	sig_init(&m, SIG_BOUNCE, &cr, T0 + DAY);
+	assert_int_equal(signal_record(f->st, &m), STORE_OK);
+	assert_int_equal(m.nout, 1);
+	assert_int_equal(m.out[0].contact, f->bob);
+	assert_string_equal(m.out[0].event, "bounce_unverified");
+	assert_string_equal(m.out[0].why, "other_recipient");
+	assert_null(m.out[0].suppressed);
+	assert_null(suppressed(f, "bob@example.net"));
+	assert_null(suppressed(f, "alice@example.org"));
+	assert_true(has_type(f, f->bob, "bounce_unverified", "other_recipient"));
+	assert_false(has_type(f, f->alice, "bounced", 0));
+	assert_false(has_type(f, f->bob, "bounced", 0));
+
+	/* A forwarded address in the report: the same (the forwarding
+	 * target failed, not the contact). */
 	cr_init(&cr, CLASSIFY_BOUNCE);
 	snprintf(cr.orig_message_id, sizeof(cr.orig_message_id), "m1.welcome@news.example.com");
 	cr_row(&cr, "alice.forward@elsewhere.example", "5.2.2", CLASSIFY_SOFT, "mailboxfull");
 	sig_init(&m, SIG_BOUNCE, &cr, T0 + DAY);
 	assert_int_equal(signal_record(f->st, &m), STORE_OK);
 	assert_int_equal(m.nout, 1);
-	assert_int_equal(m.out[0].contact, f->alice);
-	assert_string_equal(m.out[0].tie, "message-id");
-	assert_null(m.out[0].suppressed);
-	assert_int_equal(m.out[0].soft_count, 1);
-	assert_null(suppressed(f, "alice@example.org"));
+	assert_int_equal(m.out[0].contact, 0);
+	assert_string_equal(m.out[0].event, "bounce_unverified");
+	assert_false(has_type(f, f->alice, "bounced", 0));
 }
 
 static void
@@ -342,18 +472,67 @@ test_bounce_recipient(void **state)
 	FIX    *f = *state;
 	CLASSIFY_RESULT cr;
 	SIG_MSG m;
+	TL	tl;
 
-	/* Neither token nor Message-ID: each failed recipient we know. */
+	/* Neither token nor Message-ID of ours: a known recipient is not
+	 * enough (anyone can write a DSN naming any address). */
 	cr_init(&cr, CLASSIFY_BOUNCE);
 	cr_row(&cr, "stranger@example.com", "5.1.1", CLASSIFY_HARD, "userunknown");
 	cr_row(&cr, "bob@example.net", "5.1.1", CLASSIFY_HARD, "userunknown");
+	snprintf(cr.orig_message_id, sizeof(cr.orig_message_id), "never.sent@example.com");
 	sig_init(&m, SIG_BOUNCE, &cr, T0 + DAY);
 	assert_int_equal(signal_record(f->st, &m), STORE_OK);
 	assert_int_equal(m.nout, 1);
 	assert_int_equal(m.out[0].contact, f->bob);
-	assert_string_equal(m.out[0].tie, "recipient");
-	assert_string_equal(suppressed(f, "bob@example.net"), "hardbounce");
+	assert_string_equal(m.out[0].tie, "none");
+	assert_string_equal(m.out[0].event, "bounce_unverified");
+	assert_string_equal(m.out[0].why, "no_recorded_send");
+	assert_null(suppressed(f, "bob@example.net"));
 	assert_null(suppressed(f, "stranger@example.com"));
+	timeline(f, f->bob, &tl);
+	assert_int_equal(tl.n, 1);
+	assert_string_equal(tl.types[0], "bounce_unverified");
+	assert_string_equal(tl_str(&tl, 0, "recipient"), "bob@example.net");
+	assert_string_equal(tl_str(&tl, 0, "message_id"), "never.sent@example.com");
+	tl_free(&tl);
+
+	/* Soft ones do not count towards soft_bounce_limit either. */
+	cr_init(&cr, CLASSIFY_BOUNCE);
+	cr_row(&cr, "bob@example.net", "4.2.2", CLASSIFY_SOFT, "mailboxfull");
+	for (int i = 0; i < 4; i++) {
+		sig_init(&m, SIG_BOUNCE, &cr, T0 + DAY + i);
+		assert_int_equal(signal_record(f->st, &m), STORE_OK);
+		assert_null(m.out[0].suppressed);
+	}
+	assert_null(suppressed(f, "bob@example.net"));
+}
+
+static void
+test_bounce_bad_token(void **state)
+{
+	FIX    *f = *state;
+	CLASSIFY_RESULT cr;
+	SIG_MSG m;
+
+	/* To a VERP address whose token does not verify: no fallback to the
+	 * recipient, though bob is a contact. */
+	cr_init(&cr, CLASSIFY_BOUNCE);
+	cr_row(&cr, "bob@example.net", "5.1.1", CLASSIFY_HARD, "userunknown");
+	sig_init(&m, SIG_BOUNCE, &cr, T0 + DAY);
+	m.bad_token = 1;
+	assert_int_equal(signal_record(f->st, &m), STORE_OK);
+	assert_int_equal(m.nout, 1);
+	assert_string_equal(m.out[0].event, "bounce_unverified");
+	assert_string_equal(m.out[0].why, "bad_token");
+	assert_null(suppressed(f, "bob@example.net"));
+	/* Even where the mail did not come to our address. */
+	sig_init(&m, SIG_BOUNCE, &cr, T0 + DAY);
+	m.bad_token = 1;
+	m.strict = 1;
+	assert_int_equal(signal_record(f->st, &m), STORE_OK);
+	assert_int_equal(m.nout, 1);
+	assert_string_equal(m.out[0].event, "bounce_unverified");
+	assert_null(suppressed(f, "bob@example.net"));
 }
 
 static void
@@ -448,6 +627,20 @@ test_complaint_keeps_first_reason(void **state)
 	assert_int_equal(m.nout, 1);
 	assert_null(m.out[0].suppressed);
 	assert_string_equal(suppressed(f, "alice@example.org"), "complaint");
+
+	/* An ARF report about a message never sent, naming bob as the
+	 * Original-Rcpt-To: unverified, bob not suppressed. */
+	cr_init(&cr, CLASSIFY_COMPLAINT);
+	snprintf(cr.feedback_type, sizeof(cr.feedback_type), "abuse");
+	snprintf(cr.orig_message_id, sizeof(cr.orig_message_id), "never.sent@example.com");
+	cr_row(&cr, "bob@example.net", "", CLASSIFY_NONE, "feedback");
+	sig_init(&m, SIG_COMPLAINT, &cr, T0 + 2);
+	assert_int_equal(signal_record(f->st, &m), STORE_OK);
+	assert_int_equal(m.nout, 1);
+	assert_string_equal(m.out[0].event, "complaint_unverified");
+	assert_null(m.out[0].suppressed);
+	assert_null(suppressed(f, "bob@example.net"));
+	assert_true(has_type(f, f->bob, "complaint_unverified", "no_recorded_send"));
 }
 
 static void
@@ -607,31 +800,49 @@ static int
 handed(FIX *f, const char *mid)
 {
 	STORE_TXN *txn;
-	MDB_val v;
-	char	key[300];
 	int	rc;
 
-	snprintf(key, sizeof(key), "%s%s", SIG_HANDED_PREFIX, mid);
 	assert_int_equal(store_rbegin(f->st, &txn), STORE_OK);
-	rc = store_get(txn, STORE_DB_MISC, key, strlen(key), &v);
+	rc = store_mark_get(txn, mid, 0);
 	store_rend(txn);
+	assert_true(rc == STORE_OK || rc == STORE_NOTFOUND);
 	return (rc == STORE_OK);
 }
+
+/* engine_copy - a SENT_MSG as the engine's injection of msgno shows it */
+
+static void
+engine_copy(SENT_MSG *s, const char *qid, const char *mid, const char *rcpt,
+	            uint64_t contact, uint64_t msgno, time_t now)
+{
+	char	addr[ADDR_MAX + 1];
+	VERP_KIND kind;
+
+	memset(s, 0, sizeof(*s));
+	s->queue_id = qid;
+	s->message_id = mid;
+	s->workflow = "welcome";
+	s->step = "day1";
+	s->stream = "marketing";
+	s->rcpt = rcpt;
+	s->now = now;
+	assert_non_null(verp_sign(&verp, tk, VERP_BOUNCE, contact, msgno, addr));
+	assert_int_equal(verp_verify(&verp, tk, addr, &kind, &s->token), TOKENS_OK);
+	s->have_token = 1;
+}
+
+/* sent_news - an engine send of mid to alice, handed to Postfix at now */
 
 static void
 sent_news(FIX *f, const char *mid, time_t now)
 {
 	SENT_MSG s;
+	uint64_t msgno = add_sent_enrol(f, mid, f->alice, 7);
 
-	memset(&s, 0, sizeof(s));
-	s.queue_id = "4Qnews";
-	s.message_id = mid;
-	s.workflow = s.step = "";
-	s.stream = "marketing";
-	s.rcpt = "carol@example.com";
-	s.now = now;
+	engine_copy(&s, "4Qnews", mid, "alice@example.org", f->alice, msgno, now);
 	assert_int_equal(signal_sent(f->st, &s), STORE_OK);
 	assert_false(s.duplicate);
+	assert_false(s.reused);
 }
 
 static void
@@ -682,30 +893,61 @@ static void
 test_sent_guard(void **state)
 {
 	FIX    *f = *state;
+	const char *mid = "e12.1.sig@news.example.com";
+	uint64_t msgno = add_sent_enrol(f, mid, f->alice, 12);
 	SENT_MSG s;
 	STORE_TXN *txn;
 	STORE_SENT sent;
 	TL	tl;
 
-	/* The engine recorded m1 before injecting: first sight marks it. */
-	memset(&s, 0, sizeof(s));
-	s.queue_id = "4QfirstA";
-	s.message_id = "m1.welcome@news.example.com";
-	s.now = T0;
+	/* The engine recorded its send before injecting: first sight marks it. */
+	engine_copy(&s, "4QfirstA", mid, "alice@example.org", f->alice, msgno, T0);
 	assert_int_equal(signal_sent(f->st, &s), STORE_OK);
 	assert_false(s.duplicate);
+	assert_false(s.reused);
 	assert_false(s.recorded);
-	assert_int_equal(s.msgno, f->msg1);
+	assert_int_equal(s.msgno, msgno);
 	assert_int_equal(s.contact, f->alice);
+	assert_true(handed(f, mid));
 
 	/* The engine crashed before it saw the 250 and injects again. */
-	memset(&s, 0, sizeof(s));
-	s.queue_id = "4QsecondB";
-	s.message_id = "m1.welcome@news.example.com";
-	s.now = T0 + 60;
+	engine_copy(&s, "4QsecondB", mid, "ALICE@example.org", f->alice, msgno, T0 + 60);
 	assert_int_equal(signal_sent(f->st, &s), STORE_OK);
 	assert_true(s.duplicate);
 	assert_string_equal(s.first_queue_id, "4QfirstA");
+
+	/* The same Message-ID short of proof is delivered: to another
+	 * recipient, to several, without the token, with a token for
+	 * another message or contact. */
+	engine_copy(&s, "4QotherC", mid, "bob@example.net", f->alice, msgno, T0 + 61);
+	assert_int_equal(signal_sent(f->st, &s), STORE_OK);
+	assert_false(s.duplicate);
+	assert_true(s.reused);
+	engine_copy(&s, "4QmanyD", mid, 0, f->alice, msgno, T0 + 62);
+	assert_int_equal(signal_sent(f->st, &s), STORE_OK);
+	assert_false(s.duplicate);
+	assert_true(s.reused);
+	engine_copy(&s, "4QnotokE", mid, "alice@example.org", f->alice, msgno, T0 + 63);
+	s.have_token = 0;
+	assert_int_equal(signal_sent(f->st, &s), STORE_OK);
+	assert_false(s.duplicate);
+	engine_copy(&s, "4QmsgF", mid, "alice@example.org", f->alice, msgno + 1, T0 + 64);
+	assert_int_equal(signal_sent(f->st, &s), STORE_OK);
+	assert_false(s.duplicate);
+	engine_copy(&s, "4QbobG", mid, "alice@example.org", f->bob, msgno, T0 + 65);
+	assert_int_equal(signal_sent(f->st, &s), STORE_OK);
+	assert_false(s.duplicate);
+
+	/* A send not made by the engine (no enrolment) is never dropped. */
+	engine_copy(&s, "4Qm1H", "m1.welcome@news.example.com", "alice@example.org",
+		    f->alice, f->msg1, T0);
+	assert_int_equal(signal_sent(f->st, &s), STORE_OK);
+	engine_copy(&s, "4Qm1I", "m1.welcome@news.example.com", "alice@example.org",
+		    f->alice, f->msg1, T0 + 1);
+	assert_int_equal(signal_sent(f->st, &s), STORE_OK);
+	assert_false(s.duplicate);
+	assert_true(s.reused);
+	assert_false(handed(f, "m1.welcome@news.example.com"));
 
 	/* Marketing mail the engine did not make: recorded, its recipient
 	 * becomes a contact, and the send is on the timeline. */
@@ -732,13 +974,21 @@ test_sent_guard(void **state)
 	assert_string_equal(tl_str(&tl, 0, "message_id"), "news-42@news.example.com");
 	tl_free(&tl);
 
+	/* The same Message-ID again, to the same recipient (a client that
+	 * sends again after a 452, or a newsletter tool's retry): delivered,
+	 * and not recorded twice. */
 	memset(&s, 0, sizeof(s));
 	s.queue_id = "4QnewsD";
 	s.message_id = "news-42@news.example.com";
 	s.rcpt = "carol@example.com";
 	s.now = T0 + 1;
 	assert_int_equal(signal_sent(f->st, &s), STORE_OK);
-	assert_true(s.duplicate);
+	assert_false(s.duplicate);
+	assert_true(s.reused);
+	assert_false(s.recorded);
+	timeline(f, s.contact, &tl);
+	assert_int_equal(tl.n, 1);
+	tl_free(&tl);
 
 	/* A VERP return path names the contact of a new send. */
 	memset(&s, 0, sizeof(s));
@@ -784,15 +1034,77 @@ test_spf_zone(void **state)
 	spf_free(spf);
 }
 
+static void
+test_spf_aligned(void **state)
+{
+	FIX    *f = *state;
+	const char *zone[] = {
+		"strict.example v=spf1 ip4:192.0.2.10 -all",
+		"open.example v=spf1 ip4:192.0.2.99 -all",
+		0,
+	};
+	SIGNAL_SPF *spf = spf_create_zone(zone);
+	uint64_t gina = add_contact(f, "gina@strict.example", "rep@sales.example.com");
+	char   *refs[] = {"g1@news.example.com"};
+	CLASSIFY_RESULT cr;
+	SIG_MSG m;
+
+	assert_non_null(spf);
+	add_sent(f, "g1@news.example.com", gina);
+	/* The author's domain decides, not the envelope sender's. */
+	assert_string_equal(signal_spf_author(spf, "192.0.2.99", "mx.open.example",
+					      "gina@strict.example"), "fail");
+	assert_string_equal(signal_spf_author(spf, "192.0.2.10", "mx.strict.example",
+					      "gina@strict.example"), "pass");
+	assert_string_equal(signal_spf_author(0, "192.0.2.10", "h", "gina@strict.example"),
+			    "none");
+
+	/* gina's From from a client strict.example does not allow, MAIL FROM
+	 * on a domain that passes for it: forged. */
+	cr_init(&cr, CLASSIFY_REPLY);
+	cr.references = refs;
+	cr.nreferences = 1;
+	sig_init(&m, SIG_REPLY, &cr, T0);
+	m.from = "gina@strict.example";
+	m.strict = 1;
+	m.client_addr = "192.0.2.99";
+	m.helo = "mx.open.example";
+	m.mail_from = "bulk@open.example";
+	m.spf_server = spf;
+	assert_int_equal(signal_record(f->st, &m), STORE_OK);
+	assert_int_equal(m.nout, 1);
+	assert_string_equal(m.spf, "fail");
+	assert_string_equal(m.out[0].event, "reply_forged");
+	assert_string_equal(m.out[0].owner, "");
+	assert_true(has_type(f, gina, "reply_forged", "spf"));
+	assert_false(has_type(f, gina, "replied", 0));
+
+	/* From the host strict.example names: a reply. */
+	sig_init(&m, SIG_REPLY, &cr, T0 + 1);
+	m.from = "gina@strict.example";
+	m.strict = 1;
+	m.client_addr = "192.0.2.10";
+	m.helo = "mx.strict.example";
+	m.mail_from = "bulk@open.example";
+	m.spf_server = spf;
+	assert_int_equal(signal_record(f->st, &m), STORE_OK);
+	assert_string_equal(m.spf, "pass");
+	assert_string_equal(m.out[0].event, "replied");
+	spf_free(spf);
+}
+
 int
 main(void)
 {
 	static const unsigned char secret[32] = "0123456789abcdef0123456789abcdef";
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verp),
+		cmocka_unit_test(test_facts),
 		cmocka_unit_test_setup_teardown(test_hard_bounce_token, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounce_message_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bounce_other_recipient, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounce_recipient, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bounce_bad_token, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounce_strict_untied, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_soft_bounces, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delayed, setup, teardown),
@@ -802,6 +1114,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unsubscribe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sent_guard, setup, teardown),
 		cmocka_unit_test(test_spf_zone),
+		cmocka_unit_test_setup_teardown(test_spf_aligned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sent_marks_expire, setup, teardown),
 	};
 	int	rc;

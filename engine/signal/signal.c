@@ -14,20 +14,45 @@
 /*	STORE	*st;
 /*	SENT_MSG *s;
 /* DESCRIPTION
+/*	This is the one module where signals become facts: the milter,
+/*	the LMTP receiver and the tracker gather a classified message (or
+/*	an HTTP event) and where it came from (queue id, client address and
+/*	HELO name, envelope, tokens of the addresses it came to), and call
+/*	it; none of them repeats a rule.
+/*
 /*	signal_record() ties a classified inbound message to a
 /*	contact and records what it means, in one durable store_write():
 /*	the caller answers Postfix only after it returns.
 /*
-/*	Ties, first that works: a verified token (from the VERP, reply or
-/*	unsubscribe address the mail came to, or from the original return
-/*	path shown inside a report); the original Message-ID inside the
-/*	report, then the In-Reply-To/References Message-IDs, looked up
-/*	among the messages sent; for bounces and complaints, each failed
-/*	recipient that is a known contact; for auto-replies and read
-/*	receipts, the author if a known contact. With m->strict (the mail
-/*	did not come to one of our addresses, so it need not be about our
-/*	mail) only the token and Message-ID ties count. Otherwise nothing
-/*	is recorded (m->nout is 0) and the caller logs that.
+/*	A bounce or a complaint is a claim made by whoever sent it, so it
+/*	counts against a contact only when it is tied to a send postdrip
+/*	recorded: a verified token (from the VERP address the mail came to,
+/*	or the original return path shown inside the report), or the
+/*	Message-ID of a recorded send (the original's, then In-Reply-To /
+/*	References) whose contact is a recipient the report names (a
+/*	complaint that names none, as feedback loops that redact it, is
+/*	tied by the Message-ID alone). Anything else, a report with a token
+/*	that does not verify included, never falls back to the recipients
+/*	it names: it is recorded as "bounce_unverified" or
+/*	"complaint_unverified" on the timeline of each named recipient that
+/*	is a contact (or on no timeline, in the event log), with "why"
+/*	(bad_token, other_recipient: our Message-ID sent to someone else,
+/*	no_recorded_send), and changes nothing: no suppression, no
+/*	soft-bounce count, no workflow trigger. With m->strict (the mail did
+/*	not come to one of our addresses, so it need not be about our mail)
+/*	a report that names nothing of ours is not recorded at all.
+/*
+/*	Other signals tie, first that works: a verified token; the
+/*	In-Reply-To/References Message-IDs, looked up among the messages
+/*	sent; for auto-replies and read receipts (not with m->strict), the
+/*	author, then a named recipient, if a known contact. Otherwise
+/*	nothing is recorded (m->nout is 0) and the caller logs that.
+/*
+/*	SPF of replies and mailed unsubscribes is for the domain of the
+/*	author (From), as DMARC aligns it, never for the envelope sender,
+/*	which the client chooses: when m->spf is 0 and m->spf_server is
+/*	set, signal_record() runs check_host() for the From domain and
+/*	m->client_addr before its write (signal_spf_author()).
 /*
 /*	Events (type, then data keys beside queue_id, tie, message_id,
 /*	msgno, workflow and step of the message answered):
@@ -58,11 +83,18 @@
 /*
 /*	signal_sent() records an outbound marketing message and
 /*	implements the at-most-once guard: see postdrip-milter(8), "SENDS
-/*	AND RE-INJECTED DUPLICATES". Each new "handed to Postfix" mark
-/*	deletes the expired ones (older than SIG_HANDED_MAX_AGE) among the
-/*	few that follow it in key order. The write is durable for a message the
-/*	engine recorded (the guard's promise); for other marketing mail it
-/*	is committed without waiting for fsync.
+/*	AND RE-INJECTED DUPLICATES". A copy is a duplicate (s->duplicate:
+/*	drop it) only when it is proven a re-injection of the same send:
+/*	the engine recorded the Message-ID for an enrolment and step, the
+/*	one envelope recipient is that send's contact, the envelope sender's
+/*	VERP token is signed for that contact and message, and the send was
+/*	handed to Postfix before (its mark, store_mark(3)). A Message-ID
+/*	seen before without that proof (a client re-sending to the
+/*	recipients a 452 refused, another sender copying it) is delivered
+/*	and reported as s->reused; nothing new is recorded for it. The
+/*	write is durable for a message the engine recorded (the guard's
+/*	promise); for other marketing mail it is committed without waiting
+/*	for fsync.
 /*
 /*	Both write operations do every lookup before their first write, as
 /*	store(3) requires, and reset their outputs on entry because the
@@ -93,12 +125,106 @@ signal_kind_name(SIG_KIND kind)
 	return ((unsigned) kind <= SIG_REPLY ? names[kind] : "?");
 }
 
+/* signal_kind_of - what a classified message is, given where it came to */
+
+int
+signal_kind_of(const CLASSIFY_RESULT *cr, VERP_KIND to, int answers_ours,
+	               SIG_KIND *kind)
+{
+	switch (cr->kind) {
+	case CLASSIFY_BOUNCE:
+		*kind = SIG_BOUNCE;
+		return (1);
+	case CLASSIFY_COMPLAINT:
+		*kind = SIG_COMPLAINT;
+		return (1);
+	case CLASSIFY_AUTOREPLY:
+		*kind = SIG_AUTOREPLY;
+		return (1);
+	case CLASSIFY_MDN:
+		*kind = SIG_OPEN;
+		return (1);
+	default:
+		/* A human message: what its address or its references say. */
+		if (to == VERP_UNSUBSCRIBE) {
+			*kind = SIG_UNSUBSCRIBE;
+			return (1);
+		}
+		if (to == VERP_REPLY || answers_ours) {
+			*kind = SIG_REPLY;
+			return (1);
+		}
+		/* At the return path only an answer is a reply; anything else
+		 * there is more likely a bounce nobody could read. */
+		if (verp_is_return_path(to) && cr->kind == CLASSIFY_REPLY) {
+			*kind = SIG_REPLY;
+			return (1);
+		}
+		return (0);
+	}
+}
+
+/* signal_token_rcpt - the token of an address of ours the message came to */
+
+int
+signal_token_rcpt(SIG_MSG *m, const VERP *verp, const TOKENS *tk,
+		          const char *addr, VERP_KIND *kind)
+{
+	TOKEN	t;
+	int	rc;
+
+	*kind = verp_parse(verp, addr, 0, 0);
+	if (*kind == VERP_NONE || *kind == VERP_OTHER)
+		return (TOKENS_BAD);
+	if ((rc = verp_verify(verp, tk, addr, kind, &t)) == TOKENS_OK) {
+		if (!m->have_token) {
+			m->token = t;
+			m->have_token = 1;
+		}
+		m->bad_token = 0;
+	} else if (!m->have_token) {
+		m->bad_token = 1;
+	}
+	return (rc);
+}
+
+/* signal_token_report - the original return path inside a report */
+
+void
+signal_token_report(SIG_MSG *m, const VERP *verp, const TOKENS *tk,
+		            const CLASSIFY_RESULT *cr)
+{
+	char	addr[ADDR_MAX + 1];
+	VERP_KIND kind;
+
+	if (m->have_token || cr->orig_return_path[0] == 0
+	    || addr_normalize(cr->orig_return_path, addr) == 0
+	    || !verp_is_return_path(verp_parse(verp, addr, 0, 0)))
+		return;
+	(void) signal_token_rcpt(m, verp, tk, addr, &kind);
+}
+
 /* signal_spf_fails - only a definite fail: no DNS is not forgery */
 
 int
 signal_spf_fails(const char *spf)
 {
 	return (spf != 0 && strcmp(spf, "fail") == 0);
+}
+
+/* signal_spf_author - SPF of the From domain for the connecting client */
+
+const char *
+signal_spf_author(SIGNAL_SPF *spf, const char *client_addr, const char *helo,
+		          const char *from)
+{
+	/*
+	 * Aligned, as DMARC does: the envelope sender is the client's own
+	 * choice, so a pass for it says nothing about who wrote From.
+	 */
+	if (spf == 0 || from == 0 || strchr(from, '@') == 0)
+		return ("none");
+	return (spf_check(spf, client_addr, helo, from));
 }
 
 /* sig_contact - the contact's address and owner; OK, NOTFOUND or RETRY */
@@ -309,42 +435,143 @@ sig_seen(const SIG_MSG *m, uint64_t contact)
 	return (0);
 }
 
-/* sig_plan_report - bounces and complaints: possibly several contacts */
+/* sig_row_for - the report row that names addr, or 0 */
+
+static const CLASSIFY_RCPT *
+sig_row_for(const CLASSIFY_RESULT *cr, const char *addr)
+{
+	char	a[ADDR_MAX + 1];
+	size_t	i;
+
+	for (i = 0; i < cr->nrcpt; i++)
+		if (addr_normalize(cr->rcpt[i].recipient, a) && strcmp(a, addr) == 0)
+			return (cr->rcpt + i);
+	return (0);
+}
+
+/*
+ * sig_tie_report - tie a bounce or complaint to a send we recorded: a
+ * verified token, or a Message-ID of a recorded send whose contact is a
+ * recipient the report names (a complaint may name none: feedback loops
+ * redact it). *ours says that a Message-ID of ours was named, for the
+ * wrong recipient. Fills o. OK, NOTFOUND or RETRY.
+ */
+static int
+sig_tie_report(STORE_TXN *txn, const SIG_MSG *m, SIG_OUT *o, int *ours)
+{
+	const CLASSIFY_RESULT *cr = m->cr;
+	const CLASSIFY_RCPT *row;
+	const char *mid;
+	size_t	i;
+	int	rc;
+
+	*ours = 0;
+	if (m->have_token) {
+		rc = sig_contact(txn, m->token.contact, o->address, o->owner);
+		if (rc != STORE_NOTFOUND) {
+			if (rc != STORE_OK)
+				return (rc);
+			o->contact = m->token.contact;
+			o->tie = "token";
+			if (m->token.message) {
+				rc = store_sent_get(txn, m->token.message, &o->sent);
+				if (rc == STORE_RETRY)
+					return (rc);
+				o->have_sent = (rc == STORE_OK);
+			}
+			o->row = sig_pick_row(cr, o->address);
+			return (STORE_OK);
+		}
+	}
+	for (i = 0; i <= cr->nreferences; i++) {
+		mid = i == 0 ? cr->orig_message_id : cr->references[i - 1];
+		if ((rc = sig_sent_by_id(txn, mid, &o->sent)) == STORE_NOTFOUND)
+			continue;
+		if (rc != STORE_OK)
+			return (rc);
+		*ours = 1;
+		if ((rc = sig_contact(txn, o->sent.contact, o->address, o->owner)) == STORE_NOTFOUND)
+			continue;
+		if (rc != STORE_OK)
+			return (rc);
+		row = sig_row_for(cr, o->address);
+		if (row == 0 && !(m->kind == SIG_COMPLAINT && cr->nrcpt == 0))
+			continue;
+		o->row = row;
+		o->contact = o->sent.contact;
+		o->have_sent = 1;
+		o->tie = i == 0 ? "message-id" : "references";
+		return (STORE_OK);
+	}
+	memset(o, 0, sizeof(*o));
+	return (STORE_NOTFOUND);
+}
+
+/* sig_plan_unverified - a report tied to no send of ours: record, change nothing */
+
+static int
+sig_plan_unverified(STORE_TXN *txn, SIG_MSG *m, const char *why)
+{
+	const CLASSIFY_RESULT *cr = m->cr;
+	const char *event = m->kind == SIG_COMPLAINT ?
+		"complaint_unverified" : "bounce_unverified";
+	SIG_OUT *o;
+	size_t	i;
+	int	rc;
+
+	/*
+	 * On the timeline of each named recipient that is a contact, so that
+	 * an administrator sees it; anything a report names is only a claim,
+	 * so nothing else happens: no suppression, no soft-bounce count (it
+	 * counts "bounced" events only), no workflow trigger or exit.
+	 */
+	for (i = 0; i < cr->nrcpt && (o = sig_new_out(m)) != 0; i++) {
+		rc = sig_tie_addr(txn, cr->rcpt[i].recipient, "none", o);
+		if (rc == STORE_RETRY)
+			return (rc);
+		if (rc == STORE_OK && !sig_seen(m, o->contact)) {
+			o->owner[0] = 0;
+			o->row = cr->rcpt + i;
+			o->event = event;
+			o->why = why;
+			m->nout++;
+		}
+	}
+	if (m->nout == 0 && (o = sig_new_out(m)) != 0) {
+		/* In the event log all the same, tied to no contact. */
+		o->tie = "none";
+		o->row = cr->nrcpt ? cr->rcpt : 0;
+		o->event = event;
+		o->why = why;
+		m->nout++;
+	}
+	return (STORE_OK);
+}
+
+/* sig_plan_report - bounces and complaints */
 
 static int
 sig_plan_report(STORE_TXN *txn, SIG_MSG *m)
 {
-	const CLASSIFY_RESULT *cr = m->cr;
 	SIG_OUT *o = sig_new_out(m);
-	size_t	i;
-	int	rc;
+	int	rc, ours;
 
-	if ((rc = sig_tie_sent(txn, m, o)) == STORE_OK) {
-		o->row = sig_pick_row(cr, o->address);
-		m->nout++;
-	} else if (rc != STORE_NOTFOUND) {
+	if ((rc = sig_tie_report(txn, m, o, &ours)) == STORE_RETRY)
 		return (rc);
-	} else if (!m->strict) {
-		/* No message named: each failed recipient we know of. */
-		for (i = 0; i < cr->nrcpt && (o = sig_new_out(m)) != 0; i++) {
-			rc = sig_tie_addr(txn, cr->rcpt[i].recipient, "recipient", o);
-			if (rc == STORE_RETRY)
-				return (rc);
-			if (rc == STORE_OK && !sig_seen(m, o->contact)) {
-				o->row = cr->rcpt + i;
-				m->nout++;
-			}
-		}
+	if (rc == STORE_NOTFOUND) {
+		/* Mail that did not come to our address need not be about ours. */
+		if (m->strict && !ours && !m->bad_token)
+			return (STORE_OK);
+		return (sig_plan_unverified(txn, m, m->bad_token ? "bad_token" :
+				ours ? "other_recipient" : "no_recorded_send"));
 	}
-	for (i = 0; i < m->nout; i++) {
-		o = m->out + i;
-		if (m->kind == SIG_COMPLAINT) {
-			o->event = "complained";
-			o->suppressed = "complaint";
-		} else if ((rc = sig_bounce_plan(txn, m, o)) != STORE_OK)
-			return (rc);
+	m->nout++;
+	if (m->kind == SIG_COMPLAINT) {
+		o->event = "complained";
+		o->suppressed = "complaint";
+		return (STORE_OK);
 	}
-	return (STORE_OK);
+	return (sig_bounce_plan(txn, m, o));
 }
 
 /* sig_plan_one - auto-replies, receipts, unsubscribes, replies */
@@ -482,6 +709,11 @@ sig_event_data(const SIG_MSG *m, const SIG_OUT *o)
 	default:
 		break;
 	}
+	if (o->why) {
+		sig_set(data, "why", o->why);
+		if (!o->have_sent)
+			sig_set(data, "message_id", cr->orig_message_id);
+	}
 	sig_set(data, "suppressed", o->suppressed);
 	return (data);
 }
@@ -542,6 +774,10 @@ signal_record(STORE *st, SIG_MSG *m)
 {
 	int	rc;
 
+	/* Before the write: a DNS wait must not hold the store's writer. */
+	if (m->spf == 0 && m->spf_server
+	    && (m->kind == SIG_REPLY || m->kind == SIG_UNSUBSCRIBE))
+		m->spf = signal_spf_author(m->spf_server, m->client_addr, m->helo, m->from);
 	if ((rc = store_write(st, signal_apply, m)) != STORE_OK) {
 		m->nout = 0;
 		return (STORE_RETRY);
@@ -549,60 +785,31 @@ signal_record(STORE *st, SIG_MSG *m)
 	return (STORE_OK);
 }
 
-/* sent_handed_key - the mark's key */
-
-static size_t
-sent_handed_key(const char *mid, char *key, size_t max)
-{
-	int	n = snprintf(key, max, "%s%s", SIG_HANDED_PREFIX, mid);
-
-	return (n > 0 && (size_t) n < max ? (size_t) n : 0);
-}
-
-/* sent_handed_sweep - expired marks near a new one, to delete; a count */
-
+/*
+ * sent_proven - is this the engine's own send, to its own recipient? A
+ * send the engine recorded (an enrolment), one envelope recipient that is
+ * that send's contact, and the envelope sender's VERP token signed for
+ * that contact and message. Anything less proves nothing: a client may
+ * reuse a Message-ID in several transactions (RFC 5321 asks it to send
+ * again to the recipients a 452 refused), or another sender may copy it.
+ * 1, 0, or -1 when the store cannot tell.
+ */
 static int
-sent_handed_sweep(STORE_TXN *txn, const char *key, size_t klen, time_t now,
-		          char old[][sizeof(SIG_HANDED_PREFIX) + 256], size_t *olen)
+sent_proven(STORE_TXN *txn, const SENT_MSG *s, const STORE_SENT *sent)
 {
-	MDB_cursor *cur;
-	MDB_val k, v;
-	size_t	plen = sizeof(SIG_HANDED_PREFIX) - 1;
-	int	rc, seen = 0, n = 0, wrapped = 0;
+	char	rcpt[ADDR_MAX + 1], addr[ADDR_MAX + 1];
+	int	rc;
 
-	/*
-	 * Without an index by time, look at the few marks that follow the
-	 * new one in key order (wrapping to the first): new Message-IDs land
-	 * all over the key space, so each mark is looked at again and again
-	 * as mail goes on, and the marks stay about as many as a month of
-	 * sends. Engine Message-IDs that grow in order wrap to the oldest.
-	 */
-	if (store_cursor(txn, STORE_DB_MISC, &cur) != STORE_OK)
+	if (sent->enrolment == 0 || sent->contact == 0 || s->rcpt == 0
+	    || !s->have_token || s->token.contact != sent->contact
+	    || s->token.message != sent->msgno
+	    || addr_normalize(s->rcpt, rcpt) == 0)
 		return (0);
-	k.mv_size = klen;
-	k.mv_data = (void *) key;
-	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	while (seen < SIG_HANDED_SWEEP) {
-		if (rc != 0 || k.mv_size < plen || memcmp(k.mv_data, SIG_HANDED_PREFIX, plen) != 0) {
-			if (wrapped++)
-				break;
-			k.mv_size = plen;
-			k.mv_data = (void *) SIG_HANDED_PREFIX;
-			rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-			continue;
-		}
-		if (k.mv_size == klen && memcmp(k.mv_data, key, klen) == 0)
-			break;				/* back at our own place */
-		seen++;
-		if (v.mv_size >= 8 && k.mv_size < sizeof(old[0])
-		    && now - (time_t) store_u64_get(v.mv_data) > SIG_HANDED_MAX_AGE) {
-			memcpy(old[n], k.mv_data, k.mv_size);
-			olen[n++] = k.mv_size;
-		}
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(cur);
-	return (n);
+	if ((rc = sig_contact(txn, sent->contact, addr, 0)) == STORE_NOTFOUND)
+		return (0);
+	if (rc != STORE_OK)
+		return (-1);
+	return (strcmp(addr, rcpt) == 0);
 }
 
 /* signal_sent_apply - record a send, or find it is a duplicate */
@@ -611,39 +818,41 @@ int
 signal_sent_apply(STORE_TXN *txn, void *ctx)
 {
 	SENT_MSG *s = ctx;
-	char	key[sizeof(SIG_HANDED_PREFIX) + 256];
-	char	old[SIG_HANDED_SWEEP][sizeof(SIG_HANDED_PREFIX) + 256];
-	size_t	olen[SIG_HANDED_SWEEP];
-	unsigned char val[8 + 32];
 	char	addr[ADDR_MAX + 1];
-	size_t	klen, qlen;
 	STORE_SENT sent;
-	MDB_val mv;
+	STORE_MARK mark;
 	json_t *rec, *data;
-	int	rc, known, need_contact = 0, created, nold, i;
+	int	rc, known, marked, proven = 0, need_contact = 0, created;
 
-	s->duplicate = s->recorded = 0;
+	s->duplicate = s->recorded = s->reused = 0;
 	s->msgno = s->contact = 0;
 	s->first_queue_id[0] = 0;
-	if ((klen = sent_handed_key(s->message_id, key, sizeof(key))) == 0)
+	if (s->message_id == 0 || *s->message_id == 0)
 		return (STORE_CONFIG);
 
 	/* Lookups. */
-	rc = store_get(txn, STORE_DB_MISC, key, klen, &mv);
-	if (rc == STORE_OK) {
-		s->duplicate = 1;
-		if (mv.mv_size > 8)
-			snprintf(s->first_queue_id, sizeof(s->first_queue_id), "%.*s",
-				 (int) (mv.mv_size - 8), (char *) mv.mv_data + 8);
-		return (STORE_OK);
-	}
-	if (rc != STORE_NOTFOUND)
+	if ((rc = store_mark_get(txn, s->message_id, &mark)) != STORE_OK
+	    && rc != STORE_NOTFOUND)
 		return (STORE_RETRY);
+	marked = (rc == STORE_OK);
 	rc = store_sent_by_msgid(txn, s->message_id, &sent);
 	if (rc == STORE_OK) {
 		known = 1;
 		s->msgno = sent.msgno;
 		s->contact = sent.contact;
+		if ((proven = sent_proven(txn, s, &sent)) < 0)
+			return (STORE_RETRY);
+		if (marked && proven) {
+			s->duplicate = 1;
+			snprintf(s->first_queue_id, sizeof(s->first_queue_id), "%s",
+				 mark.queue_id);
+			return (STORE_OK);
+		}
+		/* Not the engine's first hand-off of its own send: deliver. */
+		if (marked || !proven) {
+			s->reused = 1;
+			return (STORE_OK);
+		}
 	} else if (rc == STORE_NOTFOUND) {
 		known = 0;
 		if (s->have_token) {
@@ -663,7 +872,6 @@ signal_sent_apply(STORE_TXN *txn, void *ctx)
 		}
 	} else
 		return (STORE_RETRY);
-	nold = sent_handed_sweep(txn, key, klen, s->now, old, olen);
 
 	/* Writes. */
 	if (need_contact
@@ -694,17 +902,11 @@ signal_sent_apply(STORE_TXN *txn, void *ctx)
 			if (rc != STORE_OK)
 				return (STORE_RETRY);
 		}
+		return (STORE_OK);
 	}
-	store_u64_put(val, (uint64_t) s->now);
-	qlen = s->queue_id ? strnlen(s->queue_id, sizeof(val) - 8) : 0;
-	if (qlen)
-		memcpy(val + 8, s->queue_id, qlen);
-	if (store_put(txn, STORE_DB_MISC, key, klen, val, 8 + qlen, 0) != STORE_OK)
-		return (STORE_RETRY);
-	for (i = 0; i < nold; i++)
-		if (store_del(txn, STORE_DB_MISC, old[i], olen[i]) == STORE_RETRY)
-			return (STORE_RETRY);
-	return (STORE_OK);
+	/* The engine's own send, handed to Postfix the first time. */
+	return (store_mark_put(txn, s->message_id, s->now, s->queue_id) == STORE_OK ?
+		STORE_OK : STORE_RETRY);
 }
 
 /* signal_sent - record a send; durably when the guard needs it */

@@ -123,7 +123,7 @@ uint64_t store_u64_get(const unsigned char *p);
 
 /*
  * Typed records (store_contact.c, store_suppress.c, store_event.c,
- * store_sent.c).
+ * store_sent.c, store_mark.c).
  */
 
 /* Contacts. A contact is a JSON object:
@@ -200,6 +200,23 @@ typedef struct STORE_SENT {
 int	store_sent_put(STORE_TXN *txn, STORE_SENT *s);	/* EXISTS if Message-ID known */
 int	store_sent_get(STORE_TXN *txn, uint64_t msgno, STORE_SENT *s);
 int	store_sent_by_msgid(STORE_TXN *txn, const char *message_id, STORE_SENT *s);
+
+/* "Handed to Postfix" marks of workflow messages (store_mark.c), in
+ * STORE_DB_MISC under STORE_MARK_PREFIX Message-ID. A mark older than
+ * STORE_MARK_MAX_AGE is deleted, STORE_MARK_SWEEP examined per new mark:
+ * the engine re-injects within minutes of a restart, never a month later. */
+#define STORE_MARK_PREFIX	"milter.handed:"
+#define STORE_MARK_MAX_AGE	(30 * 86400)
+#define STORE_MARK_SWEEP	4
+
+typedef struct STORE_MARK {
+	time_t	time;			/* when it was handed to Postfix */
+	char	queue_id[32];		/* Postfix's queue id then, or "" */
+} STORE_MARK;
+
+int	store_mark_get(STORE_TXN *txn, const char *message_id, STORE_MARK *mark);
+int	store_mark_put(STORE_TXN *txn, const char *message_id, time_t now,
+		               const char *queue_id);
 
 /* Counts for "postdrip stats". */
 size_t	store_count(STORE_TXN *txn, STORE_DB db);
