@@ -47,6 +47,10 @@ const CONF_PARAM config_params[] = {
 	"SASL login names whose mail is the marketing stream"},
 	{"marketing_clients", CONF_LIST, "", 0, 0,
 	"client addresses or networks (192.0.2.0/24) whose mail is the marketing stream"},
+	{"swap_bangpath", CONF_BOOL, "yes", 0, 0,
+	"as Postfix's main.cf: site!user@local routes to user@site, so its suppression applies"},
+	{"allow_percent_hack", CONF_BOOL, "yes", 0, 0,
+	"as Postfix's main.cf: user%site@local routes to user@site, so its suppression applies"},
 
 	/* Sockets, in Postfix's notation. */
 	{"policyd_listen", CONF_SOCKET, "inet:127.0.0.1:10040", 0, 0,
