@@ -973,6 +973,7 @@ main(int argc, char **argv)
 		policyd_close(policyd_oldest);
 	store_flush(policyd_store);
 	store_close(policyd_store);
+	policyd_count_forget();
 	if (policyd_purge_step) {
 		policyd_rules_unref(policyd_purge_step->rules);
 		myfree(policyd_purge_step);

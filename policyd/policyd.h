@@ -104,6 +104,9 @@ int	policyd_pending_has(const POLICYD_PENDING *p, const char *instance,
 /* Messages to recipient in some list of this process (passed at RCPT,
  * not yet handed to the writer). */
 long	policyd_inflight(const char *recipient);
+/* Counts cannot be committed: caps cannot hold (see policyd_counter.c). */
+int	policyd_count_failing(STORE *st, time_t now);
+void	policyd_count_forget(void);	/* at exit, after the store is closed */
 /* Count one recipient at once. */
 void	policyd_count_one(POLICYD_RULES *r, STORE *st, const char *sender,
 			          const char *recipient, time_t now);

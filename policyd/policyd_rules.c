@@ -38,7 +38,8 @@
 /*	marked to be counted. Every lookup is in one read snapshot. Messages
 /*	in flight (passed, not yet counted) count against frequency_caps.
 /*
-/*	Our own failure (the store cannot be read) answers
+/*	Our own failure (the store cannot be read, or the last frequency
+/*	count could not be committed) answers
 /*	policyd_store_fail_action, which may not be a permit: a recipient
 /*	that may be suppressed is never let through because we could not
 /*	look.
@@ -446,6 +447,16 @@ policyd_decide(const POLICYD_RULES *r, STORE *st, const char *sender,
 	rc = caps_check_extra(txn, r->caps, recipient, "marketing", sender, now,
 			      inflight, &cr);
 	store_rend(txn);
+	/* A cap that cannot count is no cap: fail as a lookup does. */
+	if (rc == STORE_OK && policyd_count_failing(st, now)) {
+		snprintf(d->action, sizeof(d->action), "%s", r->fail_action);
+		snprintf(d->reason, sizeof(d->reason), "%s",
+			 "frequency counters cannot be recorded (store write failed)");
+		snprintf(d->detail, sizeof(d->detail), " cause=\"%s\"",
+			 "frequency counters cannot be recorded");
+		d->verdict = policyd_verdict(d->action);
+		return;
+	}
 	if (rc == CAPS_OVER) {
 		if (cr.kind == CAPS_KIND_DOMAIN) {
 			snprintf(d->reason, sizeof(d->reason), "domain rate limit reached (%s)", cr.what);
