@@ -55,6 +55,12 @@ while [ ! -S "$T/policyd.sock" ]; do
 	sleep 0.1
 done
 
+# Started as root with mail_owner empty: it says so.
+if [ "$(id -u)" = 0 ]; then
+	grep -q "warning: running as root: mail_owner is empty" "$T/log" ||
+	    fail "no warning about keeping root: $(cat "$T/log")"
+fi
+
 timeout 120 python3 "$top_srcdir/tests/policyd_client.py" "$T/policyd.sock" "$pid" \
 	"$T/postdrip.conf" "$T/log" "$postdrip" "$policyd" || {
 	tail -30 "$T/log" >&2
