@@ -145,6 +145,8 @@ const CONF_PARAM config_params[] = {
 	"most attributes in one policy request"},
 	{"policyd_request_limit", CONF_SIZE, "64k", 1024, 16 * M,
 	"largest policy request in bytes"},
+	{"policyd_request_timeout", CONF_TIME, "30s", 1, 3600,
+	"time from the first byte of a policy request to its end; slower clients are closed"},
 	{"policyd_idle_timeout", CONF_TIME, "330s", 1, DAY,
 	"close a policy client connection idle this long (above Postfix's smtpd_policy_service_max_idle)"},
 	{"policyd_max_connections", CONF_INT, "1000", 1, 100000,
