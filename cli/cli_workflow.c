@@ -30,7 +30,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "config/conf_line.h"
 #include "util/mymalloc.h"
 #include "util/strbuf.h"
 #include "util/tzone.h"
@@ -51,12 +50,12 @@ cli_check_workflows(CLI *cli, STRBUF *errs)
 	if (access(config_str(cli->cf, "workflow_directory"), F_OK) < 0 && errno == ENOENT)
 		strbuf_printf(errs, "%s:%d: warning: workflow_directory %s does not exist: postdrip-engine runs no workflows\n",
 			      config_path(cli->cf),
-			      conf_line(config_path(cli->cf), "workflow_directory"),
+			      config_line(cli->cf, "workflow_directory"),
 			      config_str(cli->cf, "workflow_directory"));
 	if ((zone = tzone_load(tz)) == 0 && *tz) {
 		strbuf_printf(errs, "%s:%d: default_timezone: unknown time zone \"%s\" (use an IANA name such as Europe/Paris)\n",
 			      config_path(cli->cf),
-			      conf_line(config_path(cli->cf), "default_timezone"), tz);
+			      config_line(cli->cf, "default_timezone"), tz);
 		errors++;
 	}
 	tzone_free(zone);

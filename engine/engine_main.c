@@ -59,7 +59,6 @@
 #include "sched/scheduler.h"
 #include "util/clock.h"
 #include "config/config.h"
-#include "config/conf_line.h"
 #include "util/daemon.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
@@ -122,11 +121,11 @@ engine_workflows(CONFIG *cf)
 	if (wfs && workflow_count(wfs) == 0
 	    && access(config_str(cf, "workflow_directory"), F_OK) < 0 && errno == ENOENT)
 		msg_warn("%s:%d: workflow_directory %s does not exist: no workflows to run",
-			 config_path(cf), conf_line(config_path(cf), "workflow_directory"),
+			 config_path(cf), config_line(cf, "workflow_directory"),
 			 config_str(cf, "workflow_directory"));
 	if (wfs && workflow_set_timezone(wfs, config_str(cf, "default_timezone")) < 0) {
 		msg_warn("%s:%d: default_timezone: unknown time zone \"%s\": using UTC",
-			 config_path(cf), conf_line(config_path(cf), "default_timezone"),
+			 config_path(cf), config_line(cf, "default_timezone"),
 			 config_str(cf, "default_timezone"));
 		(void) workflow_set_timezone(wfs, "UTC");
 	}

@@ -93,6 +93,7 @@ typedef struct CONN {
 	size_t	out_off;
 	int	want_out;		/* waiting for EPOLLOUT */
 	long	last;			/* monotonic seconds of last activity */
+	long	req_start;		/* first byte of an unfinished request, 0: none */
 	struct CONN *prev, *next;	/* idle order, oldest first */
 	POLICYD_PENDING pending;
 } CONN;
@@ -480,6 +481,8 @@ policyd_work(CONN *c)
 			memmove(c->in, c->in + c->req.pos, c->in_len - c->req.pos);
 			c->in_len -= c->req.pos;
 			policy_reset(&c->req);
+			/* What is left starts the next request's clock. */
+			c->req_start = c->in_len ? policyd_mono() : 0;
 		}
 		/* A buffer grown by one large request does not stay large. */
 		if (c->in_len == 0 && c->in_cap > POLICYD_IN_START) {
@@ -543,6 +546,8 @@ policyd_read(CONN *c)
 	}
 	c->in_len += (size_t) n;
 	policyd_touch(c);
+	if (c->req_start == 0)
+		c->req_start = c->last;
 	policyd_work(c);
 }
 
@@ -655,10 +660,28 @@ policyd_expire(void)
 	long	timeout = (long) config_int(policyd_rules->cf, "policyd_idle_timeout");
 	long	now = policyd_mono();
 
+	long	reqtime = (long) config_int(policyd_rules->cf, "policyd_request_timeout");
+	CONN   *c, *next;
+
 	while (policyd_oldest && policyd_oldest->last + timeout <= now) {
 		msg_info("%s: idle for %lds (policyd_idle_timeout); closing",
 			 policyd_oldest->peer, now - policyd_oldest->last);
 		policyd_close(policyd_oldest);
+	}
+
+	/*
+	 * Activity does not excuse a request that never ends: a byte every
+	 * few seconds would hold a slot for ever. Postfix writes a request
+	 * at once, so a slow one is a broken or hostile client.
+	 */
+	for (c = policyd_oldest; c; c = next) {
+		next = c->next;
+		if (c->req_start && c->req_start + reqtime <= now) {
+			msg_warn("%s: request not complete after %lds (%zu bytes; "
+				 "policyd_request_timeout); closing", c->peer,
+				 now - c->req_start, c->in_len);
+			policyd_close(c);
+		}
 	}
 }
 
@@ -973,6 +996,7 @@ main(int argc, char **argv)
 		policyd_close(policyd_oldest);
 	store_flush(policyd_store);
 	store_close(policyd_store);
+	policyd_count_forget();
 	if (policyd_purge_step) {
 		policyd_rules_unref(policyd_purge_step->rules);
 		myfree(policyd_purge_step);

@@ -34,6 +34,7 @@ typedef struct POLICYD_RULES {
 	char   *rate_action;		/* domain_rate_action, compiled */
 	const char *fail_action;	/* policyd_store_fail_action */
 	int	count_at_rcpt;		/* policyd_count_stage = rcpt */
+	int	route_flags;		/* swap_bangpath, allow_percent_hack */
 	size_t	pending_limit;
 	POLICY_LIMITS limits;
 } POLICYD_RULES;
@@ -103,6 +104,9 @@ int	policyd_pending_has(const POLICYD_PENDING *p, const char *instance,
 /* Messages to recipient in some list of this process (passed at RCPT,
  * not yet handed to the writer). */
 long	policyd_inflight(const char *recipient);
+/* Counts cannot be committed: caps cannot hold (see policyd_counter.c). */
+int	policyd_count_failing(STORE *st, time_t now);
+void	policyd_count_forget(void);	/* at exit, after the store is closed */
 /* Count one recipient at once. */
 void	policyd_count_one(POLICYD_RULES *r, STORE *st, const char *sender,
 			          const char *recipient, time_t now);

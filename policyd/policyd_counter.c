@@ -9,6 +9,8 @@
 /*	void	policyd_pending_add(p, r, instance, sender, recipient)
 /*	size_t	policyd_pending_commit(p, r, st, now)
 /*	void	policyd_count_one(r, st, sender, recipient, now)
+/*
+/*	int	policyd_count_failing(st, now)
 /* DESCRIPTION
 /*	A frequency cap must count messages that were sent, not recipients
 /*	that were asked about: at RCPT time Postfix may still refuse the
@@ -42,15 +44,38 @@
 /*	caller settles it (policyd_inflight_timeout: an abandoned message
 /*	cannot hold its recipients for long); the few milliseconds until
 /*	the writer commits remain uncovered.
+/*
+/*	A count that cannot be committed (the map is full at
+/*	store_map_max, the disk fails) would leave every cap open: nothing
+/*	is ever counted again. So a failed count marks the counters as
+/*	failing, and policyd_count_failing() tells the decision to answer
+/*	policyd_store_fail_action, as a suppression lookup that fails does.
+/*	While failing, the last count that failed is kept and queued again
+/*	at most every POLICYD_COUNT_PROBE seconds (a write of another kind
+/*	may fit in a map that this one does not); its commit ends the state
+/*	and the count is not lost.
+/*	The warning is given once per POLICYD_COUNT_WARN seconds with the
+/*	number of failures since the last one, not once per message.
 /*--*/
 #include "pdconfig.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #include "util/addr.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "policyd.h"
+
+#define POLICYD_COUNT_PROBE	5	/* seconds between probes while failing */
+#define POLICYD_COUNT_WARN	60	/* seconds between warnings */
+
+/* Shared by the event loop (readers) and the writer thread. */
+static atomic_llong count_failing;	/* time of the first failure, 0: fine */
+static atomic_llong count_probe;	/* time of the last probe */
+static atomic_llong count_warned;	/* time of the last warning */
+static atomic_long count_unwarned;	/* failures not in a warning yet */
+static struct POLICYD_COUNT *_Atomic count_retry;	/* a failed count, kept */
 
 typedef struct POLICYD_COUNT {
 	POLICYD_RULES *rules;
@@ -237,6 +262,71 @@ policyd_count_op(STORE_TXN *txn, void *ctx)
 	return (STORE_OK);
 }
 
+static void policyd_count_done(void *, int);
+
+/* policyd_count_status - in the writer: remember and report failures */
+
+static void
+policyd_count_status(int status, size_t nrcpt, time_t now)
+{
+	long long zero = 0, last;
+	long	n;
+
+	if (status == STORE_OK) {
+		if (atomic_exchange(&count_failing, 0) != 0)
+			msg_info("frequency counters are recorded again; caps apply as usual");
+		return;
+	}
+	(void) atomic_compare_exchange_strong(&count_failing, &zero, (long long) now);
+	n = atomic_fetch_add(&count_unwarned, (long) nrcpt) + (long) nrcpt;
+	last = atomic_load(&count_warned);
+	if (now - last >= POLICYD_COUNT_WARN
+	    && atomic_compare_exchange_strong(&count_warned, &last, (long long) now)) {
+		atomic_fetch_sub(&count_unwarned, n);
+		msg_warn("cannot record %ld send%s for frequency caps: %s; marketing "
+			 "recipients get policyd_store_fail_action until a write succeeds",
+			 n, n == 1 ? "" : "s", store_strerror(status));
+	}
+}
+
+/* policyd_count_forget - at exit: drop a count kept for retry */
+
+void
+policyd_count_forget(void)
+{
+	struct POLICYD_COUNT *c = atomic_exchange(&count_retry, 0);
+	size_t	i;
+
+	if (c == 0)
+		return;
+	msg_warn("%zu send%s from <%s> not recorded for frequency caps at exit",
+		 c->nrcpt, c->nrcpt == 1 ? "" : "s", c->sender);
+	policyd_rules_unref(c->rules);
+	for (i = 0; i < c->nrcpt; i++)
+		myfree(c->rcpts[i]);
+	myfree(c->rcpts);
+	myfree(c->sender);
+	myfree(c);
+}
+
+/* policyd_count_failing - can counts not be recorded? */
+
+int
+policyd_count_failing(STORE *st, time_t now)
+{
+	long long last;
+	struct POLICYD_COUNT *c;
+
+	if (atomic_load(&count_failing) == 0)
+		return (0);
+	last = atomic_load(&count_probe);
+	if (now - last >= POLICYD_COUNT_PROBE
+	    && atomic_compare_exchange_strong(&count_probe, &last, (long long) now)
+	    && (c = atomic_exchange(&count_retry, 0)) != 0)
+		store_write_async(st, policyd_count_op, c, policyd_count_done, STORE_W_NOSYNC);
+	return (1);
+}
+
 /* policyd_count_done - in the writer, after the commit */
 
 static void
@@ -245,9 +335,15 @@ policyd_count_done(void *ctx, int status)
 	POLICYD_COUNT *c = ctx;
 	size_t	i;
 
-	if (status != STORE_OK)
-		msg_warn("cannot record %zu send%s from <%s> for frequency caps: %s",
-			 c->nrcpt, c->nrcpt == 1 ? "" : "s", c->sender, store_strerror(status));
+	policyd_count_status(status, c->nrcpt, c->now);
+	/* Keep one failed count to try again (it is counted in the next
+	 * warning if it fails again); the others are lost, and said so. */
+	if (status != STORE_OK) {
+		struct POLICYD_COUNT *none = 0;
+
+		if (atomic_compare_exchange_strong(&count_retry, &none, c))
+			return;
+	}
 	policyd_rules_unref(c->rules);
 	for (i = 0; i < c->nrcpt; i++)
 		myfree(c->rcpts[i]);

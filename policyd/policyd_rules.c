@@ -26,13 +26,20 @@
 /*	"<recipient>: Recipient address rejected: " before them.
 /*
 /*	policyd_decide() answers for one marketing recipient, in this order:
-/*	a suppressed recipient is refused with 550 5.7.1 and a text naming
-/*	the reason; a recipient over a frequency cap or in a domain over its
+/*	a recipient that has no normalized form (addr_normalize()) is
+/*	refused with 550 5.1.3, since whether it is suppressed cannot be
+/*	known; a suppressed recipient is refused with 550 5.7.1 and a text
+/*	naming the reason, where the recipient is any spelling of a
+/*	suppressed address (trailing dot, quotes, case) or routes to one by
+/*	the bang path or percent hack (swap_bangpath, allow_percent_hack,
+/*	as in main.cf: Postfix applies them when the domain is local, which
+/*	the policy request does not say, so both routes are followed); a recipient over a frequency cap or in a domain over its
 /*	rate gets the configured action; anything else gets DUNNO and is
 /*	marked to be counted. Every lookup is in one read snapshot. Messages
 /*	in flight (passed, not yet counted) count against frequency_caps.
 /*
-/*	Our own failure (the store cannot be read) answers
+/*	Our own failure (the store cannot be read, or the last frequency
+/*	count could not be committed) answers
 /*	policyd_store_fail_action, which may not be a permit: a recipient
 /*	that may be suppressed is never let through because we could not
 /*	look.
@@ -211,6 +218,8 @@ policyd_rules_create(CONFIG *cf, char **err)
 	else if (strcasecmp(stage, "end-of-message") != 0)
 		strbuf_printf(&errs, "policyd_count_stage = %s: expected end-of-message or rcpt\n",
 			      stage);
+	r->route_flags = (config_bool(cf, "swap_bangpath") ? ADDR_ROUTE_BANGPATH : 0)
+	    | (config_bool(cf, "allow_percent_hack") ? ADDR_ROUTE_PERCENT : 0);
 	r->pending_limit = (size_t) config_int(cf, "policyd_pending_limit");
 	r->limits.line_limit = (size_t) config_int(cf, "policyd_line_limit");
 	r->limits.attr_limit = (size_t) config_int(cf, "policyd_attr_limit");
@@ -382,25 +391,52 @@ policyd_decide(const POLICYD_RULES *r, STORE *st, const char *sender,
 	STORE_TXN *txn;
 	STORE_SUPPRESSION s;
 	CAPS_RESULT cr;
-	char	buf[128];
-	int	rc;
+	char	buf[128], norm[ADDR_MAX + 1], hop[ADDR_MAX + 1], via[ADDR_MAX + 1];
+	const char *look;
+	int	rc, n;
 
 	d->stream = POLICYD_STREAM_MARKETING;
 	d->count = 0;
 	d->reason[0] = 0;
 	d->detail[0] = 0;
+	if (addr_normalize(recipient, norm) == 0) {
+		/* Consent fails closed: no key, no way to know. */
+		snprintf(d->reason, sizeof(d->reason), "%s",
+			 "recipient address cannot be checked against the suppression list");
+		snprintf(d->action, sizeof(d->action), "550 5.1.3 %s (postdrip)", d->reason);
+		d->verdict = "reject";
+		return;
+	}
 	if (store_rbegin(st, &txn) != STORE_OK) {
 		rc = STORE_RETRY;
 		goto fail;
 	}
-	rc = store_suppress_get(txn, recipient, &s);
+
+	/*
+	 * The address, then where Postfix's routing hacks would take it, a
+	 * few hops at most (each hop shortens the local part, but a bound
+	 * costs nothing). A hop that has no normalized form ends the chain:
+	 * Postfix would not deliver there either.
+	 */
+	look = norm;
+	via[0] = 0;
+	for (n = 0; n < 8; n++) {
+		rc = store_suppress_get(txn, look, &s);
+		if (rc != STORE_NOTFOUND)
+			break;
+		if (addr_route(look, r->route_flags, hop) == 0)
+			break;
+		snprintf(via, sizeof(via), "%s", hop);
+		look = via;
+	}
 	if (rc == STORE_OK) {
 		store_rend(txn);
 		snprintf(d->reason, sizeof(d->reason), "%s",
 			 policyd_suppress_text(s.reason, buf, sizeof(buf)));
 		snprintf(d->action, sizeof(d->action), "550 5.7.1 %s (postdrip)", d->reason);
-		snprintf(d->detail, sizeof(d->detail), " reason=%s suppressed=%lld",
-			 s.reason, (long long) s.time);
+		snprintf(d->detail, sizeof(d->detail), " reason=%s suppressed=%lld%s%s%s",
+			 s.reason, (long long) s.time, via[0] ? " via=<" : "", via,
+			 via[0] ? ">" : "");
 		d->verdict = "reject";
 		return;
 	}
@@ -411,6 +447,16 @@ policyd_decide(const POLICYD_RULES *r, STORE *st, const char *sender,
 	rc = caps_check_extra(txn, r->caps, recipient, "marketing", sender, now,
 			      inflight, &cr);
 	store_rend(txn);
+	/* A cap that cannot count is no cap: fail as a lookup does. */
+	if (rc == STORE_OK && policyd_count_failing(st, now)) {
+		snprintf(d->action, sizeof(d->action), "%s", r->fail_action);
+		snprintf(d->reason, sizeof(d->reason), "%s",
+			 "frequency counters cannot be recorded (store write failed)");
+		snprintf(d->detail, sizeof(d->detail), " cause=\"%s\"",
+			 "frequency counters cannot be recorded");
+		d->verdict = policyd_verdict(d->action);
+		return;
+	}
 	if (rc == CAPS_OVER) {
 		if (cr.kind == CAPS_KIND_DOMAIN) {
 			snprintf(d->reason, sizeof(d->reason), "domain rate limit reached (%s)", cr.what);

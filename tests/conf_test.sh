@@ -67,4 +67,17 @@ for unit in "$top_srcdir"/contrib/systemd/*.service; do
 	grep -q "^sbin_PROGRAMS = .*\<$(basename "$exe")\>" "$top_srcdir"/*/Makefile.am ||
 		fail "$(basename "$unit"): no Makefile.am installs $(basename "$exe") in sbin"
 done
+# A line over 64 KiB, the last one without a newline: postdrip check must
+# refuse it at its line, not drop it (marketing_senders would be empty and
+# every message transactional).
+{
+	echo "data_directory = $T/data"
+	printf 'marketing_senders = *@news.example.com'
+	head -c 70000 /dev/zero | tr '\0' 'a'
+} >"$T/long.conf"
+if "$PD" -c "$T/long.conf" check >"$T/out" 2>&1; then
+	fail "postdrip check accepts a 70000-byte last line: $(head -c 300 "$T/out")"
+fi
+grep -q "^$T/long.conf:2: line too long" "$T/out" ||
+	fail "no file:line for the long line: $(head -c 300 "$T/out")"
 pass

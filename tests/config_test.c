@@ -127,6 +127,106 @@ test_errors(void **state)
 	myfree(err);
 }
 
+/* A line over 64 KiB is an error at its own line, wherever it is. */
+static void
+test_long_lines(void **state)
+{
+	STRBUF	big = STRBUF_INIT;
+	char   *err;
+	CONFIG *cf;
+	int	i;
+
+	/* Last line, no newline: it was dropped and check passed. */
+	strbuf_puts(&big, "data_directory = /x\nmarketing_senders = ");
+	for (i = 0; i < 70000; i++)
+		strbuf_putc(&big, i % 20 ? 'a' : ',');
+	cf = load(strbuf_str(&big), &err);
+	assert_null(cf);
+	assert_non_null(strstr(err, "postdrip.conf:2: line too long"));
+	myfree(err);
+	/* The same with a newline, then with settings after it. */
+	strbuf_puts(&big, "\n");
+	cf = load(strbuf_str(&big), &err);
+	assert_null(cf);
+	assert_non_null(strstr(err, "postdrip.conf:2: line too long"));
+	myfree(err);
+	strbuf_puts(&big, "# a comment\ninject_address = 127.0.0.1:25\n");
+	cf = load(strbuf_str(&big), &err);
+	assert_null(cf);
+	assert_non_null(strstr(err, "postdrip.conf:2: line too long"));
+	assert_null(strstr(err, "postdrip.conf:4"));
+	myfree(err);
+	/* A continuation that takes the setting over the limit: its line. */
+	strbuf_reset(&big);
+	strbuf_puts(&big, "marketing_senders = a@b.example\n");
+	for (i = 0; i < 20; i++)
+		strbuf_printf(&big, "  %04000d\n", i);
+	cf = load(strbuf_str(&big), &err);
+	assert_null(cf);
+	assert_non_null(strstr(err, "postdrip.conf:18: line too long"));
+	myfree(err);
+	/* Just under the limit is fine. */
+	strbuf_reset(&big);
+	strbuf_puts(&big, "marketing_senders = ");
+	for (i = (int) strlen("marketing_senders = "); i < 65536; i++)
+		strbuf_putc(&big, 'a');
+	cf = load(strbuf_str(&big), &err);
+	assert_non_null(cf);
+	config_unref(cf);
+	strbuf_free(&big);
+}
+
+/* Sizes that do not fit are refused, not wrapped. */
+static void
+test_sizes(void **state)
+{
+	static const char *bad[] = {
+		"store_map_max = 17179869185g\n",	/* 2^64 + 1g: wrapped to 1g */
+		"store_map_max = 9223372036854775807k\n",
+		"store_map_max = 99999999999999999999\n",
+		"store_map_size = 18014398509481985m\n",
+		0,
+	};
+	const char **p;
+	char   *err;
+	CONFIG *cf;
+
+	for (p = bad; *p; p++) {
+		cf = load(*p, &err);
+		assert_null(cf);
+		assert_non_null(strstr(err, "postdrip.conf:1: "));
+		assert_non_null(strstr(err, "out of range"));
+		myfree(err);
+	}
+	cf = load("store_map_max = -1g\n", &err);
+	assert_null(cf);
+	myfree(err);
+	cf = load("store_map_max = 4g\n", &err);
+	assert_non_null(cf);
+	assert_int_equal(config_int(cf, "store_map_max"), 4LL << 30);
+	config_unref(cf);
+}
+
+/* Each setting keeps the line that gave it. */
+static void
+test_lines(void **state)
+{
+	char   *err;
+	CONFIG *cf = load("# one\n"
+			  "data_directory = /x\n"
+			  "marketing_senders = a@b.example,\n"
+			  "  c@d.example\n"
+			  "default_timezone = UTC\n"
+			  "default_timezone = Europe/Paris\n", &err);
+
+	assert_non_null(cf);
+	assert_int_equal(config_line(cf, "data_directory"), 2);
+	assert_int_equal(config_line(cf, "marketing_senders"), 3);
+	assert_int_equal(config_line(cf, "default_timezone"), 6);
+	assert_int_equal(config_line(cf, "inject_address"), 0);
+	config_unref(cf);
+}
+
 static void
 test_defaults(void **state)
 {
@@ -240,6 +340,9 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_names_in_sources),
+		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_lines),
 	};
 	int	rc;
 

@@ -18,6 +18,7 @@ policyd_listen = unix:$T/policyd.sock
 marketing_senders = *@news.example.com
 frequency_caps = 1/1d, 3/7d
 policyd_idle_timeout = 2s
+policyd_request_timeout = 4s
 policyd_max_connections = 100
 # reload
 CONF
@@ -55,11 +56,36 @@ while [ ! -S "$T/policyd.sock" ]; do
 	sleep 0.1
 done
 
+# Started as root with mail_owner empty: it says so.
+if [ "$(id -u)" = 0 ]; then
+	grep -q "warning: running as root: mail_owner is empty" "$T/log" ||
+	    fail "no warning about keeping root: $(cat "$T/log")"
+fi
+
 timeout 120 python3 "$top_srcdir/tests/policyd_client.py" "$T/policyd.sock" "$pid" \
 	"$T/postdrip.conf" "$T/log" "$postdrip" "$policyd" || {
 	tail -30 "$T/log" >&2
 	fail "policyd_client.py"
 }
+
+# A byte every second keeps the connection from being idle (2s), but the
+# request must end within policyd_request_timeout (4s): the slot is freed.
+timeout 60 python3 - "$T/policyd.sock" <<'PY' || fail "trickling client: $(tail -5 "$T/log")"
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(3)
+s.connect(sys.argv[1])
+req = b"request=smtpd_access_policy\nsender=a@shop.example\nrecipient=" + b"b" * 40
+for i, b in enumerate(req):
+    try:
+        s.sendall(bytes([b]))
+        time.sleep(1)
+    except (BrokenPipeError, ConnectionResetError):
+        sys.exit(0)
+sys.exit("a request trickled for %d s and was never cut off" % len(req))
+PY
+grep -q "request not complete after .*policyd_request_timeout" "$T/log" ||
+    fail "no log line for the slow request: $(tail -3 "$T/log")"
 
 kill -TERM $pid
 i=0

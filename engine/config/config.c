@@ -9,6 +9,8 @@
 /*	CONFIG	*config_load(path, &err)
 /*	const char *config_str(cf, name)
 /*	long long config_int(cf, name)
+/*
+/*	int	config_line(cf, name)
 /* DESCRIPTION
 /*	config_load() reads "name = value" lines. A line that starts with
 /*	white space continues the previous one; '#' starts a comment line.
@@ -17,6 +19,15 @@
 /*	${name}; references are expanded after the whole file is read, so
 /*	order does not matter. $config_directory is the directory of the
 /*	loaded file.
+/*
+/*	A line is at most 64 KiB, and so is a setting with its
+/*	continuation lines; a longer one (the last line too) is an error at
+/*	its own line, and its setting is not used.
+/*
+/*	config_line() gives the line of config_path() on which a setting
+/*	was given (0: its default), so that a value refused later, by the
+/*	program that uses it, is still reported as "file:line: message"
+/*	from the very CONFIG in use: the file is never read a second time.
 /*
 /*	A CONFIG is immutable once loaded and reference counted: a daemon
 /*	that reloads builds a new one and drops its reference to the old one
@@ -61,6 +72,7 @@ struct CONFIG {
 	int    *set;			/* 1 when set in the file */
 	char ***lists;			/* CONF_LIST, split */
 	long long *num;			/* CONF_INT/TIME/SIZE/BOOL */
+	int    *lines;			/* line that set it, 0: default */
 };
 
 /* config_index - a setting's index, or -1 */
@@ -93,6 +105,7 @@ config_new(void)
 	cf->set = mycalloc(n, sizeof(int));
 	cf->lists = mycalloc(n, sizeof(char **));
 	cf->num = mycalloc(n, sizeof(long long));
+	cf->lines = mycalloc(n, sizeof(int));
 	atomic_init(&cf->refcount, 1);
 	return (cf);
 }
@@ -185,26 +198,34 @@ static int
 config_parse_size(const char *text, long long *val)
 {
 	char   *end;
-	long long v;
+	long long v, unit = 1;
 
+	/* strtoll() takes a sign and leading space: a size has neither. */
+	if (!isdigit((unsigned char) *text))
+		return (-1);
 	errno = 0;
 	v = strtoll(text, &end, 10);
+	if (errno == ERANGE)
+		return (-2);
 	if (end == text || errno || v < 0)
 		return (-1);
 	switch (tolower((unsigned char) *end)) {
 	case 'k':
-		v *= 1024, end++;
+		unit = 1024LL, end++;
 		break;
 	case 'm':
-		v *= 1024 * 1024, end++;
+		unit = 1024LL * 1024, end++;
 		break;
 	case 'g':
-		v *= 1024LL * 1024 * 1024, end++;
+		unit = 1024LL * 1024 * 1024, end++;
 		break;
 	}
+	/* 17179869185g would wrap to 1g: refuse what does not fit. */
+	if (v > LLONG_MAX / unit)
+		return (-2);
 	if (*end == 'b' || *end == 'B')
 		end++;
-	return (*end ? -1 : (*val = v, 0));
+	return (*end ? -1 : (*val = v * unit, 0));
 }
 
 /* config_socket_valid - check Postfix socket notation */
@@ -235,7 +256,7 @@ config_socket_valid(const char *v)
 /* config_finish - expand and type-check every value */
 
 static int
-config_finish(CONFIG *cf, STRBUF *errs, const int *lines)
+config_finish(CONFIG *cf, STRBUF *errs)
 {
 	STRBUF	sb = STRBUF_INIT;
 	const CONF_PARAM *p;
@@ -246,8 +267,8 @@ config_finish(CONFIG *cf, STRBUF *errs, const int *lines)
 	const char *what;
 
 #define CONFIG_ERR(...) do { \
-	    if (lines && lines[i]) \
-		strbuf_printf(errs, "%s:%d: ", cf->path, lines[i]); \
+	    if (cf->lines[i]) \
+		strbuf_printf(errs, "%s:%d: ", cf->path, cf->lines[i]); \
 	    else \
 		strbuf_printf(errs, "%s: ", cf->path ? cf->path : "default"); \
 	    strbuf_printf(errs, __VA_ARGS__); strbuf_putc(errs, '\n'); errors++; \
@@ -294,7 +315,14 @@ config_finish(CONFIG *cf, STRBUF *errs, const int *lines)
 				}
 				v = secs;
 			} else if (p->type == CONF_SIZE) {
-				if (config_parse_size(cf->value[i], &v) < 0) {
+				int	rc = config_parse_size(cf->value[i], &v);
+
+				if (rc == -2) {
+					CONFIG_ERR("%s = %s: out of range (larger than %lld bytes)",
+						   p->name, cf->value[i], (long long) LLONG_MAX);
+					continue;
+				}
+				if (rc < 0) {
 					what = "a size such as 512k, 64m, 1g";
 					break;
 				}
@@ -334,7 +362,7 @@ config_defaults(void)
 
 	for (i = 0; i < cf->nparams; i++)
 		cf->raw[i] = mystrdup(config_params[i].def);
-	if (config_finish(cf, &errs, 0))
+	if (config_finish(cf, &errs))
 		msg_panic("bad default in config_params: %s", strbuf_str(&errs));
 	strbuf_free(&errs);
 	return (cf);
@@ -343,7 +371,7 @@ config_defaults(void)
 /* config_store_line - handle one logical "name = value" line */
 
 static void
-config_store_line(CONFIG *cf, char *line, int lineno, int *lines, STRBUF *errs)
+config_store_line(CONFIG *cf, char *line, int lineno, STRBUF *errs)
 {
 	char   *eq, *name, *value, *end;
 	int	idx;
@@ -380,7 +408,39 @@ config_store_line(CONFIG *cf, char *line, int lineno, int *lines, STRBUF *errs)
 	myfree(cf->raw[idx]);
 	cf->raw[idx] = mystrdup(value);
 	cf->set[idx] = 1;
-	lines[idx] = lineno;
+	cf->lines[idx] = lineno;
+}
+
+/* config_getline - one physical line, bounded */
+
+static int
+config_getline(FILE *fp, STRBUF *line, int *too_long, int *nul)
+{
+	int	ch, any = 0;
+
+	/*
+	 * A line is read up to CONFIG_LINE_MAX bytes and the rest is skipped,
+	 * never kept: a file of one huge line costs no memory, and the caller
+	 * still learns where it is. The last line needs no newline.
+	 */
+	strbuf_reset(line);
+	*too_long = *nul = 0;
+	while ((ch = getc(fp)) != EOF) {
+		any = 1;
+		if (ch == '\n')
+			break;
+		if (ch == 0)
+			*nul = 1;
+		if (line->len >= CONFIG_LINE_MAX)
+			*too_long = 1;
+		else
+			strbuf_putc(line, ch);
+	}
+	if (!any)
+		return (-1);
+	if (line->len > 0 && line->data[line->len - 1] == '\r')
+		strbuf_truncate(line, line->len - 1);
+	return (0);
 }
 
 /* config_load - read and check a configuration file */
@@ -390,12 +450,10 @@ config_load(const char *path, char **err)
 {
 	CONFIG *cf;
 	FILE   *fp;
-	STRBUF	errs = STRBUF_INIT, logical = STRBUF_INIT;
-	char   *buf = 0, *slash, *abs;
-	size_t	cap = 0;
-	ssize_t	n;
-	int	lineno = 0, start = 0, i, *lines;
-	int	too_long = 0;
+	STRBUF	errs = STRBUF_INIT, logical = STRBUF_INIT, phys = STRBUF_INIT;
+	char   *slash, *abs, *buf;
+	int	lineno = 0, start = 0, i, eof;
+	int	too_long, nul, bad = 0;
 
 	*err = 0;
 	if ((fp = fopen(path, "r")) == 0) {
@@ -407,7 +465,6 @@ config_load(const char *path, char **err)
 	cf = config_new();
 	abs = realpath(path, 0);
 	cf->path = mystrdup(path);
-	lines = mycalloc(cf->nparams, sizeof(int));
 	for (i = 0; i < cf->nparams; i++)
 		cf->raw[i] = mystrdup(config_params[i].def);
 	/* config_directory follows the file. */
@@ -418,29 +475,47 @@ config_load(const char *path, char **err)
 	}
 	free(abs);
 
+	/*
+	 * start is the line of the setting being collected (0: none); bad
+	 * says that one of its lines was refused, so the setting is not
+	 * stored half-read: its error was already given at that line.
+	 */
 	for (;;) {
-		n = getline(&buf, &cap, fp);
-		if (n >= 0)
+		eof = config_getline(fp, &phys, &too_long, &nul) < 0;
+		if (!eof)
 			lineno++;
-		if (n > 0 && buf[n - 1] == '\n')
-			buf[--n] = 0;
-		if (n > 0 && buf[n - 1] == '\r')
-			buf[--n] = 0;
+		buf = strbuf_str(&phys);
+		if (!eof && (too_long || nul)) {
+			if (too_long)
+				strbuf_printf(&errs, "%s:%d: line too long (over %d bytes)\n",
+					      path, lineno, CONFIG_LINE_MAX);
+			else
+				strbuf_printf(&errs, "%s:%d: null byte in line\n", path, lineno);
+			/* It belongs to the setting before it, or starts one. */
+			if (!isspace((unsigned char) buf[0])) {
+				strbuf_reset(&logical);
+				start = lineno;
+			}
+			bad = 1;
+			continue;
+		}
 		/* A continuation line extends the logical line. */
-		if (n > 0 && isspace((unsigned char) buf[0])) {
+		if (!eof && isspace((unsigned char) buf[0])) {
 			char   *q = buf;
 
 			while (isspace((unsigned char) *q))
 				q++;
 			if (*q == 0 || *q == '#')
 				continue;
-			if (logical.len == 0) {
+			if (start == 0) {
 				strbuf_printf(&errs, "%s:%d: continuation line without a setting before it\n",
 					      path, lineno);
 				continue;
 			}
-			if (logical.len + n > CONFIG_LINE_MAX) {
-				too_long = 1;
+			if (logical.len + 1 + strlen(q) > CONFIG_LINE_MAX) {
+				strbuf_printf(&errs, "%s:%d: line too long (setting of line %d over %d bytes)\n",
+					      path, lineno, start, CONFIG_LINE_MAX);
+				bad = 1;
 				continue;
 			}
 			strbuf_putc(&logical, ' ');
@@ -448,37 +523,24 @@ config_load(const char *path, char **err)
 			continue;
 		}
 		/* Anything else ends the current logical line. */
-		if (logical.len) {
-			if (too_long)
-				strbuf_printf(&errs, "%s:%d: line too long (over %d bytes)\n",
-					      path, start, CONFIG_LINE_MAX);
-			else
-				config_store_line(cf, logical.data, start, lines, &errs);
-			strbuf_reset(&logical);
-			too_long = 0;
-		}
-		if (n < 0)
+		if (start && !bad)
+			config_store_line(cf, strbuf_str(&logical), start, &errs);
+		strbuf_reset(&logical);
+		start = bad = 0;
+		if (eof)
 			break;
-		if (n == 0 || buf[0] == '#')
+		if (phys.len == 0 || buf[0] == '#')
 			continue;
-		if (memchr(buf, 0, n)) {
-			strbuf_printf(&errs, "%s:%d: null byte in line\n", path, lineno);
-			continue;
-		}
 		start = lineno;
-		if (n > CONFIG_LINE_MAX)
-			too_long = 1;
-		else
-			strbuf_append(&logical, buf, n);
+		strbuf_append(&logical, buf, phys.len);
 	}
 	if (ferror(fp))
 		strbuf_printf(&errs, "%s: read error: %s\n", path, strerror(errno));
 	fclose(fp);
-	free(buf);
+	strbuf_free(&phys);
 	strbuf_free(&logical);
 	if (errs.len == 0)
-		config_finish(cf, &errs, lines);
-	myfree(lines);
+		config_finish(cf, &errs);
 	if (errs.len) {
 		*err = strbuf_steal(&errs);
 		config_unref(cf);
@@ -521,6 +583,7 @@ config_unref(CONFIG *cf)
 	myfree(cf->set);
 	myfree(cf->lists);
 	myfree(cf->num);
+	myfree(cf->lines);
 	myfree(cf->path);
 	myfree(cf);
 }
@@ -575,6 +638,14 @@ int
 config_is_default(const CONFIG *cf, const char *name)
 {
 	return (!cf->set[config_lookup(cf, name, (CONF_TYPE) - 1)]);
+}
+
+/* config_line - the line of config_path() that set a setting, or 0 */
+
+int
+config_line(const CONFIG *cf, const char *name)
+{
+	return (cf->lines[config_lookup(cf, name, (CONF_TYPE) - 1)]);
 }
 
 /* config_socket_split - host and port of inet notation */

@@ -59,6 +59,8 @@ int	config_bool(const CONFIG *cf, const char *name);
 char  **config_list(const CONFIG *cf, const char *name);
 /* Is the value the default (not set in the file)? */
 int	config_is_default(const CONFIG *cf, const char *name);
+/* The line of config_path() that set it; 0 for a default. */
+int	config_line(const CONFIG *cf, const char *name);
 
 /* Socket notation: inet:HOST:PORT, inet:PORT, unix:/path, [host]:port.
  * Returns a listening/connected fd or -1 with errno; *err explains. */

@@ -47,6 +47,10 @@ const CONF_PARAM config_params[] = {
 	"SASL login names whose mail is the marketing stream"},
 	{"marketing_clients", CONF_LIST, "", 0, 0,
 	"client addresses or networks (192.0.2.0/24) whose mail is the marketing stream"},
+	{"swap_bangpath", CONF_BOOL, "yes", 0, 0,
+	"as Postfix's main.cf: site!user@local routes to user@site, so its suppression applies"},
+	{"allow_percent_hack", CONF_BOOL, "yes", 0, 0,
+	"as Postfix's main.cf: user%site@local routes to user@site, so its suppression applies"},
 
 	/* Sockets, in Postfix's notation. */
 	{"policyd_listen", CONF_SOCKET, "inet:127.0.0.1:10040", 0, 0,
@@ -143,6 +147,8 @@ const CONF_PARAM config_params[] = {
 	"most attributes in one policy request"},
 	{"policyd_request_limit", CONF_SIZE, "64k", 1024, 16 * M,
 	"largest policy request in bytes"},
+	{"policyd_request_timeout", CONF_TIME, "30s", 1, 3600,
+	"time from the first byte of a policy request to its end; slower clients are closed"},
 	{"policyd_idle_timeout", CONF_TIME, "330s", 1, DAY,
 	"close a policy client connection idle this long (above Postfix's smtpd_policy_service_max_idle)"},
 	{"policyd_max_connections", CONF_INT, "1000", 1, 100000,

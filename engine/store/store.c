@@ -188,8 +188,14 @@ store_grow(STORE *st)
 	int	rc;
 
 	if (st->map_size >= st->map_max) {
-		msg_warn("store: map is full at its limit of %zu bytes (store_map_max)",
-			 st->map_max);
+		static _Atomic time_t warned;
+		time_t	now = time(0), last = warned;
+
+		/* Every write fails alike until store_map_max is raised: say it
+		 * once a minute, not once per transaction. */
+		if (now - last >= 60 && atomic_compare_exchange_strong(&warned, &last, now))
+			msg_warn("store: map is full at its limit of %zu bytes (store_map_max)",
+				 st->map_max);
 		return (-1);
 	}
 	want = st->map_size * 2;

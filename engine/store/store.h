@@ -153,6 +153,8 @@ typedef struct STORE_SUPPRESSION {
 	char	source[128];		/* what did it: cli, policyd, milter:QUEUEID, ... */
 } STORE_SUPPRESSION;
 
+/* OK, NOTFOUND, RETRY; CONFIG when addr has no normalized form, so that
+ * a caller that tests for NOTFOUND never lets such an address through. */
 int	store_suppress_get(STORE_TXN *txn, const char *addr, STORE_SUPPRESSION *s);
 int	store_suppress_put(STORE_TXN *txn, const char *addr, const char *reason,
 			           const char *source, time_t when);

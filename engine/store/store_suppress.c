@@ -45,8 +45,9 @@ store_suppress_get(STORE_TXN *txn, const char *addr, STORE_SUPPRESSION *s)
 	MDB_val val;
 	int	rc;
 
+	/* No key is no answer: never "not suppressed" (consent fails closed). */
 	if (addr_normalize(addr, norm) == 0)
-		return (STORE_NOTFOUND);
+		return (STORE_CONFIG);
 	if ((rc = store_get(txn, STORE_DB_SUPPRESS, norm, strlen(norm), &val)) != STORE_OK)
 		return (rc);
 	if (s && store_suppress_decode(&val, s) < 0)

@@ -17,6 +17,7 @@
 /*	sockets are bound and the keys read, as Postfix's master does with
 /*	its children: one group (no supplementary groups), real, effective
 /*	and saved ids all changed, and a check that root cannot be had back.
+/*	Started as root with mail_owner empty, it keeps root and warns.
 /* DIAGNOSTICS
 /*	Every failure is fatal: a daemon that meant to drop root and could
 /*	not must not go on as root.
@@ -63,8 +64,14 @@ daemon_drop_privileges(const char *user)
 {
 	struct passwd *pw;
 
-	if (user == 0 || *user == 0 || geteuid() != 0)
+	if (geteuid() != 0)
 		return;
+	if (user == 0 || *user == 0) {
+		/* Allowed (a test, a container), but never silently. */
+		msg_warn("running as root: mail_owner is empty, so root privileges are "
+			 "kept; set mail_owner (e.g. postfix) in postdrip.conf");
+		return;
+	}
 	if ((pw = getpwnam(user)) == 0)
 		msg_fatal("mail_owner %s: no such user", user);
 	if (pw->pw_uid == 0)
