@@ -20,7 +20,11 @@
 /* .IP \(bu
 /*	counts replies to marketing mail when the author is the contact,
 /*	and records auto-replies, read receipts and bounces that reach
-/*	other addresses, without changing their delivery.
+/*	other addresses, without changing their delivery;
+/* .IP \(bu
+/*	with lmtp_listen set, runs the LMTP receiver to which Postfix
+/*	delivers the bounce domain instead (milter_lmtp(3)); the milter
+/*	then leaves that mail, and the replies the receiver forwards, alone.
 /* .PP
 /*	The full description, with the decisions and the Postfix settings,
 /*	is in postdrip-milter(8) (man/postdrip-milter.8).
@@ -53,7 +57,7 @@
 /*	our own with msg_warn(). Exit status 0 after SIGTERM or SIGINT (a
 /*	clean stop that drains the store's write queue), 1 on a fatal error.
 /* SEE ALSO
-/*	postdrip-milter(8), milter_eom(3), signal(3), spf(3)
+/*	postdrip-milter(8), milter_eom(3), milter_lmtp(3), signal(3), spf(3)
 /*--*/
 #include "pdconfig.h"
 
