@@ -18,9 +18,12 @@
 #     the owner's address at the sink, and is not recorded a second time
 #     when it passes the milter again; forged ones (From, or SPF fail for
 #     the From domain from the client XFORWARD names) arrive marked and
-#     trigger nothing; an auto-reply is recorded and not forwarded.
-#  5. A mailed unsubscribe suppresses; an unknown local part on the bounce
-#     domain gets 550 5.1.1 from the receiver (Postfix bounces it).
+#     trigger nothing; an auto-reply is recorded and not forwarded; without
+#     XFORWARD the client comes from the top Received header.
+#  5. A mailed unsubscribe suppresses; a feedback-loop report to
+#     lmtp_feedback_addresses suppresses (complaint); an unknown local part
+#     on the bounce domain gets 550 5.1.1 from the receiver (Postfix
+#     bounces it).
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/pfx.sh"
@@ -266,6 +269,21 @@ pfx_send gina@spf-strict.test "$REPLY" --xclient-addr 192.0.2.10 \
 wait_timeline gina@spf-strict.test '	replied	.*spf=pass'
 [ "$(count gina@spf-strict.test replied)" = 1 ] || pfx_fail "gina: replies counted wrong"
 
+# Without XFORWARD the receiver reads the client from the top Received
+# header, which this Postfix wrote.
+pfx_conf "lmtp_send_xforward_command = no"
+pfx_reload
+sleep 1
+fixture kim@spf-strict.test lmtp4g@news.test rep@sink.test
+pfx_send kim@spf-strict.test "$REPLY" --xclient-addr 192.0.2.98 \
+    --xclient-name mx.evil2.test --header "From: <kim@spf-strict.test>" \
+    --header "Subject: Re: welcome" --body "Forged Kim" >/dev/null || pfx_fail "send 4g"
+wait_timeline kim@spf-strict.test 'reply_forged.*spf=fail'
+grep -q 'reply_forged: lmtp from mx.evil2.test\[192.0.2.98\]' "$MLOG" ||
+    pfx_fail "without XFORWARD the client was not read from the Received header"
+pfx_conf "lmtp_send_xforward_command = yes"
+pfx_reload
+
 # A contact without owner: to reply_forward_address.
 fixture hal@example.com lmtp4e@news.test
 pfx_send hal@example.com "$REPLY" --header "From: <hal@example.com>" \
@@ -290,10 +308,26 @@ pfx_send grace@example.com "$UNSUB" --header "Subject: unsubscribe" --body "unsu
     >/dev/null || pfx_fail "send 5a"
 wait_timeline grace@example.com 'unsubscribed'
 [ "$(suppressed grace@example.com)" = unsubscribed ] || pfx_fail "grace not suppressed"
+# A feedback-loop report to lmtp_feedback_addresses (fbl@ by default).
+fixture lou@example.com lmtp5c@news.test
+arf() {
+	printf '%s\n' "From: fbl@isp.example" "To: $1" "Subject: complaint about message" \
+	    "MIME-Version: 1.0" \
+	    'Content-Type: multipart/report; report-type=feedback-report; boundary="A"' \
+	    "" "--A" "Content-Type: text/plain" "" "This is an email abuse report." \
+	    "--A" "Content-Type: message/feedback-report" "" "Feedback-Type: abuse" \
+	    "User-Agent: isp-fbl/1.0" "Version: 1" "Original-Rcpt-To: $2" \
+	    "" "--A" "Content-Type: message/rfc822" "" "From: news@news.test" "To: $2" \
+	    "Message-ID: <$3>" "Subject: welcome" "" "hello" "--A--"
+}
+arf fbl@bounce.test lou@example.com lmtp5c@news.test >"$D/arf5"
+pfx_send_file fbl@isp.example fbl@bounce.test "$D/arf5" >/dev/null || pfx_fail "send 5c"
+wait_timeline lou@example.com 'complained'
+[ "$(suppressed lou@example.com)" = complaint ] || pfx_fail "lou not suppressed (complaint)"
 pfx_send alice@sink.test nobody@bounce.test --body "hello?" >/dev/null || pfx_fail "send 5b"
 pfx_wait_log 'to=<nobody@bounce.test>, relay=.*status=bounced .*550 5\.1\.1' 20 ||
     pfx_fail "an unknown local part on the bounce domain was not refused with 550 5.1.1"
-echo "ok 5: mailed unsubscribe suppresses; unknown bounce-domain address: 550 5.1.1"
+echo "ok 5: mailed unsubscribe and feedback-loop report suppress; unknown bounce-domain address: 550 5.1.1"
 
 stop_milter
 echo "PASS: lmtp_e2e"

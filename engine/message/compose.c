@@ -17,7 +17,8 @@
 /*
 /*	The message has From (the template's, else in->from_default), To,
 /*	Reply-To when the template gives one (in->reply_address instead when
-/*	set: the template's Reply-To, else From, is then copied to
+/*	set, keeping the display name of the template's Reply-To; the
+/*	template's Reply-To address, else From, is then copied to
 /*	in->reply_original), Subject, Date (in->date, UTC),
 /*	Message-ID (in->message_id), MIME-Version, X-Postdrip-Workflow and
 /*	X-Postdrip-Step (for the milter), and for the marketing stream

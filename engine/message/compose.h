@@ -38,8 +38,9 @@ typedef struct COMPOSE_IN {
 					 * with its partials; then template and
 					 * template_dir are not read */
 	const char *reply_address;	/* reply+TOKEN@bounce_domain: the
-					 * Reply-To, whatever the template says
-					 * (reply_routing_streams) */
+					 * Reply-To address, whatever the
+					 * template says (its display name
+					 * stays); reply_routing_streams */
 	char   *reply_original;		/* out, ADDR_MAX + 1 bytes, or NULL:
 					 * with reply_address, where replies
 					 * would have gone (the template's
