@@ -70,7 +70,10 @@ fuzz_run(const uint8_t *data, size_t size, size_t step, size_t *answered)
 		n = size - off < step ? size - off : step;
 		if (lmtp_proto_input(&p, (const char *) data + off, n) < 0)
 			break;
-		if (p.nrcpt > lim.rcpt_max || strbuf_len(&p.line) > lim.size_max + 2)
+		/* A pending line never outgrows its bound (command or data). */
+		if (p.nrcpt > lim.rcpt_max
+		    || strbuf_len(&p.line) > (lim.line_max > lim.size_max + 2 ?
+					      lim.line_max : lim.size_max + 2))
 			abort();
 	}
 	out = strbuf_steal(&p.out);
