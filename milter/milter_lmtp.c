@@ -543,6 +543,19 @@ lmtp_deliver(LMTP_SESS *s, LMTP_MSG *lm, const LMTP_RCPT *r)
 	if (fwd_to && *fwd_to) {
 		rc = lmtp_forward_copy(s, lm, &t, have_token, addr, fwd_to, verdict, warning,
 				       why, sizeof(why));
+		/* An owner address Postfix refuses: the reply still reaches someone. */
+		if (rc == LMTP_FWD_REJECT && kind == SIG_REPLY
+		    && *config_str(set->cf, "reply_forward_address")
+		    && strcmp(fwd_to, config_str(set->cf, "reply_forward_address")) != 0) {
+			lmtp_log(lm, p, addr, "forward refused", "%s: <%s>: %s; trying <%s>",
+				 signal_kind_name(kind), fwd_to, why,
+				 config_str(set->cf, "reply_forward_address"));
+			snprintf(target, sizeof(target), "%s",
+				 config_str(set->cf, "reply_forward_address"));
+			fwd_to = target;
+			rc = lmtp_forward_copy(s, lm, &t, have_token, addr, fwd_to, verdict,
+					       warning, why, sizeof(why));
+		}
 		if (rc != LMTP_FWD_OK) {
 			lmtp_log(lm, p, addr, rc == LMTP_FWD_REJECT ? "forward refused" : "tempfail",
 				 "%s: cannot forward to <%s>: %s", signal_kind_name(kind), fwd_to, why);
