@@ -5,7 +5,8 @@
 # same run.
 #
 # One private Postfix (tests/lib/pfx.sh). BENCH_MESSAGES DSNs (a real
-# multipart/report naming a VERP return path with a valid token) are queued
+# multipart/report to a VERP return path with a valid token, spread over
+# BENCH_CONTACTS contacts) are queued
 # for each destination on hold (an access map's HOLD), with smtp-source
 # over 10 sessions. Then, per round, one destination's messages are
 # released ("postsuper -H") and the clock runs until Postfix has logged
@@ -24,6 +25,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 N=${BENCH_MESSAGES:-500}
 ROUNDS=${BENCH_ROUNDS:-3}
 TIMEOUT=${BENCH_TIMEOUT:-120}
+CONTACTS=${BENCH_CONTACTS:-20}
 POSTDRIP=$top_builddir/cli/postdrip
 MILTER=$top_builddir/milter/postdrip-milter
 FIXTURE=$top_builddir/tests/milter_fixture
@@ -46,9 +48,16 @@ EOF
 mkdir -p "$D/pd"
 "$POSTDRIP" -c "$CONF" keygen >/dev/null || pfx_fail "keygen"
 echo "mail_owner = postfix" >>"$CONF"
-set -- $("$FIXTURE" "$CONF" bench@example.com bench1@news.test) || pfx_fail "fixture"
-BOUNCE=$3
-TOKEN=${BOUNCE%@bounce.test}
+# Bounces are spread over BENCH_CONTACTS contacts, as real ones are: one
+# contact with thousands of events would measure its timeline instead.
+: >"$D/tokens"
+i=1
+while [ $i -le "$CONTACTS" ]; do
+	set -- $("$FIXTURE" "$CONF" "bench$i@example.com" "bench$i@news.test") || pfx_fail "fixture"
+	echo "${3%@bounce.test}" >>"$D/tokens"
+	i=$((i + 1))
+done
+BOUNCE=$(head -n 1 "$D/tokens")@bounce.test
 chown -R postfix "$D/pd"
 "$MILTER" -f -c "$CONF" 2>"$D/milter.log" &
 PD_PID=$!
@@ -111,10 +120,13 @@ sent() {
 
 # load - queue N bounces for each destination, on hold
 load() {
-	smtp-source -s 10 -m "$N" -f '' -t "$TOKEN@bounce.test" -F "$D/dsn" \
-	    "127.0.0.1:$PFX_PORT" || pfx_fail "smtp-source to bounce.test"
-	smtp-source -s 10 -m "$N" -f '' -t "$TOKEN@discard.test" -F "$D/dsn" \
-	    "127.0.0.1:$PFX_PORT" || pfx_fail "smtp-source to discard.test"
+	_per=$(((N + CONTACTS - 1) / CONTACTS))
+	while read -r _tok; do
+		smtp-source -s 2 -m "$_per" -f '' -t "$_tok@bounce.test" -F "$D/dsn" \
+		    "127.0.0.1:$PFX_PORT" || pfx_fail "smtp-source to bounce.test"
+		smtp-source -s 2 -m "$_per" -f '' -t "$_tok@discard.test" -F "$D/dsn" \
+		    "127.0.0.1:$PFX_PORT" || pfx_fail "smtp-source to discard.test"
+	done <"$D/tokens"
 	_deadline=$(($(date +%s) + TIMEOUT))
 	until [ "$(held_ids bounce.test | wc -l)" -ge "$N" ] &&
 	    [ "$(held_ids discard.test | wc -l)" -ge "$N" ]; do
@@ -171,10 +183,15 @@ while [ $r -le "$ROUNDS" ]; do
 	[ "$d" -gt "$best_discard" ] && best_discard=$d
 	r=$((r + 1))
 done
-recorded=$("$POSTDRIP" -c "$CONF" timeline bench@example.com | grep -c '	bounced	')
+recorded=0
+i=1
+while [ $i -le "$CONTACTS" ]; do
+	recorded=$((recorded + $("$POSTDRIP" -c "$CONF" timeline "bench$i@example.com" | grep -c '	bounced	')))
+	i=$((i + 1))
+done
 [ "$recorded" -ge $((N * ROUNDS)) ] ||
     pfx_fail "only $recorded bounces recorded, want $((N * ROUNDS))"
 echo "$best_lmtp $best_discard" | awk '{ printf "lmtp/discard ratio: %.2f (target >= 0.80)\n", $1 / $2 }'
 echo "LMTP to postdrip (recorded durably): $best_lmtp bounces/s"
 echo "discard:                              $best_discard bounces/s"
-echo "($N bounces a round, $ROUNDS rounds, best round kept; $recorded bounced events recorded)"
+echo "($N bounces a round over $CONTACTS contacts, $ROUNDS rounds, best round kept; $recorded bounced events recorded)"
