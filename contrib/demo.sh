@@ -11,8 +11,8 @@
 #	with smtp-sink as the outside world (the domain sink.test), and
 #	beside it postdrip-milter (smtpd_milters and non_smtpd_milters),
 #	postdrip-policyd (check_policy_service at RCPT and END-OF-DATA) and
-#	an inbound smtpd for the bounce domain, to which Postfix routes its
-#	own DSNs. One generated DEMO.conf points workflow_directory and
+#	postdrip-milter's LMTP receiver, to which Postfix delivers the bounce
+#	domain (its own DSNs, mailed unsubscribes, replies to reply+TOKEN). One generated DEMO.conf points workflow_directory and
 #	template_directory at the shipped conf/workflows and conf/templates.
 #
 #	Then it walks two simulated weeks of March 2026 with POSTDRIP_NOW
@@ -243,7 +243,7 @@ s.close()' "$DEMO/milter.sock" 2>/dev/null
 
 # daemons_start - start the milter and the policy daemon at time $NOW
 daemons_start() {
-	rm -f "$DEMO/milter.sock" "$DEMO/policyd.sock"
+	rm -f "$DEMO/milter.sock" "$DEMO/lmtp.sock" "$DEMO/policyd.sock"
 	echo "--- POSTDRIP_NOW=$NOW" >>"$DEMO/milter.log"
 	echo "--- POSTDRIP_NOW=$NOW" >>"$DEMO/policyd.log"
 	POSTDRIP_NOW=$NOW "$MILTER" -f -c "$CONF" 2>>"$DEMO/milter.log" &
@@ -251,7 +251,7 @@ daemons_start() {
 	POSTDRIP_NOW=$NOW "$POLICYD" -f -c "$CONF" 2>>"$DEMO/policyd.log" &
 	POLICYD_PID=$!
 	_n=0
-	until [ -S "$DEMO/milter.sock" ] && [ -S "$DEMO/policyd.sock" ]; do
+	until [ -S "$DEMO/milter.sock" ] && [ -S "$DEMO/lmtp.sock" ] && [ -S "$DEMO/policyd.sock" ]; do
 		_n=$((_n + 1))
 		if [ $_n -gt 200 ] || ! pfx_alive "$MILTER_PID" || ! pfx_alive "$POLICYD_PID"; then
 			tail -n 20 "$DEMO/milter.log" "$DEMO/policyd.log" >&2
@@ -260,6 +260,9 @@ daemons_start() {
 		fi
 		sleep 0.05
 	done
+	# What Postfix kept for the bounce domain while postdrip restarted.
+	[ "$PFX_STARTED" = 1 ] && postqueue -c "$PFX_ETC" -f 2>/dev/null
+	return 0
 }
 
 # settle - wait until Postfix's queue is empty (bounded: 40 s)
@@ -430,7 +433,6 @@ full_setup() {
 	CONF=$DEMO/DEMO.conf
 	mkdir -p "$DEMO/data"
 	INJECT_PORT=$(pfx_free_port) || pfx_fail "no free port"
-	MX_PORT=$(pfx_free_port) || pfx_fail "no free port"
 	cat >"$CONF" <<EOF
 # DEMO.conf - postdrip.conf for the demo: the shipped workflows and
 # templates, sockets in the demo directory, the private Postfix's ports.
@@ -441,6 +443,8 @@ template_directory = $top_srcdir/conf/templates
 marketing_senders = *@news.example.com
 frequency_caps = 1/1d
 milter_listen = unix:$DEMO/milter.sock
+lmtp_listen = unix:$DEMO/lmtp.sock
+reply_routing_streams = marketing
 policyd_listen = unix:$DEMO/policyd.sock
 inject_address = 127.0.0.1:$INJECT_PORT
 bounce_domain = bounce.example.com
@@ -457,8 +461,8 @@ EOF
 	pfx_on_exit daemons_stop
 
 	_policy="check_policy_service { unix:$DEMO/policyd.sock, timeout=10s, { default_action = 451 4.3.5 postdrip policy service unavailable } }"
-	pfx_conf "smtpd_milters = unix:$DEMO/milter.sock" \
-	    "non_smtpd_milters = unix:$DEMO/milter.sock" \
+	pfx_conf "smtpd_milters = { unix:$DEMO/milter.sock, default_action=accept }" \
+	    "non_smtpd_milters = { unix:$DEMO/milter.sock, default_action=accept }" \
 	    "milter_protocol = 6" \
 	    "milter_default_action = tempfail" \
 	    "milter_end_of_data_macros = i" \
@@ -467,22 +471,22 @@ EOF
 	    "relay_domains = bounce.example.com" \
 	    "smtpd_recipient_restrictions = $_policy" \
 	    "smtpd_end_of_data_restrictions = $_policy" \
-	    "transport_maps = inline:{ sink.test=smtp:[127.0.0.1]:$PFX_SINK_PORT, bounce.example.com=smtp:[127.0.0.1]:$MX_PORT }"
-	# The engine's smtpd, and the inbound MX of the bounce domain: what
-	# it accepts has been through the milter and is discarded after it.
-	pfx_master "127.0.0.1:$INJECT_PORT inet n - n - - smtpd -o syslog_name=postfix/postdrip" \
-	    "127.0.0.1:$MX_PORT inet n - n - - smtpd -o syslog_name=postfix/mx -o myhostname=mx.bounce.example.com -o content_filter=discard:consumed"
+	    "lmtp_send_xforward_command = yes" \
+	    "transport_maps = inline:{ sink.test=smtp:[127.0.0.1]:$PFX_SINK_PORT, bounce.example.com=lmtp:unix:$DEMO/lmtp.sock }"
+	# The engine's smtpd: the one place where the milter must act, so
+	# there it tempfails when postdrip is down (milter_default_action).
+	pfx_master "127.0.0.1:$INJECT_PORT inet n - n - - smtpd -o syslog_name=postfix/postdrip -o smtpd_milters=unix:$DEMO/milter.sock"
 	echo "main.cf additions:"
 	postconf -c "$PFX_ETC" -n smtpd_milters non_smtpd_milters \
 	    smtpd_recipient_restrictions smtpd_end_of_data_restrictions \
 	    relay_domains transport_maps | sed 's/^/    /'
 	echo "master.cf additions:"
-	tail -n 2 "$PFX_ETC/master.cf" | sed 's/^/    /'
+	tail -n 1 "$PFX_ETC/master.cf" | sed 's/^/    /'
 	NOW=2026-03-02T08:55:00Z
 	daemons_start
 	pfx_start
 	pfx_wait_listen "$INJECT_PORT" || pfx_fail "the engine's smtpd does not listen"
-	say "Postfix: 127.0.0.1:$PFX_PORT (clients), :$INJECT_PORT (postdrip-engine), :$MX_PORT (bounce.example.com)"
+	say "Postfix: 127.0.0.1:$PFX_PORT (clients), :$INJECT_PORT (postdrip-engine); bounce.example.com by LMTP to $DEMO/lmtp.sock"
 	say "smtp-sink: 127.0.0.1:$PFX_SINK_PORT, every message to sink.test lands in a file"
 	say "postdrip-milter pid $MILTER_PID, postdrip-policyd pid $POLICYD_PID"
 	pd workflows
@@ -529,18 +533,16 @@ full_week1() {
 	claim "the engine held Bob's welcome for his send window" \
 	    grep -q "delayed: .*to=<bob@sink.test> workflow=welcome .*reason=send window" "$DEMO/engine.log"
 
-	stage "Postfix bounces ghost@local.test; the DSN reaches the milter"
+	stage "Postfix bounces ghost@local.test; the DSN reaches postdrip by LMTP"
 	claim "Postfix logged the bounce of ghost@local.test (5.1.1)" \
 	    pfx_wait_log 'to=<ghost@local.test>.*status=bounced' 20
 	pfx_log_grep 'to=<ghost@local.test>.*status=bounced' | sed -E 's/^[A-Z][a-z]+ +[0-9]+ [0-9:]+ [^ ]+ [^ ]+\[[0-9]+\]: /    postfix: /' | cut -c1-150
-	claim "the milter recorded a hard bounce for Gus" wait_event ghost@local.test 'bounced.*class=hard'
+	claim "the LMTP receiver recorded a hard bounce for Gus" wait_event ghost@local.test 'bounced.*class=hard'
 	grep -E 'bounced: ' "$DEMO/milter.log" | sed 's/^.*postdrip-milter[^:]*: /    milter: /' | cut -c1-150
 	claim "Gus is suppressed (hardbounce)" test "$(suppressed_as ghost@local.test)" = hardbounce
-	claim "Postfix logged the milter's DISCARD of the DSN (from=<>)" \
-	    pfx_wait_log 'milter-discard: .*from=<> to=<bounces\+' 20
-	pfx_log_grep 'milter-discard: .*from=<> to=<bounces\+' | sed -E 's/^[A-Z][a-z]+ +[0-9]+ [0-9:]+ [^ ]+ [^ ]+\[[0-9]+\]: /    postfix: /' | short | cut -c1-150
-	claim "the DSN was consumed, not delivered anywhere" \
-	    test -z "$(pfx_log_grep 'to=<bounces\+[^>]*@bounce.example.com>.*status=sent')"
+	claim "Postfix delivered the DSN by LMTP, answered after the commit" \
+	    pfx_wait_log 'to=<bounces\+[^>]*@bounce\.example\.com>, relay=[^,]*lmtp\.sock\].*status=sent \(250 2\.0\.0 .*Ok: bounced\)' 20
+	pfx_log_grep 'to=<bounces\+[^>]*@bounce\.example\.com>, relay=[^,]*lmtp\.sock\].*status=sent' | sed -E 's/^[A-Z][a-z]+ +[0-9]+ [0-9:]+ [^ ]+ [^ ]+\[[0-9]+\]: /    postfix: /' | short | cut -c1-150
 
 	stage "Monday, 10:30: Ann clicks the pricing link; 11:00: Dave buys"
 	at 2026-03-02T10:30:00Z
@@ -582,6 +584,7 @@ full_week1b() {
 	f=$(sink_file followup-clicked ann@sink.test)
 	claim "the follow-up speaks of pricing (the link clicked)" grep -q 'You looked at our plans' "$f"
 	FOLLOWUP_MID=$(sed -n '/^$/q; s/^Message-I[dD]: *//p' "$f" | head -n 1)
+	FOLLOWUP_REPLY_TO=$(sed -n '/^$/q; /^Reply-To:/{ s/.*<\(reply+[^>]*\)>.*/\1/p; s/^Reply-To: *\(reply+[^ ]*\)$/\1/p; }' "$f" | head -n 1)
 	at 2026-03-03T13:35:00Z
 	engine
 	claim "Erin did not click: her last call a day later" is 2 sink_count cart-abandoned erin@sink.test
@@ -620,12 +623,16 @@ full_week1b() {
 full_week1c() {
 	stage "Wednesday 4 March: Ann replies to the follow-up"
 	at 2026-03-04T08:00:00Z
-	out=$(pfx_swaks --from ann@sink.test --to rita@sink.test \
+	claim "the follow-up's Reply-To is a reply+TOKEN address (reply_routing_streams)" \
+	    test -n "$FOLLOWUP_REPLY_TO"
+	out=$(pfx_swaks --from ann@sink.test --to "$FOLLOWUP_REPLY_TO" \
 	    --header "Subject: Re: Ann, more on what you were looking at" \
 	    --header "In-Reply-To: $FOLLOWUP_MID" --header "References: $FOLLOWUP_MID" \
 	    --body "Sounds good, can we talk on Thursday?")
-	claim "the reply is delivered to Rita as usual" sh -c "echo \"\$1\" | grep -q 'queued as'" sh "$out"
-	claim "the milter recorded Ann's reply" wait_event ann@sink.test '	replied	'
+	claim "the reply is accepted for the bounce domain" sh -c "echo \"\$1\" | grep -q 'queued as'" sh "$out"
+	claim "the LMTP receiver recorded Ann's reply" wait_event ann@sink.test '	replied	'
+	claim "and forwarded it to Rita, her owner" pfx_wait_log 'to=<rita@sink.test>.*status=sent' 20
+	grep -E ': replied: lmtp ' "$DEMO/milter.log" | sed 's/^.*postdrip-milter[^:]*: /    milter: /' | short | cut -c1-160
 	settle
 	show_sink
 	at 2026-03-04T08:00:05Z

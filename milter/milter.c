@@ -20,7 +20,11 @@
 /* .IP \(bu
 /*	counts replies to marketing mail when the author is the contact,
 /*	and records auto-replies, read receipts and bounces that reach
-/*	other addresses, without changing their delivery.
+/*	other addresses, without changing their delivery;
+/* .IP \(bu
+/*	with lmtp_listen set, runs the LMTP receiver to which Postfix
+/*	delivers the bounce domain instead (milter_lmtp(3)); the milter
+/*	then leaves that mail, and the replies the receiver forwards, alone.
 /* .PP
 /*	The full description, with the decisions and the Postfix settings,
 /*	is in postdrip-milter(8) (man/postdrip-milter.8).
@@ -53,7 +57,7 @@
 /*	our own with msg_warn(). Exit status 0 after SIGTERM or SIGINT (a
 /*	clean stop that drains the store's write queue), 1 on a fatal error.
 /* SEE ALSO
-/*	postdrip-milter(8), milter_eom(3), signal(3), spf(3)
+/*	postdrip-milter(8), milter_eom(3), milter_lmtp(3), signal(3), spf(3)
 /*--*/
 #include "pdconfig.h"
 
@@ -80,6 +84,7 @@
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "milter.h"
+#include "milter_lmtp.h"
 
 #define MILTER_NAME		"postdrip-milter"
 #define MILTER_STORE_RETRY	10	/* seconds between store_open() tries */
@@ -157,12 +162,13 @@ milter_set_load(const char *path, MILTER_KEYS *old_keys, char **err)
 	set->params.soft_limit = config_int(cf, "soft_bounce_limit");
 	set->params.soft_window = config_int(cf, "soft_bounce_window");
 	set->params.forward_owner = config_bool(cf, "reply_forward_owner");
+	set->lmtp = *config_str(cf, "lmtp_listen") != 0;
 	return (set);
 }
 
 /* milter_set_release - drop a reference; the last one frees */
 
-static void
+void
 milter_set_release(MILTER_SET *set)
 {
 	int	last, last_keys = 0;
@@ -185,7 +191,7 @@ milter_set_release(MILTER_SET *set)
 
 /* milter_set_current - a reference to the current settings */
 
-static MILTER_SET *
+MILTER_SET *
 milter_set_current(void)
 {
 	MILTER_SET *set;
@@ -214,8 +220,10 @@ milter_reload(void)
 	if (strcmp(config_str(set->cf, "data_directory"),
 		   config_str(g->store_cf, "data_directory")) != 0
 	    || strcmp(config_str(set->cf, "milter_listen"),
-		      config_str(g->store_cf, "milter_listen")) != 0)
-		msg_warn("data_directory and milter_listen change only with a restart");
+		      config_str(g->store_cf, "milter_listen")) != 0
+	    || strcmp(config_str(set->cf, "lmtp_listen"),
+		      config_str(g->store_cf, "lmtp_listen")) != 0)
+		msg_warn("data_directory, milter_listen and lmtp_listen change only with a restart");
 	pthread_mutex_lock(&g->set_mu);
 	old = g->set;
 	g->set = set;
@@ -473,7 +481,9 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 	if (addr_normalize(to, r->addr) == 0)
 		r->addr[0] = 0;
 	r->kind = r->addr[0] ? verp_parse(&conn->set->verp, r->addr, 0, 0) : VERP_NONE;
-	if (r->kind != VERP_NONE)
+	if (r->kind != VERP_NONE && conn->set->lmtp)
+		msg->lmtp_skip = 1;		/* the LMTP receiver's, not ours */
+	else if (r->kind != VERP_NONE)
 		msg->nbounce_domain++;
 	return (milter_reply(conn, SMFIP_NR_RCPT));
 }
@@ -534,6 +544,9 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 		milter_copy(msg->workflow, sizeof(msg->workflow), value + strspn(value, " \t"));
 	} else if (strcasecmp(name, "X-Postdrip-Step") == 0) {
 		milter_copy(msg->step, sizeof(msg->step), value + strspn(value, " \t"));
+	} else if (strcasecmp(name, "X-Postdrip-Forwarded") == 0 && conn->set->lmtp) {
+		if (milter_lmtp_mark_ok(conn->set, value))
+			msg->lmtp_skip = 1;	/* a reply the LMTP receiver forwarded */
 	}
 	return (milter_reply(conn, SMFIP_NR_HDR));
 }
@@ -549,6 +562,10 @@ milter_eoh(SMFICTX *ctx)
 	if (msg == 0)
 		return (milter_reply(conn, SMFIP_NR_EOH));
 	strbuf_append(&msg->text, "\r\n", 2);
+	if (msg->lmtp_skip) {
+		msg->need_body = 0;
+		return (milter_reply(conn, SMFIP_NR_EOH));
+	}
 
 	/*
 	 * Only signals need the body: mail to the bounce domain, mail from
@@ -595,7 +612,7 @@ milter_eom_cb(SMFICTX *ctx)
 	MILTER_CONN *conn = milter_conn(ctx);
 	sfsistat rc = SMFIS_CONTINUE;
 
-	if (conn->msg)
+	if (conn->msg && !conn->msg->lmtp_skip)
 		rc = milter_eom(ctx, conn, conn->msg);
 	milter_msg_free(conn);
 	return (rc);
@@ -824,6 +841,8 @@ main(int argc, char **argv)
 		msg_fatal("chmod %s: %m", milter_socket_path);
 	if (!*milter_socket_path)
 		milter_nodelay();
+	(void) milter_lmtp_listen(config_str(cf, "lmtp_listen"));
+	milter_lmtp_chown(config_str(cf, "mail_owner"));
 	if (!foreground)
 		daemon_detach();
 	milter_drop_privileges(config_str(cf, "mail_owner"));
@@ -844,9 +863,11 @@ main(int argc, char **argv)
 	g->listen_fd = milter_listen_fd();
 	if ((errno = pthread_create(&sigthr, 0, milter_signals, 0)) != 0)
 		msg_fatal("pthread_create: %m");
+	milter_lmtp_start();
 	msg_info("starting: listening on %s", spec);
 	status = smfi_main();
 	msg_info("stopping");
+	milter_lmtp_stop();
 	pthread_mutex_lock(&g->st_mu);
 	g->listener_done = 1;
 	stopping = g->stopping;

@@ -42,6 +42,8 @@ typedef struct MILTER_SET {
 	size_t	body_limit;
 	size_t	rcpt_limit;
 	SIG_PARAMS params;
+	int	lmtp;			/* lmtp_listen set: the bounce domain is
+					 * the LMTP receiver's */
 } MILTER_SET;
 
 /* Process-wide. */
@@ -91,6 +93,7 @@ typedef struct MILTER_MSG {
 	STRBUF	refs;			/* In-Reply-To and References values */
 	char	workflow[64];		/* X-Postdrip-Workflow */
 	char	step[64];		/* X-Postdrip-Step */
+	int	lmtp_skip;		/* for or from the LMTP receiver */
 } MILTER_MSG;
 
 typedef struct MILTER_CONN {
@@ -106,6 +109,11 @@ typedef struct MILTER_CONN {
 STORE  *milter_store(void);
 void	milter_store_failed(void);
 const char *milter_queue_id(SMFICTX *ctx, MILTER_MSG *msg);
+MILTER_SET *milter_set_current(void);
+void	milter_set_release(MILTER_SET *set);
+
+/* milter_lmtp.c */
+int	milter_lmtp_mark_ok(const MILTER_SET *set, const char *value);
 
 /* milter_eom.c */
 const char *milter_eom_send_stream(const MILTER_SET *set, const MILTER_MSG *msg);

@@ -773,6 +773,65 @@ test_shipped_templates(void **state)
 	json_decref(ctx);
 }
 
+/* Reply routing: Reply-To is the reply address, and where replies would
+ * have gone (the template's Reply-To, else its From) is handed back. */
+static void
+test_reply_routing(void **state)
+{
+	COMPOSE_IN in;
+	json_t *ctx = welcome_ctx();
+	char	orig[ADDR_MAX + 1];
+	char   *msg, *err = 0;
+	STRBUF	out = STRBUF_INIT;
+	GMimeMessage *m;
+
+	put("rr1.tmpl", "From: Sales <sales@example.com>\nReply-To: Rita <rita@example.com>\n"
+	    "Subject: Hi\n\nHello.\n");
+	put("rr2.tmpl", "From: Sales <sales@example.com>\nSubject: Hi\n\nHello.\n");
+	base_in(&in, "rr1", ctx);
+	in.reply_address = "reply+tok@bounce.example.com";
+	in.reply_original = orig;
+	msg = compose(&in);
+	m = parse(msg);
+	/* The display name stays: the contact sees whom the reply is for. */
+	assert_mailbox(m, GMIME_ADDRESS_TYPE_REPLY_TO, "Rita|reply+tok@bounce.example.com");
+	assert_mailbox(m, GMIME_ADDRESS_TYPE_FROM, "Sales|sales@example.com");
+	assert_string_equal(orig, "rita@example.com");
+	assert_null(strstr(msg, "rita@example.com"));
+	g_object_unref(m);
+	myfree(msg);
+
+	base_in(&in, "rr2", ctx);
+	in.reply_address = "reply+tok@bounce.example.com";
+	in.reply_original = orig;
+	msg = compose(&in);
+	m = parse(msg);
+	assert_mailbox(m, GMIME_ADDRESS_TYPE_REPLY_TO, "|reply+tok@bounce.example.com");
+	assert_string_equal(orig, "sales@example.com");
+	g_object_unref(m);
+	myfree(msg);
+
+	/* Without a reply address: the template's Reply-To, nothing handed back. */
+	base_in(&in, "rr1", ctx);
+	orig[0] = 0;
+	in.reply_original = orig;
+	msg = compose(&in);
+	m = parse(msg);
+	assert_mailbox(m, GMIME_ADDRESS_TYPE_REPLY_TO, "Rita|rita@example.com");
+	assert_string_equal(orig, "");
+	g_object_unref(m);
+	myfree(msg);
+
+	/* A reply address that could add a header is refused. */
+	base_in(&in, "rr1", ctx);
+	in.reply_address = "reply+tok@bounce.example.com\nBcc: x@evil.test";
+	assert_int_equal(compose_message(&in, &out, &err), -1);
+	assert_non_null(strstr(err, "bad reply address"));
+	myfree(err);
+	strbuf_free(&out);
+	json_decref(ctx);
+}
+
 static int
 setup(void **state)
 {
@@ -802,6 +861,7 @@ main(void)
 		cmocka_unit_test(test_marketing),
 		cmocka_unit_test(test_transactional),
 		cmocka_unit_test(test_owner_fallback),
+		cmocka_unit_test(test_reply_routing),
 		cmocka_unit_test(test_injection),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_unsubscribe_placed),

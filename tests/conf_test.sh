@@ -35,12 +35,28 @@ milter=$(setting milter_listen)
 chrooted=$(echo "$milter" | sed 's|^unix:/var/spool/postfix/|unix:/|')
 [ "$chrooted" != "$milter" ] ||
     fail "milter_listen $milter is not under /var/spool/postfix, where a chrooted smtpd finds it"
-grep -q "^smtpd_milters = $chrooted\$" "$MAIN" ||
-    fail "main.cf.snippet smtpd_milters is not milter_listen seen from the chroot ($chrooted)"
+# Where postdrip only observes, Postfix goes on without it (accept).
+for p in smtpd_milters non_smtpd_milters; do
+	grep -q "^$p = { $chrooted, default_action=accept }\$" "$MAIN" ||
+	    fail "main.cf.snippet $p is not { milter_listen seen from the chroot ($chrooted), default_action=accept }"
+done
 grep -q "^  -o smtpd_milters=$chrooted\$" "$MASTER" ||
     fail "master.cf.snippet smtpd_milters is not milter_listen seen from the chroot ($chrooted)"
 grep -q "^$inject  *inet  *n  *-  *y " "$MASTER" ||
     fail "the injection smtpd is not chrooted, but its milter path assumes it"
+
+# The LMTP receiver: lmtp(8) is chrooted too; transport_maps names
+# lmtp_listen relative to the queue directory, with XFORWARD on.
+lmtp=$(setting lmtp_listen)
+lchrooted=$(echo "$lmtp" | sed 's|^unix:/var/spool/postfix/|unix:/|')
+[ "$lchrooted" != "$lmtp" ] ||
+    fail "lmtp_listen $lmtp is not under /var/spool/postfix, where a chrooted lmtp(8) finds it"
+bdom=$(setting bounce_domain)
+grep -q "^transport_maps = inline:{ $bdom=lmtp:$lchrooted }\$" "$MAIN" ||
+    fail "main.cf.snippet does not route bounce_domain $bdom to lmtp:$lchrooted"
+grep -q "^relay_domains = .*\<$bdom\>" "$MAIN" || fail "main.cf.snippet does not accept $bdom"
+grep -q "^lmtp_send_xforward_command = yes\$" "$MAIN" ||
+    fail "main.cf.snippet lacks lmtp_send_xforward_command = yes"
 
 # Every setting line of the README's main.cf block is in the snippet.
 awk '/^main\.cf:$/ { on = 1; next } /^master\.cf/ { on = 0 } on && /^    [a-z_]+ = / { sub(/^    /, ""); print }' \
@@ -49,7 +65,7 @@ awk '/^main\.cf:$/ { on = 1; next } /^master\.cf/ { on = 0 } on && /^    [a-z_]+
 while IFS= read -r line; do
 	grep -qxF -- "$line" "$MAIN" || fail "README main.cf line not in the snippet: $line"
 done <"$T/readme-main"
-awk '/^master\.cf/ { on = 1; next } /^Failures/ { on = 0 } on && /^    [^ ]/ { sub(/^    /, ""); print }' \
+awk '/^master\.cf/ { on = 1; next } /^Ordinary mail/ { on = 0 } on && /^    [^ ]/ { sub(/^    /, ""); print }' \
     "$top_srcdir/README.md" >"$T/readme-master"
 [ -s "$T/readme-master" ] || fail "no master.cf block found in README.md"
 while IFS= read -r line; do

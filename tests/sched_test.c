@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #include "sched/sched_int.h"
+#include "token/verp.h"
+#include "util/addr.h"
 #include "util/clock.h"
 #include "util/mymalloc.h"
 #include "util/strbuf.h"
@@ -661,6 +663,52 @@ test_send(void **state)
 	t_close(&t);
 }
 
+/* reply_routing_streams: marketing mail carries Reply-To: reply+TOKEN (a
+ * reply token for the contact and message), and the "sent" event keeps
+ * where replies would have gone (the template has no Reply-To: its From). */
+static void
+test_reply_routing(void **state)
+{
+	T	t;
+	SCHED_STATS st;
+	uint64_t a, msgno;
+	char	last[512], addr[ADDR_MAX + 1];
+	const char *p;
+	VERP	v;
+	VERP_KIND kind;
+	TOKEN	tok;
+
+	t_open(&t, send_yaml, "reply_routing_streams = marketing\n", 1);
+	a = contact(&t, "a@x.test", "{\"first_name\": \"Ann\"}");
+	event(&t, a, t.t0, "subscribed", 0);
+	st = tick(&t, t.t0 + 1);
+	assert_int_equal(st.sent, 1);
+	verp_check(&t, t.srv->sender[0], a, &msgno);
+	p = strstr(t.srv->body[0], "\r\nReply-To: ");
+	assert_non_null(p);
+	p += 12 + (p[12] == '<');
+	snprintf(addr, sizeof(addr), "%.*s", (int) strcspn(p, ">\r"), p);
+	verp_from_config(&v, t.cf);
+	assert_int_equal(verp_verify(&v, t.tk, addr, &kind, &tok), TOKENS_OK);
+	assert_int_equal(kind, VERP_REPLY);
+	assert_int_equal(tok.contact, a);
+	assert_int_equal(tok.message, msgno);
+	assert_int_equal(count(&t, a, "sent", last), 1);
+	assert_non_null(strstr(last, "\"reply_to\":\"news@acme.test\""));
+	t_close(&t);
+
+	/* Not for a stream that is not listed. */
+	t_open(&t, send_yaml, "reply_routing_streams = transactional\n", 1);
+	a = contact(&t, "a@x.test", "{\"first_name\": \"Ann\"}");
+	event(&t, a, t.t0, "subscribed", 0);
+	st = tick(&t, t.t0 + 1);
+	assert_int_equal(st.sent, 1);
+	assert_null(strstr(t.srv->body[0], "Reply-To:"));
+	assert_int_equal(count(&t, a, "sent", last), 1);
+	assert_null(strstr(last, "reply_to"));
+	t_close(&t);
+}
+
 /*
  * What a template sees of the contact's clicks: one key per link name,
  * lower case, so that a click recorded as link=Pricing shows the block
@@ -1223,6 +1271,7 @@ main(void)
 		cmocka_unit_test(test_date_same_day),
 		cmocka_unit_test(test_inactive),
 		cmocka_unit_test(test_send),
+		cmocka_unit_test(test_reply_routing),
 		cmocka_unit_test(test_context_clicks),
 		cmocka_unit_test(test_crash_between),
 		cmocka_unit_test(test_refused_failed),

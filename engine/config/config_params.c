@@ -116,6 +116,28 @@ const CONF_PARAM config_params[] = {
 	{"spf_check", CONF_BOOL, "yes", 0, 0,
 	"check SPF (client IP, HELO, MAIL FROM) before counting a reply or a mailed unsubscribe"},
 
+	/* The LMTP receiver for the bounce domain, in postdrip-milter. */
+	{"lmtp_listen", CONF_SOCKET, "", 0, 0,
+	"socket of postdrip-milter's LMTP receiver for the bounce domain (transport_maps lmtp:); empty: no receiver, the milter consumes bounce-domain mail"},
+	{"lmtp_message_size_limit", CONF_SIZE, "10m", 4 * K, 1 * G,
+	"largest message the LMTP receiver accepts (SIZE); a larger one gets 552 5.3.4"},
+	{"lmtp_line_limit", CONF_INT, "4096", 512, 1048576,
+	"longest LMTP command line in bytes; a longer one gets 500 5.5.2"},
+	{"lmtp_recipient_limit", CONF_INT, "100", 1, 10000,
+	"recipients of one LMTP transaction; more get 452 4.5.3 and Postfix sends them again"},
+	{"lmtp_idle_timeout", CONF_TIME, "300s", 1, 3600,
+	"close an LMTP connection that sends nothing for this long"},
+	{"lmtp_max_connections", CONF_INT, "64", 1, 4096,
+	"LMTP connections served at once; more wait in the listen queue"},
+	{"lmtp_feedback_addresses", CONF_LIST, "fbl@$bounce_domain", 0, 0,
+	"addresses on the bounce domain that receive feedback-loop (ARF) reports"},
+	{"reply_routing_streams", CONF_LIST, "", 0, 0,
+	"streams (marketing, transactional) whose engine mail carries Reply-To: reply+TOKEN@bounce_domain, so that replies pass the LMTP receiver"},
+	{"reply_forward_address", CONF_STR, "postmaster", 0, 0,
+	"where the LMTP receiver forwards a reply whose contact has no owner and whose send recorded no Reply-To/From"},
+	{"autoreply_forward_address", CONF_STR, "", 0, 0,
+	"where the LMTP receiver forwards auto-replies to reply addresses (empty: recorded, not forwarded)"},
+
 	/* Templates: bounds on what one template may be and produce. */
 	{"template_size_limit", CONF_SIZE, "256k", 1 * K, 16 * M,
 	"largest template or partial file"},

@@ -16,7 +16,10 @@
 /*	RFC 5322 message with GMime 3, appended to out.
 /*
 /*	The message has From (the template's, else in->from_default), To,
-/*	Reply-To when the template gives one, Subject, Date (in->date, UTC),
+/*	Reply-To when the template gives one (in->reply_address instead when
+/*	set, keeping the display name of the template's Reply-To; the
+/*	template's Reply-To address, else From, is then copied to
+/*	in->reply_original), Subject, Date (in->date, UTC),
 /*	Message-ID (in->message_id), MIME-Version, X-Postdrip-Workflow and
 /*	X-Postdrip-Step (for the milter), and for the marketing stream
 /*	List-Unsubscribe (<URL>, <mailto:...>) and List-Unsubscribe-Post:
@@ -800,6 +803,19 @@ compose_message(const COMPOSE_IN *in, STRBUF *out, char **err)
 					  strbuf_str(&reply_to));
 			goto done;
 		}
+	}
+	if (in->reply_address) {
+		/* Reply routing: replies pass postdrip, which forwards them to
+		 * where they would have gone. */
+		if (!compose_addr_ok(in->reply_address)) {
+			*err = myasprintf("bad reply address \"%s\"", in->reply_address);
+			goto done;
+		}
+		if (in->reply_original)
+			snprintf(in->reply_original, ADDR_MAX + 1, "%s", rt_addr ? rt_addr : from_addr);
+		if (rt_addr)
+			myfree(rt_addr);
+		rt_addr = mystrdup(in->reply_address);
 	}
 	if (tf->preheader) {
 		if (compose_render(in, tf, tf->preheader, ctx, 0, &pre, err) < 0)

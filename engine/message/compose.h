@@ -7,6 +7,7 @@
 #include <time.h>
 #include <jansson.h>
 
+#include "util/addr.h"
 #include "util/strbuf.h"
 #include "message/template.h"
 
@@ -36,6 +37,14 @@ typedef struct COMPOSE_IN {
 	const TMPLFILE *tf;		/* a template already loaded (a cache),
 					 * with its partials; then template and
 					 * template_dir are not read */
+	const char *reply_address;	/* reply+TOKEN@bounce_domain: the
+					 * Reply-To address, whatever the
+					 * template says (its display name
+					 * stays); reply_routing_streams */
+	char   *reply_original;		/* out, ADDR_MAX + 1 bytes, or NULL:
+					 * with reply_address, where replies
+					 * would have gone (the template's
+					 * Reply-To, else From) */
 } COMPOSE_IN;
 
 #define COMPOSE_STREAM_MARKETING	"marketing"

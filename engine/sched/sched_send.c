@@ -69,6 +69,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sched/sched_int.h"
 #include "message/compose.h"
@@ -154,6 +155,19 @@ send_token(SCHED *s, TOKEN_KIND kind, uint64_t contact, uint64_t msgno, char *bu
 	t.message = msgno;
 	t.aux = 0;
 	return (tokens_sign(s->tk, &t, 0, 0, buf));
+}
+
+/* send_reply_routed - does this stream carry Reply-To: reply+TOKEN? */
+
+static int
+send_reply_routed(SCHED *s, const char *stream)
+{
+	char  **p;
+
+	for (p = config_list(s->cf, "reply_routing_streams"); p && *p; p++)
+		if (strcasecmp(*p, stream) == 0)
+			return (1);
+	return (0);
 }
 
 typedef struct CLICKS {
@@ -394,8 +408,10 @@ sched_step_send(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 	const char *addr = json_string_value(json_object_get(rec, "email"));
 	int	marketing = wf->stream == WF_STREAM_MARKETING;
 	char	msgid[256], verp[TOKEN_TEXT_MAX], unsub[TOKEN_TEXT_MAX];
+	char	reply[TOKEN_TEXT_MAX], reply_addr[ADDR_MAX + 1], reply_orig[ADDR_MAX + 1];
 	char   *url, *mailto, *sender, *err = 0;
 	char	addrbuf[ADDR_MAX + 1];
+	json_t *sent_data;
 	VERP	vp;
 	STORE_SUPPRESSION sup;
 	COMPOSE_IN in;
@@ -457,6 +473,14 @@ sched_step_send(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 	in.step = st->id;
 	in.stream = workflow_stream_name(wf->stream);
 	in.date = s->now;
+	reply_orig[0] = 0;
+	if (send_reply_routed(s, in.stream)) {
+		send_token(s, TOKEN_REPLY, e->contact, msgno, reply);
+		if (verp_format(&vp, VERP_REPLY, reply, reply_addr)) {
+			in.reply_address = reply_addr;
+			in.reply_original = reply_orig;
+		}
+	}
 	rc = compose_message(&in, &out, &err);
 	json_decref(ctx);
 	myfree(url);
@@ -490,11 +514,15 @@ sched_step_send(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 	snprintf(tr.sent.step, sizeof(tr.sent.step), "%s", st->id);
 	snprintf(tr.sent.stream, sizeof(tr.sent.stream), "%s", workflow_stream_name(wf->stream));
 	tr.sent.time = s->now;
-	sched_tr_event(&tr, "sent", json_pack("{s:s, s:s, s:s, s:s, s:I}",
-					      "workflow", wf->name, "step", st->id,
-					      "message_id", msgid,
-					   "stream", workflow_stream_name(wf->stream),
-					      "msgno", (json_int_t) msgno));
+	sent_data = json_pack("{s:s, s:s, s:s, s:s, s:I}",
+			      "workflow", wf->name, "step", st->id,
+			      "message_id", msgid,
+			      "stream", workflow_stream_name(wf->stream),
+			      "msgno", (json_int_t) msgno);
+	/* Where a reply to reply+TOKEN@ is forwarded without an owner. */
+	if (reply_orig[0])
+		json_object_set_new(sent_data, "reply_to", json_string(reply_orig));
+	sched_tr_event(&tr, "sent", sent_data);
 	tr.out_put = &p->out;
 	tr.committed = &p->committed;
 	tr.after.phase = SCHED_PH_INJECT;
