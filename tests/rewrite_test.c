@@ -767,14 +767,19 @@ test_mso(void **state)
 	const char *in =
 	"<div><!--[if mso]><table><tr><td><a href=\"https://mso.test/a?b=1&amp;c=2\">Outlook</a>"
 	"</td></tr></table><![endif]--><!--[if !mso]><!--><a href=\"https://web.test/\">web</a>"
-	"<!--<![endif]--><!-- <a href=\"https://plain-comment.test/\"> --></div>";
+	"<!--<![endif]--><!-- <a href=\"https://plain-comment.test/\"> -->"
+	"<!--[if mso]><v:roundrect xmlns:v=\"urn:schemas-microsoft-com:vml\" href=\"https://button.test/\""
+	" style=\"height:40px\" arcsize=\"10%\"><center>Buy</center></v:roundrect><![endif]--></div>";
 
 	opts_default(&o);
 	o.track_opens = 0;
 	assert_int_equal(raw1(in, &o, &out, &res), REWRITE_OK);
-	assert_int_equal(res.links, 2);
+	assert_int_equal(res.links, 3);
 	assert_string_equal(rec.url[0], "https://mso.test/a?b=1&c=2");
 	assert_string_equal(rec.url[1], "https://web.test/");
+	assert_string_equal(rec.url[2], "https://button.test/");
+	assert_non_null(strstr(body(&out), "<v:roundrect xmlns:v=\"urn:schemas-microsoft-com:vml\" "
+			       "href=\"https://t.test/c/2?l=x&amp;u=&quot;y&quot;\" style="));
 	assert_non_null(strstr(body(&out), "<!--[if mso]><table><tr><td><a href=\"https://t.test/c/0?"));
 	assert_non_null(strstr(body(&out), "<!-- <a href=\"https://plain-comment.test/\"> -->"));
 	strbuf_free(&out);

@@ -110,6 +110,18 @@ const CONF_PARAM config_params[] = {
 	{"spf_check", CONF_BOOL, "yes", 0, 0,
 	"check SPF (client IP, HELO, MAIL FROM) before counting a reply or a mailed unsubscribe"},
 
+	/* Link and open tracking of outbound marketing mail (postdrip-tracking(7)). */
+	{"track_links", CONF_BOOL, "yes", 0, 0,
+	"rewrite the http(s) links of HTML parts of marketing mail to tracker_url/c/ redirects"},
+	{"track_opens", CONF_BOOL, "yes", 0, 0,
+	"add a 1x1 open pixel (tracker_url/o/) before </body> of each HTML part of marketing mail"},
+	{"track_text_links", CONF_BOOL, "no", 0, 0,
+	"also rewrite bare http(s) URLs in text/plain parts (they stay readable when off)"},
+	{"tracking_exclude_domains", CONF_LIST, "", 0, 0,
+	"link domains never tracked, each with its subdomains (example.com covers www.example.com)"},
+	{"rewrite_max_size", CONF_SIZE, "4m", 0, 256 * M,
+	"larger messages are sent without link or open tracking (0: no limit)"},
+
 	/* Templates: bounds on what one template may be and produce. */
 	{"template_size_limit", CONF_SIZE, "256k", 1 * K, 16 * M,
 	"largest template or partial file"},

@@ -399,27 +399,31 @@ qp_encode(const char *in, size_t len, const char *eol, STRBUF *out)
 		for (; i < end; i++) {
 			unsigned char c = in[i];
 			int	last = (i + 1 == end);
-			char	enc[4];
-			size_t	elen;
+			int	lit = (c >= 33 && c <= 126 && c != '=')
+			|| ((c == ' ' || c == '\t') && !last);
 
-			if ((c >= 33 && c <= 126 && c != '=')
-			    || ((c == ' ' || c == '\t') && !last)) {
-				enc[0] = c;
-				elen = 1;
-			} else {
-				enc[0] = '=';
-				enc[1] = hex[c >> 4];
-				enc[2] = hex[c & 15];
-				elen = 3;
-			}
 			/* Room for a soft break "=" unless this ends the line. */
-			if (col + elen > (last ? REWRITE_ENC_LINE : REWRITE_ENC_LINE - 1)) {
+			if (col + (lit ? 1 : 3) > (last ? REWRITE_ENC_LINE : REWRITE_ENC_LINE - 1)) {
 				strbuf_putc(out, '=');
 				strbuf_puts(out, eol);
 				col = 0;
 			}
-			strbuf_append(out, enc, elen);
-			col += elen;
+
+			/*
+			 * A '-' that starts a line is encoded, so that no line
+			 * of ours can read as a MIME boundary (RFC 2046 5.1.1).
+			 */
+			if (c == '-' && col == 0)
+				lit = 0;
+			if (lit) {
+				strbuf_putc(out, c);
+				col += 1;
+			} else {
+				strbuf_putc(out, '=');
+				strbuf_putc(out, hex[c >> 4]);
+				strbuf_putc(out, hex[c & 15]);
+				col += 3;
+			}
 		}
 		if (next > end)
 			strbuf_puts(out, eol);

@@ -27,7 +27,9 @@
 /*	attribute-escaped and quoted. A comment that is an Outlook
 /*	conditional comment (<!--[if mso]>...<![endif]-->) is parsed as
 /*	HTML in turn, since Outlook renders its content: its links are
-/*	tracked like the others (one level; no pixel there).
+/*	tracked like the others (one level; no pixel there), and so are
+/*	the href of VML shapes there (<v:roundrect href=...>, the usual
+/*	"bulletproof button" for Outlook).
 /*
 /*	rewrite_text() replaces bare http(s) URLs in plain text, ending
 /*	at white space, angle brackets or quotes, with the trailing
@@ -473,7 +475,10 @@ html_walk(HTML_CTX *hc, const char *buf, size_t len)
 		if (node->type == GUMBO_NODE_ELEMENT || node->type == GUMBO_NODE_TEMPLATE) {
 			const GumboElement *el = &node->v.element;
 
-			if (el->tag == GUMBO_TAG_A || el->tag == GUMBO_TAG_AREA)
+			if (el->tag == GUMBO_TAG_A || el->tag == GUMBO_TAG_AREA
+			    || (hc->sub && el->tag == GUMBO_TAG_UNKNOWN
+				&& el->original_tag.length > 3
+				&& strncasecmp(el->original_tag.data, "<v:", 3) == 0))
 				html_link(hc, el);
 			else if (el->tag == GUMBO_TAG_BODY && !hc->sub
 				 && el->original_end_tag.length > 0
