@@ -686,8 +686,8 @@ test_pixel(void **state)
 	assert_int_equal(res.pixels, 1);
 	/* No </body>: at the end. */
 	assert_int_equal(raw1("<p>hi</p>\n", &o, &out, &res), REWRITE_OK);
-	assert_true(starts(body(&out), "<p>hi</p>\n<img "));
-	assert_int_equal(body(&out)[strlen(body(&out)) - 1], '>');
+	assert_true(starts(body(&out), "<p>hi</p><img "));
+	assert_int_equal(strcmp(body(&out) + strlen(body(&out)) - 2, ">\n"), 0);
 	/* A </body> inside a comment is not the end of the body. */
 	assert_int_equal(raw1("<p>a<!-- </body> --></p></body>", &o, &out, &res), REWRITE_OK);
 	assert_non_null(strstr(body(&out), "<!-- </body> --></p><img "));
@@ -782,6 +782,35 @@ test_mso(void **state)
 			       "href=\"https://t.test/c/2?l=x&amp;u=&quot;y&quot;\" style="));
 	assert_non_null(strstr(body(&out), "<!--[if mso]><table><tr><td><a href=\"https://t.test/c/0?"));
 	assert_non_null(strstr(body(&out), "<!-- <a href=\"https://plain-comment.test/\"> -->"));
+	strbuf_free(&out);
+	rec_reset();
+}
+
+/* evil_cb - a tracker URL that would end the MIME part */
+
+static char *
+evil_cb(void *ctx, const char *url, const char *name, int number)
+{
+	return (mystrdup("https://t.test/c/1\r\n--outer--\r\n"));
+}
+
+/* test_bad_callback - a URL with a line break is not used */
+
+static void
+test_bad_callback(void **state)
+{
+	REWRITE_OPTS o;
+	REWRITE_RESULT res;
+	STRBUF	out = STRBUF_INIT;
+
+	opts_default(&o);
+	o.track_opens = 0;
+	o.link_url = evil_cb;
+	assert_int_equal(raw1("<a href=\"https://x.test/\">x</a>", &o, &out, &res), REWRITE_NOTHING);
+	assert_int_equal(res.links, 0);
+	o.track_text_links = 1;
+	assert_int_equal(rewrite_message("Subject: x\n\nhttps://x.test/\n", 27, &o, &out, &res),
+			 REWRITE_NOTHING);
 	strbuf_free(&out);
 	rec_reset();
 }
@@ -1033,6 +1062,7 @@ main(void)
 		cmocka_unit_test(test_not_tracked),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_mso),
+		cmocka_unit_test(test_bad_callback),
 		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_parts_left),

@@ -15,8 +15,9 @@
 /*	text) and makes a list of edits: the bytes of each href value of
 /*	<a> and <area> that is tracked, the data-link and data-postdrip
 /*	attributes (ours: removed on the way out), and the pixel before
-/*	the body's end tag, or at the end of the document when there is
-/*	none. The edits are then applied to the input; every other byte
+/*	the body's end tag, or at the end of the document (before its
+/*	trailing white space) when there is none. A URL from the caller
+/*	that is not printable ASCII without spaces is not used. The edits are then applied to the input; every other byte
 /*	is copied, so markup gumbo does not understand, template
 /*	placeholders, comments and white space stay as they were. The
 /*	tree gumbo builds is never serialized.
@@ -158,6 +159,23 @@ trim_copy(const char *str)
 	while (len > 0 && html_space((unsigned char) *str))
 		str++, len--;
 	return (mystrndup(str, len));
+}
+
+/*
+ * url_safe - a URL from the caller is printable ASCII without spaces: it
+ * goes into text and attributes as it is, so a line break there could
+ * end a MIME part.
+ */
+
+static int
+url_safe(const char *url)
+{
+	const unsigned char *cp;
+
+	for (cp = (const unsigned char *) url; *cp; cp++)
+		if (*cp <= ' ' || *cp >= 0x7f)
+			return (0);
+	return (cp != (const unsigned char *) url);
 }
 
 /* attr_escape - the URL as a double-quoted attribute value */
@@ -410,6 +428,10 @@ html_link(HTML_CTX *hc, const GumboElement *el)
 			myfree(given);
 			tracked = opts->link_url(opts->ctx, url, strbuf_str(&name),
 						 ++st->number);
+			if (tracked && !url_safe(tracked)) {
+				myfree(tracked);
+				tracked = 0;
+			}
 			if (tracked) {
 				char   *esc = attr_escape(tracked);
 
@@ -527,11 +549,18 @@ rewrite_html(REWRITE_STATE *st, const char *in, size_t len, STRBUF *out)
 	hc.st = st;
 	hc.base = in;
 	hc.len = len;
+	/* Without </body>: at the end, before the last line break. */
 	hc.pixel_at = len;
+	while (hc.pixel_at > 0 && html_space((unsigned char) in[hc.pixel_at - 1]))
+		hc.pixel_at--;
 	html_walk(&hc, in, len);
 	if (st->opts->track_opens && st->opts->pixel_url) {
 		char   *url = st->opts->pixel_url(st->opts->ctx);
 
+		if (url && !url_safe(url)) {
+			myfree(url);
+			url = 0;
+		}
 		if (url) {
 			char   *esc = attr_escape(url);
 
@@ -588,6 +617,10 @@ rewrite_text(REWRITE_STATE *st, const char *in, size_t len, STRBUF *out)
 			char   *tracked = opts->link_url(opts->ctx, url, strbuf_str(&name),
 							 ++st->number);
 
+			if (tracked && !url_safe(tracked)) {
+				myfree(tracked);
+				tracked = 0;
+			}
 			if (tracked) {
 				edits_add(&edits, start, end - start, tracked);
 				st->res->links++;
