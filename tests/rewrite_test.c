@@ -1002,6 +1002,15 @@ test_encodings(void **state)
 	parts_free(&ps);
 	assert_non_null(strstr(out.data, "charset=ISO-8859-1\nContent-Transfer-Encoding: base64\n\n"));
 
+	/* A line of text that would read as a boundary stays encoded. */
+	strbuf_reset(&msg);
+	strbuf_puts(&msg, "Content-Type: multipart/alternative; boundary=b\n\n--b\n"
+		    "Content-Type: text/html\nContent-Transfer-Encoding: quoted-printable\n\n"
+		    "<p>\n=2D-b\n=2D-b--\n</p><a href=3D\"https://x.test/\">x</a>\n"
+		    "--b\nContent-Type: text/plain\n\nafter\n--b--\n");
+	assert_int_equal(rewrite_ok(msg.data, msg.len, &o, &out), 1);
+	assert_non_null(strstr(out.data, "\n=2D-b\n=2D-b--\n"));
+
 	/* A charset iconv does not know: left alone, and said why. */
 	strbuf_reset(&msg);
 	strbuf_puts(&msg, "Content-Type: text/html; charset=x-unknown-42\n\n<a href=\"https://x.test/\">x</a>\n");
