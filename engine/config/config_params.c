@@ -137,6 +137,17 @@ const CONF_PARAM config_params[] = {
 	"where the LMTP receiver forwards a reply whose contact has no owner and whose send recorded no Reply-To/From"},
 	{"autoreply_forward_address", CONF_STR, "", 0, 0,
 	"where the LMTP receiver forwards auto-replies to reply addresses (empty: recorded, not forwarded)"},
+	/* Link and open tracking of outbound marketing mail (postdrip-tracking(7)). */
+	{"track_links", CONF_BOOL, "yes", 0, 0,
+	"rewrite the http(s) links of HTML parts of marketing mail to tracker_url/c/ redirects"},
+	{"track_opens", CONF_BOOL, "yes", 0, 0,
+	"add a 1x1 open pixel (tracker_url/o/) before </body> of each HTML part of marketing mail"},
+	{"track_text_links", CONF_BOOL, "no", 0, 0,
+	"also rewrite bare http(s) URLs in text/plain parts (they stay readable when off)"},
+	{"tracking_exclude_domains", CONF_LIST, "", 0, 0,
+	"link domains never tracked, each with its subdomains (example.com covers www.example.com)"},
+	{"rewrite_max_size", CONF_SIZE, "4m", 0, 256 * M,
+	"larger messages are sent without link or open tracking (0: no limit)"},
 
 	/* Templates: bounds on what one template may be and produce. */
 	{"template_size_limit", CONF_SIZE, "256k", 1 * K, 16 * M,
