@@ -138,22 +138,27 @@ rule human open "$H"
 # Timing: a send 5 s ago; the open and click are a machine's; the
 # workflow on "clicked" must not run for d.
 md=$(sent d@example.com 5)
-curl -s -o /dev/null -A "$H" "$(url open d@example.com "$md")"
+u1=$(url open d@example.com "$md")
+u2=$(url click d@example.com "$md" 1 one https://example.com/1)
+curl -s -o /dev/null -A "$H" "$u1"
+curl -s -o /dev/null -A "$H" "$u2"
 wait_tl d@example.com "opened.*machine_reason=open-timing"
-curl -s -o /dev/null -A "$H" "$(url click d@example.com "$md" 1 one https://example.com/1)"
 wait_tl d@example.com "clicked.*machine_reason=click-timing"
 
 # Two links of one message from one client within tracker_burst_window: the second is a
 # scanner's; a honeypot click labels the message's clicks after it.
 me=$(sent e@example.com 3600)
-curl -s -o /dev/null -A "$H" "$(url click e@example.com "$me" 1 one https://example.com/1)"
-curl -s -o /dev/null -A "$H" "$(url click e@example.com "$me" 2 two https://example.com/2)"
+u1=$(url click e@example.com "$me" 1 one https://example.com/1)
+u2=$(url click e@example.com "$me" 2 two https://example.com/2)
+curl -s -o /dev/null -A "$H" "$u1"
+curl -s -o /dev/null -A "$H" "$u2"
 wait_tl e@example.com "clicked.*link=two.*machine_reason=link-burst"
 mf=$(sent f@example.com 3600)
-curl -s -o /dev/null -A "$H" "$(url click f@example.com "$mf" 9 postdrip-honeypot https://example.com/h)"
+u1=$(url click f@example.com "$mf" 9 postdrip-honeypot https://example.com/h)
+u2=$(url click f@example.com "$mf" 1 one https://example.com/1)
+curl -s -o /dev/null -A "$H" "$u1"
+curl -s -o /dev/null -A "$H" -H "X-Forwarded-For: 198.51.100.3" "$u2"
 wait_tl f@example.com "clicked.*postdrip-honeypot.*machine_reason=honeypot"
-curl -s -o /dev/null -A "$H" -H "X-Forwarded-For: 198.51.100.3" \
-    "$(url click f@example.com "$mf" 1 one https://example.com/1)"
 wait_tl f@example.com "clicked.*link=one.*machine_reason=honeypot"
 # d, e and f clicked only as machines (e's first click was human).
 sleep 2.2

@@ -22,7 +22,10 @@
 /*	workflow, step and since_delivery of the message the token names):
 /* .IP "opened"
 /*	via=pixel, or via=click for the open a click implies (recorded
-/*	only when the message has no human open yet); machine=true|false.
+/*	only when the message has no human open yet: a mark per message in
+/*	STORE_DB_MISC, SIGWEB_OPENED_PREFIX msgno, says it has one, so
+/*	that the check costs one lookup whatever the contact's history);
+/*	machine=true|false.
 /* .IP "clicked"
 /*	link, url, machine.
 /* .IP "unsubscribed"
@@ -89,28 +92,13 @@ web_msg_data(WEB_SIG *w, json_t *data)
 			    json_integer((json_int_t) (w->now - w->sent.time)));
 }
 
-typedef struct WEB_OPENED {
-	uint64_t msgno;
-	int	found;
-} WEB_OPENED;
+/* web_opened_key - the mark of a message's first human open */
 
-/* web_opened_fn - a human open of the message? */
-
-static int
-web_opened_fn(const STORE_EVENT *ev, void *ctx)
+static size_t
+web_opened_key(char *buf, size_t len, uint64_t msgno)
 {
-	WEB_OPENED *o = ctx;
-	json_t *m;
-
-	if (strcmp(ev->type, "opened") != 0 || ev->data == 0
-	    || json_is_true(json_object_get(ev->data, "machine")))
-		return (0);
-	m = json_object_get(ev->data, "msgno");
-	if (json_is_integer(m) && (uint64_t) json_integer_value(m) == o->msgno) {
-		o->found = 1;
-		return (1);
-	}
-	return (0);
+	return ((size_t) snprintf(buf, len, "%s%llu", SIGWEB_OPENED_PREFIX,
+				  (unsigned long long) msgno));
 }
 
 /* web_list_set - add or drop name in a JSON array of strings */
@@ -130,6 +118,37 @@ web_list_set(json_t *arr, const char *name, int present)
 	}
 	if (present)
 		json_array_append_new(arr, json_string(name));
+}
+
+/* signal_web_lists - the contact's lists as an array in rec["lists"]:
+ * taken from fields.lists ("a, b" text, as "postdrip contact add ...
+ * lists=a,b" sets it) when rec has none, as workflow conditions read them */
+
+json_t *
+signal_web_lists(json_t *rec)
+{
+	json_t *a = json_object_get(rec, "lists"), *f;
+	const char *s, *e, *t;
+
+	if (json_is_array(a))
+		return (a);
+	a = json_array();
+	f = json_object_get(json_object_get(rec, "fields"), "lists");
+	if (json_is_array(f))
+		json_array_extend(a, f);
+	else if (json_is_string(f)) {
+		for (s = json_string_value(f); *s; s = *e ? e + 1 : e) {
+			while (*s == ' ')
+				s++;
+			e = s + strcspn(s, ",");
+			for (t = e; t > s && t[-1] == ' '; t--)
+				;
+			if (t > s)
+				json_array_append_new(a, json_stringn(s, t - s));
+		}
+	}
+	json_object_set_new(rec, "lists", a);
+	return (a);
 }
 
 /* web_array - rec[key] as an array (created when missing) */
@@ -174,7 +193,8 @@ signal_web_apply(STORE_TXN *txn, void *ctx)
 	json_t *rec = 0, *data = 0, *v;
 	const char *email, *key;
 	int	rc, sup_rc, created = 0;
-	size_t	ilen = 0;
+	size_t	ilen = 0, okey_len;
+	char	okey[sizeof(SIGWEB_OPENED_PREFIX) + 24];
 
 	w->contact = 0;
 	w->addr[0] = 0;
@@ -266,25 +286,34 @@ signal_web_apply(STORE_TXN *txn, void *ctx)
 	switch (w->kind) {
 	case WEB_OPEN:
 		json_object_set_new(data, "via", json_string("pixel"));
-		rc = web_event(txn, w, "opened", data);
+		if ((rc = web_event(txn, w, "opened", data)) != STORE_OK)
+			break;
+		if (w->have_sent && !w->labelled) {
+			okey_len = web_opened_key(okey, sizeof(okey), w->sent.msgno);
+			rc = store_put(txn, STORE_DB_MISC, okey, okey_len, "", 0, 0);
+		}
 		break;
 	case WEB_CLICK:
 		if (w->have_sent && !w->labelled) {
-			WEB_OPENED o = {w->sent.msgno, 0};
-
 			/* A click shows the message was read: an open, once. */
-			if ((rc = store_timeline_walk_since(txn, w->contact, w->sent.time,
-						   web_opened_fn, &o)) != STORE_OK)
+			okey_len = web_opened_key(okey, sizeof(okey), w->sent.msgno);
+			rc = store_get(txn, STORE_DB_MISC, okey, okey_len, &val);
+			if (rc == STORE_OK) {
+				/* opened already */
+			} else if (rc != STORE_NOTFOUND) {
 				break;
-			if (!o.found) {
+			} else {
 				json_t *od = json_deep_copy(data);
 
 				json_object_del(od, "link");
 				json_object_del(od, "url");
+				json_object_del(od, "link_number");
 				json_object_set_new(od, "via", json_string("click"));
 				rc = web_event(txn, w, "opened", od);
 				json_decref(od);
 				if (rc != STORE_OK)
+					break;
+				if ((rc = store_put(txn, STORE_DB_MISC, okey, okey_len, "", 0, 0)) != STORE_OK)
 					break;
 			}
 		}
@@ -322,7 +351,7 @@ signal_web_apply(STORE_TXN *txn, void *ctx)
 			rc = STORE_CONFIG;
 			break;
 		} else {
-			json_t *lists = web_array(rec, "lists");
+			json_t *lists = signal_web_lists(rec);
 			json_t *off = web_array(rec, "unsubscribed_lists");
 
 			json_object_foreach(w->fields, key, v) {

@@ -71,8 +71,14 @@ int	signal_web_lookup(STORE *st, const TOKEN *t, json_t **contact,
 int	signal_web_record(STORE *st, WEB_SIG *w);
 int	signal_web_apply(STORE_TXN *txn, void *ctx);
 
+/* The contact's lists, made an array in rec["lists"] (from the field
+ * "lists" when needed); borrowed reference. */
+json_t *signal_web_lists(json_t *rec);
+
 /* The prefix of idempotency records in STORE_DB_MISC. */
 #define SIGWEB_IDEM_PREFIX	"web.idem:"
 #define SIGWEB_IDEM_MAX		200	/* longest Idempotency-Key */
+/* The mark of a message's first human open, in STORE_DB_MISC. */
+#define SIGWEB_OPENED_PREFIX	"web.opened:"
 
 #endif

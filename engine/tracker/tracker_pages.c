@@ -135,7 +135,7 @@ trk_unsub_page(TRK_REQ *r, const char *token, const TOKEN *tok, json_t *rec,
 {
 	STRBUF	sb = STRBUF_INIT;
 	const char *email = json_string_value(json_object_get(rec, "email"));
-	json_t *lists = json_object_get(rec, "lists"), *off = json_object_get(rec, "unsubscribed_lists");
+	json_t *lists = signal_web_lists(rec), *off = json_object_get(rec, "unsubscribed_lists");
 	json_t *v;
 	size_t	i;
 	MHD_RESULT ret;
@@ -201,6 +201,8 @@ trk_prefs_fields(TRK_REQ *r, json_t *rec)
 	char	field[200], val[8];
 	size_t	i;
 	int	k;
+
+	(void) signal_web_lists(rec);
 
 	for (k = 0; names[k]; k++) {
 		json_array_foreach(json_is_array(json_object_get(rec, names[k])) ?
