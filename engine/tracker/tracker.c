@@ -524,8 +524,10 @@ trk_metrics(TRK_REQ *r)
 static MHD_RESULT
 trk_dispatch(TRK_REQ *r, const char *url)
 {
-	if (r->too_big)
+	if (r->too_big) {
+		trk_log(r, "refused: %.100s: body over tracker_body_limit", url);
 		return (trk_answer(r, 413, "text/plain", "request body too large\n", 23, "Connection", "close"));
+	}
 	if (!trk_rate_ok(r->t, r)) {
 		if (msg_verbose)
 			trk_log(r, "refused: rate limit");
@@ -601,8 +603,14 @@ trk_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		trk_client(r);
 		*con_cls = r;
 		cl = trk_header(r, "Content-Length");
-		if (cl && strtoull(cl, 0, 10) > t->body_limit)
+		if (cl && strtoull(cl, 0, 10) > t->body_limit) {
+			/* Answered now: the body is never read. */
 			r->too_big = 1;
+			trk_log(r, "refused: %s %.100s: body of %.20s bytes over tracker_body_limit",
+				method, url, cl);
+			return (trk_answer(r, 413, "text/plain", "request body too large\n", 23,
+					   "Connection", "close"));
+		}
 		return (MHD_YES);
 	}
 	if (*data_size) {
