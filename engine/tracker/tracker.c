@@ -446,6 +446,22 @@ trk_track(TRK_REQ *r, const char *path)
 		r->code = 200;
 		return (MHD_queue_response(r->conn, 200, t->gif));
 	}
+	if (config_bool(t->cf, "tracker_visit_cookie")) {
+		struct MHD_Response *resp;
+		char	cookie[TOKEN_TEXT_MAX + 128];
+
+		/* The page-visit beacon's tie: see tracker_pages(3). */
+		if ((resp = MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT)) == 0)
+			return (MHD_NO);
+		MHD_add_response_header(resp, "Location", tr.url);
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+		MHD_add_response_header(resp, "Set-Cookie",
+				  trk_visit_cookie(t, tok.contact, cookie, sizeof(cookie)));
+		r->code = 302;
+		ret = MHD_queue_response(r->conn, 302, resp);
+		MHD_destroy_response(resp);
+		return (ret);
+	}
 	ret = trk_answer(r, 302, "text/plain", "", 0, "Location", tr.url);
 	return (ret);
 }
