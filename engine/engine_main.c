@@ -64,6 +64,7 @@
 #include "util/mymalloc.h"
 #include "util/strbuf.h"
 #include "token/tokens.h"
+#include "tracker/tracker.h"
 #include "workflow/workflow.h"
 
 static volatile sig_atomic_t engine_stop;
@@ -155,6 +156,7 @@ main(int argc, char **argv)
 	STORE_OPTS opts;
 	SCHED  *s;
 	SCHED_STATS stats;
+	TRACKER *trk = 0;
 	struct sigaction sa;
 	char   *err = 0;
 
@@ -220,6 +222,9 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, 0);
 	sigaction(SIGINT, &sa, 0);
 	signal(SIGPIPE, SIG_IGN);
+	/* The HTTP tracker serves in its own threads until we stop. */
+	if ((trk = tracker_start(cf, st, tk, &err)) == 0 && err)
+		msg_fatal("%s", err);
 	msg_info("started: %d workflows, store %s, injecting to %s",
 		 workflow_count(wfs), config_str(cf, "data_directory"),
 		 config_str(cf, "inject_address"));
@@ -259,6 +264,7 @@ main(int argc, char **argv)
 		(void) nanosleep(&ts, 0);
 	}
 	msg_info("stopping");
+	tracker_stop(trk);
 	sched_free(s);
 	store_close(st);
 	workflow_set_free(wfs);

@@ -31,7 +31,7 @@ workflow
 sched
 tracker'
 
-# Which library holds a layer (tracker: not cut yet, not checked).
+# Which library holds a layer.
 LIBRARY='util core
 config core
 store core
@@ -41,7 +41,8 @@ classify mail
 signal mail
 message mail
 workflow flow
-sched flow'
+sched flow
+tracker web'
 
 # XXX Temporary, until the store API covers them: files known to call
 # LMDB outside the store layer. They are listed (as "known") but do not

@@ -101,8 +101,10 @@ follow_own(const char *type)
 static int
 follow_human(const STORE_EVENT *ev)
 {
+	if (ev->data && json_is_true(json_object_get(ev->data, "machine")))
+		return (0);
 	if (strcmp(ev->type, "opened") == 0)
-		return (!(ev->data && json_is_true(json_object_get(ev->data, "machine"))));
+		return (1);
 	return (strcmp(ev->type, "clicked") == 0 || strcmp(ev->type, "replied") == 0);
 }
 
@@ -277,6 +279,10 @@ follow_one(SCHED *s, STORE_TXN *txn, const STORE_EVENT *ev)
 		rc = sched_engage_touch(txn, ev->contact, ev->time);
 	if (rc != STORE_OK)
 		return (rc);
+	/* A privacy proxy or a link scanner: never a trigger, a wake-up or a
+	 * goal (tracker_bot(3) labels them). */
+	if (ev->data && json_is_true(json_object_get(ev->data, "machine")))
+		return (STORE_OK);
 	if ((rc = follow_enrolments(s, txn, ev)) != STORE_OK)
 		return (rc);
 	if (follow_own(ev->type))

@@ -447,7 +447,7 @@ facts_walk_fn(const STORE_EVENT *ev, void *ctx)
 	if (ev->time < w->since || strcmp(ev->type, w->type) != 0)
 		return (0);
 	/* Privacy proxies and scanners open everything: not a person. */
-	if (strcmp(ev->type, "opened") == 0 && ev->data
+	if ((strcmp(ev->type, "opened") == 0 || strcmp(ev->type, "clicked") == 0) && ev->data
 	    && json_is_true(json_object_get(ev->data, "machine")))
 		return (0);
 	if (w->key && (ev->data == 0 || !facts_value_is(json_object_get(ev->data, w->key),

@@ -192,6 +192,7 @@ send_clicks(const STORE_EVENT *ev, void *ctx)
 	 * name than any template could usefully write is left out.
 	 */
 	if (strcmp(ev->type, "clicked") == 0 && ev->data
+	    && !json_is_true(json_object_get(ev->data, "machine"))
 	    && (link = json_string_value(json_object_get(ev->data, "link"))) != 0
 	    && strlen(link) < sizeof(key)) {
 		for (i = 0; link[i]; i++)
@@ -434,6 +435,16 @@ sched_step_send(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 			     "reason=suppressed (%s)", (unsigned long long) e->contact, addr,
 			     wf->name, (unsigned long long) e->id, sup.reason);
 		sched_end(s, &tr, SCHED_EXITED, "suppressed");
+		return (sched_commit(&tr, e));
+	}
+	/* A double opt-in not yet confirmed is no consent to marketing. */
+	if (marketing && json_is_string(json_object_get(rec, "optin"))
+	    && strcmp(json_string_value(json_object_get(rec, "optin")), "pending") == 0) {
+		sched_tr_init(&tr, s, e);
+		sched_tr_log(&tr, 0, "exited: contact=%llu to=<%s> workflow=%s enrolment=%llu "
+			     "reason=unconfirmed", (unsigned long long) e->contact, addr,
+			     wf->name, (unsigned long long) e->id);
+		sched_end(s, &tr, SCHED_EXITED, "unconfirmed");
 		return (sched_commit(&tr, e));
 	}
 	t = workflow_send_window(wf, workflow_contact_tz(wf, rec), s->now);
