@@ -74,6 +74,42 @@ contact_is_date_field(const char *name)
 		|| (n > 4 && strcmp(name + n - 4, "_end") == 0));
 }
 
+/* contact_utf8_ok - is text well-formed UTF-8 (RFC 3629: shortest form,
+ * no surrogates, nothing past U+10FFFF)? */
+
+static int
+contact_utf8_ok(const char *text)
+{
+	const unsigned char *p = (const unsigned char *) text;
+	unsigned int cp;
+	int	n, i;
+
+	while (*p) {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if (*p >= 0xC2 && *p <= 0xDF)
+			n = 1, cp = *p & 0x1F;
+		else if (*p >= 0xE0 && *p <= 0xEF)
+			n = 2, cp = *p & 0x0F;
+		else if (*p >= 0xF0 && *p <= 0xF4)
+			n = 3, cp = *p & 0x07;
+		else
+			return (0);
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xC0) != 0x80)
+				return (0);
+			cp = (cp << 6) | (p[i] & 0x3F);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000)
+		    || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+			return (0);
+		p += n + 1;
+	}
+	return (1);
+}
+
 /* contact_field_check - NULL when a field value is fine, else why not */
 
 static const char *
@@ -88,6 +124,8 @@ contact_field_check(const char *name, const char *value)
 			return ("field names are letters, digits, _ and -");
 	if (strcmp(name, "id") == 0 || strcmp(name, "created") == 0)
 		return ("field name is reserved");
+	if (!contact_utf8_ok(value))
+		return ("not valid UTF-8");
 	if (*value && contact_is_date_field(name) && clock_parse(value, &t) < 0)
 		return ("not an ISO 8601 date (YYYY-MM-DD)");
 	return (0);
@@ -470,9 +508,25 @@ contact_import(CLI *cli, int argc, char **argv)
 
 		for (char *p = h; *p; p++)
 			*p = tolower((unsigned char) *p);
-		if (strcmp(h, "email") == 0 || strcmp(h, "e-mail") == 0 || strcmp(h, "email_address") == 0)
-			email_col = i;
-		else if (strcmp(h, "tags") && strcmp(h, "score") && strcmp(h, "created") && (why = contact_field_check(h, "")) != 0) {
+		if (strcmp(h, "email") == 0 || strcmp(h, "e-mail") == 0 || strcmp(h, "email_address") == 0) {
+			if (email_col >= 0) {
+				/* Which of two addresses is the contact's? Do not guess. */
+				fprintf(stderr, "%s:%d: column \"%s\" (%d) repeats the e-mail column \"%s\" (%d)\n",
+					path, lineno, f[i], i + 1, f[email_col], email_col + 1);
+				status = CLI_ERROR;
+			} else
+				email_col = i;
+			continue;
+		}
+		for (int j = 0; j < i; j++) {
+			if (strcmp(header[j], h) == 0) {
+				fprintf(stderr, "%s:%d: column \"%s\" (%d) repeats column %d\n",
+					path, lineno, f[i], i + 1, j + 1);
+				status = CLI_ERROR;
+				break;
+			}
+		}
+		if (strcmp(h, "tags") && strcmp(h, "score") && strcmp(h, "created") && (why = contact_field_check(h, "")) != 0) {
 			fprintf(stderr, "%s:%d: column \"%s\": %s\n", path, lineno, f[i], why);
 			status = CLI_ERROR;
 		}
@@ -507,6 +561,14 @@ contact_import(CLI *cli, int argc, char **argv)
 		}
 		row = b->rows + b->nrows;
 		memset(row, 0, sizeof(*row));
+		for (i = 0; i < nf && contact_utf8_ok(f[i]); i++)
+			 /* void */ ;
+		if (i < nf) {
+			fprintf(stderr, "%s:%d: skipped: %s: not valid UTF-8\n",
+				path, lineno, i == email_col ? "email" : header[i]);
+			skipped++;
+			continue;
+		}
 		if (addr_normalize(f[email_col], row->addr) == 0) {
 			fprintf(stderr, "%s:%d: skipped: not an e-mail address: \"%s\"\n",
 				path, lineno, f[email_col]);

@@ -61,6 +61,27 @@ $PD contact show hank@example.com > "$T/hank" || fail "semicolon import: no hank
 grep -q '"discount": "12,5"' "$T/hank" || fail "semicolon import fields: $(cat "$T/hank")"
 grep -q '"buyer"' "$T/hank" || fail "semicolon import tags: $(cat "$T/hank")"
 
+# A repeated column is refused, naming it: which "email" is the contact's?
+printf 'email,name,name,email\numa@example.com,U,V,vic@example.com\n' > "$T/dup.csv"
+expect_status 1 $PD contact import "$T/dup.csv"
+$PD contact import "$T/dup.csv" > "$T/out" 2> "$T/err"
+grep -q 'dup.csv:1: column "name" (3) repeats column 2' "$T/err" || fail "duplicate column: $(cat "$T/err")"
+grep -q 'dup.csv:1: column "email" (4) repeats the e-mail column "email" (1)' "$T/err" || fail "duplicate email column: $(cat "$T/err")"
+$PD contact show uma@example.com >/dev/null 2>&1 && fail "a file with a repeated column was imported"
+$PD contact show vic@example.com >/dev/null 2>&1 && fail "a file with a repeated column was imported"
+# Invalid UTF-8 (Latin-1 text, an overlong form) and addresses that are not
+# addresses: each row skipped with its line, the others imported.
+printf 'email,first_name\nwes@example.com,Jos\351\nxia@example.com,Xia\nyan@example.com,\300\257\nuser@example..com,A\nuser@-bad-.com,B\nzoe@example.com,Zo\303\253\n' > "$T/bad.csv"
+$PD contact import "$T/bad.csv" > "$T/out" 2> "$T/err"
+grep -q "2 added, 0 updated, 4 skipped" "$T/out" || fail "bad rows import: $(cat "$T/out" "$T/err")"
+grep -q "bad.csv:2: skipped: first_name: not valid UTF-8" "$T/err" || fail "UTF-8 line 2: $(cat "$T/err")"
+grep -q "bad.csv:4: skipped: first_name: not valid UTF-8" "$T/err" || fail "UTF-8 line 4: $(cat "$T/err")"
+grep -q 'bad.csv:5: skipped: not an e-mail address: "user@example..com"' "$T/err" || fail "address line 5: $(cat "$T/err")"
+grep -q 'bad.csv:6: skipped: not an e-mail address: "user@-bad-.com"' "$T/err" || fail "address line 6: $(cat "$T/err")"
+$PD contact show wes@example.com >/dev/null 2>&1 && fail "a row with invalid UTF-8 was written"
+$PD contact show zoe@example.com | grep -q "Zo" || fail "a UTF-8 row was not written"
+expect_status 2 $PD contact add wes@example.com "first_name=$(printf 'Jos\351')"
+
 # Updating a contact records what changed.
 $PD timeline ann@example.com | grep -q "field_changed	field=first_name" || fail "field_changed event"
 $PD timeline ann@example.com | grep -q "tag_added	tag=news" || fail "tag_added event"
