@@ -86,6 +86,40 @@ printf '  - end\n  - send: hello\n' >> "$T/wf/b.yaml"
 $PD check > "$T/out" 2>&1 || fail "a warning failed the check: $(cat "$T/out")"
 grep -qx "$T/wf/b.yaml:9: warning: step 3 is never reached" "$T/out" || fail "warning: $(cat "$T/out")"
 
+# A null byte in a value (the "\0" escape of a quoted scalar) is an error
+# at its line, not a value cut short ("wel" for "wel\0come"); so is one in
+# a key.
+cat > "$T/wf/c.yaml" <<'YAML'
+workflow: c
+trigger: subscribed
+steps:
+  - send: hello
+    label: "wel\0come"
+YAML
+$PD check > "$T/out" 2>&1 && fail "a null byte in a value passed"
+grep -qx "$T/wf/c.yaml:5: null byte (\\\\0) in text" "$T/out" || fail "null byte: $(cat "$T/out")"
+printf 'workflow: c\ntrigger: subscribed\nsteps:\n  - send: hello\n"la\\0bel": x\n' > "$T/wf/c.yaml"
+$PD check > "$T/out" 2>&1 && fail "a null byte in a key passed"
+grep -qx "$T/wf/c.yaml:5: null byte (\\\\0) in text" "$T/out" || fail "null byte in a key: $(cat "$T/out")"
+# An empty file, or one of comments only, is an error: a workflow file
+# that says nothing is a truncated copy or a slip, not a choice.
+: > "$T/wf/c.yaml"
+$PD check > "$T/out" 2>&1 && fail "an empty workflow file passed"
+grep -qx "$T/wf/c.yaml:1: no workflow or segment in this file" "$T/out" || fail "empty file: $(cat "$T/out")"
+printf '# nothing yet\n\n# not even a document\n' > "$T/wf/c.yaml"
+$PD check > "$T/out" 2>&1 && fail "a workflow file of comments passed"
+grep -qx "$T/wf/c.yaml:1: no workflow or segment in this file" "$T/out" || fail "comments only: $(cat "$T/out")"
+# "event:" with no value, or "event: yes", names no event: an error at its
+# line (it once reached the evaluator as a null event type).
+printf 'workflow: c\ntrigger: subscribed\nexit:\n  - event:\nsteps:\n  - send: hello\n' > "$T/wf/c.yaml"
+$PD check > "$T/out" 2>&1 && fail "an exit rule without an event passed"
+grep -qx "$T/wf/c.yaml:4: event: expected an event type, got nothing" "$T/out" || fail "event without a value: $(cat "$T/out")"
+printf 'workflow: c\ntrigger: subscribed\nsteps:\n  - if:\n      event: yes\n    then:\n      - end\n' > "$T/wf/c.yaml"
+$PD check > "$T/out" 2>&1 && fail "a condition without an event passed"
+grep -qx "$T/wf/c.yaml:5: event: expected an event type, got yes" "$T/out" || fail "event: yes: $(cat "$T/out")"
+rm -f "$T/wf/c.yaml"
+$PD check > /dev/null 2>&1 || fail "check after removing c.yaml"
+
 # The engine names the line of a bad default_timezone too, and carries
 # on in UTC.
 sed -i 's|Europe/Lisbon|Europe/Atlantis|' "$T/postdrip.conf"

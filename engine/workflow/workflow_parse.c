@@ -410,8 +410,15 @@ wf_cond_event(WF_PARSER *p, const char *type, const YNODE *v, int line)
 	memset(&m, 0, sizeof(m));
 	if (type)
 		c->event = mystrdup(type);
-	if (v == 0 || ynode_is_null(v) || (wf_is_bool_text(v, &yes) && yes))
+	if (v == 0 || ynode_is_null(v) || (wf_is_bool_text(v, &yes) && yes)) {
+		/* "opened:" is "opened: yes"; "event:" names no event at all. */
+		if (c->event == 0) {
+			wf_error(p, v ? v->line : line, "event: expected an event type, got %s",
+				 v && !ynode_is_null(v) ? "yes" : "nothing");
+			goto bad;
+		}
 		goto done;
+	}
 	if (wf_is_bool_text(v, &yes)) {
 		/* "opened: no": the contact did not. */
 		if (c->event == 0) {
@@ -1954,6 +1961,12 @@ wf_parse_text(WF_PARSER *p, const char *text, size_t len)
 	if ((ndocs = ynode_parse(p->file, text, len, &docs, p->errs)) < 0) {
 		p->nerr++;
 		return;
+	}
+	for (i = 0; i < ndocs && docs[i] == 0; i++)
+		 /* void */ ;
+	if (i == ndocs) {
+		/* Nothing but comments: a truncated copy, or an editor's slip. */
+		wf_error(p, 1, "no workflow or segment in this file");
 	}
 	for (i = 0; i < ndocs; i++) {
 		const YNODE *doc = docs[i];

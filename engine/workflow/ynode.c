@@ -20,8 +20,8 @@
 /*	duplicate-key check is quadratic in it).
 /* DIAGNOSTICS
 /*	Syntax errors are reported with libfyaml's message and line.
-/*	Aliases, non-scalar keys, duplicate keys and exceeded limits are
-/*	errors.
+/*	Aliases, non-scalar keys, duplicate keys, a null byte in a
+/*	scalar (the "\\0" escape) and exceeded limits are errors.
 /*--*/
 #include "pdconfig.h"
 
@@ -230,12 +230,22 @@ ynode_event(YNODE_STATE *st, struct fy_event *e)
 		ynode_error(st, line, "YAML aliases (*name) are not supported");
 		return (-1);
 	case FYET_SCALAR:
-		n = ynode_new(YNODE_SCALAR, line);
 		text = fy_token_get_text(e->scalar.value, &len);
 		if (text == 0) {
 			text = "";
 			len = 0;
 		}
+		/*
+		 * A "\0" escape would make the value a shorter C string than
+		 * the text says: every reader would see "wel" for "wel\0come".
+		 * No value of ours holds a null byte, so it is an error here,
+		 * at its line, for keys and values alike.
+		 */
+		if (memchr(text, 0, len) != 0) {
+			ynode_error(st, line, "null byte (\\0) in text");
+			return (-1);
+		}
+		n = ynode_new(YNODE_SCALAR, line);
 		n->str = mystrndup(text, len);
 		n->len = len;
 		n->plain = (fy_token_scalar_style(e->scalar.value) == FYSS_PLAIN);

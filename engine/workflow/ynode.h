@@ -25,7 +25,7 @@ typedef struct YNODE {
 	YNODE_TYPE type;
 	int	line;			/* 1-based */
 	char   *str;			/* SCALAR: the value, null-terminated */
-	size_t	len;			/* SCALAR: its length (may hold nulls) */
+	size_t	len;			/* SCALAR: its length (never holds a null) */
 	int	plain;			/* SCALAR: unquoted (so "~" and "" mean null) */
 	int	n;			/* MAP: pairs; SEQ: items */
 	struct YNODE **kids;		/* MAP: key, value, key, value...; SEQ: items */
