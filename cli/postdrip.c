@@ -65,16 +65,11 @@ usage(FILE *fp, int status)
 STORE  *
 cli_store(CLI *cli)
 {
-	STORE_OPTS opts;
 	char   *err;
 
 	if (cli->st)
 		return (cli->st);
-	memset(&opts, 0, sizeof(opts));
-	opts.map_size = config_int(cli->cf, "store_map_size");
-	opts.map_max = config_int(cli->cf, "store_map_max");
-	opts.queue_max = config_int(cli->cf, "store_queue_max");
-	if ((cli->st = store_open(config_str(cli->cf, "data_directory"), &opts, &err)) == 0) {
+	if ((cli->st = store_open_config(cli->cf, 0, &err)) == 0) {
 		fprintf(stderr, "postdrip: cannot open the store: %s\n", err);
 		exit(CLI_ERROR);
 	}

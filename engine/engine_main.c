@@ -153,7 +153,6 @@ main(int argc, char **argv)
 	WORKFLOW_SET *wfs, *nwfs;
 	TOKENS *tk;
 	STORE  *st;
-	STORE_OPTS opts;
 	SCHED  *s;
 	SCHED_STATS stats;
 	TRACKER *trk = 0;
@@ -189,11 +188,7 @@ main(int argc, char **argv)
 	msg_open("postdrip-engine", once || foreground);
 	daemon_drop_privileges(config_str(cf, "mail_owner"));
 
-	memset(&opts, 0, sizeof(opts));
-	opts.map_size = config_int(cf, "store_map_size");
-	opts.map_max = config_int(cf, "store_map_max");
-	opts.queue_max = config_int(cf, "store_queue_max");
-	if ((st = store_open(config_str(cf, "data_directory"), &opts, &err)) == 0)
+	if ((st = store_open_config(cf, 0, &err)) == 0)
 		msg_fatal("cannot open the store: %s", err);
 
 	s = sched_create(st, cf, wfs, tk);

@@ -99,18 +99,13 @@ STORE  *
 milter_store(void)
 {
 	MILTER_GLOBAL *g = &milter_global;
-	STORE_OPTS opts;
 	STORE  *st;
 	char   *err;
 	time_t	now = time(0);
 
 	pthread_mutex_lock(&g->st_mu);
 	if (g->st == 0 && now >= g->st_next_try) {
-		memset(&opts, 0, sizeof(opts));
-		opts.map_size = config_int(g->store_cf, "store_map_size");
-		opts.map_max = config_int(g->store_cf, "store_map_max");
-		opts.queue_max = config_int(g->store_cf, "store_queue_max");
-		if ((g->st = store_open(config_str(g->store_cf, "data_directory"), &opts, &err)) == 0) {
+		if ((g->st = store_open_config(g->store_cf, 0, &err)) == 0) {
 			msg_warn("cannot open the store: %s; mail that needs it is deferred", err);
 			myfree(err);
 			g->st_next_try = now + MILTER_STORE_RETRY;

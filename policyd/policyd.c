@@ -850,7 +850,6 @@ int
 main(int argc, char **argv)
 {
 	struct epoll_event ev, events[POLICYD_EVENTS];
-	STORE_OPTS opts;
 	CONFIG *cf;
 	sigset_t mask;
 	char   *err;
@@ -930,11 +929,7 @@ main(int argc, char **argv)
 	if ((policyd_sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
 		msg_fatal("signalfd: %m");
 
-	memset(&opts, 0, sizeof(opts));
-	opts.map_size = (size_t) config_int(cf, "store_map_size");
-	opts.map_max = (size_t) config_int(cf, "store_map_max");
-	opts.queue_max = (size_t) config_int(cf, "store_queue_max");
-	if ((policyd_store = store_open(config_str(cf, "data_directory"), &opts, &err)) == 0)
+	if ((policyd_store = store_open_config(cf, 0, &err)) == 0)
 		msg_fatal("cannot open the store: %s", err);
 
 	policyd_spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);

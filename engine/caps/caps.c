@@ -645,14 +645,14 @@ caps_count(STORE_TXN *txn, const CAPS *caps, const char *recipient,
 
 static int
 caps_counter_stale(const CAPS *caps, const unsigned char *key, size_t klen,
-		           const MDB_val *val, time_t now)
+		           const unsigned char *val, size_t vlen, time_t now)
 {
 	const char *pattern;
 	long	span = CAPS_WINDOW_MAX;
 	size_t	plen;
 	int	i;
 
-	if (val->mv_size == 0 || val->mv_size % 8 != 0)
+	if (vlen == 0 || vlen % 8 != 0)
 		return (1);
 	if (klen >= 2 && key[0] == 'g' && key[1] == 0) {
 		if (caps->global.nrates)
@@ -670,25 +670,63 @@ caps_counter_stale(const CAPS *caps, const unsigned char *key, size_t klen,
 	} else
 		return (0);				/* not one of ours: leave it */
 	/* Times ascend: the newest is the last. */
-	return ((time_t) store_u64_get((unsigned char *) val->mv_data + val->mv_size - 8)
-		<= now - span);
+	return ((time_t) store_u64_get(val + vlen - 8) <= now - span);
 }
 
 /* caps_rate_stale - does a domain rate record weigh nothing at now? */
 
 static int
-caps_rate_stale(const MDB_val *val, time_t now)
+caps_rate_stale(const unsigned char *val, size_t vlen, time_t now)
 {
 	uint64_t start, window;
 
-	if (val->mv_size != 32)
+	if (vlen != 32)
 		return (1);
-	start = store_u64_get(val->mv_data);
-	window = store_u64_get((unsigned char *) val->mv_data + 8);
+	start = store_u64_get(val);
+	window = store_u64_get(val + 8);
 	if (window == 0)
 		return (1);
 	/* Both the window that starts at start and the next are past. */
 	return (now >= 0 && start + 2 * window <= (uint64_t) now);
+}
+
+/* Where caps_purge() is, and what it found to remove. */
+typedef struct CAPS_SWEEP {
+	const CAPS *caps;
+	time_t	now;
+	STORE_DB db;
+	CAPS_PURGE *pos;
+	size_t	seen;
+	unsigned char *keys;		/* the stale keys, one after another */
+	size_t	*lens;
+	size_t	nkeys;
+	size_t	used;
+} CAPS_SWEEP;
+
+/* caps_sweep_one - look at one record; keep its key when it is stale */
+
+static int
+caps_sweep_one(void *ctx, const void *key, size_t klen, const void *val,
+	               size_t vlen)
+{
+	CAPS_SWEEP *sw = ctx;
+	CAPS_PURGE *pos = sw->pos;
+
+	if (klen > sizeof(pos->key))		/* LMDB keys are shorter */
+		return (0);
+	sw->seen++;
+	memcpy(pos->key, key, klen);
+	pos->klen = klen;
+	if (sw->db == STORE_DB_COUNTER ?
+	    caps_counter_stale(sw->caps, key, klen, val, vlen, sw->now) :
+	    caps_rate_stale(val, vlen, sw->now)) {
+		sw->keys = myrealloc(sw->keys, sw->used + klen);
+		sw->lens = myrealloc(sw->lens, (sw->nkeys + 1) * sizeof(*sw->lens));
+		memcpy(sw->keys + sw->used, key, klen);
+		sw->used += klen;
+		sw->lens[sw->nkeys++] = klen;
+	}
+	return (0);
 }
 
 /* caps_purge - remove stale counters, a bounded batch at a time */
@@ -696,65 +734,37 @@ caps_rate_stale(const MDB_val *val, time_t now)
 int
 caps_purge(STORE_TXN *txn, const CAPS *caps, time_t now, CAPS_PURGE *pos, size_t max)
 {
-	MDB_cursor *cur;
-	MDB_val key, val;
-	MDB_cursor_op op = MDB_FIRST;
-	STORE_DB db;
-	unsigned char *keys = 0;
-	size_t	*lens = 0, nkeys = 0, used = 0, seen = 0, i, off;
-	int	rc, mrc = 0;
+	CAPS_SWEEP sw;
+	unsigned char after[sizeof(pos->key)];
+	size_t	alen, i, off;
+	int	rc, end;
 
 	if (pos->db == CAPS_PURGE_DONE)
 		return (STORE_OK);
-	db = pos->db == CAPS_PURGE_COUNTER ? STORE_DB_COUNTER : STORE_DB_RATE;
-	if ((rc = store_cursor(txn, db, &cur)) != STORE_OK)
-		return (rc);
-	if (pos->klen) {
-		key.mv_data = pos->key;
-		key.mv_size = pos->klen;
-		op = MDB_SET_RANGE;
-	}
-	while (seen < max && (mrc = mdb_cursor_get(cur, &key, &val, op)) == 0) {
-		op = MDB_NEXT;
-		/* MDB_SET_RANGE finds the resume key itself: it was seen. */
-		if (pos->klen && key.mv_size == pos->klen
-		    && memcmp(key.mv_data, pos->key, pos->klen) == 0)
-			continue;
-		if (key.mv_size > sizeof(pos->key))	/* LMDB keys are shorter */
-			continue;
-		seen++;
-		memcpy(pos->key, key.mv_data, key.mv_size);
-		pos->klen = key.mv_size;
-		if (db == STORE_DB_COUNTER ?
-		    caps_counter_stale(caps, key.mv_data, key.mv_size, &val, now) :
-		    caps_rate_stale(&val, now)) {
-			keys = myrealloc(keys, used + key.mv_size);
-			lens = myrealloc(lens, (nkeys + 1) * sizeof(*lens));
-			memcpy(keys + used, key.mv_data, key.mv_size);
-			used += key.mv_size;
-			lens[nkeys++] = key.mv_size;
-		}
-	}
-	mdb_cursor_close(cur);
-	if (mrc != 0 && mrc != MDB_NOTFOUND) {
-		rc = STORE_RETRY;
+	memset(&sw, 0, sizeof(sw));
+	sw.caps = caps;
+	sw.now = now;
+	sw.pos = pos;
+	sw.db = pos->db == CAPS_PURGE_COUNTER ? STORE_DB_COUNTER : STORE_DB_RATE;
+	/* The walk moves pos->key on; it resumes after a copy. */
+	memcpy(after, pos->key, alen = pos->klen);
+	if ((rc = store_scan(txn, sw.db, after, alen, max, caps_sweep_one, &sw, &end)) != STORE_OK)
 		goto out;
-	}
 	/* Every read is done: now the deletions. */
-	for (off = 0, i = 0; i < nkeys; off += lens[i], i++) {
-		rc = store_del(txn, db, keys + off, lens[i]);
+	for (off = 0, i = 0; i < sw.nkeys; off += sw.lens[i], i++) {
+		rc = store_del(txn, sw.db, sw.keys + off, sw.lens[i]);
 		if (rc != STORE_OK && rc != STORE_NOTFOUND)
 			goto out;
 	}
 	rc = STORE_OK;
-	pos->seen += seen;
-	pos->removed += nkeys;
-	if (mrc == MDB_NOTFOUND) {
+	pos->seen += sw.seen;
+	pos->removed += sw.nkeys;
+	if (end) {
 		pos->db++;
 		pos->klen = 0;
 	}
 out:
-	myfree(keys);
-	myfree(lens);
+	myfree(sw.keys);
+	myfree(sw.lens);
 	return (rc);
 }

@@ -76,6 +76,10 @@ typedef struct STORE_OPTS {
 
 /* Open (creating the directory's files if needed); NULL with *err. */
 STORE  *store_open(const char *dir, const STORE_OPTS *opts, char **err);
+/* The same, with data_directory and the store_* settings of cf (flags:
+ * STORE_RDONLY); every program opens its store so (store_config.c). */
+struct CONFIG;
+STORE  *store_open_config(const struct CONFIG *cf, int flags, char **err);
 void	store_close(STORE *st);		/* drains the write queue first */
 /* A thread that used store_rbegin() ends: drop its cached read txn. */
 void	store_thread_end(STORE *st);
@@ -116,6 +120,13 @@ int	store_del(STORE_TXN *txn, STORE_DB db, const void *key, size_t klen);
 uint64_t store_next_id(STORE_TXN *txn, const char *seqname);
 /* Cursor, for ranges; closed by the caller with mdb_cursor_close(). */
 int	store_cursor(STORE_TXN *txn, STORE_DB db, MDB_cursor **cur);
+
+/* Visit up to max records after a key (alen 0: from the first); *end is
+ * set when the last record was reached (store_counter.c). */
+typedef int (*STORE_SCAN_FN) (void *ctx, const void *key, size_t klen,
+			              const void *val, size_t vlen);
+int	store_scan(STORE_TXN *txn, STORE_DB db, const void *after, size_t alen,
+		           size_t max, STORE_SCAN_FN fn, void *ctx, int *end);
 
 /* Helpers for big-endian keys. */
 void	store_u64_put(unsigned char *p, uint64_t v);
