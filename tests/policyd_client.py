@@ -270,17 +270,6 @@ def check_malformed():
     good.close()
 
 
-def check_idle():
-    t0 = time.time()
-    s = connect()
-    if not closed_by_server(s, 6):
-        fail("an idle client was not closed")
-    took = time.time() - t0
-    if took < 1.5:
-        fail("idle client closed after %.1fs, policyd_idle_timeout is 2s" % took)
-    log_has("idle for")
-
-
 def check_many():
     before = rss_kb(PID)
     conns, refused = [], 0
@@ -390,7 +379,6 @@ check_decisions()
 check_pipeline_flood()
 check_counting()
 check_malformed()
-check_idle()
 grown = check_many()
 check_reload()
 check_spawn_mode()

@@ -17,8 +17,10 @@ data_directory = $T/data
 policyd_listen = unix:$T/policyd.sock
 marketing_senders = *@news.example.com
 frequency_caps = 1/1d, 3/7d
-policyd_idle_timeout = 2s
-policyd_request_timeout = 4s
+# Generous timeouts while the checks are not about them: on a loaded
+# machine a client may take seconds between connecting and sending.
+policyd_idle_timeout = 60s
+policyd_request_timeout = 60s
 policyd_max_connections = 100
 # reload
 CONF
@@ -68,23 +70,57 @@ timeout 120 python3 "$top_srcdir/tests/policyd_client.py" "$T/policyd.sock" "$pi
 	fail "policyd_client.py"
 }
 
-# A byte every second keeps the connection from being idle (2s), but the
-# request must end within policyd_request_timeout (4s): the slot is freed.
+# The timeouts themselves, made short by a reload: an idle client is
+# closed, not before policyd_idle_timeout; a client trickling a byte every
+# half second is never idle, but its request must end within
+# policyd_request_timeout: the slot is freed. The idle timeout stays well
+# above the trickle's pace, so a slow machine cannot mistake one for the
+# other.
+sed -i -e 's/^policyd_idle_timeout = .*/policyd_idle_timeout = 6s/' \
+    -e 's/^policyd_request_timeout = .*/policyd_request_timeout = 3s/' "$T/postdrip.conf"
+reloads=$(grep -c "configuration reloaded" "$T/log")
+kill -HUP $pid
+i=0
+while [ "$(grep -c "configuration reloaded" "$T/log")" -le "$reloads" ]; do
+	i=$((i + 1))
+	[ $i -gt 100 ] && fail "no reload after 10s: $(tail -3 "$T/log")"
+	sleep 0.1
+done
+timeout 60 python3 - "$T/policyd.sock" <<'PY' || fail "idle client: $(tail -5 "$T/log")"
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+t0 = time.time()
+s.connect(sys.argv[1])
+s.settimeout(30)
+try:
+    data = s.recv(100)
+except ConnectionResetError:
+    data = b""
+except socket.timeout:
+    sys.exit("an idle client was not closed within 30 s")
+took = time.time() - t0
+if data:
+    sys.exit("an idle client got %r" % data)
+if took < 5.5:
+    sys.exit("idle client closed after %.1fs, policyd_idle_timeout is 6s" % took)
+PY
+grep -q "idle for [0-9]*s (policyd_idle_timeout); closing" "$T/log" ||
+    fail "no log line for the idle client: $(tail -3 "$T/log")"
 timeout 60 python3 - "$T/policyd.sock" <<'PY' || fail "trickling client: $(tail -5 "$T/log")"
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX)
-s.settimeout(3)
+s.settimeout(5)
 s.connect(sys.argv[1])
 req = b"request=smtpd_access_policy\nsender=a@shop.example\nrecipient=" + b"b" * 40
 for i, b in enumerate(req):
     try:
         s.sendall(bytes([b]))
-        time.sleep(1)
+        time.sleep(0.5)
     except (BrokenPipeError, ConnectionResetError):
         sys.exit(0)
-sys.exit("a request trickled for %d s and was never cut off" % len(req))
+sys.exit("a request trickled for %.0f s and was never cut off" % (len(req) / 2))
 PY
-grep -q "request not complete after .*policyd_request_timeout" "$T/log" ||
+grep -q "request not complete after [0-9]*s (.*policyd_request_timeout); closing" "$T/log" ||
     fail "no log line for the slow request: $(tail -3 "$T/log")"
 
 kill -TERM $pid
@@ -103,6 +139,8 @@ grep -q "signal 15: stopping" "$T/log" || fail "no stop message"
 # spin on its listener, and it still answers and stops.
 sed -e "s|^policyd_listen = .*|policyd_listen = unix:$T/fd.sock|" \
     -e "s|^policyd_max_connections = .*|policyd_max_connections = 1000|" \
+    -e "s|^policyd_idle_timeout = .*|policyd_idle_timeout = 60s|" \
+    -e "s|^policyd_request_timeout = .*|policyd_request_timeout = 60s|" \
     "$T/postdrip.conf" > "$T/fd.conf"
 (ulimit -n 32 && exec "$policyd" -f -c "$T/fd.conf") 2> "$T/fd.log" &
 pid=$!
