@@ -1050,7 +1050,15 @@ test_errors_built(void **state)
 
 	set = load("workflow: x\ntrigger: subscribed\nsteps:\n  - send: \"a\\0b\"\n", &errs);
 	assert_null(set);
-	assert_string_equal(strbuf_str(&errs), "t.yaml:4: send: null byte in text\n");
+	assert_string_equal(strbuf_str(&errs), "t.yaml:4: null byte (\\0) in text\n");
+	/* In any value, not only those read as text: no "wel" for "wel\0come". */
+	set = load("workflow: x\ndescription: \"wel\\0come\"\ntrigger: subscribed\nsteps: [end]\n", &errs);
+	assert_null(set);
+	assert_string_equal(strbuf_str(&errs), "t.yaml:2: null byte (\\0) in text\n");
+	/* Nothing but comments. */
+	set = load("# a workflow, one day\n", &errs);
+	assert_null(set);
+	assert_string_equal(strbuf_str(&errs), "t.yaml:1: no workflow or segment in this file\n");
 
 	/* Not UTF-8: refused before libfyaml sees it (its scanner can hang). */
 	set = load("workflow: x\ndescription: caf\xc3\xa9\ntrigger: subscribed\n"
@@ -1930,10 +1938,11 @@ test_check_dir(void **state)
 
 	/* At most 1,000 files; the rest are not read. */
 	for (i = 0; i < 1000; i++) {
-		char	name[32];
+		char	name[32], text[64];
 
 		snprintf(name, sizeof(name), "w%04d.yaml", i);
-		myfree(test_write(wdir, name, "# nothing yet\n"));
+		snprintf(text, sizeof(text), "segment: s%04d\nwhere: {tag: vip}\n", i);
+		myfree(test_write(wdir, name, text));
 	}
 	strbuf_reset(&errs);
 	strbuf_reset(&want);
