@@ -411,7 +411,7 @@ policyd_handle(CONN *c)
 		if (c->one_passed > 0) {
 			policyd_log(buf, req, "defer",
 				    "452 4.5.3 one marketing recipient per message: send again",
-				    "marketing", "policyd_one_marketing_recipient=yes");
+				    "marketing", " rule=policyd_one_marketing_recipient");
 			policyd_reply(c, "452 4.5.3 Too many recipients: one marketing recipient "
 				      "per message, send again");
 			return;
