@@ -14,6 +14,10 @@
 /*	step and stream), and drops a re-injected duplicate of a workflow
 /*	message (at most once);
 /* .IP \(bu
+/*	gives marketing mail from any sender a signed VERP return path,
+/*	List-Unsubscribe (one-click), a Feedback-ID, and tracked links and
+/*	opens (milter_out(3));
+/* .IP \(bu
 /*	turns mail to the bounce domain (VERP bounces, reply and
 /*	unsubscribe addresses, feedback-loop reports) into events tied to
 /*	a contact, and consumes that mail once its event is durable;
@@ -57,7 +61,8 @@
 /*	our own with msg_warn(). Exit status 0 after SIGTERM or SIGINT (a
 /*	clean stop that drains the store's write queue), 1 on a fatal error.
 /* SEE ALSO
-/*	postdrip-milter(8), milter_eom(3), milter_lmtp(3), signal(3), spf(3)
+/*	postdrip-milter(8), milter_eom(3), milter_out(3), milter_lmtp(3),
+/*	signal(3), spf(3)
 /*--*/
 #include "pdconfig.h"
 

@@ -31,8 +31,12 @@
 /*	It is recorded (signal_sent()), or discarded when it is proven a
 /*	re-injection of the engine's own send (same Message-ID, recipient
 /*	and token, handed to Postfix before); a Message-ID seen before
-/*	without that proof is delivered and logged as reused. A message
-/*	without Message-ID gets one, so that its bounces can be tied.
+/*	without that proof is delivered and logged as reused, except that
+/*	a copy with one recipient (a sender sending one message to each
+/*	contact in its own transaction) gets a Message-ID of its own and is
+/*	recorded as that contact's send. A message without Message-ID gets
+/*	one, so that its bounces can be tied. Then milter_out(3) changes
+/*	what leaves: VERP, List-Unsubscribe, Feedback-ID, links and opens.
 /* .IP 3.
 /*	Mail from the null sender, or naming a Message-ID we sent in
 /*	In-Reply-To/References: a bounce, complaint, auto-reply, read
