@@ -12,6 +12,11 @@
 # ways interleaved so that a burst of load from elsewhere hits all alike; the better round of each way is kept. Prints
 # messages/s for each and the ratio (c)/(b) (target: at least 0.90).
 #
+# BENCH_HTML=1: the messages are instead one 40 KB HTML newsletter with 30
+# links (multipart/alternative), sent by a small SMTP client over the same
+# sessions, so that (c) rewrites 30 links and adds a pixel in each; the
+# sink then checks that the last one came rewritten.
+#
 # Needs root (Postfix's master refuses to run otherwise): exits 77 if not.
 # Bounded: each run waits at most BENCH_TIMEOUT seconds (60).
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -19,6 +24,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/pfx.sh"
 
 N=${BENCH_MESSAGES:-400}
+[ -n "$BENCH_HTML" ] && N=${BENCH_MESSAGES:-200}
 SESSIONS=${BENCH_SESSIONS:-10}
 TIMEOUT=${BENCH_TIMEOUT:-60}
 ROUNDS=${BENCH_ROUNDS:-5}
@@ -27,6 +33,8 @@ ROUNDS=${BENCH_ROUNDS:-5}
 SENDER=${BENCH_SENDER:-sender@news.test}
 if [ -n "$BENCH_SENDER" ]; then
 	WHAT="not marketing: nothing recorded"
+elif [ -n "$BENCH_HTML" ]; then
+	WHAT="each recorded, 30 links rewritten, pixel, VERP, List-Unsubscribe"
 else
 	WHAT="each recorded as a send"
 fi
@@ -40,6 +48,26 @@ command -v smtp-source >/dev/null 2>&1 || pfx_skip "smtp-source is not installed
 
 pfx_init
 D=$PFX_DIR
+SIZE="1 KB"
+if [ -n "$BENCH_HTML" ]; then
+	SIZE="40 KB HTML, 30 links"
+	"$PFX_PYTHON" - "$D/news.eml" <<'PY' || pfx_fail "cannot make the message"
+import sys
+links = "".join('<tr><td style="padding:8px"><a href="https://shop.example.com/p/%d?utm_source=news&amp;utm_campaign=spring" style="color:#06c">Product %d</a></td></tr>\n' % (i, i) for i in range(30))
+para = '<tr><td style="font-family:Arial;font-size:14px;line-height:20px">' + "Spring offers for our customers, with free delivery this week. " * 6 + '</td></tr>\n'
+html = '<!DOCTYPE html><html><head><meta charset="utf-8"><title>News</title></head><body><table width="600">\n'
+body = links
+while len(html) + len(body) < 38000:
+    body += para
+html += body + '</table></body></html>\n'
+text = "Spring offers: https://shop.example.com/\n"
+msg = ("From: News <sender@news.test>\r\nTo: rcpt@sink.test\r\nSubject: Spring\r\n"
+       "MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"b\"\r\n\r\n"
+       "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + text +
+       "--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + html + "--b--\r\n")
+open(sys.argv[1], "w", newline="").write(msg.replace("\r\n", "\n").replace("\n", "\r\n"))
+PY
+fi
 CONF=$D/postdrip.conf
 cat >"$CONF" <<EOF
 data_directory = $D/pd
@@ -83,9 +111,13 @@ run() {
 	_before=$(pfx_count_sent)
 	_want=$((${_before:-0} + N))
 	_t0=$(now)
-	smtp-source -s "$SESSIONS" -m "$N" -l 1024 -f "$SENDER" \
-	    -t rcpt@sink.test "127.0.0.1:$PFX_PORT" >/dev/null 2>&1 ||
-	    pfx_fail "smtp-source failed ($1)"
+	if [ -n "$BENCH_HTML" ]; then
+		html_source "$1"
+	else
+		smtp-source -s "$SESSIONS" -m "$N" -l 1024 -f "$SENDER" \
+		    -t rcpt@sink.test "127.0.0.1:$PFX_PORT" >/dev/null 2>&1 ||
+		    pfx_fail "smtp-source failed ($1)"
+	fi
 	_ta=$(now)
 	_deadline=$(($(date +%s) + TIMEOUT))
 	while [ "$(pfx_count_sent)" -lt "$_want" ]; do
@@ -95,6 +127,29 @@ run() {
 	done
 	_t1=$(now)
 	echo "$N $_t0 $_t1 $_ta" | awk '{ printf "%.0f %.0f\n", $1 / ($3 - $2), $1 / ($4 - $2) }'
+}
+
+# html_source LABEL - N copies of the HTML message over SESSIONS sessions
+html_source() {
+	"$PFX_PYTHON" - "$PFX_PORT" "$N" "$SESSIONS" "$SENDER" "$D/news.eml" <<'PY' ||
+import smtplib, sys, threading
+port, n, sessions, sender, path = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+data = open(path, "rb").read()
+errors = []
+def worker(count):
+    try:
+        s = smtplib.SMTP("127.0.0.1", port, timeout=30)
+        for _ in range(count):
+            s.sendmail(sender, ["rcpt@sink.test"], data)
+        s.quit()
+    except Exception as e:
+        errors.append(repr(e))
+ts = [threading.Thread(target=worker, args=(n // sessions + (1 if i < n % sessions else 0),)) for i in range(sessions)]
+for t in ts: t.start()
+for t in ts: t.join()
+sys.exit(errors[0] if errors else 0)
+PY
+	    pfx_fail "html source failed ($1)"
 }
 
 # use MILTER - switch smtpd_milters and wait for new smtpd processes
@@ -139,11 +194,18 @@ sent=$("$POSTDRIP" -c "$CONF" stats | awk '$1 == "sent" { print $2 }')
 [ -n "$BENCH_SENDER" ] || [ "${sent:-0}" = $((N * ROUNDS)) ] ||
     pfx_fail "the store has ${sent:-0} sends, want $((N * ROUNDS))"
 
-echo "milter_bench: $N messages of 1 KB, $SESSIONS sessions, delivered to smtp-sink (best of $ROUNDS)"
+echo "$best_c $best_b $best_a $acc_c $acc_b" | awk '{ printf "ratio (c)/(b) = %.2f delivered, %.2f accepted (target >= 0.90); (c)/(a) = %.2f\n", $1 / $2, $4 / $5, $1 / $3 }'
+if [ -n "$BENCH_HTML" ]; then
+	last=$(pfx_sink_files | tail -n 1)
+	grep -q 'bounces+' "$last" && [ "$(grep -c 'href="https://track.example.com/c/' "$last")" -ge 30 ] ||
+	    pfx_fail "the last message at the sink is not rewritten ($last)"
+	grep -q 'rewrite=rewritten links=30 pixels=1' "$D/milter.log" ||
+	    pfx_fail "the milter did not log 30 links rewritten"
+fi
+echo "milter_bench: $N messages of $SIZE, $SESSIONS sessions, delivered to smtp-sink (best of $ROUNDS)"
 echo "  (a) Postfix, no milter:          $best_a messages/s delivered, $acc_a/s accepted"
 echo "  (b) Postfix + null milter:       $best_b messages/s delivered, $acc_b/s accepted"
 echo "  (c) Postfix + postdrip-milter:   $best_c messages/s delivered, $acc_c/s accepted ($WHAT)"
-echo "$best_c $best_b $best_a $acc_c $acc_b" | awk '{ printf "  ratio (c)/(b) = %.2f delivered, %.2f accepted (target >= 0.90); (c)/(a) = %.2f\n", $1 / $2, $4 / $5, $1 / $3 }'
 echo "$cpu_b $cpu_c $N $ROUNDS" | awk '{ n = $3 * $4; printf "  milter CPU per message: null milter %.3f ms, postdrip-milter %.3f ms\n", 1000 * $1 / n, 1000 * $2 / n }'
 echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg) (2 cores shared: figures are noisy under load)"
 exit 0

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/addr.h"
 #include "cli.h"
@@ -32,6 +33,46 @@
 #include "util/strbuf.h"
 #include "token/tokens.h"
 #include "sched/scheduler.h"
+
+/* cli_check_outbound - marketing settings that the milter needs */
+
+static int
+cli_check_outbound(CLI *cli, STRBUF *errs)
+{
+	static const char *const streams[] = {
+		"marketing_senders", "marketing_sasl_users", "marketing_clients", 0,
+	};
+	const char *path = config_path(cli->cf) ? config_path(cli->cf) : "postdrip.conf";
+	const char *url = config_str(cli->cf, "tracker_url");
+	const char *lu = config_str(cli->cf, "milter_list_unsubscribe");
+	const char *const *n;
+	char  **list;
+	int	errors = 0;
+
+	/*
+	 * Marketing mail must carry a one-click https List-Unsubscribe (the
+	 * bulk-sender rules): without a tracker URL postdrip-milter could
+	 * only add a mailto, which mailbox providers do not accept alone.
+	 */
+	for (n = streams; *n; n++) {
+		list = config_list(cli->cf, *n);
+		if (list && *list && strncasecmp(url, "https://", 8) != 0
+		    && strncasecmp(url, "http://", 7) != 0) {
+			strbuf_printf(errs, "%s:%d: %s is set but tracker_url is %s: marketing mail "
+				      "needs a List-Unsubscribe URL (tracker_url = https://...)\n",
+				      path, config_line(cli->cf, *n), *n,
+				      *url ? "not an http(s) URL" : "empty");
+			errors++;
+			break;
+		}
+	}
+	if (strcasecmp(lu, "add") && strcasecmp(lu, "keep") && strcasecmp(lu, "replace")) {
+		strbuf_printf(errs, "%s:%d: milter_list_unsubscribe = %s: expected add, keep or replace\n",
+			      path, config_line(cli->cf, "milter_list_unsubscribe"), lu);
+		errors++;
+	}
+	return (errors);
+}
 
 /* cli_check - validate everything a running postdrip reads */
 
@@ -55,6 +96,7 @@ cli_check(CLI *cli, int argc, char **argv)
 	errors += cli_check_templates(cli, &errs);
 	errors += cli_check_workflows(cli, &errs);
 	errors += cli_check_caps(cli, &errs);
+	errors += cli_check_outbound(cli, &errs);
 	fputs(strbuf_str(&errs), stdout);
 	strbuf_free(&errs);
 	return (errors ? CLI_ERROR : CLI_OK);

@@ -320,7 +320,8 @@ engine() {
 # template_of FILE - which shipped template made a sink file (by Subject)
 template_of() {
 	# Only the engine's mail: a reply quotes a subject, too.
-	if ! sed -n '/^$/q; p' "$1" | grep -Eq '^X-Postdrip-Workflow:'; then
+	# (postdrip-milter removes X-Postdrip-Workflow and adds Feedback-ID)
+	if ! sed -n '/^$/q; p' "$1" | grep -Eq '^(X-Postdrip-Workflow|Feedback-ID):'; then
 		echo other
 		return
 	fi

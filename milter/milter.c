@@ -14,6 +14,10 @@
 /*	step and stream), and drops a re-injected duplicate of a workflow
 /*	message (at most once);
 /* .IP \(bu
+/*	gives marketing mail from any sender a signed VERP return path,
+/*	List-Unsubscribe (one-click), a Feedback-ID, and tracked links and
+/*	opens (milter_out(3));
+/* .IP \(bu
 /*	turns mail to the bounce domain (VERP bounces, reply and
 /*	unsubscribe addresses, feedback-loop reports) into events tied to
 /*	a contact, and consumes that mail once its event is durable;
@@ -57,7 +61,8 @@
 /*	our own with msg_warn(). Exit status 0 after SIGTERM or SIGINT (a
 /*	clean stop that drains the store's write queue), 1 on a fatal error.
 /* SEE ALSO
-/*	postdrip-milter(8), milter_eom(3), milter_lmtp(3), signal(3), spf(3)
+/*	postdrip-milter(8), milter_eom(3), milter_out(3), milter_lmtp(3),
+/*	signal(3), spf(3)
 /*--*/
 #include "pdconfig.h"
 
@@ -158,6 +163,20 @@ milter_set_load(const char *path, MILTER_KEYS *old_keys, char **err)
 	set->params.soft_window = config_int(cf, "soft_bounce_window");
 	set->params.forward_owner = config_bool(cf, "reply_forward_owner");
 	set->lmtp = *config_str(cf, "lmtp_listen") != 0;
+	set->tracker_url = config_str(cf, "tracker_url");
+	set->track_links = config_bool(cf, "track_links");
+	set->track_opens = config_bool(cf, "track_opens");
+	set->track_text_links = config_bool(cf, "track_text_links");
+	set->rewrite_max = config_int(cf, "rewrite_max_size");
+	set->exclude_domains = config_list(cf, "tracking_exclude_domains");
+	set->create_contacts = config_bool(cf, "milter_create_contacts");
+	set->feedback_id = config_str(cf, "feedback_id_sender");
+	if ((set->list_unsub = milter_out_list_unsub_mode(config_str(cf, "milter_list_unsubscribe"))) < 0) {
+		*err = myasprintf("%s: milter_list_unsubscribe: \"%s\" is not add, keep or replace",
+				  path, config_str(cf, "milter_list_unsubscribe"));
+		milter_set_release(set);
+		return (0);
+	}
 	return (set);
 }
 
@@ -338,6 +357,8 @@ milter_msg_free(MILTER_CONN *conn)
 		return;
 	for (i = 0; i < msg->nrcpt; i++)
 		myfree(msg->rcpt[i].raw);
+	if (msg->sender_lu)
+		myfree(msg->sender_lu);
 	myfree(msg->rcpt);
 	strbuf_free(&msg->text);
 	strbuf_free(&msg->refs);
@@ -393,7 +414,8 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	 * dropped on arrival, which costs less than a round trip for
 	 * SMFIS_SKIP (the fallback when Postfix cannot do without replies).
 	 */
-	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT);
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_CHGHDRS
+		     | SMFIF_CHGBODY | SMFIF_CHGFROM);
 	*pf1 = f1 & (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT
 		     | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_NOUNKNOWN
 		     | SMFIP_NODATA | SMFIP_SKIP);
@@ -451,6 +473,7 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 		msg->mail_from[0] = 0;
 		msg->null_sender = (strcmp(from, "<>") == 0 || *from == 0);
 	}
+	msg->stream = milter_eom_send_stream(conn->set, msg);
 	return (milter_reply(conn, SMFIP_NR_MAIL));
 }
 
@@ -528,6 +551,8 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 	} else {
 		msg->header_over = 1;
 	}
+	if (msg->stream)
+		milter_out_header(msg, name, value);
 	if (strcasecmp(name, "Message-ID") == 0 && msg->message_id[0] == 0) {
 		milter_msgid(msg->message_id, sizeof(msg->message_id), value);
 	} else if (strcasecmp(name, "In-Reply-To") == 0 || strcasecmp(name, "References") == 0) {
@@ -568,7 +593,15 @@ milter_eoh(SMFICTX *ctx)
 	 * address), and mail that names a Message-ID we sent. Everything
 	 * else, the bulk of the traffic, is not copied at all.
 	 */
-	msg->need_body = msg->nbounce_domain > 0 || msg->null_sender
+	/*
+	 * A marketing send needs it too when links or opens are tracked: it
+	 * is kept up to rewrite_max_size, beyond which it goes unchanged.
+	 */
+	msg->out_body = msg->stream && msg->nbounce_domain == 0 && conn->set->tk
+		&& *conn->set->tracker_url
+		&& (conn->set->track_links || conn->set->track_opens
+		    || conn->set->track_text_links);
+	msg->need_body = msg->out_body || msg->nbounce_domain > 0 || msg->null_sender
 		|| (strbuf_len(&msg->refs) > 0 && !milter_eom_send_stream(conn->set, msg)
 		    && milter_eom_refs_ours(msg));
 	return (milter_reply(conn, SMFIP_NR_EOH));
@@ -583,7 +616,18 @@ milter_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	MILTER_MSG *msg = conn->msg;
 	size_t	room;
 
-	if (msg && msg->need_body && !msg->body_over) {
+	if (msg && msg->out_body && !msg->out_over) {
+		/* The whole message counts against rewrite_max_size. */
+		if (conn->set->rewrite_max
+		    && strbuf_len(&msg->text) + len > conn->set->rewrite_max) {
+			msg->out_over = 1;
+			strbuf_truncate(&msg->text, msg->header_bytes + 2);
+		} else {
+			strbuf_append(&msg->text, chunk, len);
+			msg->body_bytes += len;
+			return (milter_reply(conn, SMFIP_NR_BODY));
+		}
+	} else if (msg && msg->need_body && !msg->out_body && !msg->body_over) {
 		room = conn->set->body_limit - msg->body_bytes;
 		if (len > room) {
 			len = room;
@@ -651,7 +695,8 @@ milter_close(SMFICTX *ctx)
 static struct smfiDesc milter_desc = {
 	MILTER_NAME,
 	SMFI_VERSION,
-	SMFIF_ADDHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT,
+	SMFIF_ADDHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_CHGHDRS | SMFIF_CHGBODY
+	| SMFIF_CHGFROM,
 	milter_connect,
 	milter_helo,
 	milter_envfrom,

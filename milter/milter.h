@@ -44,7 +44,21 @@ typedef struct MILTER_SET {
 	SIG_PARAMS params;
 	int	lmtp;			/* lmtp_listen set: the bounce domain is
 					 * the LMTP receiver's */
+	/* Outbound marketing mail (milter_out.c). */
+	const char *tracker_url;	/* "" : no tracker URLs at all */
+	int	track_links;
+	int	track_opens;
+	int	track_text_links;
+	size_t	rewrite_max;		/* rewrite_max_size; 0: no limit */
+	char  **exclude_domains;	/* tracking_exclude_domains */
+	int	list_unsub;		/* MILTER_LU_* */
+	int	create_contacts;	/* milter_create_contacts */
+	const char *feedback_id;	/* feedback_id_sender; "": no header */
 } MILTER_SET;
+
+#define MILTER_LU_ADD		0	/* ours first, the sender's after */
+#define MILTER_LU_KEEP		1	/* the sender's alone, when it has one */
+#define MILTER_LU_REPLACE	2	/* ours alone */
 
 /* Process-wide. */
 typedef struct MILTER_GLOBAL {
@@ -94,6 +108,16 @@ typedef struct MILTER_MSG {
 	char	workflow[64];		/* X-Postdrip-Workflow */
 	char	step[64];		/* X-Postdrip-Step */
 	int	lmtp_skip;		/* for or from the LMTP receiver */
+	/* Outbound (milter_out.c). */
+	const char *stream;		/* a send to record: its stream; else 0 */
+	int	nworkflow_hdr;		/* X-Postdrip-Workflow fields */
+	int	nstep_hdr;		/* X-Postdrip-Step fields */
+	int	nlu_hdr;		/* List-Unsubscribe fields */
+	int	nlup_hdr;		/* List-Unsubscribe-Post fields */
+	int	have_feedback_id;
+	char   *sender_lu;		/* the sender's first List-Unsubscribe */
+	int	out_body;		/* the body is kept for the rewriter */
+	int	out_over;		/* ... and it was over rewrite_max_size */
 } MILTER_MSG;
 
 typedef struct MILTER_CONN {
@@ -119,5 +143,12 @@ int	milter_lmtp_mark_ok(const MILTER_SET *set, const char *value);
 const char *milter_eom_send_stream(const MILTER_SET *set, const MILTER_MSG *msg);
 int	milter_eom_refs_ours(MILTER_MSG *msg);
 sfsistat milter_eom(SMFICTX *ctx, MILTER_CONN *conn, MILTER_MSG *msg);
+
+/* milter_out.c */
+int	milter_out_list_unsub_mode(const char *value);
+void	milter_out_header(MILTER_MSG *msg, const char *name, const char *value);
+void	milter_out_apply(SMFICTX *ctx, MILTER_CONN *conn, MILTER_MSG *msg,
+			         const char *qid, uint64_t contact, uint64_t msgno,
+			         int engine_mail, STRBUF *log);
 
 #endif

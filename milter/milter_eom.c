@@ -31,8 +31,12 @@
 /*	It is recorded (signal_sent()), or discarded when it is proven a
 /*	re-injection of the engine's own send (same Message-ID, recipient
 /*	and token, handed to Postfix before); a Message-ID seen before
-/*	without that proof is delivered and logged as reused. A message
-/*	without Message-ID gets one, so that its bounces can be tied.
+/*	without that proof is delivered and logged as reused, except that
+/*	a copy with one recipient (a sender sending one message to each
+/*	contact in its own transaction) gets a Message-ID of its own and is
+/*	recorded as that contact's send. A message without Message-ID gets
+/*	one, so that its bounces can be tied. Then milter_out(3) changes
+/*	what leaves: VERP, List-Unsubscribe, Feedback-ID, links and opens.
 /* .IP 3.
 /*	Mail from the null sender, or naming a Message-ID we sent in
 /*	In-Reply-To/References: a bounce, complaint, auto-reply, read
@@ -315,23 +319,50 @@ done:
 	return (rc);
 }
 
-/* eom_add_msgid - a marketing message without Message-ID gets one */
+/* eom_new_msgid - a fresh Message-ID for a marketing message */
 
 static int
-eom_add_msgid(SMFICTX *ctx, const MILTER_SET *set, MILTER_MSG *msg, const char *qid)
+eom_new_msgid(SMFICTX *ctx, const MILTER_SET *set, MILTER_MSG *msg, const char *qid,
+	              int replace)
 {
 	const char *dom = set->verp.domain[0] ? set->verp.domain : "localhost";
 	char	value[MILTER_MSGID_MAX + 2];
 	unsigned long r = (unsigned long) random();
+	int	rc;
 
 	snprintf(msg->message_id, sizeof(msg->message_id), "%s.%lx.%lx@%.64s",
 		 qid, (unsigned long) time(0), r, dom);
 	snprintf(value, sizeof(value), "<%s>", msg->message_id);
-	if (smfi_addheader(ctx, "Message-ID", value) != MI_SUCCESS) {
+	rc = replace ? smfi_chgheader(ctx, "Message-ID", 1, value) :
+		smfi_addheader(ctx, "Message-ID", value);
+	if (rc != MI_SUCCESS) {
 		msg->message_id[0] = 0;
 		return (-1);
 	}
 	return (0);
+}
+
+/* eom_sent_init - what signal_sent() needs */
+
+static void
+eom_sent_init(SENT_MSG *s, MILTER_CONN *conn, MILTER_MSG *msg, const char *qid,
+	              const char *stream)
+{
+	VERP_KIND kind;
+
+	memset(s, 0, sizeof(*s));
+	s->queue_id = qid;
+	s->message_id = msg->message_id;
+	s->workflow = msg->workflow;
+	s->step = msg->step;
+	s->stream = stream;
+	s->now = clock_now();
+	s->rcpt = msg->nrcpt == 1 && msg->rcpt_dropped == 0 ? msg->rcpt[0].addr : 0;
+	s->no_create = !conn->set->create_contacts;
+	if (msg->mail_from[0] && conn->set->tk
+	    && verp_verify(&conn->set->verp, conn->set->tk, msg->mail_from,
+			   &kind, &s->token) == TOKENS_OK)
+		s->have_token = 1;
 }
 
 /* eom_sent - record a marketing send, or drop a re-injected duplicate */
@@ -341,42 +372,60 @@ eom_sent(SMFICTX *ctx, MILTER_CONN *conn, MILTER_MSG *msg, const char *qid,
 	         const char *stream)
 {
 	SENT_MSG s;
-	VERP_KIND kind;
 	STORE  *st;
+	STRBUF	done = STRBUF_INIT;
+	char	orig[MILTER_MSGID_MAX];
+	sfsistat rc = SMFIS_CONTINUE;
 
-	if (msg->message_id[0] == 0 && eom_add_msgid(ctx, conn->set, msg, qid) < 0) {
+	orig[0] = 0;
+	if (msg->message_id[0] == 0 && eom_new_msgid(ctx, conn->set, msg, qid, 0) < 0) {
 		eom_log(qid, conn, msg, "skipped", "marketing message without Message-ID");
 		return (SMFIS_CONTINUE);
 	}
-	memset(&s, 0, sizeof(s));
-	s.queue_id = qid;
-	s.message_id = msg->message_id;
-	s.workflow = msg->workflow;
-	s.step = msg->step;
-	s.stream = stream;
-	s.now = clock_now();
-	s.rcpt = msg->nrcpt == 1 && msg->rcpt_dropped == 0 ? msg->rcpt[0].addr : 0;
-	if (msg->mail_from[0] && conn->set->tk
-	    && verp_verify(&conn->set->verp, conn->set->tk, msg->mail_from,
-			   &kind, &s.token) == TOKENS_OK)
-		s.have_token = 1;
-	if ((st = milter_store()) == 0 || signal_sent(st, &s) != STORE_OK) {
-		eom_log(qid, conn, msg, "tempfail", "send message-id=<%s>: the store cannot record it now",
-			msg->message_id);
-		return (SMFIS_TEMPFAIL);
-	}
+	eom_sent_init(&s, conn, msg, qid, stream);
+	if ((st = milter_store()) == 0 || signal_sent(st, &s) != STORE_OK)
+		goto tempfail;
 	if (s.duplicate) {
 		eom_log(qid, conn, msg, "discard", "duplicate message-id=<%s> already handed to Postfix as %s",
 			msg->message_id, s.first_queue_id[0] ? s.first_queue_id : "?");
 		return (SMFIS_DISCARD);
 	}
-	eom_log(qid, conn, msg, "sent", "message-id=<%s> msgno=%llu contact=%llu%s%s%s%s%s",
+
+	/*
+	 * A sender that sends one message to several contacts, one
+	 * transaction each (as postdrip-policyd asks with 452 4.5.3), gives
+	 * each copy the same Message-ID. Each copy is a send to its own
+	 * contact: it gets a Message-ID of its own, so that its bounces,
+	 * replies and clicks are tied to that contact, not the first.
+	 */
+	if (s.reused && !s.have_token && s.rcpt) {
+		snprintf(orig, sizeof(orig), "%s", msg->message_id);
+		if (eom_new_msgid(ctx, conn->set, msg, qid, 1) < 0) {
+			snprintf(msg->message_id, sizeof(msg->message_id), "%s", orig);
+			orig[0] = 0;
+		} else {
+			eom_sent_init(&s, conn, msg, qid, stream);
+			if (signal_sent(st, &s) != STORE_OK)
+				goto tempfail;
+		}
+	}
+	if (s.recorded || (s.have_token && !s.reused)
+	    || (s.reused && !s.have_token && !s.rcpt))
+		milter_out_apply(ctx, conn, msg, qid, s.contact, s.msgno, s.have_token, &done);
+	eom_log(qid, conn, msg, "sent", "message-id=<%s> msgno=%llu contact=%llu%s%s%s%s%s%s%s%s%s",
 		msg->message_id, (unsigned long long) s.msgno,
 		(unsigned long long) s.contact, s.recorded ? " recorded" :
 		s.reused ? " reused" : " known",
 		msg->workflow[0] ? " workflow=" : "", msg->workflow,
-		msg->step[0] ? " step=" : "", msg->step);
-	return (SMFIS_CONTINUE);
+		msg->step[0] ? " step=" : "", msg->step,
+		orig[0] ? " replaces=<" : "", orig, orig[0] ? ">" : "", strbuf_str(&done));
+	strbuf_free(&done);
+	return (rc);
+
+tempfail:
+	eom_log(qid, conn, msg, "tempfail", "send message-id=<%s>: the store cannot record it now",
+		msg->message_id);
+	return (SMFIS_TEMPFAIL);
 }
 
 /* milter_eom - the decision */

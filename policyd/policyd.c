@@ -96,6 +96,8 @@ typedef struct CONN {
 	long	req_start;		/* first byte of an unfinished request, 0: none */
 	struct CONN *prev, *next;	/* idle order, oldest first */
 	POLICYD_PENDING pending;
+	char	one_instance[64];	/* the message whose marketing recipient */
+	int	one_passed;		/* ... passed already */
 } CONN;
 
 static POLICYD_RULES *policyd_rules;	/* the current configuration */
@@ -393,6 +395,28 @@ policyd_handle(CONN *c)
 		policyd_reply(c, "DUNNO");
 		return;
 	}
+	/*
+	 * One marketing recipient per transaction, so that each message
+	 * carries one contact (its VERP return path, List-Unsubscribe and
+	 * tracked links are that contact's). 452 4.5.3 is what RFC 5321
+	 * clients take as "send the rest in another transaction", as they do
+	 * for smtpd_recipient_limit. Counted per Postfix "instance" (one a
+	 * message) on this connection, which one smtpd process holds.
+	 */
+	if (r->one_rcpt && *instance) {
+		if (strcmp(c->one_instance, instance) != 0) {
+			snprintf(c->one_instance, sizeof(c->one_instance), "%s", instance);
+			c->one_passed = 0;
+		}
+		if (c->one_passed > 0) {
+			policyd_log(buf, req, "defer",
+				    "452 4.5.3 one marketing recipient per message: send again",
+				    "marketing", " rule=policyd_one_marketing_recipient");
+			policyd_reply(c, "452 4.5.3 Too many recipients: one marketing recipient "
+				      "per message, send again");
+			return;
+		}
+	}
 	/* Other messages to rcpt that passed and are not counted yet; not
 	 * this message, which may name the same recipient twice. */
 	inflight = 0;
@@ -403,6 +427,8 @@ policyd_handle(CONN *c)
 			inflight--;
 	}
 	policyd_decide(r, policyd_store, sender, rcpt, clock_now(), inflight, &d);
+	if (d.count)
+		c->one_passed++;
 	if (d.count && r->count_at_rcpt) {
 		policyd_count_one(r, policyd_store, sender, rcpt, clock_now());
 		policyd_log(buf, req, d.verdict, "marketing recipient within its caps, counted",

@@ -34,6 +34,7 @@ typedef struct POLICYD_RULES {
 	char   *rate_action;		/* domain_rate_action, compiled */
 	const char *fail_action;	/* policyd_store_fail_action */
 	int	count_at_rcpt;		/* policyd_count_stage = rcpt */
+	int	one_rcpt;		/* policyd_one_marketing_recipient */
 	int	route_flags;		/* swap_bangpath, allow_percent_hack */
 	size_t	pending_limit;
 	POLICY_LIMITS limits;

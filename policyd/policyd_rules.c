@@ -213,6 +213,7 @@ policyd_rules_create(CONFIG *cf, char **err)
 			      "reply, DEFER_IF_PERMIT, DEFER, REJECT or HOLD (never a permit)\n",
 			      r->fail_action);
 	stage = config_str(cf, "policyd_count_stage");
+	r->one_rcpt = config_bool(cf, "policyd_one_marketing_recipient");
 	if (strcasecmp(stage, "rcpt") == 0)
 		r->count_at_rcpt = 1;
 	else if (strcasecmp(stage, "end-of-message") != 0)

@@ -96,4 +96,12 @@ if "$PD" -c "$T/long.conf" check >"$T/out" 2>&1; then
 fi
 grep -q "^$T/long.conf:2: line too long" "$T/out" ||
 	fail "no file:line for the long line: $(head -c 300 "$T/out")"
+# Marketing settings without a tracker URL: no one-click List-Unsubscribe.
+printf 'data_directory = %s\nmarketing_senders = *@news.example.com\ntracker_url =\nmilter_list_unsubscribe = sometimes\n' \
+    "$T/data" >"$T/notracker.conf"
+"$PD" -c "$T/notracker.conf" check >"$T/out" 2>&1 && fail "postdrip check accepts marketing without tracker_url"
+grep -q "^$T/notracker.conf:2: marketing_senders is set but tracker_url is empty" "$T/out" ||
+	fail "no file:line for the missing tracker_url: $(cat "$T/out")"
+grep -q "^$T/notracker.conf:4: milter_list_unsubscribe = sometimes" "$T/out" ||
+	fail "no file:line for milter_list_unsubscribe: $(cat "$T/out")"
 pass

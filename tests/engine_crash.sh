@@ -101,6 +101,9 @@ files=$(ls "$PFX_SINK" | wc -l)
 for f in $(pfx_sink_files); do
 	rcpt=$(sed -n 's/^X-Rcpt-Args: <\([^>]*\)>.*/\1/p' "$f" | head -n 1)
 	step=$(sed -n 's/^X-Postdrip-Step: //p' "$f" | head -n 1)
+	# Through postdrip-milter the X-Postdrip-* fields are removed; the
+	# step is the second field of its Feedback-ID.
+	[ -n "$step" ] || step=$(sed -n 's/^Feedback-ID: [^:]*:\([^:]*\):.*/\1/p' "$f" | head -n 1)
 	mid=$(sed -n 's/^Message-I[dD]: <\([^>]*\)>.*/\1/p' "$f" | head -n 1)
 	echo "$rcpt $step $mid"
 done | sort >"$PD_DIR/got"

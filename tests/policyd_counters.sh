@@ -22,6 +22,8 @@ policyd_listen = unix:$T/policyd.sock
 marketing_senders = *@news.example.com
 frequency_caps = 1/1d, 3/3d
 policyd_count_stage = rcpt
+# Several recipients per message here: the counters, not that rule.
+policyd_one_marketing_recipient = no
 CONF
 
 pid=

@@ -22,6 +22,8 @@ frequency_caps = 1/1d, 3/7d
 policyd_idle_timeout = 60s
 policyd_request_timeout = 60s
 policyd_max_connections = 100
+# Many recipients per message here; policyd_one_rcpt.sh tests that rule.
+policyd_one_marketing_recipient = no
 # reload
 CONF
 

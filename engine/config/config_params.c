@@ -182,6 +182,14 @@ const CONF_PARAM config_params[] = {
 	"link domains never tracked, each with its subdomains (example.com covers www.example.com)"},
 	{"rewrite_max_size", CONF_SIZE, "4m", 0, 256 * M,
 	"larger messages are sent without link or open tracking (0: no limit)"},
+	{"milter_list_unsubscribe", CONF_STR, "add", 0, 0,
+	"a marketing sender's own List-Unsubscribe: add (ours first, theirs after), keep (theirs alone, ours not added) or replace (ours alone)"},
+	{"milter_create_contacts", CONF_BOOL, "yes", 0, 0,
+	"the recipient of a marketing send who is not a contact yet becomes one"},
+	{"feedback_id_sender", CONF_STR, "postdrip", 0, 0,
+	"last field of the Feedback-ID header added to marketing mail (workflow:step:stream:THIS); empty: no header"},
+	{"policyd_one_marketing_recipient", CONF_BOOL, "yes", 0, 0,
+	"answer the second and later marketing recipients of a transaction with 452 4.5.3, so that each message carries one contact"},
 
 	/* Templates: bounds on what one template may be and produce. */
 	{"template_size_limit", CONF_SIZE, "256k", 1 * K, 16 * M,

@@ -866,7 +866,7 @@ signal_sent_apply(STORE_TXN *txn, void *ctx)
 		if (s->contact == 0 && s->rcpt && addr_normalize(s->rcpt, addr)) {
 			rc = store_contact_find(txn, addr, &s->contact);
 			if (rc == STORE_NOTFOUND)
-				need_contact = 1;
+				need_contact = !s->no_create;
 			else if (rc != STORE_OK)
 				return (STORE_RETRY);
 		}

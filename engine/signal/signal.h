@@ -136,6 +136,8 @@ typedef struct SENT_MSG {
 	int	have_token;		/* from a VERP MAIL FROM */
 	TOKEN	token;
 	const char *rcpt;		/* the one recipient, or 0 when several */
+	int	no_create;		/* a recipient who is not a contact
+					 * stays none (contact 0) */
 	time_t	now;
 	/* What was done. */
 	int	duplicate;		/* proven a re-injection: drop this copy */
