@@ -35,6 +35,97 @@
 #include "store/store_sched.h"
 #include "workflow/workflow.h"
 
+/* check_where - "file:line: " of a setting (the file alone for a default) */
+
+static void
+check_where(CLI *cli, STRBUF *out, const char *name)
+{
+	if (config_line(cli->cf, name))
+		strbuf_printf(out, "%s:%d: ", config_path(cli->cf), config_line(cli->cf, name));
+	else
+		strbuf_printf(out, "%s: ", config_path(cli->cf));
+}
+
+/* check_postconf - one line of postconf's output, or NULL */
+
+static char *
+check_postconf(const char *dir, const char *args, char *buf, size_t len)
+{
+	STRBUF	cmd = STRBUF_INIT;
+	FILE   *fp;
+	char   *ok;
+
+	strbuf_printf(&cmd, "postconf -c '%s' %s 2>/dev/null", dir, args);
+	fp = strchr(dir, '\'') ? 0 : popen(strbuf_str(&cmd), "r");
+	strbuf_free(&cmd);
+	if (fp == 0)
+		return (0);
+	ok = fgets(buf, (int) len, fp);
+	if (pclose(fp) != 0 || ok == 0)
+		return (0);
+	buf[strcspn(buf, "\n")] = 0;
+	return (buf);
+}
+
+/* cli_check_settings - placeholders left, settings that cannot work together */
+
+static int
+cli_check_settings(CLI *cli, STRBUF *out)
+{
+	static const char *placeholders[] = {"bounce_domain", "tracker_url", "marketing_senders", 0};
+	static const char *sockets[] = {"milter_listen", "lmtp_listen", 0};
+	const char *v, *pfdir, *path, *f;
+	char	qdir[1024], line[1024];
+	int	i, errors = 0, chrooted;
+
+	for (i = 0; placeholders[i]; i++) {
+		v = config_str(cli->cf, placeholders[i]);
+		if (strcasestr(v, "example.com") || strcasestr(v, "example.org")
+		    || strcasestr(v, "example.net")) {
+			check_where(cli, out, placeholders[i]);
+			strbuf_printf(out, "warning: %s = %s is the example's placeholder; "
+				      "set your own domain\n", placeholders[i], v);
+		}
+	}
+	if (*config_str(cli->cf, "marketing_senders") && !*config_str(cli->cf, "tracker_url")) {
+		check_where(cli, out, "tracker_url");
+		strbuf_printf(out, "marketing_senders is set but tracker_url is empty: marketing "
+			      "mail needs an https unsubscribe URL (List-Unsubscribe-Post)\n");
+		errors++;
+	}
+	pfdir = config_str(cli->cf, "postfix_config_directory");
+	if (*pfdir == 0 || check_postconf(pfdir, "-h queue_directory", qdir, sizeof(qdir)) == 0)
+		return (errors);
+	/* service type private unpriv chroot ...: the fifth column. */
+	if (check_postconf(pfdir, "-M smtp/inet", line, sizeof(line)) == 0)
+		return (errors);
+	{
+		char   *col = line, *tok = 0;
+		int	n;
+
+		for (n = 0; n < 5 && (tok = strtok(col, " \t")) != 0; n++)
+			col = 0;
+		chrooted = (n == 5 && tok && strcmp(tok, "n") != 0);
+	}
+	if (!chrooted)
+		return (errors);
+	for (i = 0; sockets[i]; i++) {
+		v = config_str(cli->cf, sockets[i]);
+		if (strncmp(v, "unix:", 5) != 0 && strncmp(v, "local:", 6) != 0)
+			continue;
+		path = strchr(v, ':') + 1;
+		f = path + strlen(qdir);
+		if (strncmp(path, qdir, strlen(qdir)) == 0 && *f == '/')
+			continue;
+		check_where(cli, out, sockets[i]);
+		strbuf_printf(out, "%s = %s is outside Postfix's queue_directory %s, but smtpd runs "
+			      "chrooted there (master.cf smtp/inet): put the socket under %s/\n",
+			      sockets[i], v, qdir, qdir);
+		errors++;
+	}
+	return (errors);
+}
+
 /* cli_check - validate everything a running postdrip reads */
 
 int
@@ -48,6 +139,7 @@ cli_check(CLI *cli, int argc, char **argv)
 	if (argc != 1)
 		return (fprintf(stderr, "usage: postdrip check\n"), CLI_USAGE);
 	/* The configuration itself was loaded (and checked) by main(). */
+	errors += cli_check_settings(cli, &errs);
 	if ((tk = tokens_load(config_str(cli->cf, "token_key_file"), &err)) == 0) {
 		strbuf_printf(&errs, "%s\n", err);
 		myfree(err);
