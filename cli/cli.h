@@ -37,6 +37,8 @@ int	cli_suppressed(CLI *cli, int argc, char **argv);
 int	cli_event(CLI *cli, int argc, char **argv);
 int	cli_timeline(CLI *cli, int argc, char **argv);
 int	cli_enrol(CLI *cli, int argc, char **argv);	/* cli_enrol.c */
+int	cli_queue(CLI *cli, int argc, char **argv);	/* cli_queue.c */
+int	cli_init(CLI *cli, int argc, char **argv);	/* cli_init.c */
 int	cli_stats(CLI *cli, int argc, char **argv);
 int	cli_template(CLI *cli, int argc, char **argv);
 int	cli_classify(CLI *cli, int argc, char **argv);

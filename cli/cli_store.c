@@ -12,7 +12,7 @@
 /*	postdrip suppressed
 /*	postdrip event ADDRESS TYPE [key=value...]
 /*	postdrip timeline ADDRESS
-/*	postdrip stats
+/*	postdrip stats [--json]
 /* DESCRIPTION
 /*	Each write is acknowledged only after its commit: when suppress
 /*	returns, the policy daemon already refuses the address.
@@ -33,6 +33,99 @@
 #include "util/strbuf.h"
 #include "token/tokens.h"
 #include "sched/scheduler.h"
+#include "store/store_sched.h"
+#include "workflow/workflow.h"
+
+/* check_where - "file:line: " of a setting (the file alone for a default) */
+
+static void
+check_where(CLI *cli, STRBUF *out, const char *name)
+{
+	if (config_line(cli->cf, name))
+		strbuf_printf(out, "%s:%d: ", config_path(cli->cf), config_line(cli->cf, name));
+	else
+		strbuf_printf(out, "%s: ", config_path(cli->cf));
+}
+
+/* check_postconf - one line of postconf's output, or NULL */
+
+static char *
+check_postconf(const char *dir, const char *args, char *buf, size_t len)
+{
+	STRBUF	cmd = STRBUF_INIT;
+	FILE   *fp;
+	char   *ok;
+
+	strbuf_printf(&cmd, "postconf -c '%s' %s 2>/dev/null", dir, args);
+	fp = strchr(dir, '\'') ? 0 : popen(strbuf_str(&cmd), "r");
+	strbuf_free(&cmd);
+	if (fp == 0)
+		return (0);
+	ok = fgets(buf, (int) len, fp);
+	if (pclose(fp) != 0 || ok == 0)
+		return (0);
+	buf[strcspn(buf, "\n")] = 0;
+	return (buf);
+}
+
+/* cli_check_settings - placeholders left, settings that cannot work together */
+
+static int
+cli_check_settings(CLI *cli, STRBUF *out)
+{
+	static const char *placeholders[] = {"bounce_domain", "tracker_url", "marketing_senders", 0};
+	static const char *sockets[] = {"milter_listen", "lmtp_listen", 0};
+	const char *v, *pfdir, *path, *f;
+	char	qdir[1024], line[1024];
+	int	i, errors = 0, chrooted;
+
+	for (i = 0; placeholders[i]; i++) {
+		v = config_str(cli->cf, placeholders[i]);
+		if (strcasestr(v, "example.com") || strcasestr(v, "example.org")
+		    || strcasestr(v, "example.net")) {
+			check_where(cli, out, placeholders[i]);
+			strbuf_printf(out, "warning: %s = %s is the example's placeholder; "
+				      "set your own domain\n", placeholders[i], v);
+		}
+	}
+	if (*config_str(cli->cf, "marketing_senders") && !*config_str(cli->cf, "tracker_url")) {
+		check_where(cli, out, "tracker_url");
+		strbuf_printf(out, "marketing_senders is set but tracker_url is empty: marketing "
+			      "mail needs an https unsubscribe URL (List-Unsubscribe-Post)\n");
+		errors++;
+	}
+	pfdir = config_str(cli->cf, "postfix_config_directory");
+	if (*pfdir == 0 || check_postconf(pfdir, "-h queue_directory", qdir, sizeof(qdir)) == 0)
+		return (errors);
+	/* service type private unpriv chroot ...: the fifth column. */
+	if (check_postconf(pfdir, "-M smtp/inet", line, sizeof(line)) == 0)
+		return (errors);
+	{
+		char   *col = line, *tok = 0;
+		int	n;
+
+		for (n = 0; n < 5 && (tok = strtok(col, " \t")) != 0; n++)
+			col = 0;
+		chrooted = (n == 5 && tok && strcmp(tok, "n") != 0);
+	}
+	if (!chrooted)
+		return (errors);
+	for (i = 0; sockets[i]; i++) {
+		v = config_str(cli->cf, sockets[i]);
+		if (strncmp(v, "unix:", 5) != 0 && strncmp(v, "local:", 6) != 0)
+			continue;
+		path = strchr(v, ':') + 1;
+		f = path + strlen(qdir);
+		if (strncmp(path, qdir, strlen(qdir)) == 0 && *f == '/')
+			continue;
+		check_where(cli, out, sockets[i]);
+		strbuf_printf(out, "%s = %s is outside Postfix's queue_directory %s, but smtpd runs "
+			      "chrooted there (master.cf smtp/inet): put the socket under %s/\n",
+			      sockets[i], v, qdir, qdir);
+		errors++;
+	}
+	return (errors);
+}
 
 /* cli_check_outbound - marketing settings that the milter needs */
 
@@ -87,6 +180,7 @@ cli_check(CLI *cli, int argc, char **argv)
 	if (argc != 1)
 		return (fprintf(stderr, "usage: postdrip check\n"), CLI_USAGE);
 	/* The configuration itself was loaded (and checked) by main(). */
+	errors += cli_check_settings(cli, &errs);
 	if ((tk = tokens_load(config_str(cli->cf, "token_key_file"), &err)) == 0) {
 		strbuf_printf(&errs, "%s\n", err);
 		myfree(err);
@@ -421,29 +515,228 @@ cli_timeline(CLI *cli, int argc, char **argv)
 	return (rc == STORE_OK ? CLI_OK : CLI_ERROR);
 }
 
+/*
+ * Per-workflow figures for "postdrip stats": the enrolments by state (and
+ * the ended ones by reason), and the workflow's messages by outcome, from
+ * the events the engine and the signal module record:
+ *	sent		"sent" (composed and handed to injection)
+ *	deferred	"send_deferred" (each 4xx or unreachable attempt)
+ *	refused		"send_refused" (5xx at injection) and "send_failed"
+ *			(retried past engine_retry_limit)
+ *	bounced		"bounced" that names the workflow (a DSN came back)
+ *	delivered	sent, less refused, failed and bounced: accepted by
+ *			Postfix and not (yet) bounced
+ */
+#define ST_ENROLLED	0
+#define ST_ACTIVE	1
+#define ST_COMPLETED	2
+#define ST_EXITED	3
+#define ST_SENT		4
+#define ST_DEFERRED	5
+#define ST_REFUSED	6
+#define ST_BOUNCED	7
+#define ST_N		8
+
+typedef struct STAT_WF {
+	char	name[WF_ID_MAX];
+	unsigned long n[ST_N];
+	json_t *reasons;		/* exited: reason -> count */
+} STAT_WF;
+
+typedef struct STATS {
+	STAT_WF *wf;
+	size_t	n, a;
+} STATS;
+
+/* stats_wf - the row of a workflow, made on first use */
+
+static STAT_WF *
+stats_wf(STATS *st, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < st->n; i++)
+		if (strcmp(st->wf[i].name, name) == 0)
+			return (st->wf + i);
+	if (st->n == st->a) {
+		st->a = st->a ? 2 * st->a : 16;
+		st->wf = myrealloc(st->wf, st->a * sizeof(*st->wf));
+	}
+	memset(st->wf + st->n, 0, sizeof(*st->wf));
+	snprintf(st->wf[st->n].name, sizeof(st->wf[st->n].name), "%s", name);
+	st->wf[st->n].reasons = json_object();
+	return (st->wf + st->n++);
+}
+
+/* stats_wf_cmp - by name */
+
+static int
+stats_wf_cmp(const void *a, const void *b)
+{
+	return (strcmp(((const STAT_WF *) a)->name, ((const STAT_WF *) b)->name));
+}
+
+/* stats_enrol_fn - one enrolment */
+
+static int
+stats_enrol_fn(const unsigned char *k, size_t klen, const unsigned char *v,
+	               size_t vlen, void *ctx)
+{
+	STATS  *st = ((void **) ctx)[0];
+	STORE_TXN *txn = ((void **) ctx)[1];
+	SCHED_ENROL e;
+	STAT_WF *w;
+	json_t *c;
+
+	(void) v;
+	(void) vlen;
+	if (klen != 8 || sched_enrol_get(txn, store_u64_get(k), &e) != STORE_OK)
+		return (0);
+	w = stats_wf(st, e.workflow);
+	w->n[ST_ENROLLED]++;
+	if (e.state == SCHED_ACTIVE || e.state == SCHED_WAITING)
+		w->n[ST_ACTIVE]++;
+	else if (e.state == SCHED_DONE)
+		w->n[ST_COMPLETED]++;
+	else if (e.state == SCHED_EXITED) {
+		w->n[ST_EXITED]++;
+		c = json_object_get(w->reasons, e.reason[0] ? e.reason : "unknown");
+		json_object_set_new(w->reasons, e.reason[0] ? e.reason : "unknown",
+				    json_integer(c ? json_integer_value(c) + 1 : 1));
+	}
+	return (0);
+}
+
+/* stats_events - the sends of each workflow, from the event log */
+
+static void
+stats_events(STATS *st, STORE_TXN *txn)
+{
+	static const struct {
+		const char *type;
+		int	slot;
+	}	map[] = {
+		{"sent", ST_SENT}, {"send_deferred", ST_DEFERRED},
+		{"send_refused", ST_REFUSED}, {"send_failed", ST_REFUSED},
+		{"bounced", ST_BOUNCED}, {0},
+	};
+	STORE_EVENT ev;
+	const char *wf;
+	uint64_t after = 0;
+	size_t	n, max = store_count(txn, STORE_DB_EVENT);
+	int	i;
+
+	for (n = 0; n < max && store_event_next(txn, after, &ev) == STORE_OK; n++) {
+		after = ev.seq;
+		for (i = 0; map[i].type; i++)
+			if (strcmp(ev.type, map[i].type) == 0)
+				break;
+		if (map[i].type && ev.data
+		    && (wf = json_string_value(json_object_get(ev.data, "workflow"))) != 0 && *wf)
+			stats_wf(st, wf)->n[map[i].slot]++;
+		store_event_free(&ev);
+	}
+}
+
 /* cli_stats - counts */
 
 int
 cli_stats(CLI *cli, int argc, char **argv)
 {
 	STORE_TXN *txn;
-	int	rc;
+	STATS	st;
+	STAT_WF *w;
+	void   *ctx[2];
+	json_t *top = 0, *wfs = 0, *o;
+	const char *reason;
+	json_t *cnt;
+	unsigned long delivered;
+	size_t	i;
+	int	rc, json = 0;
 
-	if (argc != 1)
-		return (fprintf(stderr, "usage: postdrip stats\n"), CLI_USAGE);
+	if (argc == 2 && strcmp(argv[1], "--json") == 0)
+		json = 1;
+	else if (argc != 1)
+		return (fprintf(stderr, "usage: postdrip stats [--json]\n"), CLI_USAGE);
 	if ((rc = store_rbegin(cli_store(cli), &txn)) != STORE_OK)
 		return (CLI_ERROR);
-	printf("contacts\t%zu\n", store_count(txn, STORE_DB_CONTACT));
-	printf("suppressed\t%zu\n", store_count(txn, STORE_DB_SUPPRESS));
-	printf("events\t%zu\n", store_count(txn, STORE_DB_EVENT));
-	printf("sent\t%zu\n", store_count(txn, STORE_DB_SENT));
-	/* What the MTA said to the engine's injections, apart. */
-	printf("injected\t%llu\n", (unsigned long long) sched_meta_get(txn, SCHED_COUNT_SENT));
-	printf("refused\t%llu\n", (unsigned long long) sched_meta_get(txn, SCHED_COUNT_REFUSED));
-	printf("deferred\t%llu\n", (unsigned long long) sched_meta_get(txn, SCHED_COUNT_DEFERRED));
-	printf("failed\t%llu\n", (unsigned long long) sched_meta_get(txn, SCHED_COUNT_FAILED));
-	printf("enrolments\t%zu\n", store_count(txn, STORE_DB_ENROL));
-	printf("scheduled\t%zu\n", store_count(txn, STORE_DB_SCHEDULE));
+	memset(&st, 0, sizeof(st));
+	ctx[0] = &st;
+	ctx[1] = txn;
+	(void) store_walk(txn, STORE_DB_ENROL, 0, 0, stats_enrol_fn, ctx);
+	stats_events(&st, txn);
+	if (st.n)
+		qsort(st.wf, st.n, sizeof(*st.wf), stats_wf_cmp);
+	if (json) {
+		top = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		  "contacts", (json_int_t) store_count(txn, STORE_DB_CONTACT),
+		  "suppressed", (json_int_t) store_count(txn, STORE_DB_SUPPRESS),
+			"events", (json_int_t) store_count(txn, STORE_DB_EVENT),
+			"sent", (json_int_t) store_count(txn, STORE_DB_SENT),
+			"injected", (json_int_t) sched_meta_get(txn, SCHED_COUNT_SENT),
+		      "refused", (json_int_t) sched_meta_get(txn, SCHED_COUNT_REFUSED),
+		    "deferred", (json_int_t) sched_meta_get(txn, SCHED_COUNT_DEFERRED),
+			"failed", (json_int_t) sched_meta_get(txn, SCHED_COUNT_FAILED),
+		      "enrolments", (json_int_t) store_count(txn, STORE_DB_ENROL),
+		      "scheduled", (json_int_t) store_count(txn, STORE_DB_SCHEDULE));
+		json_object_set_new(top, "workflows", wfs = json_object());
+	} else {
+		printf("contacts\t%zu\n", store_count(txn, STORE_DB_CONTACT));
+		printf("suppressed\t%zu\n", store_count(txn, STORE_DB_SUPPRESS));
+		printf("events\t%zu\n", store_count(txn, STORE_DB_EVENT));
+		printf("sent\t%zu\n", store_count(txn, STORE_DB_SENT));
+		/* What the MTA said to the engine's injections, apart. */
+		printf("injected\t%llu\n", (unsigned long long) sched_meta_get(txn, SCHED_COUNT_SENT));
+		printf("refused\t%llu\n", (unsigned long long) sched_meta_get(txn, SCHED_COUNT_REFUSED));
+		printf("deferred\t%llu\n", (unsigned long long) sched_meta_get(txn, SCHED_COUNT_DEFERRED));
+		printf("failed\t%llu\n", (unsigned long long) sched_meta_get(txn, SCHED_COUNT_FAILED));
+		printf("enrolments\t%zu\n", store_count(txn, STORE_DB_ENROL));
+		printf("scheduled\t%zu\n", store_count(txn, STORE_DB_SCHEDULE));
+		if (st.n)
+			printf("\n%-16s %8s %7s %9s %7s %6s %9s %8s %7s %7s\n", "WORKFLOW",
+			       "ENROLLED", "ACTIVE", "COMPLETED", "EXITED", "SENT",
+			       "DELIVERED", "DEFERRED", "REFUSED", "BOUNCED");
+	}
 	store_rend(txn);
+	for (i = 0; i < st.n; i++) {
+		w = st.wf + i;
+		delivered = w->n[ST_SENT] > w->n[ST_REFUSED] + w->n[ST_BOUNCED] ?
+			w->n[ST_SENT] - w->n[ST_REFUSED] - w->n[ST_BOUNCED] : 0;
+		if (json) {
+			o = json_pack("{s:I, s:I, s:I, s:I, s:O, s:I, s:I, s:I, s:I, s:I}",
+				      "enrolled", (json_int_t) w->n[ST_ENROLLED],
+				      "active", (json_int_t) w->n[ST_ACTIVE],
+				      "completed", (json_int_t) w->n[ST_COMPLETED],
+				      "exited", (json_int_t) w->n[ST_EXITED],
+				      "exited_by_reason", w->reasons,
+				      "sent", (json_int_t) w->n[ST_SENT],
+				      "delivered", (json_int_t) delivered,
+				      "deferred", (json_int_t) w->n[ST_DEFERRED],
+				      "refused", (json_int_t) w->n[ST_REFUSED],
+				      "bounced", (json_int_t) w->n[ST_BOUNCED]);
+			json_object_set_new(wfs, w->name, o);
+		} else {
+			printf("%-16s %8lu %7lu %9lu %7lu %6lu %9lu %8lu %7lu %7lu\n", w->name,
+			       w->n[ST_ENROLLED], w->n[ST_ACTIVE], w->n[ST_COMPLETED],
+			       w->n[ST_EXITED], w->n[ST_SENT], delivered, w->n[ST_DEFERRED],
+			       w->n[ST_REFUSED], w->n[ST_BOUNCED]);
+			if (w->n[ST_EXITED]) {
+				printf("%-16s exited:", "");
+				json_object_foreach(w->reasons, reason, cnt)
+					printf(" %s=%lld", reason, (long long) json_integer_value(cnt));
+				printf("\n");
+			}
+		}
+		json_decref(w->reasons);
+	}
+	if (json) {
+		char   *text = json_dumps(top, JSON_SORT_KEYS);
+
+		printf("%s\n", text);
+		free(text);
+		json_decref(top);
+	}
+	if (st.wf)
+		myfree(st.wf);
 	return (CLI_OK);
 }

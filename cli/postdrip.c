@@ -23,29 +23,63 @@
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/strbuf.h"
+#include "util/usage.h"
 
+/*
+ * One row per command: its synopsis (shown by "postdrip --help") and the
+ * lines of its options (shown by "postdrip COMMAND --help").
+ */
 static const struct {
 	const char *name;
 	CLI_FN	fn;
-	int	needs_config;		/* 0: runs even when the config is bad */
+	int	needs_config;		/* 0: runs even when the config is bad;
+					 * -1: does not read it */
 	const char *usage;
+	const char *options;
 }	cli_commands[] = {
-	{"check", cli_check, 0, "check                      validate the configuration, workflows and templates"},
-	{"config", cli_config, 1, "config [-d] [NAME...]      print settings (-d: defaults)"},
-	{"keygen", cli_keygen, 1, "keygen                     add a new token signing key"},
-	{"contact", cli_contact, 1, "contact add|show|export|import ...   manage contacts"},
-	{"suppress", cli_suppress, 1, "suppress ADDRESS [--reason R]   refuse marketing mail to ADDRESS"},
-	{"unsuppress", cli_unsuppress, 1, "unsuppress ADDRESS         lift a suppression"},
-	{"suppressed", cli_suppressed, 1, "suppressed                 list suppressed addresses"},
-	{"event", cli_event, 1, "event ADDRESS TYPE [key=value...]   record an external event"},
-	{"enrol", cli_enrol, 1, "enrol ADDRESS WORKFLOW     put a contact into a workflow now"},
-	{"timeline", cli_timeline, 1, "timeline ADDRESS           a contact's history"},
-	{"classify", cli_classify, 0, "classify [-d] FILE...      what each message is: bounce, autoreply, complaint, ..."},
-	{"stats", cli_stats, 1, "stats                      counts of contacts, suppressions, events, sends"},
-	{"workflows", cli_workflows, 1, "workflows [NAME...]        list workflows, or show the steps of some"},
-	{"template", cli_template, 1, "template NAME [CONTEXT.json] [--transactional] [--crlf]   preview a composed message"},
+	{"check", cli_check, 0, "check                      validate the configuration, workflows and templates",
+	"  (none)      exit 0, or 1 with file:line: lines; warnings do not fail\n"},
+	{"config", cli_config, 1, "config [-d] [NAME...]      print settings that differ from their defaults",
+		"  -d          every setting with its default (like postconf -d)\n"
+		"  NAME...     these settings, default or not\n"},
+	{"keygen", cli_keygen, 1, "keygen                     add a new token signing key", ""},
+	{"contact", cli_contact, 1, "contact add|show|export|import ...   manage contacts",
+		"  add ADDRESS [field=value...] [--tag TAG...] [--score N]\n"
+		"  show ADDRESS\n"
+		"  export                    CSV on stdout\n"
+		"  import FILE|- [--event TYPE]\n"
+		"              --event TYPE records TYPE for each imported contact\n"},
+	{"suppress", cli_suppress, 1, "suppress ADDRESS [--reason R]   refuse marketing mail to ADDRESS",
+	"  --reason R  the reason stored and listed (default manual)\n"},
+	{"unsuppress", cli_unsuppress, 1, "unsuppress ADDRESS         lift a suppression", ""},
+	{"suppressed", cli_suppressed, 1, "suppressed                 list suppressed addresses", ""},
+	{"event", cli_event, 1, "event ADDRESS TYPE [key=value...]   record an external event",
+	"  key=value   details stored with the event\n"},
+	{"enrol", cli_enrol, 1, "enrol ADDRESS WORKFLOW     put a contact into a workflow now", ""},
+	{"queue", cli_queue, 1, "queue [FILTER] [--json] [--flush|--hold|--release|--delete]   scheduled work",
+		"  FILTER      workflow=NAME, contact=ADDRESS, enrolment=ID (any of them)\n"
+		"  --json      a JSON array, one object per job\n"
+		"  --flush     make the selected jobs due now (windows and caps still apply)\n"
+		"  --hold      the scheduler skips the selected enrolments until --release\n"
+		"  --release   undo --hold\n"
+		"  --delete    end the selected enrolments (reason deleted)\n"},
+	{"timeline", cli_timeline, 1, "timeline ADDRESS           a contact's history", ""},
+	{"classify", cli_classify, 0, "classify [-d] FILE...      what each message is: bounce, autoreply, complaint, ...",
+	"  -d          explain each decision\n"},
+	{"stats", cli_stats, 1, "stats [--json]             counts of contacts, suppressions, events, sends; per workflow",
+	"  --json      the same as one JSON object\n"},
+	{"workflows", cli_workflows, 1, "workflows [NAME...]        list workflows, or show the steps of some", ""},
+	{"template", cli_template, 1, "template NAME [CONTEXT.json] [--transactional] [--crlf]   preview a composed message",
+		"  --transactional  compose as the transactional stream (no unsubscribe footer)\n"
+		"  --crlf      CRLF line ends, as injected\n"},
+	{"init", cli_init, -1, "init [DIR]                 copy the installed example configuration to DIR",
+	"  DIR         where to put it (default " SYSCONFDIR "/postdrip); existing files are kept\n"},
 	{0},
 };
+
+#define CLI_GLOBAL_OPTIONS \
+	"  -c FILE     the configuration (default " CONFIG_DEFAULT_PATH ", or $POSTDRIP_CONFIG)\n" \
+	"  -v          more logging\n"
 
 /* usage - list the commands */
 
@@ -54,9 +88,11 @@ usage(FILE *fp, int status)
 {
 	int	i;
 
-	fprintf(fp, "usage: postdrip [-c FILE] [-v] COMMAND [ARGS...]\n\ncommands:\n");
+	fprintf(fp, "usage: postdrip [-c FILE] [-v] COMMAND [ARGS...]\n\noptions:\n%s\ncommands:\n",
+		CLI_GLOBAL_OPTIONS);
 	for (i = 0; cli_commands[i].name; i++)
 		fprintf(fp, "  %s\n", cli_commands[i].usage);
+	fprintf(fp, "\n\"postdrip COMMAND --help\" lists a command's options; --version the version.\n");
 	return (status);
 }
 
@@ -91,6 +127,8 @@ main(int argc, char **argv)
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return (usage(stdout, CLI_OK));
+		if (strcmp(argv[i], "--version") == 0)
+			return (usage_version("postdrip"), CLI_OK);
 		if (strcmp(argv[i], "-c") == 0)
 			i++;
 	}
@@ -110,6 +148,8 @@ main(int argc, char **argv)
 		return (usage(stderr, CLI_USAGE));
 	if (strcmp(argv[optind], "--help") == 0 || strcmp(argv[optind], "help") == 0)
 		return (usage(stdout, CLI_OK));
+	if (strcmp(argv[optind], "--version") == 0 || strcmp(argv[optind], "version") == 0)
+		return (usage_version("postdrip"), CLI_OK);
 	for (i = 0; cli_commands[i].name; i++)
 		if (strcmp(cli_commands[i].name, argv[optind]) == 0)
 			break;
@@ -120,10 +160,18 @@ main(int argc, char **argv)
 	/* --help anywhere after the command ("contact add --help" too). */
 	for (ch = optind + 1; ch < argc; ch++) {
 		if (strcmp(argv[ch], "--help") == 0) {
-			printf("usage: postdrip [-c FILE] %s\n", cli_commands[i].usage);
+			STRBUF	syn = STRBUF_INIT;
+
+			strbuf_printf(&syn, "postdrip [-c FILE] %s", cli_commands[i].usage);
+			usage_help(strbuf_str(&syn), cli_commands[i].options);
+			strbuf_free(&syn);
 			return (CLI_OK);
 		}
+		if (strcmp(argv[ch], "--version") == 0)
+			return (usage_version("postdrip"), CLI_OK);
 	}
+	if (cli_commands[i].needs_config < 0)
+		return (cli_commands[i].fn(&cli, argc - optind, argv + optind));
 	cli.cf = config_load(cli.config_path, &err);
 	if (cli.cf == 0 && cli_commands[i].needs_config) {
 		fputs(err, stderr);

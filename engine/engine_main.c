@@ -61,6 +61,7 @@
 #include "config/config.h"
 #include "util/daemon.h"
 #include "util/msg.h"
+#include "util/usage.h"
 #include "util/mymalloc.h"
 #include "util/strbuf.h"
 #include "token/tokens.h"
@@ -98,7 +99,7 @@ engine_log(void *ctx, int warn, const char *fmt,...)
 static void
 engine_usage(void)
 {
-	fprintf(stderr, "usage: postdrip-engine [-c FILE] [-f] [-v] [--once]\n");
+	fprintf(stderr, "usage: postdrip-engine [-c FILE] [-f] [-v] [--once] (--help for more)\n");
 	exit(2);
 }
 
@@ -158,9 +159,16 @@ main(int argc, char **argv)
 	TRACKER *trk = 0;
 	struct sigaction sa;
 	char   *err = 0;
+	size_t	nretimed;
 
 	if (path == 0)
 		path = CONFIG_DEFAULT_PATH;
+	usage_std(argc, argv, "postdrip-engine", "postdrip-engine [-c FILE] [-f] [-v] [--once]",
+		  "  -c FILE     the configuration (default " CONFIG_DEFAULT_PATH
+		  ", or $POSTDRIP_CONFIG)\n"
+		  "  -f          stay in the foreground, log to stderr as well\n"
+		  "  -v          more logging (repeat for more)\n"
+		  "  --once      run the work due now (POSTDRIP_NOW when set) and exit\n");
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
 			path = argv[++i];
@@ -245,6 +253,12 @@ main(int argc, char **argv)
 				cf = ncf;
 				wfs = nwfs;
 				msg_info("reloaded: %d workflows", workflow_count(wfs));
+				if ((rc = sched_retime(s, clock_now(), &nretimed)) != STORE_OK)
+					msg_warn("reload: queued jobs keep their times: %s",
+						 store_strerror(rc));
+				else
+					msg_info("reload: %zu queued job%s re-timed", nretimed,
+						 nretimed == 1 ? "" : "s");
 			}
 		}
 		memset(&stats, 0, sizeof(stats));

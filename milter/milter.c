@@ -87,6 +87,7 @@
 #include "util/clock.h"
 #include "util/daemon.h"
 #include "util/msg.h"
+#include "util/usage.h"
 #include "util/mymalloc.h"
 #include "milter.h"
 #include "milter_lmtp.h"
@@ -805,8 +806,8 @@ milter_drop_privileges(const char *user)
 static void
 milter_usage(void)
 {
-	fprintf(stderr, "usage: %s [-fv] [-c config_file]\n", MILTER_NAME);
-	exit(1);
+	fprintf(stderr, "usage: %s [-fv] [-c FILE] (--help for more)\n", MILTER_NAME);
+	exit(2);
 }
 
 int
@@ -828,6 +829,10 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	if ((errno = pthread_sigmask(SIG_BLOCK, &sigs, 0)) != 0)
 		msg_fatal("pthread_sigmask: %m");
+	usage_std(argc, argv, MILTER_NAME, MILTER_NAME " [-fv] [-c FILE]",
+		  "  -c FILE     the configuration (default " CONFIG_DEFAULT_PATH ")\n"
+		  "  -f          stay in the foreground, log to stderr as well\n"
+		  "  -v          more logging (repeat for more)\n");
 	while ((ch = getopt(argc, argv, "c:fv")) != -1) {
 		switch (ch) {
 		case 'c':

@@ -72,6 +72,7 @@
 #include "util/clock.h"
 #include "util/daemon.h"
 #include "util/msg.h"
+#include "util/usage.h"
 #include "util/mymalloc.h"
 #include "util/strbuf.h"
 #include "policyd.h"
@@ -868,7 +869,7 @@ policyd_files(int max)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: postdrip-policyd [-fnsv] [-c FILE]\n");
+	fprintf(stderr, "usage: postdrip-policyd [-fnsv] [-c FILE] (--help for more)\n");
 	exit(2);
 }
 
@@ -883,6 +884,12 @@ main(int argc, char **argv)
 	CONN   *c;
 
 	policyd_conf_path = CONFIG_DEFAULT_PATH;
+	usage_std(argc, argv, "postdrip-policyd", "postdrip-policyd [-fnsv] [-c FILE]",
+		  "  -c FILE     the configuration (default " CONFIG_DEFAULT_PATH ")\n"
+		  "  -f          stay in the foreground, log to stderr as well\n"
+		  "  -n          check the configuration and exit (0: good)\n"
+		  "  -s          single-threaded: one request at a time\n"
+		  "  -v          more logging (repeat for more)\n");
 	while ((ch = getopt(argc, argv, "c:fnsv")) != -1) {
 		switch (ch) {
 		case 'c':

@@ -11,6 +11,8 @@ cat > "$T/postdrip.conf" <<CONF
 data_directory = $T/data
 workflow_directory = $top_srcdir/conf/workflows
 template_directory = $top_srcdir/conf/templates
+bounce_domain = bounce.acme.test
+tracker_url = https://track.acme.test
 CONF
 $PD keygen >/dev/null || fail "keygen"
 $PD check > "$T/out" 2>&1 || fail "examples: $(cat "$T/out")"
@@ -51,6 +53,8 @@ token_key_file = $T/keys
 workflow_directory = $T/wf
 template_directory = $T/tmpl
 default_timezone = Europe/Atlantis
+bounce_domain = bounce.acme.test
+tracker_url = https://track.acme.test
 CONF
 $PD keygen >/dev/null || fail "keygen 2"
 $PD check > "$T/out" 2>&1

@@ -67,6 +67,8 @@ const CONF_PARAM config_params[] = {
 	"domain of VERP return paths and reply/unsubscribe addresses"},
 	{"tracker_url", CONF_STR, "https://track.example.com", 0, 0,
 	"public base URL of the HTTP tracker"},
+	{"postfix_config_directory", CONF_STR, "", 0, 0,
+	"Postfix's configuration directory; when set, postdrip check reads its queue_directory and the chroot column of smtp/inet with postconf to check milter_listen and lmtp_listen"},
 
 	/* postdrip-engine: the HTTP tracker. */
 	{"tracker_threads", CONF_INT, "2", 1, 256,

@@ -240,3 +240,130 @@ out:
 	s->stats = 0;
 	return (rc);
 }
+
+/*
+ * Re-timing after a reload. A job's time was computed under the settings
+ * of its day: a wait step's end from its duration, a send step put off to
+ * the opening of its send window. After a reload that changed either, the
+ * administrator expects the jobs already queued to follow the new settings,
+ * as Postfix's queue manager applies a changed setting to mail already
+ * queued. So: a wait (or the timeout of a wait for an event) ends at its
+ * start plus the new duration; a send put off by its window waits for the
+ * next opening of the new window, or, when that is open now, is due now
+ * and meets the caps anew. Backoffs after a deferral and held jobs (not in
+ * the schedule) are left as they are.
+ */
+typedef struct SCHED_RETIME {
+	SCHED  *s;
+	uint64_t *ids;
+	time_t *old;
+	time_t *new;
+	size_t	n;
+	size_t	changed;
+} SCHED_RETIME;
+
+/* retime_due - the job's time under the current settings */
+
+static time_t
+retime_due(SCHED *s, STORE_TXN *txn, const SCHED_ENROL *e)
+{
+	const WORKFLOW *wf;
+	const WF_STEP *st;
+	json_t *rec = 0;
+	time_t	t;
+	int	idx;
+
+	if ((wf = workflow_find(s->wfs, e->workflow)) == 0
+	    || (idx = workflow_step_find(wf, e->step)) < 0)
+		return (e->due);
+	st = wf->steps + idx;
+	if (e->phase == SCHED_PH_WAIT && st->kind == WF_STEP_WAIT)
+		return (e->updated + st->duration);
+	if (e->phase == SCHED_PH_WAIT && st->kind == WF_STEP_WAIT_FOR)
+		return (e->wait_since + st->duration);
+	if (e->phase == SCHED_PH_START && st->kind == WF_STEP_SEND
+	    && e->attempts == 0 && e->due > s->now) {
+		/* The window closed now: its next opening. Open now: the job
+		 * waited for the old window or for a cap, and meets both anew. */
+		(void) store_contact_get(txn, e->contact, &rec);
+		t = workflow_send_window(wf, workflow_contact_tz(wf, rec), s->now);
+		if (rec)
+			json_decref(rec);
+		return (t > s->now ? t : s->now);
+	}
+	return (e->due);
+}
+
+/* retime_write - move the jobs that are still as they were read */
+
+static int
+retime_write(STORE_TXN *txn, void *ctx)
+{
+	SCHED_RETIME *r = ctx;
+	SCHED_ENROL e;
+	size_t	i;
+	int	rc;
+
+	sched_txnlog_reset(r->s);
+	r->changed = 0;
+	for (i = 0; i < r->n; i++) {
+		if (sched_enrol_get(txn, r->ids[i], &e) != STORE_OK || e.due != r->old[i])
+			continue;
+		if ((rc = sched_job_set(txn, &e, r->new[i])) != STORE_OK
+		    || (rc = sched_enrol_put(txn, &e)) != STORE_OK)
+			return (rc);
+		r->changed++;
+	}
+	return (STORE_OK);
+}
+
+/* sched_retime - apply changed waits and windows to queued jobs */
+
+int
+sched_retime(SCHED *s, time_t now, size_t *changed)
+{
+	SCHED_RETIME r;
+	SCHED_ENROL e;
+	STORE_TXN *txn;
+	uint64_t *ids;
+	time_t *dues, t;
+	size_t	i, k, max;
+	int	rc;
+
+	*changed = 0;
+	s->now = now;
+	if ((rc = store_rbegin(s->st, &txn)) != STORE_OK)
+		return (rc);
+	max = store_count(txn, STORE_DB_SCHEDULE);
+	ids = mymalloc((max + 1) * sizeof(*ids));
+	dues = mymalloc((max + 1) * sizeof(*dues));
+	memset(&r, 0, sizeof(r));
+	r.s = s;
+	r.ids = mymalloc((max + 1) * sizeof(*r.ids));
+	r.old = mymalloc((max + 1) * sizeof(*r.old));
+	r.new = mymalloc((max + 1) * sizeof(*r.new));
+	k = sched_due(txn, (time_t) INT64_MAX, ids, dues, max);
+	for (i = 0; i < k; i++) {
+		if (sched_enrol_get(txn, ids[i], &e) != STORE_OK || e.due != dues[i]
+		    || (e.state != SCHED_ACTIVE && e.state != SCHED_WAITING))
+			continue;
+		if ((t = retime_due(s, txn, &e)) == e.due || t <= 0)
+			continue;
+		if (t < now)
+			t = now;
+		if (t == e.due)
+			continue;
+		r.ids[r.n] = e.id;
+		r.old[r.n] = e.due;
+		r.new[r.n++] = t;
+	}
+	store_rend(txn);
+	if (r.n && (rc = store_write(s->st, retime_write, &r)) == STORE_OK)
+		*changed = r.changed;
+	myfree(ids);
+	myfree(dues);
+	myfree(r.ids);
+	myfree(r.old);
+	myfree(r.new);
+	return (rc);
+}

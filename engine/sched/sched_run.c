@@ -278,6 +278,26 @@ run_stale_write(STORE_TXN *txn, void *ctx)
 	return (rc);
 }
 
+/* run_hold_write - take a held enrolment's job off the schedule */
+
+static int
+run_hold_write(STORE_TXN *txn, void *ctx)
+{
+	RUN_STALE *r = ctx;
+	SCHED_ENROL e;
+	int	rc;
+
+	if ((rc = sched_enrol_get(txn, r->id, &e)) == STORE_OK && e.due == r->due
+	    && sched_hold_get(txn, r->id, 0) == STORE_OK) {
+		if ((rc = sched_hold_put(txn, r->id, r->due)) == STORE_OK
+		    && (rc = sched_job_set(txn, &e, 0)) == STORE_OK)
+			rc = sched_enrol_put(txn, &e);
+	} else if (rc == STORE_OK || rc == STORE_NOTFOUND)
+		rc = sched_job_del(txn, r->due, r->id);
+	myfree(r);
+	return (rc);
+}
+
 /* run_job - the steps of one enrolment, until one stops */
 
 static int
@@ -304,6 +324,19 @@ run_job(SCHED *s, uint64_t id, time_t due)
 		stale->due = due;
 		stale->id = id;
 		store_write_async(s->st, run_stale_write, stale, 0, 0);
+		rc = STORE_OK;
+		goto out;
+	}
+	if (sched_hold_get(txn, id, 0) == STORE_OK) {
+		RUN_STALE *held = mymalloc(sizeof(*held));
+
+		/* Held by "postdrip queue --hold": the job waits for --release. */
+		sched_log(s, 0, "held: contact=%llu workflow=%s step=%s enrolment=%llu",
+			  (unsigned long long) e.contact, e.workflow, e.step,
+			  (unsigned long long) id);
+		held->due = due;
+		held->id = id;
+		store_write_async(s->st, run_hold_write, held, 0, 0);
 		rc = STORE_OK;
 		goto out;
 	}

@@ -595,3 +595,97 @@ sched_dateidx_walk(STORE_TXN *txn, const char *day, const char *field,
 	strbuf_free(&w.pfx);
 	return (rc);
 }
+
+/*
+ * Held enrolments (postdrip queue --hold): MISC "hold\0" enrolment(8) ->
+ * the due time of the job taken off the schedule (8, 0: none). A held
+ * enrolment has no job in STORE_DB_SCHEDULE, so a tick never sees it; a job
+ * that appears anyway (an awaited event woke it) is moved back here by the
+ * scheduler instead of running.
+ */
+#define HOLD_PFX	"hold"		/* with its NUL: 5 bytes */
+
+/* hold_key - "hold\0" id(8) */
+
+static void
+hold_key(unsigned char *key, uint64_t id)
+{
+	memcpy(key, HOLD_PFX, 5);
+	store_u64_put(key + 5, id);
+}
+
+/* sched_hold_get - is the enrolment held, and the due time it had */
+
+int
+sched_hold_get(STORE_TXN *txn, uint64_t id, time_t *due)
+{
+	unsigned char key[5 + 8];
+	MDB_val	v;
+	int	rc;
+
+	hold_key(key, id);
+	if ((rc = store_get(txn, STORE_DB_MISC, key, sizeof(key), &v)) != STORE_OK)
+		return (rc);
+	if (v.mv_size != 8)
+		return (STORE_RETRY);
+	if (due)
+		*due = (time_t) store_u64_get(v.mv_data);
+	return (STORE_OK);
+}
+
+/* sched_hold_put - write: hold, remembering due */
+
+int
+sched_hold_put(STORE_TXN *txn, uint64_t id, time_t due)
+{
+	unsigned char key[5 + 8], v[8];
+
+	hold_key(key, id);
+	store_u64_put(v, (uint64_t) due);
+	return (store_put(txn, STORE_DB_MISC, key, sizeof(key), v, 8, 0));
+}
+
+/* sched_hold_del - write: release (OK or NOTFOUND) */
+
+int
+sched_hold_del(STORE_TXN *txn, uint64_t id)
+{
+	unsigned char key[5 + 8];
+
+	hold_key(key, id);
+	return (store_del(txn, STORE_DB_MISC, key, sizeof(key)));
+}
+
+typedef struct HOLD_WALK {
+	int	(*fn) (uint64_t id, time_t due, void *ctx);
+	void   *ctx;
+} HOLD_WALK;
+
+/* hold_walk_fn - one held enrolment */
+
+static int
+hold_walk_fn(const unsigned char *k, size_t klen, const unsigned char *v,
+	             size_t vlen, void *ctx)
+{
+	HOLD_WALK *w = ctx;
+
+	/* store_walk() starts at the prefix and goes on past it. */
+	if (klen < 5 || memcmp(k, HOLD_PFX, 5) != 0)
+		return (1);
+	if (klen != 13 || vlen != 8)
+		return (0);
+	return (w->fn(store_u64_get(k + 5), (time_t) store_u64_get(v), w->ctx));
+}
+
+/* sched_hold_walk - every held enrolment */
+
+int
+sched_hold_walk(STORE_TXN *txn, int (*fn) (uint64_t id, time_t due, void *ctx),
+		        void *ctx)
+{
+	HOLD_WALK w;
+
+	w.fn = fn;
+	w.ctx = ctx;
+	return (store_walk(txn, STORE_DB_MISC, HOLD_PFX, 5, hold_walk_fn, &w));
+}

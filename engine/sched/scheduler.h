@@ -99,6 +99,14 @@ size_t	sched_due(STORE_TXN *txn, time_t now, uint64_t *ids, time_t *dues,
 		          size_t max);
 /* Write: remove a schedule entry by its key (a stale one). */
 int	sched_job_del(STORE_TXN *txn, time_t due, uint64_t id);
+/* Held enrolments (postdrip queue --hold): the scheduler runs no job of
+ * one; due is the time its job had (0: none). get: OK or NOTFOUND; del:
+ * OK or NOTFOUND; walk: fn returns non-zero to stop. */
+int	sched_hold_get(STORE_TXN *txn, uint64_t id, time_t *due);
+int	sched_hold_put(STORE_TXN *txn, uint64_t id, time_t due);
+int	sched_hold_del(STORE_TXN *txn, uint64_t id);
+int	sched_hold_walk(STORE_TXN *txn, int (*fn) (uint64_t id, time_t due, void *ctx),
+			        void *ctx);
 /* Time of the earliest job, or 0 when the schedule is empty. */
 time_t	sched_next_due(STORE_TXN *txn);
 /* The enrolments of a contact (latest per workflow); fn returns non-zero to
@@ -182,6 +190,12 @@ void	sched_free(SCHED *s);
  * (may be NULL). STORE_OK, or STORE_RETRY when the store failed (the next
  * tick tries again; nothing is half-done). */
 int	sched_tick(SCHED *s, time_t now, SCHED_STATS *stats);
+
+/* After sched_reload(): queued jobs follow the new settings (a wait ends
+ * at its start plus the new duration; a send put off by its window or a
+ * cap is due at now and meets the new window again). The number moved
+ * goes to *changed. STORE_OK or the store's failure. */
+int	sched_retime(SCHED *s, time_t now, size_t *changed);
 
 /* Enrol a contact at once (the CLI and tests); subject to the audience and
  * re-entry rules. STORE_OK, STORE_EXISTS (not allowed now), STORE_NOTFOUND
