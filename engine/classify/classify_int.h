@@ -78,7 +78,7 @@ typedef struct CLASSIFY_PHRASE {
 	char   *phrase;				/* lower case, one line */
 	size_t	len;
 	int	line;				/* in the vocabulary file */
-	unsigned first, last;			/* first and last byte pair */
+	unsigned first, last;			/* first and last 3 bytes, hashed */
 } CLASSIFY_PHRASE;
 
 extern const CLASSIFY_PHRASE *classify_vocab_match(const char *text);

@@ -79,7 +79,7 @@
 typedef struct CLASSIFY_VOCAB {
 	CLASSIFY_PHRASE *ent;
 	size_t	nent;
-	unsigned char first[65536 / 8];	/* first byte pairs of phrases */
+	unsigned char first[65536 / 8];	/* first three bytes of phrases, hashed */
 } CLASSIFY_VOCAB;
 
  /*
@@ -141,6 +141,7 @@ tags_ok(const char *tags)
 /* pair_bit - the bit of a two-byte sequence */
 
 #define PAIR(a, b)	(((unsigned) (unsigned char) (a) << 8) | (unsigned char) (b))
+#define TRI(a, b, c)	((PAIR(a, b) * 31 + (unsigned char) (c)) & 0xffff)
 #define PAIR_SET(set, p) ((set)[(p) >> 3] |= 1 << ((p) & 7))
 #define PAIR_HAS(set, p) ((set)[(p) >> 3] & (1 << ((p) & 7)))
 
@@ -274,8 +275,8 @@ vocab_parse(const char *name, const char *text, size_t len, STRBUF *errs)
 		e->phrase = mystrdup(line);
 		e->len = o;
 		e->line = lineno;
-		e->first = PAIR(line[0], line[1]);
-		e->last = PAIR(line[o - 2], line[o - 1]);
+		e->first = TRI(line[0], line[1], line[2]);
+		e->last = TRI(line[o - 3], line[o - 2], line[o - 1]);
 		PAIR_SET(v->first, e->first);
 	}
 	if (nerr) {
@@ -397,13 +398,14 @@ classify_vocab_match(const char *text)
 		return (0);
 
 	/*
-	 * Which two-byte sequences occur: a phrase whose first or last two
-	 * bytes do not occur cannot match, and most do not, so most phrases
-	 * cost two bit tests instead of a substring search.
+	 * Which three-byte sequences occur (hashed to 16 bits): a phrase
+	 * whose first or last three bytes do not occur cannot match, and
+	 * most do not, so most phrases cost two bit tests instead of a
+	 * substring search.
 	 */
 	memset(pairs, 0, sizeof(pairs));
-	for (i = 0; i + 1 < n; i++) {
-		unsigned p = PAIR(low[i], low[i + 1]);
+	for (i = 0; i + 2 < n; i++) {
+		unsigned p = TRI(low[i], low[i + 1], low[i + 2]);
 
 		PAIR_SET(pairs, p);
 		any |= PAIR_HAS(v->first, p) != 0;
