@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <unistd.h>
 
 #include "util/addr.h"
 #include "cli.h"
@@ -32,6 +34,7 @@
 #include "util/strbuf.h"
 #include "token/tokens.h"
 #include "sched/scheduler.h"
+#include "classify/classify.h"
 
 /* cli_check - validate everything a running postdrip reads */
 
@@ -55,6 +58,12 @@ cli_check(CLI *cli, int argc, char **argv)
 	errors += cli_check_templates(cli, &errs);
 	errors += cli_check_workflows(cli, &errs);
 	errors += cli_check_caps(cli, &errs);
+	/* The phrase vocabulary: only its default may be missing. */
+	if (!(config_is_default(cli->cf, "bounce_reasons_file")
+	      && access(config_str(cli->cf, "bounce_reasons_file"), F_OK) < 0
+	      && errno == ENOENT)
+	    && classify_reasons_check(config_str(cli->cf, "bounce_reasons_file"), &errs) < 0)
+		errors++;
 	fputs(strbuf_str(&errs), stdout);
 	strbuf_free(&errs);
 	return (errors ? CLI_ERROR : CLI_OK);
