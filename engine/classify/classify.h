@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "util/strbuf.h"
+#include "config/config.h"
 
 typedef enum {
 	CLASSIFY_OTHER,
@@ -77,6 +78,7 @@ void	classify_reply(const char *reply, const char *command,
 /* The phrase vocabulary of reasons (classify_vocab.c, bounce-reasons(5)). */
 int	classify_reasons_load(const char *path, int optional, STRBUF *errs);
 int	classify_reasons_check(const char *path, STRBUF *errs);
+int	classify_reasons_config(const CONFIG *cf, char **err);
 
 const char *classify_kind_name(CLASSIFY_KIND kind);
 const char *classify_class_name(CLASSIFY_CLASS class);

@@ -15,6 +15,10 @@
 /*	const char *path;
 /*	STRBUF	*errs;
 /*
+/*	int	classify_reasons_config(cf, err)
+/*	const CONFIG *cf;
+/*	char	**err;
+/*
 /*	#include "classify/classify_int.h"
 /*
 /*	const CLASSIFY_PHRASE *classify_vocab_match(text)
@@ -47,6 +51,12 @@
 /*
 /*	classify_reasons_check() only reads and checks the file.
 /*
+/*	classify_reasons_config() is what a program calls at start and on
+/*	reload: it loads the file named by bounce_reasons_file in cf; only
+/*	the default may be missing (the compiled-in copy then serves). It
+/*	returns 0, or -1 with *err a message that the caller frees; the
+/*	vocabulary in use is then unchanged.
+/*
 /*	classify_vocab_match() returns the first entry whose phrase occurs
 /*	in text, or null. Without a loaded vocabulary the compiled-in copy
 /*	is used.
@@ -67,6 +77,7 @@
 #include <stdio.h>
 
 #include "util/mymalloc.h"
+#include "util/msg.h"
 #include "util/strbuf.h"
 #include "classify/classify.h"
 #include "classify/classify_int.h"
@@ -419,5 +430,26 @@ classify_vocab_match(const char *text)
 		    && e->len <= n && strstr(low, e->phrase))
 			return (e);
 	}
+	return (0);
+}
+
+/* classify_reasons_config - the vocabulary named by the settings */
+
+int
+classify_reasons_config(const CONFIG *cf, char **err)
+{
+	STRBUF	errs = STRBUF_INIT;
+	const char *path = config_str(cf, "bounce_reasons_file");
+
+	if (classify_reasons_load(path, config_is_default(cf, "bounce_reasons_file"),
+				  &errs) < 0) {
+		while (errs.len > 0 && errs.data[errs.len - 1] == '\n')
+			strbuf_truncate(&errs, errs.len - 1);
+		*err = strbuf_steal(&errs);
+		return (-1);
+	}
+	strbuf_free(&errs);
+	if (msg_verbose)
+		msg_info("bounce reasons from %s", path);
 	return (0);
 }
