@@ -42,6 +42,7 @@ int	cli_init(CLI *cli, int argc, char **argv);	/* cli_init.c */
 int	cli_stats(CLI *cli, int argc, char **argv);
 int	cli_template(CLI *cli, int argc, char **argv);
 int	cli_classify(CLI *cli, int argc, char **argv);
+int	cli_reasons_load(CLI *cli, const char *path, STRBUF *errs);	/* cli_classify.c */
 
 /* Hook for "postdrip check": further checkers (workflows, templates) append
  * "file:line: message" lines to errs and return the number of errors. */

@@ -4,7 +4,7 @@
 /* SUMMARY
 /*	postdrip classify: what an inbound message is
 /* SYNOPSIS
-/*	postdrip classify [-d] FILE...
+/*	postdrip classify [-d] [-r] [-R FILE] FILE...
 /* DESCRIPTION
 /*	Each FILE holds one message (RFC 5322; an mbox "From " line first
 /*	is allowed). For every recipient the message reports on, one line
@@ -18,8 +18,19 @@
 /*	feedback, vacation, ...). A message that names no recipient gives
 /*	one line with the recipient, status and reason empty.
 /*
-/*	With -d, a seventh column holds the remote reply or diagnostic
-/*	text, on one line.
+/*	With -d, a further column holds the remote reply or diagnostic
+/*	text, on one line. With -r, a further column says what decided the
+/*	reason: "status:5.1.1" (the DSN status detail code),
+/*	"diagnostic-status:..." (the enhanced code in the remote reply),
+/*	"reply-code", "bounce-reasons:LINE" (an entry of the phrase
+/*	vocabulary), "stage:..." (the SMTP command the reply answered),
+/*	"status-class:..." (a vague status), "action" (a success) or
+/*	"none"; bounce-reasons(5) explains the order.
+/*
+/*	The phrase vocabulary is the file named by bounce_reasons_file in
+/*	postdrip.conf, or, when that is its default and the file is not
+/*	there, the copy compiled into postdrip. -R FILE reads FILE
+/*	instead.
 /* DIAGNOSTICS
 /*	Exit status 0 when every file was read, 1 when one could not be,
 /*	2 on a usage error. A file larger than CLI_CLASSIFY_MAX bytes is
@@ -35,6 +46,7 @@
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/strbuf.h"
+#include "config/config.h"
 #include "classify/classify.h"
 #include "cli.h"
 
@@ -76,7 +88,7 @@ read_bounded(const char *path, STRBUF *buf)
 
 static void
 print_row(const char *path, const CLASSIFY_RESULT *res,
-	          const CLASSIFY_RCPT *rcpt, int diag)
+	          const CLASSIFY_RCPT *rcpt, int diag, int why)
 {
 	printf("%s\t%s\t%s\t%s\t%s\t%s", path, classify_kind_name(res->kind),
 	       rcpt ? rcpt->recipient : "", rcpt ? rcpt->status : "",
@@ -84,7 +96,24 @@ print_row(const char *path, const CLASSIFY_RESULT *res,
 	       rcpt ? rcpt->reason : "");
 	if (diag)
 		printf("\t%s", rcpt ? rcpt->diagnostic : "");
+	if (why)
+		printf("\t%s", rcpt ? rcpt->rule : "");
 	putchar('\n');
+}
+
+/* cli_reasons_load - the phrase vocabulary: -R, the setting, or built in */
+
+int
+cli_reasons_load(CLI *cli, const char *path, STRBUF *errs)
+{
+	if (path)
+		return (classify_reasons_load(path, 0, errs));
+	/* Without a usable config, the compiled-in copy serves. */
+	if (cli->cf == 0)
+		return (0);
+	/* Only the default may be missing: then the compiled-in copy serves. */
+	return (classify_reasons_load(config_str(cli->cf, "bounce_reasons_file"),
+			     config_is_default(cli->cf, "bounce_reasons_file"), errs));
 }
 
 /* cli_classify - the command */
@@ -95,25 +124,38 @@ cli_classify(CLI *cli, int argc, char **argv)
 	STRBUF	buf = STRBUF_INIT;
 	CLASSIFY_RESULT res;
 	int	status = CLI_OK;
+	STRBUF	errs = STRBUF_INIT;
+	const char *reasons = 0;
 	int	diag = 0;
+	int	why = 0;
 	int	i;
 	size_t	r;
 
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		if (strcmp(argv[i], "-d") == 0) {
 			diag = 1;
+		} else if (strcmp(argv[i], "-r") == 0) {
+			why = 1;
+		} else if (strcmp(argv[i], "-R") == 0 && i + 1 < argc) {
+			reasons = argv[++i];
 		} else if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;
 		} else {
-			fprintf(stderr, "usage: postdrip classify [-d] FILE...\n");
+			fprintf(stderr, "usage: postdrip classify [-d] [-r] [-R FILE] FILE...\n");
 			return (CLI_USAGE);
 		}
 	}
 	if (i >= argc) {
-		fprintf(stderr, "usage: postdrip classify [-d] FILE...\n");
+		fprintf(stderr, "usage: postdrip classify [-d] [-r] [-R FILE] FILE...\n");
 		return (CLI_USAGE);
 	}
+	if (cli_reasons_load(cli, reasons, &errs) < 0) {
+		fputs(strbuf_str(&errs), stderr);
+		strbuf_free(&errs);
+		return (CLI_ERROR);
+	}
+	strbuf_free(&errs);
 	for (; i < argc; i++) {
 		if (read_bounded(argv[i], &buf) < 0) {
 			status = CLI_ERROR;
@@ -121,9 +163,9 @@ cli_classify(CLI *cli, int argc, char **argv)
 		}
 		classify_message(strbuf_str(&buf), strbuf_len(&buf), &res);
 		if (res.nrcpt == 0)
-			print_row(argv[i], &res, 0, diag);
+			print_row(argv[i], &res, 0, diag, why);
 		for (r = 0; r < res.nrcpt; r++)
-			print_row(argv[i], &res, res.rcpt + r, diag);
+			print_row(argv[i], &res, res.rcpt + r, diag, why);
 		classify_free(&res);
 	}
 	strbuf_free(&buf);

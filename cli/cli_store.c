@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <errno.h>
+#include <unistd.h>
 
 #include "util/addr.h"
 #include "cli.h"
@@ -166,6 +168,7 @@ cli_check_outbound(CLI *cli, STRBUF *errs)
 	}
 	return (errors);
 }
+#include "classify/classify.h"
 
 /* cli_check - validate everything a running postdrip reads */
 
@@ -191,6 +194,12 @@ cli_check(CLI *cli, int argc, char **argv)
 	errors += cli_check_workflows(cli, &errs);
 	errors += cli_check_caps(cli, &errs);
 	errors += cli_check_outbound(cli, &errs);
+	/* The phrase vocabulary: only its default may be missing. */
+	if (!(config_is_default(cli->cf, "bounce_reasons_file")
+	      && access(config_str(cli->cf, "bounce_reasons_file"), F_OK) < 0
+	      && errno == ENOENT)
+	    && classify_reasons_check(config_str(cli->cf, "bounce_reasons_file"), &errs) < 0)
+		errors++;
 	fputs(strbuf_str(&errs), stdout);
 	strbuf_free(&errs);
 	return (errors ? CLI_ERROR : CLI_OK);

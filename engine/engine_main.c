@@ -59,6 +59,7 @@
 #include "sched/scheduler.h"
 #include "util/clock.h"
 #include "config/config.h"
+#include "classify/classify.h"
 #include "util/daemon.h"
 #include "util/msg.h"
 #include "util/usage.h"
@@ -184,6 +185,8 @@ main(int argc, char **argv)
 	msg_verbose_set(verbose);
 	if ((cf = config_load(path, &err)) == 0)
 		msg_fatal("%s", err);
+	if (classify_reasons_config(cf, &err) < 0)
+		msg_fatal("%s", err);
 	if ((tk = tokens_load(config_str(cf, "token_key_file"), &err)) == 0)
 		msg_fatal("%s", err);
 	if ((wfs = engine_workflows(cf)) == 0)
@@ -244,6 +247,11 @@ main(int argc, char **argv)
 			} else if ((nwfs = engine_workflows(ncf)) == 0) {
 				msg_warn("reload refused: workflow errors in %s",
 					 config_str(ncf, "workflow_directory"));
+				config_unref(ncf);
+			} else if (classify_reasons_config(ncf, &err) < 0) {
+				msg_warn("reload refused: %s", err);
+				myfree(err);
+				workflow_set_free(nwfs);
 				config_unref(ncf);
 			} else {
 				/* The tick is not running: nothing uses the old set. */

@@ -89,6 +89,7 @@
 #include "util/msg.h"
 #include "util/usage.h"
 #include "util/mymalloc.h"
+#include "classify/classify.h"
 #include "milter.h"
 #include "milter_lmtp.h"
 
@@ -133,6 +134,11 @@ milter_set_load(const char *path, MILTER_KEYS *old_keys, char **err)
 
 	if ((cf = config_load(path, err)) == 0)
 		return (0);
+	/* The bounce vocabulary: a broken file refuses the start or reload. */
+	if (classify_reasons_config(cf, err) < 0) {
+		config_unref(cf);
+		return (0);
+	}
 	set = mycalloc(1, sizeof(*set));
 	set->refs = 1;
 	set->cf = cf;

@@ -11,6 +11,9 @@
  */
 #include <stddef.h>
 
+#include "util/strbuf.h"
+#include "config/config.h"
+
 typedef enum {
 	CLASSIFY_OTHER,
 	CLASSIFY_BOUNCE,
@@ -34,6 +37,7 @@ typedef struct CLASSIFY_RCPT {
 	char	diagnostic[512];		/* remote SMTP reply / diagnostic, one line */
 	char	remote_mta[256];
 	char	action[16];			/* DSN Action: failed, delayed, ... or "" */
+	char	rule[48];			/* what decided the reason (bounce-reasons(5)) */
 } CLASSIFY_RCPT;
 
 typedef struct CLASSIFY_RESULT {
@@ -70,6 +74,12 @@ void	classify_free(CLASSIFY_RESULT *res);
  * one it answered ("RCPT TO", "DATA", "end of DATA"). classify_reply.c */
 void	classify_reply(const char *reply, const char *command,
 		               const char *recipient, CLASSIFY_RCPT *row);
+
+/* The phrase vocabulary of reasons (classify_vocab.c, bounce-reasons(5)). */
+int	classify_reasons_load(const char *path, int optional, STRBUF *errs);
+int	classify_reasons_check(const char *path, STRBUF *errs);
+int	classify_reasons_config(const CONFIG *cf, char **err);
+
 const char *classify_kind_name(CLASSIFY_KIND kind);
 const char *classify_class_name(CLASSIFY_CLASS class);
 

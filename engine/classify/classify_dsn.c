@@ -162,6 +162,22 @@ quoted_reply(CLASSIFY_RCPT *rcpt)
 	classify_copy(rcpt->diagnostic, sizeof(rcpt->diagnostic), inner);
 }
 
+/* has_reply - text quotes an SMTP reply code (4xx or 5xx) */
+
+static int
+has_reply(const char *text)
+{
+	const char *cp;
+
+	for (cp = text; *cp; cp++)
+		if ((cp[0] == '4' || cp[0] == '5') && isdigit((unsigned char) cp[1])
+		    && isdigit((unsigned char) cp[2])
+		    && (cp == text || !isalnum((unsigned char) cp[-1]))
+		    && (cp[3] == ' ' || cp[3] == '-'))
+			return (1);
+	return (0);
+}
+
 /* emit - one DSN record becomes a row */
 
 static void
@@ -169,7 +185,7 @@ emit(CLASSIFY_CTX *ctx, DSN_REC *rec, int delivered)
 {
 	CLASSIFY_RCPT *rcpt;
 	char	addr[256];
-	char	para[1024];
+	char	para[4096];
 	char	oaddr[256];
 
 	/*
@@ -214,7 +230,12 @@ emit(CLASSIFY_CTX *ctx, DSN_REC *rec, int delivered)
 			classify_copy(rcpt->status, sizeof(rcpt->status), better);
 	}
 	quoted_reply(rcpt);
-	if (para[0] == 0)
+	/*
+	 * A paragraph that only names the address (Sendmail's "permanent
+	 * fatal errors" list) leaves the explanation to the rest of the
+	 * report: the session transcript that follows it.
+	 */
+	if (para[0] == 0 || !has_reply(para))
 		classify_oneline(para, sizeof(para), strbuf_str(&ctx->text),
 				 ctx->text_cut);
 	classify_reason(rcpt, para);
@@ -895,18 +916,6 @@ classify_text_bounce(CLASSIFY_CTX *ctx)
 				first_status(whole, rcpt->status, sizeof(rcpt->status));
 		}
 		classify_reason(rcpt, whole[0] ? whole : 0);
-
-		/*
-		 * A Google Group that refuses a post: the group exists or not,
-		 * or the sender may not post; either way the message was
-		 * rejected, the address is not unknown.
-		 */
-		if (strstr(cands[i].addr, "@googlegroups.com") != 0
-		    || classify_icase(strbuf_str(&ctx->failed), ctx->failed.len,
-				      "@googlegroups.com") != 0) {
-			classify_copy(rcpt->reason, sizeof(rcpt->reason), "rejected");
-			rcpt->class = CLASSIFY_SOFT;
-		}
 	}
 
 	if (added == 0) {

@@ -71,6 +71,18 @@ extern int classify_looks_bounce(CLASSIFY_CTX *ctx);
 extern size_t classify_find_cut(const char *text, const char *low, size_t len,
 				         size_t *orig_start);
 
+/* classify_vocab.c: one entry of the phrase vocabulary. */
+typedef struct CLASSIFY_PHRASE {
+	const char *reason;			/* interned reason name */
+	char   *tags;				/* formats the wording is from */
+	char   *phrase;				/* lower case, one line */
+	size_t	len;
+	int	line;				/* in the vocabulary file */
+	unsigned first, last;			/* first and last 3 bytes, hashed */
+} CLASSIFY_PHRASE;
+
+extern const CLASSIFY_PHRASE *classify_vocab_match(const char *text);
+
 /* classify_reason.c: status and wording to reason and class. */
 extern void classify_reason(CLASSIFY_RCPT *rcpt, const char *context);
 

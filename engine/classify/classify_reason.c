@@ -49,377 +49,6 @@
 #include "classify/classify_int.h"
 
  /*
-  * What remote servers say, grouped by reason. Matched as lower-case
-  * substrings; the groups are tried in order, so a wording that would fit
-  * two reasons sits under the more specific one, earlier.
-  */
-typedef struct REASON_RULE {
-	const char *reason;
-	const char *const *words;
-} REASON_RULE;
-
- /*
-  * Wordings that override a more general one found later: the sender was
-  * refused (not the recipient), the message (not the address) was refused,
-  * the delivery program failed.
-  */
-static const char *const w_first_policy[] = {
-	"policy reasons", "protocol violation",
-	0,
-};
-static const char *const w_first_hostunknown[] = {
-	"account or domain may not exist",
-	0,
-};
-static const char *const w_first_notaccept[] = {
-	"doesn't receive email", "does not receive email", "doesn't receive mail",
-	0,
-};
-static const char *const w_first_networkerror[] = {
-	"host not found, try again", "dns query failed", "dns error:",
-	0,
-};
-static const char *const w_first_filtered[] = {
-	"recipient preferences", "rejected by the domain filter",
-	0,
-};
-static const char *const w_first_userunknown[] = {
-	"recipient address rejected: access denied", "not listed in",
-	0,
-};
-static const char *const w_first_expired[] = {
-	"message expired", "retry timeout exceeded", "delivery time expired",
-	0,
-};
-static const char *const w_first_rejected[] = {
-	"provide a valid from",
-	"domain of sender address", "sender address rejected", "sender was rejected",
-	"sender rejected", "sender verify failed", "sender verification failed",
-	"sender domain", "rejected sender", "unverified sender", "invalid sender",
-	"bad sender", "sender unknown", "sender denied", "mail from rejected",
-	"sending to/from an address", "sender is not allowed",
-	0,
-};
-static const char *const w_mailererror[] = {
-	"command output:", "mailer error", "procmail", "x-unix", "program failed",
-	"exit status", "command died", "unknown mailer", "pipe to |",
-	0,
-};
-static const char *const w_hasmoved[] = {
-	"has been moved", "address has changed", "user has moved",
-	"mailbox has moved", "has moved to", "is no longer in use, please use",
-	0,
-};
-static const char *const w_mailboxfull[] = {
-	/* Japanese: over capacity; exceeds the capacity; mailbox is full. */
-	"容量超過", "容量を超え", "メールボックスがいっぱい",
-	"allowed quota", "over the allowed",
-	"mailbox full", "mailbox is full", "mailbox has exceeded",
-	"quota exceeded", "over quota", "overquota", "over the quota",
-	"exceeded storage", "exceeds quota", "exceed quota",
-	"exceeded its quota", "mailbox size limit", "inbox is full",
-	"disk quota", "full mailbox", "mailbox is over", "mail quota",
-	"account is full", "mailfolder is full", "quota full",
-	"storage quota", "mailbox exceeds", "out of storage",
-	"user's mailbox is full", "maildir over", "mailbox too full",
-	"too much mail data", "not enough storage space", "insufficient storage",
-	"quota limit", "maximum storage", "user is over", "has exceeded the storage",
-	"exceeded the storage", "recipient exceeded", "mailbox exceeded",
-	"mailbox is out of space", "quota has been exceeded", "their mailbox is full",
-	"mailbox quota", "user over quota", "exceeds storage",
-	0,
-};
-static const char *const w_exceedlimit[] = {
-	"exceeds administrative limit",
-	"exceeds the message size limit for this recipient",
-	"message header size exceeds",
-	0,
-};
-static const char *const w_mesgtoobig[] = {
-	"message too large", "message is too large", "message size exceeds",
-	"exceeds size limit", "message too big", "message is too big",
-	"message length exceeds", "message file too big", "size exceeds",
-	"exceeds the maximum size", "exceeds maximum allowed size",
-	"larger than the maximum", "message size limit", "too large for",
-	"mail size limit", "size limit exceeded", "message exceeds maximum",
-	"line limit exceeded", "message size exceeds", "message exceeds the",
-	0,
-};
-static const char *const w_norelaying[] = {
-	"address is not verified",
-	"relay denied", "relaying denied", "relay access denied",
-	"relay not permitted", "not permitted to relay", "unable to relay",
-	"relaying not allowed", "we do not relay", "not allowed to relay",
-	"relay prohibited", "relay is not allowed", "no relaying",
-	"not a gateway", "relaying mail to", "cannot relay", "can't relay",
-	"relay not allowed", "relaying is prohibited", "configured to relay",
-	"relay mail for", "is not permitted to relay",
-	0,
-};
-static const char *const w_authfailure[] = {
-	"pass authentication checks", "does not pass dmarc",
-	"dmarc", "spf check", "spf fail", "spf validation", "spf record",
-	"failed spf", "sender policy framework", "dkim",
-	"unauthenticated email", "authentication checks failed",
-	"authentication failure", "sender authentication", "domain authentication",
-	"not pass authentication",
-	0,
-};
-static const char *const w_requireptr[] = {
-	"reverse dns", "ptr record", "no ptr", "reverse lookup",
-	"reverse hostname", "cannot find your hostname", "cannot resolve your",
-	"rdns", "reverse name", "dns ptr", "ip name lookup failed",
-	"no reverse", "hostname lookup failed", "ptr lookup", "reverse mapping",
-	"unverifyable sending ip", "unverifiable sending ip",
-	"mismatches client ip", "does not match your ip",
-	0,
-};
-static const char *const w_notcompliantrfc[] = {
-	"missing a valid address in from", "no from: header", "invalid from: header",
-	"rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "rfc 822", "rfc822 spec",
-	"not rfc compliant", "not compliant with rfc", "multiple from",
-	"duplicate header", "multiple addresses in from",
-	"message is not rfc", "addresses in from: header",
-	0,
-};
-static const char *const w_badreputation[] = {
-	"ip reputation", "low reputation", "poor reputation", "bad reputation",
-	"sender reputation", "unexpected volume or user complaints",
-	0,
-};
-static const char *const w_speeding[] = {
-	"sending quota",
-	"too many recipients this hour", "too many messages this hour",
-	"sent too many", "receiving mail at a rate", "sending rate",
-	"too many messages from", "exceeded the rate", "message rate",
-	"daily sending quota", 
-	0,
-};
-static const char *const w_toomanyconn[] = {
-	"too many connections", "too many concurrent", "connection limit",
-	"too many simultaneous", "too many sessions", "connections from your",
-	"too many smtp sessions", "concurrent connections", "too many recipients",
-	"connection rate limit", "frequency limited", "rate limit",
-	"ratelimit", "throttl",
-	0,
-};
-static const char *const w_policyviolation[] = {
-	"denied by policy", "message was blocked because its content",
-	"host network not allowed", "header error", "violates our policy",
-	"policy violation", "violation of policy", "prohibited by policy",
-	"content presents a potential",
-	0,
-};
-static const char *const w_virusdetected[] = {
-	"virus", "malware", "infected", "malicious",
-	0,
-};
-static const char *const w_blocked_first[] = {
-	"not authorized to send email directly", "not accepted from this ip", "permanently deferred",
-	"server of your isp", "your isp",
-	"banned", "remote protocol error",
-	"weren't sent",
-	"spamhaus", "spamcop", "barracudacentral", "dnsbl", "sorbs",
-	"blocked for spamming", "blacklisted ip", "ip blacklisted",
-	"on our block list", "blocked ip", "ip blocked",
-	"my name was rejected", "refused to talk to me", 
-	"invalid ip for sending", "client host rejected", "client host blocked",
-	"your ip", "sender ip", "blacklisted by", "rbl",
-	"not accepting connections",
-	0,
-};
-static const char *const w_spamdetected[] = {
-	"spam", "junk mail", "unsolicited", "bulk mail", "considered junk",
-	"message content rejected", "message looks suspicious",
-	"suspicious", "phish", "blacklisted url", "blacklisted link",
-	"mail rejete", "mail rejected. ofr",
-	0,
-};
-static const char *const w_suspend[] = {
-	"tried to reach is disabled", "tried to reach is inactive", "is disabled", "is inactive",
-	"account disabled", "account has been disabled", "account is disabled",
-	"mailbox disabled", "mailbox has been disabled", "account is inactive",
-	"inactive account", "account has been suspended", "account suspended",
-	"mailbox suspended", "user suspended", "is suspended", "mailbox is inactive",
-	"inactive mailbox", "disabled recipient", "deactivated",
-	"temporarily disabled", "mailbox is frozen", "account is locked",
-	"account locked", "temporary locked", "temporarily locked",
-	"account is blocked", "has been terminated", "no longer active",
-	"disabled or discontinued", "expired account", "account expired",
-	"mailbox is disabled", "recipient is disabled",
-	0,
-};
-static const char *const w_hostunknown[] = {
-	"couldn't find any host", "domain couldn't be found", "no such host",
-	"host unknown", "unknown host", "domain not found", "host not found",
-	"no such domain", "name or service not known", "unrouteable mail domain",
-	"unrouteable address", "domain does not exist", "host or domain name not found",
-	"nxdomain", "unknown domain", "domain name not found",
-	"point to non-existent hosts", "illegal host/domain", "invalid domain",
-	"domain is not found", "unroutable domain", "host name lookup failure",
-	"domain doesn't exist", "domain could not be found", "bad destination system",
-	0,
-};
-static const char *const w_notaccept[] = {
-	"does not accept mail", "does not accept email", "null mx",
-	"not accepting mail", "accepts no mail", "domain does not receive",
-	"not accept any mail", "no mx record", "no mx found",
-	"couldn't find a mail exchanger", "not accepting network messages",
-	0,
-};
-static const char *const w_userunknown[] = {
-	"mailbox is not available", "mailbox not available",
-	/* Japanese: not found; not in the directory list; does not exist;
-	 * unknown address. */
-	"見つかりません", "ディレクトリのリストにありません", "存在しません", "宛先不明",
-	"recipnotfound", "recipientnotfound", "couldn't be found", "mailbox not found",
-	"recipient address rejected.",
-	"address couldn't be found", "recipient name is not recognized",
-	"user unknown", "unknown user", "no such user", "user not found",
-	"no such recipient", "recipient unknown", "unknown recipient",
-	"does not exist", "doesn't exist", "mailbox not found", "no mailbox",
-	"mailbox unavailable", "invalid recipient", "recipient not found",
-	"unknown address", "not a valid mailbox", "no such mailbox",
-	"address unknown", "unknown local part", "address does not exist",
-	"no account by that name", "mailbox does not exist", "invalid mailbox",
-	"user not exist", "bad destination mailbox", "unknown or illegal alias",
-	"user invalid", "invalid user", "account does not exist",
-	"no mailbox here by that name", "is not a valid", "user doesn't exist",
-	"no such address", "addressee unknown", "unknown e-mail address",
-	"invalid address", "mailbox unknown", "unknown mailbox", "no such account",
-	"recipient invalid", "unknown in local recipient table",
-	"unknown in virtual", "unknown in relay recipient table",
-	"user does not exist", "no such person", "not a known user",
-	"bad recipient", "nonexistent", "non-existent user", "invalid rcpt",
-	"user is unknown", "recipient not found", "destination unknown",
-	"does not have an account", "doesn't have a", "not registered",
-	"no valid recipients", "recipient address is invalid",
-	"not a registered", "unknown account", "address not found",
-	0,
-};
-static const char *const w_rejected[] = {
-	"sender address", "envelope sender", "from address", "rejected sender",
-	"not verified", "sender not",
-	0,
-};
-static const char *const w_securityerror[] = {
-	"access denied",
-	"authentication required", "tls required", "encryption required",
-	"must issue a starttls", "starttls", "certificate",
-	"must be authenticated", "authentication is required",
-	"unauthenticated senders", "smtp authentication",
-	"authentication credentials invalid", "secure connection",
-	"not authorized", "delivery not authorized",
-	0,
-};
-static const char *const w_blocked[] = {
-	"blacklist", "blocklist", "block list", "black list", "blocked",
-	"connection rejected", "host rejected", "not allowed to send",
-	0,
-};
-static const char *const w_contenterror[] = {
-	"content error", "improper use of 8-bit", "8-bit data",
-	"invalid message content", "illegal character", "invalid characters",
-	"media error", "mime error", "encoding error",
-	0,
-};
-static const char *const w_syntaxerror[] = {
-	"syntax error", "command unrecognized", "unrecognized command",
-	"bad sequence", "line too long", "command not recognized",
-	"command parameter not implemented", "malformed address",
-	0,
-};
-static const char *const w_filtered[] = {
-	"filtered", "content filter", "rejected by filter", "domain filter",
-"not accepted", 
-	"message rejected", "rejected by recipient",
-	0,
-};
-static const char *const w_systemfull[] = {
-	"system full", "insufficient system storage", "out of disk space",
-	"disk full", "no space left", "insufficient disk space",
-	0,
-};
-static const char *const w_networkerror[] = {
-	"forwarding loop",
-	
-	"dns error", "host not found, try again", "malformed or unexpected name server",
-	"dns query failed", "network is unreachable", "no route to host",
-	"lost connection", "connection reset", "establish an smtp connection",
-	"too many hops", "routing loop", "mail loop", "loop detected",
-	"hop count", "temporary failure in name resolution", "network error",
-	"unable to contact destination",
-	0,
-};
-static const char *const w_systemerror[] = {
-	"system error", "internal error", "server error", "local error",
-	"temporary local problem", "local delivery failed", "local problem",
-	"system problem", "service unavailable", "service not available",
-	"server busy", "i/o error", "internal server", "queue file write error",
-	"unable to contact ldap", "transaction failed", "service refused",
-	"service currently unavailable", "mail system problem",
-	0,
-};
-static const char *const w_expired[] = {
-	"queue too long", "attempts:",
-	"giving up",
-	"queue time",
-	"have been unable to deliver",
-	"too long in queue", "retry time not reached", "will continue trying",
-	"has not yet been delivered", "could not be delivered within",
-	"was not delivered within", "not been delivered for",
-	"unable to deliver for", "delivery period", "will be retried",
-	"did not accept our requests to connect", "connection timed out",
-	"timed out", "host not reachable", "could not connect",
-	"unable to connect", "connection refused", 
-	"message still undelivered", "delayed", "expired",
-	0,
-};
-
-static const REASON_RULE rules[] = {
-	{"policyviolation", w_first_policy},
-	{"hostunknown", w_first_hostunknown},
-	{"notaccept", w_first_notaccept},
-	{"networkerror", w_first_networkerror},
-	{"filtered", w_first_filtered},
-	{"userunknown", w_first_userunknown},
-	{"requireptr", w_requireptr},
-	{"rejected", w_first_rejected},
-	{"mailererror", w_mailererror},
-	{"hasmoved", w_hasmoved},
-	{"mailboxfull", w_mailboxfull},
-	{"expired", w_first_expired},
-	{"exceedlimit", w_exceedlimit},
-	{"mesgtoobig", w_mesgtoobig},
-	{"norelaying", w_norelaying},
-	{"authfailure", w_authfailure},
-	{"requireptr", w_requireptr},
-	{"notcompliantrfc", w_notcompliantrfc},
-	{"notaccept", w_notaccept},
-	{"badreputation", w_badreputation},
-	{"speeding", w_speeding},
-	{"toomanyconn", w_toomanyconn},
-	{"policyviolation", w_policyviolation},
-	{"virusdetected", w_virusdetected},
-	{"blocked", w_blocked_first},
-	{"spamdetected", w_spamdetected},
-	{"suspend", w_suspend},
-	{"hostunknown", w_hostunknown},
-	{"userunknown", w_userunknown},
-	{"rejected", w_rejected},
-	{"securityerror", w_securityerror},
-	{"blocked", w_blocked},
-	{"systemfull", w_systemfull},
-	{"contenterror", w_contenterror},
-	{"syntaxerror", w_syntaxerror},
-	{"filtered", w_filtered},
-	{"networkerror", w_networkerror},
-	{"systemerror", w_systemerror},
-	{"expired", w_expired},
-	{0, 0},
-};
-
- /*
   * Status codes (RFC 3463 and later registrations) to reasons. A "vague"
   * code says only that something is wrong in a large area (x.7.1 "not
   * authorised" covers spam verdicts, block lists and relay denials); its
@@ -442,7 +71,7 @@ static const STATUS_RULE status_rules[] = {
 	{"1.7", "rejected", 0},
 	{"1.8", "rejected", 0},
 	{"1.9", "systemerror", 1},
-	{"1.10", "notaccept", 0},
+	{"1.10", "notaccept", 1},
 	{"2.0", "filtered", 1},
 	{"2.1", "filtered", 1},
 	{"2.2", "mailboxfull", 0},
@@ -458,10 +87,10 @@ static const STATUS_RULE status_rules[] = {
 	{"4.1", "expired", 1},
 	{"4.2", "networkerror", 1},
 	{"4.3", "systemerror", 1},
-	{"4.4", "hostunknown", 0},
+	{"4.4", "hostunknown", 1},
 	{"4.5", "systemfull", 1},
-	{"4.6", "networkerror", 0},
-	{"4.7", "expired", 0},
+	{"4.6", "networkerror", 1},
+	{"4.7", "expired", 1},
 	{"5.0", "syntaxerror", 1},
 	{"5.1", "syntaxerror", 1},
 	{"5.2", "syntaxerror", 1},
@@ -492,12 +121,12 @@ static const STATUS_RULE status_rules[] = {
 	{"7.10", "securityerror", 1},
 	{"7.11", "securityerror", 1},
 	{"7.12", "securityerror", 1},
-	{"7.13", "suspend", 0},
+	{"7.13", "suspend", 1},
 	{"7.14", "securityerror", 1},
 	{"7.15", "securityerror", 1},
 	{"7.16", "mailboxfull", 1},
 	{"7.17", "hasmoved", 1},
-	{"7.18", "suspend", 0},
+	{"7.18", "suspend", 1},
 	{"7.19", "suspend", 1},
 	{"7.20", "authfailure", 0},
 	{"7.21", "authfailure", 0},
@@ -506,8 +135,8 @@ static const STATUS_RULE status_rules[] = {
 	{"7.24", "authfailure", 0},
 	{"7.25", "requireptr", 0},
 	{"7.26", "authfailure", 0},
-	{"7.27", "notaccept", 0},
-	{"7.28", "spamdetected", 0},
+	{"7.27", "notaccept", 1},
+	{"7.28", "spamdetected", 1},
 	{"7.29", "authfailure", 0},
 	{"7.30", "securityerror", 1},
 	{0, 0, 0},
@@ -519,48 +148,17 @@ static const STATUS_RULE status_rules[] = {
 #define STAGE_RCPT	3
 #define STAGE_DATA	4
 
-/* match_words - first rule whose wording occurs in text */
+/* match_words - the first vocabulary entry found in text */
 
 static const char *
-match_words(const char *text)
+match_words(const char *text, char *rule, size_t size)
 {
-	char	low[1024];
-	unsigned char pairs[65536 / 8];
-	size_t	i;
-	const REASON_RULE *rule;
-	const char *const *wp;
+	const CLASSIFY_PHRASE *e;
 
-	for (i = 0; text[i] && i + 1 < sizeof(low); i++)
-		low[i] = tolower((unsigned char) text[i]);
-	low[i] = 0;
-	if (i < 2)
+	if ((e = classify_vocab_match(text)) == 0)
 		return (0);
-
-	/*
-	 * Which two-byte sequences occur: a wording whose first or last two
-	 * bytes do not occur cannot match, and most do not; this spares most
-	 * of the substring searches. Every wording is at least two bytes.
-	 */
-	memset(pairs, 0, sizeof(pairs));
-	for (i = 0; low[i + 1]; i++) {
-		unsigned p = ((unsigned char) low[i] << 8) | (unsigned char) low[i + 1];
-
-		pairs[p >> 3] |= 1 << (p & 7);
-	}
-	for (rule = rules; rule->reason; rule++) {
-		for (wp = rule->words; *wp; wp++) {
-			const unsigned char *w = (const unsigned char *) *wp;
-			size_t	wlen = strlen(*wp);
-			unsigned p = (w[0] << 8) | w[1];
-			unsigned q = (w[wlen - 2] << 8) | w[wlen - 1];
-
-			/* Both the first and the last two bytes must occur. */
-			if ((pairs[p >> 3] & (1 << (p & 7)))
-			    && (pairs[q >> 3] & (1 << (q & 7))) && strstr(low, *wp))
-				return (rule->reason);
-		}
-	}
-	return (0);
+	snprintf(rule, size, "bounce-reasons:%d", e->line);
+	return (e->reason);
 }
 
 /* status_reason - reason of a status code, and whether it is vague */
@@ -735,6 +333,42 @@ reply_heads_rcpt(const CLASSIFY_RCPT *rcpt)
 		&& cp[alen + 1] == '>' && cp[alen + 2] == ':');
 }
 
+/* reply_reason - what a bare SMTP reply code says (RFC 5321, RFC 7504) */
+
+static const char *
+reply_reason(const char *text, int *vague)
+{
+	const char *cp = reply_code(text);
+
+	*vague = 1;
+	if (cp == 0)
+		return (0);
+	/* 521 and 556: the domain accepts no mail at all (RFC 7504). */
+	if (strncmp(cp, "521", 3) == 0 || strncmp(cp, "556", 3) == 0)
+		return ("notaccept");
+	if (strncmp(cp, "552", 3) == 0)
+		return ("mailboxfull");		/* exceeded storage allocation */
+	if (strncmp(cp, "551", 3) == 0)
+		return ("hasmoved");		/* user not local; please try */
+	if (strncmp(cp, "553", 3) == 0)
+		return ("userunknown");		/* mailbox name not allowed */
+	if (strncmp(cp, "421", 3) == 0)
+		return ("systemerror");		/* service not available */
+	if (strncmp(cp, "452", 3) == 0)
+		return ("systemfull");		/* insufficient system storage */
+	return (0);
+}
+
+/* set_reason - the decision and what made it */
+
+static void
+set_reason(CLASSIFY_RCPT *rcpt, const char *reason, const char *rule)
+{
+	classify_copy(rcpt->reason, sizeof(rcpt->reason), reason);
+	classify_copy(rcpt->rule, sizeof(rcpt->rule), rule);
+	rcpt->class = reason_class(reason, rcpt->status);
+}
+
 /* classify_reason - reason and class of one failed recipient */
 
 void
@@ -742,34 +376,113 @@ classify_reason(CLASSIFY_RCPT *rcpt, const char *context)
 {
 	const char *reason = 0;
 	const char *by_status;
-	int	vague;
+	const char *by_reply;
+	char	rule[48];
+	char	dstatus[16];
+	int	vague, rvague;
 	int	stage;
 	const char *st = rcpt->status;
 
-	by_status = status_reason(st, &vague);
+	/*
+	 * 0. A success (Action delivered, relayed or expanded, or a 2.x.x
+	 * status) is no failure, whatever its text says.
+	 */
+	if (strncasecmp(rcpt->action, "deliver", 7) == 0
+	    || strncasecmp(rcpt->action, "relay", 5) == 0
+	    || strncasecmp(rcpt->action, "expand", 6) == 0
+	    || (st[0] == '2' && st[1] == '.')) {
+		set_reason(rcpt, "delivered", "action");
+		rcpt->class = CLASSIFY_NONE;
+		return;
+	}
+	rule[0] = 0;
 	stage = smtp_stage(rcpt->diagnostic);
 	if (stage == STAGE_NONE && context)
 		stage = smtp_stage(context);
-	if (rcpt->diagnostic[0])
-		reason = match_words(rcpt->diagnostic);
-	if (reason == 0 && by_status && !vague)
-		reason = by_status;
-	if (reason == 0 && context && *context)
-		reason = match_words(context);
-
-	/* "<domain> does not exist" is about the domain. */
-	if (reason && strcmp(reason, "userunknown") == 0 && domain_missing(rcpt->diagnostic))
-		reason = "hostunknown";
 
 	/*
-	 * "User unknown" said to the message rather than to the address (after
-	 * DATA, or with a status outside the address class) is a filter at the
-	 * recipient's side refusing it: the address may well exist.
+	 * 1. The status detail code, where RFC 3463 (and RFC 7372, 7505)
+	 * gives it one meaning: x.1.1 no such mailbox, x.2.2 mailbox full,
+	 * x.3.4 message too big, ...
+	 */
+	/*
+	 * The remote server's own enhanced code, quoted in the diagnostic,
+	 * is what it said; the DSN's Status is the reporting MTA's summary
+	 * of it, often coarser (5.0.0) or of its own making (4.4.7 for a
+	 * delay that began as 4.7.1). The remote's code wins in its class.
+	 */
+	if (classify_find_status(rcpt->diagnostic, dstatus, sizeof(dstatus))
+	    && dstatus[0] == st[0] && strcmp(dstatus + 1, ".0.0") != 0
+	    && strcmp(dstatus, st) != 0)
+		classify_copy(rcpt->status, sizeof(rcpt->status), dstatus);
+	by_status = status_reason(st, &vague);
+	if (by_status && !vague) {
+		reason = by_status;
+		snprintf(rule, sizeof(rule), "status:%s", st);
+	}
+
+	/*
+	 * A status that says "no such mailbox" gives way when the remote's
+	 * own words say that the mailbox is there but something else is
+	 * wrong with it (full, disabled, filtering, a failing program).
+	 */
+	if (reason && strcmp(reason, "userunknown") == 0 && rcpt->diagnostic[0]) {
+		char	wrule[48];
+		const char *w = match_words(rcpt->diagnostic, wrule, sizeof(wrule));
+
+		if (w && (strcmp(w, "mailboxfull") == 0 || strcmp(w, "suspend") == 0
+			  || strcmp(w, "filtered") == 0 || strcmp(w, "mailererror") == 0
+			  || strcmp(w, "speeding") == 0 || strcmp(w, "blocked") == 0
+			  || strcmp(w, "hasmoved") == 0)) {
+			reason = w;
+			classify_copy(rule, sizeof(rule), wrule);
+		}
+	}
+
+	/*
+	 * 2. The enhanced code quoted in the diagnostic, when it is more
+	 * precise than the DSN's status, then the SMTP reply code.
+	 */
+	if (reason == 0 && classify_find_status(rcpt->diagnostic, dstatus, sizeof(dstatus))
+	    && dstatus[0] != '2') {
+		const char *r = status_reason(dstatus, &vague);
+
+		if (r && !vague) {
+			reason = r;
+			snprintf(rule, sizeof(rule), "diagnostic-status:%s", dstatus);
+		}
+	}
+	by_reply = reply_reason(rcpt->diagnostic, &rvague);
+	if (reason == 0 && by_reply && !rvague) {
+		reason = by_reply;
+		snprintf(rule, sizeof(rule), "reply-code");
+	}
+
+	/* 3. The wording of the diagnostic, then of the text around it. */
+	if (reason == 0 && rcpt->diagnostic[0])
+		reason = match_words(rcpt->diagnostic, rule, sizeof(rule));
+	if (reason == 0 && context && *context)
+		reason = match_words(context, rule, sizeof(rule));
+
+	/* "<domain> does not exist" is about the domain. */
+	if (reason && strcmp(reason, "userunknown") == 0 && strncmp(rule, "status", 6) != 0
+	    && domain_missing(rcpt->diagnostic)) {
+		reason = "hostunknown";
+		snprintf(rule, sizeof(rule), "domain-named");
+	}
+
+	/*
+	 * 4. The SMTP stage (RFC 5321). "User unknown" said to the message
+	 * rather than to the address (after DATA, or with a status outside
+	 * the address class) is a filter at the recipient's side refusing
+	 * it: the address may well exist.
 	 */
 	if (reason && strcmp(reason, "userunknown") == 0 && stage != STAGE_RCPT
 	    && !(st[0] && strncmp(st + 1, ".1.", 3) == 0)
 	    && !local_word(rcpt->diagnostic)
 	    && !(context && !has_reply_code(rcpt->diagnostic) && local_word(context))) {
+		const char *was = reason;
+
 		if (stage == STAGE_DATA || strncmp(st + 1, ".7.", 3) == 0)
 			reason = "filtered";
 		else if ((strcmp(st + 1, ".0.0") == 0 || strncmp(st + 1, ".2.", 3) == 0)
@@ -777,27 +490,52 @@ classify_reason(CLASSIFY_RCPT *rcpt, const char *context)
 			reason = "filtered";
 		else if (st[0] == 0 && !reply_names_rcpt(rcpt))
 			reason = "filtered";
+		if (reason != was)
+			snprintf(rule, sizeof(rule), "stage:not-rcpt");
 	}
 	/* Refused at MAIL FROM: the sender was refused, not the recipient. */
 	if (stage == STAGE_MAIL && (reason == 0 || strcmp(reason, "userunknown") == 0
 				    || strcmp(reason, "hostunknown") == 0
-				    || strcmp(reason, "filtered") == 0))
+				    || strcmp(reason, "filtered") == 0)) {
 		reason = "rejected";
+		snprintf(rule, sizeof(rule), "stage:mail-from");
+	}
 	/* A domain that does not resolve just now is a network matter. */
-	if (reason && strcmp(reason, "hostunknown") == 0 && st[0] == '4')
+	if (reason && strcmp(reason, "hostunknown") == 0 && st[0] == '4') {
 		reason = "networkerror";
+		snprintf(rule, sizeof(rule), "temporary-dns");
+	}
 	/* Refused before any command: the connecting host is what is refused. */
-	if (stage == STAGE_CONN && (reason == 0 || strcmp(reason, "securityerror") == 0))
+	if (stage == STAGE_CONN && (reason == 0 || strcmp(reason, "securityerror") == 0)) {
 		reason = "blocked";
-	if (reason == 0 && by_status)
+		snprintf(rule, sizeof(rule), "stage:connect");
+	}
+
+	/* 5. Vague codes, when nothing more precise was said. */
+	if (reason == 0 && by_status) {
 		reason = by_status;
+		snprintf(rule, sizeof(rule), "status-class:%s", st);
+	}
+	if (reason == 0 && by_reply) {
+		reason = by_reply;
+		snprintf(rule, sizeof(rule), "reply-code");
+	}
+
+	/*
+	 * 6. Nothing applies: a delay is a delay; a failure with a status
+	 * but no explanation is on hold; without either, undefined.
+	 */
 	if (reason == 0) {
 		if (strncasecmp(rcpt->action, "delay", 5) == 0 || st[0] == '4'
 		    || strncasecmp(rcpt->action, "expire", 6) == 0)
 			reason = "expired";
 		else
 			reason = st[0] ? "onhold" : "undefined";
+		snprintf(rule, sizeof(rule), "none");
 	}
-	classify_copy(rcpt->reason, sizeof(rcpt->reason), reason);
-	rcpt->class = reason_class(reason, st);
+	set_reason(rcpt, reason, rule);
+
+	/* A delay is never final, whatever its reason (RFC 3464 Action). */
+	if (strncasecmp(rcpt->action, "delay", 5) == 0 && rcpt->class == CLASSIFY_HARD)
+		rcpt->class = CLASSIFY_SOFT;
 }

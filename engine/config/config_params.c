@@ -29,6 +29,8 @@ const CONF_PARAM config_params[] = {
 	"directory of workflow files"},
 	{"template_directory", CONF_STR, "$config_directory/templates", 0, 0,
 	"directory of message templates"},
+	{"bounce_reasons_file", CONF_STR, "$config_directory/bounce-reasons", 0, 0,
+	"phrase vocabulary of bounce reasons (bounce-reasons(5)); when the default file is missing, the compiled-in copy is used"},
 	{"default_timezone", CONF_STR, "UTC", 0, 0,
 	"IANA time zone of send windows for contacts and workflows without one"},
 
