@@ -40,6 +40,7 @@ int	cli_enrol(CLI *cli, int argc, char **argv);	/* cli_enrol.c */
 int	cli_stats(CLI *cli, int argc, char **argv);
 int	cli_template(CLI *cli, int argc, char **argv);
 int	cli_classify(CLI *cli, int argc, char **argv);
+int	cli_report(CLI *cli, int argc, char **argv);	/* cli_report.c */
 
 /* Hook for "postdrip check": further checkers (workflows, templates) append
  * "file:line: message" lines to errs and return the number of errors. */

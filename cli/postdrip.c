@@ -42,6 +42,7 @@ static const struct {
 	{"timeline", cli_timeline, 1, "timeline ADDRESS           a contact's history"},
 	{"classify", cli_classify, 0, "classify [-d] FILE...      what each message is: bounce, autoreply, complaint, ..."},
 	{"stats", cli_stats, 1, "stats                      counts of contacts, suppressions, events, sends"},
+	{"report", cli_report, 1, "report [WORKFLOW] [--since DATE] [--json] [--html FILE]   counts and rates per workflow and step"},
 	{"workflows", cli_workflows, 1, "workflows [NAME...]        list workflows, or show the steps of some"},
 	{"template", cli_template, 1, "template NAME [CONTEXT.json] [--transactional] [--crlf]   preview a composed message"},
 	{0},
