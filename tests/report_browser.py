@@ -55,7 +55,7 @@ try:
     drv.get("file://" + os.path.abspath(page))
     # The whole page in one picture.
     height = drv.execute_script("return document.documentElement.scrollHeight")
-    drv.set_window_size(1280, min(max(height + 40, 600), 8000))
+    drv.set_window_size(1280, min(max(height + 200, 600), 8000))
     os.makedirs(os.path.dirname(shot) or ".", exist_ok=True)
     drv.save_screenshot(shot)
     check("title", drv.title, "postdrip report")

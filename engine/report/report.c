@@ -291,6 +291,23 @@ arm_inc(RCTX *c, json_t *w, const char *key, const char *counter)
 		inc(child(child(w, "arms"), arm), counter, 1);
 }
 
+/* step_event - is type counted at a step (a send step's message)? */
+
+static int
+step_event(const char *type)
+{
+	static const char *const types[] = {
+		"sent", "send_deferred", "delayed", "send_failed", "bounced", "opened",
+		"clicked", "replied", "complained", "unsubscribed", 0,
+	};
+	int	i;
+
+	for (i = 0; types[i]; i++)
+		if (strcmp(types[i], type) == 0)
+			return (1);
+	return (0);
+}
+
 /* msgno_of - data "msgno": a number, or digits ("postdrip event" gives text) */
 
 static uint64_t
@@ -347,7 +364,7 @@ one_event(RCTX *c, STORE_EVENT *ev)
 	domain_of(msgid, domain, sizeof(domain));
 	human = !json_is_true(json_object_get(d, "machine"));
 	w = *wfname ? get_wf(c, wfname) : 0;
-	s = w && *stepname ? get_step(w, stepname) : 0;
+	s = w && *stepname && step_event(type) ? get_step(w, stepname) : 0;
 
 	if (strcmp(type, "workflow_enrolled") == 0) {
 		if (w)

@@ -316,7 +316,8 @@ report_html(const json_t *rep, STRBUF *out)
 		    "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;"
 		    "padding:.2em .5em;text-align:right}th{background:#f2f2f2}td:first-child{text-align:left}"
 		    "section{margin-bottom:2em}.over{color:#c53030;font-weight:bold}.watch{color:#b7791f}"
-		    ".ok{color:#2f855a}small{color:#666}</style>\n</head><body>\n");
+		    ".ok{color:#2f855a}small{color:#666}.wide{overflow-x:auto}"
+		    "table.steps td,table.steps th{font-size:12px;padding:.15em .35em}</style>\n</head><body>\n");
 	strbuf_puts(out, "<h1>postdrip report</h1>\n<p id=\"meta\">Generated <span id=\"generated\">");
 	esc(out, str(rep, "generated"));
 	strbuf_puts(out, "</span>");
@@ -346,7 +347,7 @@ report_html(const json_t *rep, STRBUF *out)
 		pct(out, json_object_get(w, "goal_rate"));
 		strbuf_puts(out, " of enrolments).</p>\n");
 		funnel(out, w);
-		strbuf_puts(out, "<table class=\"steps\"><tr><th>Step</th><th>Sent</th><th>Delivered</th>"
+		strbuf_puts(out, "<div class=\"wide\"><table class=\"steps\"><tr><th>Step</th><th>Sent</th><th>Delivered</th>"
 			    "<th>Deferred</th><th>Hard bounces</th><th>Soft bounces</th>"
 			    "<th>Human opens</th><th>Machine opens</th><th>Human clicks</th>"
 			    "<th>Scanner clicks</th><th>Replies</th><th>Complaints</th>"
@@ -382,7 +383,7 @@ report_html(const json_t *rep, STRBUF *out)
 			rate_cell(out, "complaint", json_object_get(r, "complaint"));
 			strbuf_puts(out, "</tr>\n");
 		}
-		strbuf_puts(out, "</table>\n");
+		strbuf_puts(out, "</table></div>\n");
 		/* Clicks per named link. */
 		if (json_object_size(json_object_get(t, "links"))) {
 			strbuf_puts(out, "<table class=\"links\"><tr><th>Link</th><th>Human clicks</th>"
