@@ -43,6 +43,7 @@ int	cli_stats(CLI *cli, int argc, char **argv);
 int	cli_template(CLI *cli, int argc, char **argv);
 int	cli_classify(CLI *cli, int argc, char **argv);
 int	cli_reasons_load(CLI *cli, const char *path, STRBUF *errs);	/* cli_classify.c */
+int	cli_report(CLI *cli, int argc, char **argv);	/* cli_report.c */
 
 /* Hook for "postdrip check": further checkers (workflows, templates) append
  * "file:line: message" lines to errs and return the number of errors. */

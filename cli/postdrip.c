@@ -68,6 +68,11 @@ static const struct {
 	"  -d          explain each decision\n"},
 	{"stats", cli_stats, 1, "stats [--json]             counts of contacts, suppressions, events, sends; per workflow",
 	"  --json      the same as one JSON object\n"},
+	{"report", cli_report, 1, "report [WORKFLOW] [--since DATE] [--json] [--html FILE]   counts and rates per workflow and step",
+		"  WORKFLOW    only this workflow\n"
+		"  --since DATE  events from DATE on (ISO 8601, or a duration such as 30d)\n"
+		"  --json      one JSON object\n"
+		"  --html FILE a self-contained HTML page with charts\n"},
 	{"workflows", cli_workflows, 1, "workflows [NAME...]        list workflows, or show the steps of some", ""},
 	{"template", cli_template, 1, "template NAME [CONTEXT.json] [--transactional] [--crlf]   preview a composed message",
 		"  --transactional  compose as the transactional stream (no unsubscribe footer)\n"

@@ -5,7 +5,7 @@
 # The order, lowest first (one rank per line of ORDER; folders on one line
 # are peers and may include each other):
 #	util < config < store < token < caps < classify < signal message
-#	< workflow < sched < tracker
+#	< workflow < sched < report < tracker
 # milter/, policyd/, cli/ and engine/engine_main.c are programs above all
 # of them: no engine file includes a program's header.
 #
@@ -29,6 +29,7 @@ classify
 signal message
 workflow
 sched
+report
 tracker'
 
 # Which library holds a layer.
@@ -42,6 +43,7 @@ signal mail
 message mail
 workflow flow
 sched flow
+report flow
 tracker web'
 
 # Files known to call LMDB outside the store layer, until the store API

@@ -561,6 +561,8 @@ trk_dispatch(TRK_REQ *r, const char *url)
 		return (trk_visit(r));
 	if (strncmp(url, "/api/", 5) == 0)
 		return (trk_api(r, url));
+	if (strcmp(url, "/report") == 0 || strcmp(url, "/report.json") == 0)
+		return (trk_report(r, url));
 	if (strcmp(url, "/healthz") == 0)
 		return (trk_healthz(r));
 	if (strcmp(url, "/metrics") == 0)

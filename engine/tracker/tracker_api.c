@@ -9,6 +9,8 @@
 /*	int	trk_keys_load(t, path, err)
 /*
 /*	MHD_RESULT trk_api(r, path)
+/*
+/*	MHD_RESULT trk_report(r, path)
 /* DESCRIPTION
 /*	POST /api/events and POST /api/contacts take a JSON object and
 /*	answer JSON: 200 {"status": "recorded"|"duplicate", "contact": N,
@@ -37,6 +39,11 @@
 /*	Contacts: {"email": A, "fields": {...}, "double_opt_in": bool}:
 /*	creates or updates; with double_opt_in the contact is pending and
 /*	gets a confirmation mail (as POST /subscribe).
+/*
+/*	GET /report answers the report of report(3) as one HTML page, GET
+/*	/report.json as JSON (what "postdrip report --json" prints), with
+/*	the same key; "workflow=NAME" and "since=DATE" (ISO 8601, or a
+/*	duration back from now such as 30d) narrow it.
 /* SEE ALSO
 /*	tracker(3), signal_web(3)
 /*--*/
@@ -44,6 +51,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -51,6 +59,7 @@
 
 #include "tracker/tracker_int.h"
 #include "signal/signal_web.h"
+#include "report/report.h"
 #include "util/clock.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
@@ -268,5 +277,70 @@ trk_api(TRK_REQ *r, const char *path)
 		       "created", w.created);
 out:
 	json_decref(req);
+	return (ret);
+}
+
+/* trk_report - GET /report (HTML) or /report.json, behind an API key */
+
+MHD_RESULT
+trk_report(TRK_REQ *r, const char *path)
+{
+	const TRK_KEY *key;
+	REPORT_OPTS o;
+	WORKFLOW_SET *wfs;
+	STRBUF	errs = STRBUF_INIT, out = STRBUF_INIT;
+	const char *since;
+	json_t *rep;
+	char   *text;
+	long	back;
+	int	as_json = strcmp(path, "/report.json") == 0;
+	MHD_RESULT ret;
+
+	if ((key = trk_api_key(r)) == 0 || key->retired) {
+		trk_log(r, "refused: report: %s", key ? "retired key" : "no valid API key");
+		return (trk_json(r, 401, "{s:s}", "error", key ? "API key retired" : "API key required"));
+	}
+	if (r->post)
+		return (trk_answer(r, 405, "application/json", "{\"error\":\"use GET\"}", 19, "Allow", "GET"));
+	memset(&o, 0, sizeof(o));
+	o.now = clock_now();
+	o.workflow = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "workflow");
+	if (o.workflow && *o.workflow == 0)
+		o.workflow = 0;
+	since = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "since");
+	if (since && *since) {
+		if (clock_parse(since, &o.since) == 0) {
+			/* a date */
+		} else if (clock_parse_duration(since, &back) == 0 && back > 0) {
+			o.since = o.now - back;
+		} else {
+			return (trk_bad(r, "since", "not a date or a duration"));
+		}
+	}
+	/* The step order and the goals; a report without them if need be. */
+	wfs = workflow_load_dir(config_str(r->t->cf, "workflow_directory"), &errs);
+	strbuf_free(&errs);
+	o.wfs = wfs;
+	if (report_build(r->t->st, &o, &rep) != STORE_OK) {
+		if (wfs)
+			workflow_set_free(wfs);
+		trk_log(r, "report: cannot read the store");
+		return (trk_json(r, 503, "{s:s}", "error", "store unavailable"));
+	}
+	if (wfs)
+		workflow_set_free(wfs);
+	trk_log(r, "report: key=%s workflow=%s format=%s", key->name,
+		o.workflow ? o.workflow : "(all)", as_json ? "json" : "html");
+	if (as_json) {
+		text = json_dumps(rep, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		ret = trk_answer(r, 200, "application/json", text, strlen(text), 0, 0);
+		free(text);
+	} else {
+		report_html(rep, &out);
+		ret = trk_answer(r, 200, "text/html; charset=utf-8", strbuf_str(&out),
+				 strbuf_len(&out), 0, 0);
+		strbuf_free(&out);
+	}
+	json_decref(rep);
 	return (ret);
 }

@@ -111,5 +111,6 @@ char   *trk_visit_cookie(TRACKER *t, uint64_t contact, char *buf, size_t max);
 /* tracker_api.c */
 int	trk_keys_load(TRACKER *t, const char *path, char **err);
 MHD_RESULT trk_api(TRK_REQ *r, const char *path);
+MHD_RESULT trk_report(TRK_REQ *r, const char *path);
 
 #endif
