@@ -43,6 +43,7 @@ static const struct {
 	{"classify", cli_classify, 0, "classify [-d] FILE...      what each message is: bounce, autoreply, complaint, ..."},
 	{"stats", cli_stats, 1, "stats                      counts of contacts, suppressions, events, sends"},
 	{"workflows", cli_workflows, 1, "workflows [NAME...]        list workflows, or show the steps of some"},
+	{"workflow", cli_workflow, 1, "workflow promote WF STEP ARM | unpromote WF STEP   end or resume an A/B test"},
 	{"template", cli_template, 1, "template NAME [CONTEXT.json] [--transactional] [--crlf]   preview a composed message"},
 	{0},
 };
