@@ -52,6 +52,7 @@ typedef int (*CLI_CHECKER) (CLI *cli, STRBUF *errs);
 int	cli_check_templates(CLI *cli, STRBUF *errs);	/* cli_template.c */
 int	cli_check_workflows(CLI *cli, STRBUF *errs);	/* cli_workflow.c */
 int	cli_workflows(CLI *cli, int argc, char **argv);	/* cli_workflow.c */
+int	cli_workflow(CLI *cli, int argc, char **argv);	/* cli_workflow.c */
 int	cli_check_caps(CLI *cli, STRBUF *errs);	/* cli_caps.c */
 
 #endif

@@ -6,6 +6,10 @@
 /* SYNOPSIS
 /*	postdrip workflows [NAME...]
 /*
+/*	postdrip workflow promote WORKFLOW STEP ARM
+/*
+/*	postdrip workflow unpromote WORKFLOW STEP
+/*
 /*	postdrip check
 /* DESCRIPTION
 /*	"postdrip workflows" lists the workflows of workflow_directory, one
@@ -13,6 +17,13 @@
 /*	steps, file:line. With names, it prints each one's steps as the
 /*	engine runs them, with the ids that enrolments record
 /*	(file:line, id, what, next step), then its audience and exit rules.
+/*
+/*	"postdrip workflow promote" ends the A/B test of a split step:
+/*	from then on every contact that reaches the step takes ARM, as
+/*	if the file said "promote: ARM" (the store's word wins over the
+/*	file's). Contacts already past the split keep their arm.
+/*	"unpromote" lets the weights decide again. The workflow, the
+/*	step and the arm must exist in workflow_directory.
 /*
 /*	cli_check_workflows() loads every file of workflow_directory as
 /*	postdrip-engine would, checks that each send and notify step names
@@ -33,6 +44,7 @@
 #include "util/mymalloc.h"
 #include "util/strbuf.h"
 #include "util/tzone.h"
+#include "sched/scheduler.h"
 #include "workflow/workflow.h"
 
 /* cli_check_workflows - a CLI_CHECKER for workflows */
@@ -117,6 +129,75 @@ cli_workflows(CLI *cli, int argc, char **argv)
 	/* Warnings (steps never reached) are worth seeing here too. */
 	fputs(strbuf_str(&errs), stderr);
 	strbuf_free(&out);
+	strbuf_free(&errs);
+	workflow_set_free(set);
+	return (status);
+}
+
+typedef struct CLI_PROMOTE {
+	const char *workflow;
+	const char *step;
+	const char *arm;		/* NULL: unpromote */
+} CLI_PROMOTE;
+
+/* cli_promote_op - the write of "workflow promote" */
+
+static int
+cli_promote_op(STORE_TXN *txn, void *ctx)
+{
+	CLI_PROMOTE *p = ctx;
+
+	return (sched_promote_put(txn, p->workflow, p->step, p->arm));
+}
+
+/* cli_workflow - workflow promote|unpromote ... */
+
+int
+cli_workflow(CLI *cli, int argc, char **argv)
+{
+	STRBUF	errs = STRBUF_INIT;
+	WORKFLOW_SET *set;
+	const WORKFLOW *wf;
+	const WF_STEP *st = 0;
+	CLI_PROMOTE p;
+	int	i, rc, status = CLI_ERROR;
+
+	if (!((argc == 5 && strcmp(argv[1], "promote") == 0)
+	      || (argc == 4 && strcmp(argv[1], "unpromote") == 0))) {
+		fprintf(stderr, "usage: postdrip workflow promote WORKFLOW STEP ARM\n"
+			"       postdrip workflow unpromote WORKFLOW STEP\n");
+		return (CLI_USAGE);
+	}
+	p.workflow = argv[2];
+	p.step = argv[3];
+	p.arm = argc == 5 ? argv[4] : 0;
+	set = workflow_load_dir(config_str(cli->cf, "workflow_directory"), &errs);
+	if (set == 0) {
+		fputs(strbuf_str(&errs), stderr);
+		strbuf_free(&errs);
+		return (CLI_ERROR);
+	}
+	if ((wf = workflow_find(set, p.workflow)) == 0)
+		fprintf(stderr, "postdrip: no workflow \"%s\"\n", p.workflow);
+	else if ((i = workflow_step_find(wf, p.step)) < 0
+		 || (st = wf->steps + i)->kind != WF_STEP_SPLIT)
+		fprintf(stderr, "postdrip: workflow %s has no split step \"%s\"\n",
+			p.workflow, p.step);
+	else if (p.arm && workflow_arm_find(st, p.arm) < 0)
+		fprintf(stderr, "postdrip: split %s of workflow %s has no arm \"%s\"\n",
+			p.step, p.workflow, p.arm);
+	else if ((rc = store_write(cli_store(cli), cli_promote_op, &p)) == STORE_NOTFOUND)
+		fprintf(stderr, "postdrip: split %s of workflow %s has no promoted arm\n",
+			p.step, p.workflow);
+	else if (rc != STORE_OK)
+		fprintf(stderr, "postdrip: workflow %s: %s\n", argv[1], store_strerror(rc));
+	else {
+		if (p.arm)
+			printf("%s\t%s\tpromoted %s\n", p.workflow, p.step, p.arm);
+		else
+			printf("%s\t%s\tsplit by weight\n", p.workflow, p.step);
+		status = CLI_OK;
+	}
 	strbuf_free(&errs);
 	workflow_set_free(set);
 	return (status);

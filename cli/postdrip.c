@@ -74,6 +74,9 @@ static const struct {
 		"  --json      one JSON object\n"
 		"  --html FILE a self-contained HTML page with charts\n"},
 	{"workflows", cli_workflows, 1, "workflows [NAME...]        list workflows, or show the steps of some", ""},
+	{"workflow", cli_workflow, 1, "workflow promote WF STEP ARM | unpromote WF STEP   end or resume an A/B test",
+		"  promote WF STEP ARM   send every contact reaching split STEP to ARM\n"
+		"  unpromote WF STEP     split by weight again\n"},
 	{"template", cli_template, 1, "template NAME [CONTEXT.json] [--transactional] [--crlf]   preview a composed message",
 		"  --transactional  compose as the transactional stream (no unsubscribe footer)\n"
 		"  --crlf      CRLF line ends, as injected\n"},

@@ -55,6 +55,70 @@ typedef struct ERR_CASE {
 } ERR_CASE;
 
 static const ERR_CASE err_cases[] = {
+	{"split one arm",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "steps:\n"
+	    "  - split:\n"
+	    "      - {arm: a, steps: [end]}\n",
+	    "t.yaml:5: split: expected a list of at least two arms (arm: NAME, weight: N, steps: [...])\n"},
+	{"split arm twice",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "steps:\n"
+	    "  - split:\n"
+	    "      - arm: a\n"
+	    "      - arm: a\n",
+	    "t.yaml:6: split: arm \"a\" already named on line 5\n"},
+	{"split bad weight",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "steps:\n"
+	    "  - split:\n"
+	    "      - {arm: a, weight: -1}\n"
+	    "      - {arm: b}\n",
+	    "t.yaml:5: weight: expected a whole number from 0 to 10000, got \"-1\"\n"},
+	{"split all zero",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "steps:\n"
+	    "  - split:\n"
+	    "      - {arm: a, weight: 0}\n"
+	    "      - {arm: b, weight: 0}\n",
+	    "t.yaml:5: split: every arm has weight 0\n"},
+	{"split unknown key",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "steps:\n"
+	    "  - split:\n"
+	    "      - {arm: a, then: [end]}\n"
+	    "      - {arm: b}\n",
+	    "t.yaml:5: unknown key \"then\" in a split arm (expected arm, weight, steps)\n"},
+	{"split no name",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "steps:\n"
+	    "  - split:\n"
+	    "      - {weight: 2}\n"
+	    "      - {arm: b}\n",
+	    "t.yaml:5: split: an arm needs a name (arm: NAME)\n"},
+	{"split promote unknown",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "steps:\n"
+	    "  - split:\n"
+	    "      - {arm: a}\n"
+	    "      - {arm: b}\n"
+	    "    promote: c\n",
+	    "t.yaml:7: promote: no arm is called \"c\"\n"},
+	{"split bad step in arm",
+	    "workflow: x\n"
+	    "trigger: subscribed\n"
+	    "steps:\n"
+	    "  - split:\n"
+	    "      - {arm: a, steps: [{wait: soon}]}\n"
+	    "      - {arm: b}\n",
+	    "t.yaml:5: wait: bad duration \"soon\" (use 90s, 15m, 2h, 3d or 2w)\n"},
 	{"alias",
 	    "workflow: &a x\n"
 	    "trigger: *a\n"
@@ -390,19 +454,19 @@ static const ERR_CASE err_cases[] = {
 	    "trigger: subscribed\n"
 	    "steps:\n"
 	    "  - wiat: 2d\n",
-	    "t.yaml:4: unknown step \"wiat\" (expected send, wait, wait_until, wait_for, if, set, add_tag, remove_tag, add_score, notify, webhook, unsubscribe, goto or end)\n"},
+	    "t.yaml:4: unknown step \"wiat\" (expected send, wait, wait_until, wait_for, if, set, add_tag, remove_tag, add_score, notify, webhook, unsubscribe, split, goto or end)\n"},
 	{"unknown step word",
 	    "workflow: x\n"
 	    "trigger: subscribed\n"
 	    "steps:\n"
 	    "  - stop\n",
-	    "t.yaml:4: unknown step \"stop\" (expected send, wait, wait_until, wait_for, if, set, add_tag, remove_tag, add_score, notify, webhook, unsubscribe, goto or end)\n"},
+	    "t.yaml:4: unknown step \"stop\" (expected send, wait, wait_until, wait_for, if, set, add_tag, remove_tag, add_score, notify, webhook, unsubscribe, split, goto or end)\n"},
 	{"step with only label",
 	    "workflow: x\n"
 	    "trigger: subscribed\n"
 	    "steps:\n"
 	    "  - label: a\n",
-	    "t.yaml:4: unknown step \"label\" (expected send, wait, wait_until, wait_for, if, set, add_tag, remove_tag, add_score, notify, webhook, unsubscribe, goto or end)\n"},
+	    "t.yaml:4: unknown step \"label\" (expected send, wait, wait_until, wait_for, if, set, add_tag, remove_tag, add_score, notify, webhook, unsubscribe, split, goto or end)\n"},
 	{"two step kinds",
 	    "workflow: x\n"
 	    "trigger: subscribed\n"
@@ -1130,6 +1194,117 @@ static const char graph_yaml[] =
 "    else:\n"
 "      - end\n"				/* 20: [10] */
 "  - set: {stage: 2, vip: true, gone: null}\n";	/* 21: [11] */
+
+/* A/B split: the graph, arm ids, the arm of each step, the draw */
+
+static const char split_yaml[] =
+"workflow: ab\n"
+"trigger: subscribed\n"
+"steps:\n"
+"  - send: first\n"
+"  - label: subject\n"
+"    split:\n"
+"      - arm: a\n"
+"        weight: 30\n"
+"        steps:\n"
+"          - send: a-1\n"
+"          - wait: 1d\n"
+"      - arm: b\n"
+"        weight: 70\n"
+"        steps:\n"
+"          - send: b-1\n"
+"      - arm: c\n"
+"        weight: 0\n"
+"  - send: after\n";
+
+static void
+test_split(void **state)
+{
+	STRBUF	errs = STRBUF_INIT, out = STRBUF_INIT;
+	WORKFLOW_SET *set = load(split_yaml, &errs);
+	const WORKFLOW *wf;
+	const WF_STEP *sp;
+	WF_STEP copy;
+	char	cid[24];
+	int	count[3] = {0, 0, 0};
+	int	i, arm, again;
+
+	assert_non_null(set);
+	assert_string_equal(strbuf_str(&errs), "");
+	wf = workflow_find(set, "ab");
+	assert_int_equal(wf->nsteps, 6);
+	sp = wf->steps + 1;
+	assert_int_equal(sp->kind, WF_STEP_SPLIT);
+	assert_string_equal(sp->id, "subject");
+	assert_int_equal(sp->narms, 3);
+	assert_string_equal(wf->steps[2].id, "subject.a.1");
+	assert_string_equal(wf->steps[3].id, "subject.a.2");
+	assert_string_equal(wf->steps[4].id, "subject.b.1");
+	assert_string_equal(wf->steps[5].id, "3");
+	/* Arms lead to their first step; an empty arm to the step after. */
+	assert_int_equal(sp->arms[0].next, 2);
+	assert_int_equal(sp->arms[1].next, 4);
+	assert_int_equal(sp->arms[2].next, 5);
+	assert_int_equal(wf->steps[3].next, 5);
+	assert_int_equal(wf->steps[4].next, 5);
+	assert_null(wf->steps[0].arm);
+	assert_string_equal(wf->steps[2].arm, "a");
+	assert_string_equal(wf->steps[3].arm, "a");
+	assert_string_equal(wf->steps[4].arm, "b");
+	assert_null(wf->steps[5].arm);
+	assert_int_equal(sp->arms[0].weight, 30);
+	assert_null(sp->promote);
+	assert_int_equal(workflow_arm_find(sp, "b"), 1);
+	assert_int_equal(workflow_arm_find(sp, "d"), -1);
+
+	/* By weight over many contacts; always the same for one contact. */
+	for (i = 1; i <= 2000; i++) {
+		snprintf(cid, sizeof(cid), "%d", i);
+		arm = workflow_split_arm(sp, "ab", cid, 0);
+		assert_in_range(arm, 0, 1);
+		again = workflow_split_arm(sp, "ab", cid, 0);
+		assert_int_equal(arm, again);
+		count[arm]++;
+	}
+	/* 600 expected in arm a; 500..700 is more than four standard deviations. */
+	assert_in_range(count[0], 500, 700);
+	assert_int_equal(count[0] + count[1], 2000);
+	/* Promotion wins, even for an arm of weight 0; an unknown name does not. */
+	for (i = 1; i <= 50; i++) {
+		snprintf(cid, sizeof(cid), "%d", i);
+		assert_int_equal(workflow_split_arm(sp, "ab", cid, "c"), 2);
+		assert_int_equal(workflow_split_arm(sp, "ab", cid, "zz"),
+				 workflow_split_arm(sp, "ab", cid, 0));
+	}
+	copy = *sp;
+	copy.promote = "a";
+	assert_int_equal(workflow_split_arm(&copy, "ab", "7", 0), 0);
+	assert_int_equal(workflow_split_arm(&copy, "ab", "7", "b"), 1);
+
+	workflow_show_steps(wf, &out);
+	assert_non_null(strstr(strbuf_str(&out), "t.yaml:6\tsubject\tsplit a=30 b=70 c=0\ta subject.a.1 b subject.b.1 c 3\n"));
+	strbuf_free(&out);
+	workflow_set_free(set);
+
+	/* promote: in the file. */
+	set = load("workflow: ab\n"
+		   "trigger: subscribed\n"
+		   "steps:\n"
+		   "  - split:\n"
+		   "      - {arm: a, steps: [{send: x}]}\n"
+		   "      - {arm: b, steps: [{send: y}]}\n"
+		   "    promote: b\n", &errs);
+	assert_non_null(set);
+	wf = workflow_find(set, "ab");
+	assert_string_equal(wf->steps[0].promote, "b");
+	assert_string_equal(wf->steps[2].id, "1.b.1");
+	for (i = 1; i <= 20; i++) {
+		snprintf(cid, sizeof(cid), "%d", i);
+		assert_int_equal(workflow_split_arm(wf->steps, "ab", cid, 0), 1);
+	}
+	workflow_set_free(set);
+	strbuf_free(&errs);
+}
 
 static void
 test_graph(void **state)
@@ -1981,7 +2156,7 @@ test_examples(void **state)
 	assert_string_equal(strbuf_str(&errs), "");
 	set = workflow_load_dir(TOP_SRCDIR "/conf/workflows", &errs);
 	assert_non_null(set);
-	assert_int_equal(workflow_count(set), 10);
+	assert_int_equal(workflow_count(set), 11);
 
 	wf = workflow_find(set, "welcome");
 	assert_non_null(wf);
@@ -2022,6 +2197,7 @@ main(void)
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_check_dir),
 		cmocka_unit_test(test_examples),
+		cmocka_unit_test(test_split),
 	};
 
 	return (cmocka_run_group_tests(tests, 0, 0));

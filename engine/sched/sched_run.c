@@ -143,7 +143,9 @@ run_step(SCHED *s, SCHED_ENROL *e, const WORKFLOW *wf, const WF_STEP *st,
 {
 	SCHED_TR tr, scratch;
 	time_t	t;
-	int	r;
+	int	r, promoted;
+	char	arm[WF_ID_MAX] = "", cid[24];
+	const char *pa;
 
 	sched_tr_init(&tr, s, e);
 	tr.step = st;
@@ -202,6 +204,31 @@ run_step(SCHED *s, SCHED_ENROL *e, const WORKFLOW *wf, const WF_STEP *st,
 			  (unsigned long long) e->contact, wf->name,
 			  (unsigned long long) e->id, st->id, r ? "then" : "else");
 		sched_goto(s, &tr, wf, r ? st->then_next : st->else_next);
+		break;
+	case WF_STEP_SPLIT:
+		/* A promotion by the CLI wins over the file's: it is the later word. */
+		r = sched_promote_get(sf->txn, wf->name, st->id, arm, sizeof(arm));
+		if (r != STORE_OK && r != STORE_NOTFOUND) {
+			tr.due = s->now + SCHED_RETRY_SOON;
+			break;
+		}
+		/* An arm the file no longer has is ignored (and the file's used). */
+		pa = r == STORE_OK && workflow_arm_find(st, arm) >= 0 ? arm : st->promote;
+		snprintf(cid, sizeof(cid), "%llu", (unsigned long long) e->contact);
+		if ((r = workflow_split_arm(st, wf->name, cid, pa)) < 0) {
+			sched_end(s, &tr, SCHED_EXITED, "split_no_arm");
+			break;
+		}
+		promoted = pa != 0 && workflow_arm_find(st, pa) == r;
+		sched_tr_event(&tr, "workflow_split",
+			       json_pack("{s:s, s:s, s:s, s:b}", "workflow", wf->name,
+					 "step", st->id, "arm", st->arms[r].name,
+					 "promoted", promoted));
+		sched_tr_log(&tr, 0, "split: contact=%llu workflow=%s enrolment=%llu step=%s arm=%s%s",
+			  (unsigned long long) e->contact, wf->name,
+			  (unsigned long long) e->id, st->id, st->arms[r].name,
+			     promoted ? " promoted" : "");
+		sched_goto(s, &tr, wf, st->arms[r].next);
 		break;
 	case WF_STEP_SET:
 		tr.contact_op = op_set;

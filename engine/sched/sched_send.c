@@ -530,6 +530,9 @@ sched_step_send(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 			      "message_id", msgid,
 			      "stream", workflow_stream_name(wf->stream),
 			      "msgno", (json_int_t) msgno);
+	/* The A/B arm this send belongs to, for the report. */
+	if (st->arm)
+		json_object_set_new(sent_data, "arm", json_string(st->arm));
 	/* Where a reply to reply+TOKEN@ is forwarded without an owner. */
 	if (reply_orig[0])
 		json_object_set_new(sent_data, "reply_to", json_string(reply_orig));

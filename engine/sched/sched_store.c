@@ -370,6 +370,7 @@ sched_meta_put(STORE_TXN *txn, const char *name, uint64_t value)
 
 #define ENG_PFX		"eng"		/* with its null: 4 bytes */
 #define ENGC_PFX	"engc"		/* with its null: 5 bytes */
+#define PROMOTE_PFX	"abp"		/* with its null: 4 bytes */
 
 /* sched_engage_get - the contact's last engagement */
 
@@ -388,6 +389,59 @@ sched_engage_get(STORE_TXN *txn, uint64_t contact, time_t *when)
 		return (STORE_RETRY);
 	*when = (time_t) store_u64_get(v.mv_data);
 	return (STORE_OK);
+}
+
+/* promote_key - "abp\0" workflow\0 step\0; 0 when a name is too long */
+
+static size_t
+promote_key(unsigned char *key, size_t size, const char *workflow, const char *step)
+{
+	size_t	wl = strlen(workflow) + 1, sl = strlen(step) + 1;
+
+	if (4 + wl + sl > size)
+		return (0);
+	memcpy(key, PROMOTE_PFX, 4);
+	memcpy(key + 4, workflow, wl);
+	memcpy(key + 4 + wl, step, sl);
+	return (4 + wl + sl);
+}
+
+/* sched_promote_get - the arm promoted at a split step by the CLI */
+
+int
+sched_promote_get(STORE_TXN *txn, const char *workflow, const char *step,
+		          char *arm, size_t len)
+{
+	unsigned char key[4 + 2 * WF_ID_MAX];
+	size_t	klen;
+	MDB_val	v;
+	int	rc;
+
+	if ((klen = promote_key(key, sizeof(key), workflow, step)) == 0)
+		return (STORE_NOTFOUND);
+	if ((rc = store_get(txn, STORE_DB_MISC, key, klen, &v)) != STORE_OK)
+		return (rc);
+	if (v.mv_size == 0 || v.mv_size >= len)
+		return (STORE_NOTFOUND);
+	memcpy(arm, v.mv_data, v.mv_size);
+	arm[v.mv_size] = 0;
+	return (STORE_OK);
+}
+
+/* sched_promote_put - promote an arm (NULL: the test runs again) */
+
+int
+sched_promote_put(STORE_TXN *txn, const char *workflow, const char *step,
+		          const char *arm)
+{
+	unsigned char key[4 + 2 * WF_ID_MAX];
+	size_t	klen;
+
+	if ((klen = promote_key(key, sizeof(key), workflow, step)) == 0)
+		return (STORE_NOTFOUND);
+	if (arm == 0)
+		return (store_del(txn, STORE_DB_MISC, key, klen));
+	return (store_put(txn, STORE_DB_MISC, key, klen, arm, strlen(arm), 0));
 }
 
 /* sched_engage_touch - record an engagement (only moves forward) */

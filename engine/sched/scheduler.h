@@ -19,7 +19,9 @@
  *   STORE_DB_MISC	"eng\0" time(8) contact(8) -> "" and "engc\0"
  *			contact(8) -> time(8): last engagement (inactivity);
  *			"out\0" enrolment(8) -> a message waiting for
- *			injection; "seg\0" segment\0 contact(8) -> "".
+ *			injection; "seg\0" segment\0 contact(8) -> "";
+ *			"abp\0" workflow\0 step\0 -> arm: the arm of an A/B
+ *			split promoted by "postdrip workflow promote".
  *
  * A tick (sched_tick) follows new events (triggers, exits, awakened waits),
  * fires date and inactivity triggers from their indexes, then runs the jobs
@@ -124,6 +126,13 @@ int	sched_meta_put(STORE_TXN *txn, const char *name, uint64_t value);
 #define SCHED_COUNT_DEFERRED	"engine.deferred"
 #define SCHED_COUNT_FAILED	"engine.failed"
 /* Engagement index: write the contact's last engagement time. */
+/* A/B splits: the arm promoted at (workflow, step), copied to arm (len
+ * bytes with the null); STORE_NOTFOUND when the test still runs. put with
+ * arm NULL removes the promotion (STORE_NOTFOUND when there was none). */
+int	sched_promote_get(STORE_TXN *txn, const char *workflow, const char *step,
+			          char *arm, size_t len);
+int	sched_promote_put(STORE_TXN *txn, const char *workflow, const char *step,
+			          const char *arm);
 int	sched_engage_touch(STORE_TXN *txn, uint64_t contact, time_t when);
 int	sched_engage_get(STORE_TXN *txn, uint64_t contact, time_t *when);
 /* Contacts whose last engagement lies in (after, upto], in time order,

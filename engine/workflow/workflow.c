@@ -30,6 +30,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -135,6 +136,11 @@ wf_workflow_free(WORKFLOW *wf)
 		if (s->body)
 			json_decref(s->body);
 		myfree(s->target);
+		for (j = 0; j < s->narms; j++)
+			myfree(s->arms[j].name);
+		myfree(s->arms);
+		myfree(s->promote);
+		myfree(s->arm);
 	}
 	myfree(wf->steps);
 	myfree(wf);
@@ -446,6 +452,63 @@ workflow_step_find(const WORKFLOW *wf, const char *id)
 	return (-1);
 }
 
+/* workflow_arm_find - index of the arm called name, or -1 */
+
+int
+workflow_arm_find(const WF_STEP *st, const char *name)
+{
+	int	i;
+
+	for (i = 0; name && i < st->narms; i++)
+		if (strcmp(st->arms[i].name, name) == 0)
+			return (i);
+	return (-1);
+}
+
+/* split_hash - FNV-1a over a string and its terminating null */
+
+static uint64_t
+split_hash(uint64_t h, const char *s)
+{
+	do {
+		h ^= (unsigned char) *s;
+		h *= 0x100000001b3ULL;
+	} while (*s++);
+	return (h);
+}
+
+/* workflow_split_arm - the arm of an A/B split for one contact */
+
+int
+workflow_split_arm(const WF_STEP *st, const char *workflow,
+		           const char *contact, const char *promote)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	unsigned long total = 0, pick;
+	int	i;
+
+	if ((i = workflow_arm_find(st, promote ? promote : st->promote)) >= 0)
+		return (i);
+	for (i = 0; i < st->narms; i++)
+		total += st->arms[i].weight;
+	if (total == 0)
+		return (-1);
+	h = split_hash(h, workflow);
+	h = split_hash(h, st->id);
+	h = split_hash(h, contact);
+	/* The low bits of FNV mix poorly; fold the high half in. */
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 32;
+	pick = (unsigned long) (h % total);
+	for (i = 0; i < st->narms; i++) {
+		if (pick < (unsigned long) st->arms[i].weight)
+			return (i);
+		pick -= st->arms[i].weight;
+	}
+	return (st->narms - 1);
+}
+
 /* workflow_step_kind_name - the word a step is written with */
 
 const char *
@@ -459,6 +522,7 @@ workflow_step_kind_name(WF_STEP_KIND kind)
 		[WF_STEP_ADD_SCORE] = "add_score", [WF_STEP_NOTIFY] = "notify",
 		[WF_STEP_WEBHOOK] = "webhook", [WF_STEP_UNSUBSCRIBE] = "unsubscribe",
 		[WF_STEP_GOTO] = "goto", [WF_STEP_END] = "end",
+		[WF_STEP_SPLIT] = "split",
 	};
 
 	if ((unsigned) kind >= sizeof(names) / sizeof(names[0]))

@@ -154,6 +154,7 @@ typedef enum {
 	WF_STEP_NOTIFY,			/* internal mail: template to owner or `to` */
 	WF_STEP_WEBHOOK,		/* HTTP POST JSON body to url */
 	WF_STEP_UNSUBSCRIBE,		/* suppress the contact (reason), marketing stream */
+	WF_STEP_SPLIT,			/* A/B split: one arm by weight (or the promoted one) */
 	WF_STEP_GOTO,			/* jump to next (already resolved) */
 	WF_STEP_END,			/* next == WF_END */
 } WF_STEP_KIND;
@@ -162,6 +163,22 @@ typedef struct WF_HEADER {
 	char   *name;
 	char   *value;
 } WF_HEADER;
+
+/*
+ * SPLIT: the arms of an A/B test. A contact goes down one arm, chosen by
+ * workflow_split_arm() from a hash of (workflow, step, contact): at random
+ * across contacts, in proportion to the weights, and the same arm for the
+ * same contact on every run.
+ */
+#define WF_ARMS_MAX	8
+#define WF_WEIGHT_MAX	10000
+
+typedef struct WF_ARM {
+	char   *name;			/* [A-Za-z0-9._-], unique in the step */
+	WF_POS	pos;
+	int	weight;			/* 0 .. WF_WEIGHT_MAX; 0: only when promoted */
+	int	next;			/* first step of the arm, or the step after the split */
+} WF_ARM;
 
 typedef struct WF_STEP {
 	WF_STEP_KIND kind;
@@ -213,6 +230,13 @@ typedef struct WF_STEP {
 	int	retries;		/* attempts after the first, with backoff */
 	/* GOTO: the label as written (next holds its index) */
 	char   *target;
+	/* SPLIT: the arms, and the arm promoted in the file (NULL: none) */
+	int	narms;
+	WF_ARM *arms;
+	char   *promote;
+	/* Any step: the arm of the innermost split it belongs to (NULL: none);
+	 * sends record it in their event data as "arm". */
+	char   *arm;
 } WF_STEP;
 
 /* Re-entry: may a contact be enrolled again after an enrolment? */
@@ -367,6 +391,15 @@ const char *workflow_contact_tz(const WORKFLOW *wf, json_t *contact);
  * An unknown tz falls back to the workflow's default. */
 time_t	workflow_send_window(const WORKFLOW *wf, const char *tz, time_t t);
 
+/* SPLIT: the index in st->arms of the arm for this contact (contact is
+ * its stable id, e.g. the store's contact number in decimal); promote,
+ * when it names an arm, wins (the test is over). -1 when no arm has a
+ * weight. */
+int	workflow_split_arm(const WF_STEP *st, const char *workflow,
+			           const char *contact, const char *promote);
+/* The index of the arm called name, or -1. */
+int	workflow_arm_find(const WF_STEP *st, const char *name);
+
 /* Names, for logs and the timeline. */
 const char *workflow_step_kind_name(WF_STEP_KIND kind);
 const char *workflow_stream_name(WF_STREAM stream);
@@ -375,7 +408,7 @@ const char *workflow_stream_name(WF_STREAM stream);
  * words ("event clicked link=pricing", "yearly birthday before 7d at
  * 09:00"); a condition on one line; the steps, one line each:
  * "file:line<TAB>id<TAB>what<TAB>next" (next: an id, "end", "then ID else
- * ID" or "event ID timeout ID"). Secrets and header values are not shown. */
+ * ID" or "event ID timeout ID", "A ID B ID" for the arms of a split). Secrets and header values are not shown. */
 void	workflow_show_trigger(const WORKFLOW *wf, STRBUF *out);
 void	workflow_show_cond(const WF_COND *c, STRBUF *out);
 void	workflow_show_steps(const WORKFLOW *wf, STRBUF *out);

@@ -45,6 +45,7 @@
 /* Places that hold the index of "whatever comes next", filled in later. */
 typedef enum {
 	WF_HOLE_NEXT, WF_HOLE_THEN, WF_HOLE_ELSE, WF_HOLE_EVENT, WF_HOLE_TIMEOUT,
+	WF_HOLE_ARM,			/* WF_HOLE_ARM + i: arms[i].next of a split */
 } WF_HOLE_KIND;
 
 typedef struct WF_HOLES {
@@ -58,7 +59,10 @@ typedef struct WF_BUILD {
 	WF_PARSER *p;
 	WORKFLOW *wf;
 	int	cap;
+	const char *arm;		/* the split arm being read, or NULL */
 } WF_BUILD;
+
+#define STEP(b, i) ((b)->wf->steps + (i))
 
 static WF_COND *wf_parse_cond(WF_PARSER *p, const YNODE *n, const char *what);
 
@@ -945,6 +949,9 @@ wf_holes_fill(WORKFLOW *wf, WF_HOLES *h, int target)
 		case WF_HOLE_TIMEOUT:
 			s->on_timeout = target;
 			break;
+		default:
+			s->arms[h->kind[i] - WF_HOLE_ARM].next = target;
+			break;
 		}
 	}
 	myfree(h->step);
@@ -970,12 +977,13 @@ static const struct {
 	{"notify", WF_STEP_NOTIFY, {"template", "to", 0}},
 	{"webhook", WF_STEP_WEBHOOK, {"secret", "headers", "body", "timeout", "retries", 0}},
 	{"unsubscribe", WF_STEP_UNSUBSCRIBE, {0}},
+	{"split", WF_STEP_SPLIT, {"promote", 0}},
 	{"goto", WF_STEP_GOTO, {0}},
 	{"end", WF_STEP_END, {0}},
 	{0},
 };
 
-#define WF_STEP_WORDS "send, wait, wait_until, wait_for, if, set, add_tag, remove_tag, add_score, notify, webhook, unsubscribe, goto or end"
+#define WF_STEP_WORDS "send, wait, wait_until, wait_for, if, set, add_tag, remove_tag, add_score, notify, webhook, unsubscribe, split, goto or end"
 
 static int wf_parse_block(WF_BUILD *b, const YNODE *seq, const char *prefix,
 			          const char *what, WF_HOLES *in);
@@ -1011,6 +1019,104 @@ wf_parse_arms(WF_BUILD *b, const YNODE *n, const char *name,
 	return (0);
 }
 
+/*
+ * wf_step_split - split: a list of arms {arm: NAME, weight: N, steps: [...]}
+ * and an optional promote: NAME. Step ids inside are ID.NAME.N. The holes
+ * that lead out of every arm move to in.
+ */
+static int
+wf_step_split(WF_BUILD *b, int i, const YNODE *n, const YNODE *v,
+	              const char *name, WF_HOLES *in)
+{
+	WF_PARSER *p = b->p;
+	const YNODE *item, *o;
+	const char *s, *outer = b->arm;
+	WF_HOLES h;
+	char   *end, *path;
+	long	weight;
+	int	j, k, rc;
+
+	if (v->type != YNODE_SEQ || v->n < 2) {
+		wf_error(p, v->line, "split: expected a list of at least two arms (arm: NAME, weight: N, steps: [...])");
+		return (-1);
+	}
+	if (v->n > WF_ARMS_MAX) {
+		wf_error(p, v->line, "split: at most %d arms", WF_ARMS_MAX);
+		return (-1);
+	}
+	STEP(b, i)->arms = mycalloc(v->n, sizeof(WF_ARM));
+	for (j = 0; j < v->n; j++) {
+		item = v->kids[j];
+		if (wf_map(p, item, "split") < 0)
+			return (-1);
+		for (k = 0; k < item->n; k++) {
+			s = item->kids[2 * k]->str;
+			if (strcmp(s, "arm") != 0 && strcmp(s, "weight") != 0 && strcmp(s, "steps") != 0) {
+				wf_error(p, item->kids[2 * k]->line, "unknown key \"%.80s\" in a split arm (expected arm, weight, steps)", s);
+				return (-1);
+			}
+		}
+		if ((o = ynode_get(item, "arm")) == 0) {
+			wf_error(p, item->line, "split: an arm needs a name (arm: NAME)");
+			return (-1);
+		}
+		if (wf_ident(p, o, "arm", WF_LABEL_MAX, &STEP(b, i)->arms[j].name) < 0)
+			return (-1);
+		STEP(b, i)->arms[j].pos.file = p->file;
+		STEP(b, i)->arms[j].pos.line = o->line;
+		STEP(b, i)->arms[j].next = WF_END;
+		STEP(b, i)->narms = j + 1;
+		for (k = 0; k < j; k++)
+			if (strcmp(STEP(b, i)->arms[k].name, STEP(b, i)->arms[j].name) == 0) {
+				wf_error(p, o->line, "split: arm \"%s\" already named on line %d",
+					 STEP(b, i)->arms[j].name, STEP(b, i)->arms[k].pos.line);
+				return (-1);
+			}
+		STEP(b, i)->arms[j].weight = 1;
+		if ((o = ynode_get(item, "weight")) != 0) {
+			if (wf_text(p, o, "weight", &s) < 0)
+				return (-1);
+			weight = strtol(s, &end, 10);
+			if (*end || end == s || weight < 0 || weight > WF_WEIGHT_MAX) {
+				wf_error(p, o->line, "weight: expected a whole number from 0 to %d, got \"%.80s\"",
+					 WF_WEIGHT_MAX, s);
+				return (-1);
+			}
+			STEP(b, i)->arms[j].weight = (int) weight;
+		}
+	}
+	for (j = k = 0; j < STEP(b, i)->narms; j++)
+		k += STEP(b, i)->arms[j].weight;
+	if (k == 0) {
+		wf_error(p, v->line, "split: every arm has weight 0");
+		return (-1);
+	}
+	if ((o = ynode_get(n, "promote")) != 0) {
+		if (wf_ident(p, o, "promote", WF_LABEL_MAX, &STEP(b, i)->promote) < 0)
+			return (-1);
+		if (workflow_arm_find(STEP(b, i), STEP(b, i)->promote) < 0) {
+			wf_error(p, o->line, "promote: no arm is called \"%s\"", STEP(b, i)->promote);
+			return (-1);
+		}
+	}
+	/* Arm names are copied: steps may move when the array grows. */
+	for (j = 0; j < v->n; j++) {
+		memset(&h, 0, sizeof(h));
+		wf_holes_add(&h, i, WF_HOLE_ARM + j);
+		path = myasprintf("%s.%s", name, STEP(b, i)->arms[j].name);
+		b->arm = STEP(b, i)->arms[j].name;
+		rc = wf_parse_block(b, ynode_get(v->kids[j], "steps"), path, "steps", &h);
+		b->arm = outer;
+		myfree(path);
+		if (rc < 0) {
+			wf_holes_fill(b->wf, &h, WF_END);
+			return (-1);
+		}
+		wf_holes_move(in, &h);
+	}
+	return (0);
+}
+
 /* wf_step_new - append a step; pointers into steps die at the next call */
 
 static int
@@ -1033,8 +1139,6 @@ wf_step_new(WF_BUILD *b, WF_STEP_KIND kind, int line)
 	s->at = -1;
 	return (b->wf->nsteps++);
 }
-
-#define STEP(b, i) ((b)->wf->steps + (i))
 
 /* wf_step_webhook - webhook: URL with its options */
 
@@ -1298,6 +1402,8 @@ wf_parse_step(WF_BUILD *b, const YNODE *n, const char *id, WF_HOLES *in)
 	i = wf_step_new(b, wf_step_words[w].kind, kw ? kw->line : n->line);
 	STEP(b, i)->label = label;
 	STEP(b, i)->id = mystrdup(label ? label : id);
+	if (b->arm)
+		STEP(b, i)->arm = mystrdup(b->arm);
 	for (k = 0; k < i; k++)
 		if (label && STEP(b, k)->label && strcmp(STEP(b, k)->label, label) == 0) {
 			wf_error(p, STEP(b, i)->pos.line, "label \"%s\" already used on line %d",
@@ -1385,6 +1491,9 @@ wf_parse_step(WF_BUILD *b, const YNODE *n, const char *id, WF_HOLES *in)
 			STEP(b, i)->name = reason;
 		}
 		break;
+	case WF_STEP_SPLIT:
+		/* in is still empty here: the arms' ends are what follows. */
+		return (wf_step_split(b, i, n, v, label ? label : id, in));
 	case WF_STEP_GOTO:
 		if (wf_ident(p, v, "goto", WF_LABEL_MAX, &STEP(b, i)->target) < 0)
 			return (-1);
@@ -1443,11 +1552,15 @@ wf_parse_block(WF_BUILD *b, const YNODE *seq, const char *prefix,
 /* wf_successors - the indices a step may go to; returns how many */
 
 static int
-wf_successors(const WF_STEP *s, int out[2])
+wf_successors(const WF_STEP *s, int out[WF_ARMS_MAX])
 {
-	int	n = 0;
+	int	n = 0, j;
 
 	switch (s->kind) {
+	case WF_STEP_SPLIT:
+		for (j = 0; j < s->narms; j++)
+			out[n++] = s->arms[j].next;
+		break;
 	case WF_STEP_IF:
 		out[n++] = s->then_next;
 		out[n++] = s->else_next;
@@ -1473,9 +1586,9 @@ wf_waits(const WF_STEP *s)
 }
 
 /*
- * The step graph has one node per step and at most two edges out of each;
- * both walks below keep their own stack (at most two entries per step
- * visited), so that a file of thousands of steps cannot exhaust the C
+ * The step graph has one node per step and at most WF_ARMS_MAX edges out of each;
+ * both walks below keep their own stack (at most WF_ARMS_MAX entries per
+ * step visited), so that a file of thousands of steps cannot exhaust the C
  * stack of the thread that loads it.
  */
 
@@ -1484,7 +1597,7 @@ wf_waits(const WF_STEP *s)
 static int
 wf_loops(const WORKFLOW *wf, int from, int to, char *seen, int *stack)
 {
-	int	succ[2], n, i, j, top = 0;
+	int	succ[WF_ARMS_MAX], n, i, j, top = 0;
 
 	stack[top++] = from;
 	while (top > 0) {
@@ -1508,7 +1621,7 @@ wf_loops(const WORKFLOW *wf, int from, int to, char *seen, int *stack)
 static void
 wf_reach(const WORKFLOW *wf, int from, char *seen, int *stack)
 {
-	int	succ[2], n, i, j, top = 0;
+	int	succ[WF_ARMS_MAX], n, i, j, top = 0;
 
 	stack[top++] = from;
 	while (top > 0) {
@@ -1530,7 +1643,7 @@ wf_check_steps(WF_PARSER *p, WORKFLOW *wf)
 	WF_STEP *s;
 	char   *seen;
 	int    *stack;
-	int	i, j, succ[2], n;
+	int	i, j, succ[WF_ARMS_MAX], n;
 
 	for (i = 0; i < wf->nsteps; i++) {
 		s = wf->steps + i;
@@ -1547,8 +1660,8 @@ wf_check_steps(WF_PARSER *p, WORKFLOW *wf)
 		s->next = j;
 	}
 	seen = mycalloc(wf->nsteps + 1, 1);
-	/* A step is pushed by its predecessors: at most 2 * nsteps + 1. */
-	stack = mymalloc((2 * wf->nsteps + 1) * sizeof(int));
+	/* A step is pushed by its predecessors: at most WF_ARMS_MAX * nsteps + 1. */
+	stack = mymalloc((WF_ARMS_MAX * wf->nsteps + 1) * sizeof(int));
 	for (i = 0; i < wf->nsteps; i++) {
 		s = wf->steps + i;
 		if (s->kind != WF_STEP_GOTO || s->next == WF_END)

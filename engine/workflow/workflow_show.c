@@ -261,10 +261,21 @@ workflow_show_steps(const WORKFLOW *wf, STRBUF *out)
 		case WF_STEP_GOTO:
 			strbuf_printf(out, " %s", s->target);
 			break;
+		case WF_STEP_SPLIT:
+			for (j = 0; j < s->narms; j++)
+				strbuf_printf(out, " %s=%d", s->arms[j].name, s->arms[j].weight);
+			if (s->promote)
+				strbuf_printf(out, " promote %s", s->promote);
+			break;
 		case WF_STEP_END:
 			break;
 		}
-		if (s->kind == WF_STEP_IF)
+		if (s->kind == WF_STEP_SPLIT) {
+			for (j = 0; j < s->narms; j++)
+				strbuf_printf(out, "%s%s %s", j ? " " : "\t", s->arms[j].name,
+					      wf_show_id(wf, s->arms[j].next));
+			strbuf_putc(out, '\n');
+		} else if (s->kind == WF_STEP_IF)
 			strbuf_printf(out, "\tthen %s else %s\n", wf_show_id(wf, s->then_next),
 				      wf_show_id(wf, s->else_next));
 		else if (s->kind == WF_STEP_WAIT_FOR)
