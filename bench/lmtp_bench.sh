@@ -15,6 +15,13 @@
 # elsewhere hits both alike; the better round of each is kept. Prints the
 # ratio first (target: at least 0.80), then bounces/s of each.
 #
+# Then the receiver alone, without Postfix's queue manager and lmtp(8):
+# smtp-source speaks LMTP to the socket with 1 and with 10 sessions, N
+# messages each; every one is answered only after its commit, so the
+# rate is of durable records. Those figures tell what limits the ratio:
+# when the receiver alone is far faster than Postfix's delivery, the
+# rest is Postfix's own cost per delivery.
+#
 # Needs root (Postfix's master refuses to run otherwise) and the test
 # helper tests/milter_fixture (make -C tests milter_fixture): exits 77 if
 # not. Bounded: each wait stops after BENCH_TIMEOUT seconds (120).
@@ -191,7 +198,19 @@ while [ $i -le "$CONTACTS" ]; do
 done
 [ "$recorded" -ge $((N * ROUNDS)) ] ||
     pfx_fail "only $recorded bounces recorded, want $((N * ROUNDS))"
+# alone SESSIONS - bounces/s into the socket directly, or "fail"
+alone() {
+	_t0=$(now)
+	timeout "$TIMEOUT" smtp-source -L -s "$1" -m "$N" -f '' -t "$BOUNCE" -F "$D/dsn" \
+	    "unix:$LSOCK" || { echo fail; return; }
+	_t1=$(now)
+	echo "$_t0 $_t1" | awk -v n="$N" '{ printf "%.0f\n", n / ($2 - $1) }'
+}
+a1=$(alone 1)
+a10=$(alone 10)
+[ "$a1" != fail ] && [ "$a10" != fail ] || pfx_fail "smtp-source -L to the receiver failed"
 echo "$best_lmtp $best_discard" | awk '{ printf "lmtp/discard ratio: %.2f (target >= 0.80)\n", $1 / $2 }'
 echo "LMTP to postdrip (recorded durably): $best_lmtp bounces/s"
 echo "discard:                              $best_discard bounces/s"
+echo "receiver alone (smtp-source -L):     $a1 bounces/s on 1 connection, $a10 on 10"
 echo "($N bounces a round over $CONTACTS contacts, $ROUNDS rounds, best round kept; $recorded bounced events recorded)"

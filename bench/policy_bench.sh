@@ -14,6 +14,12 @@
 # a pass that is counted (a write for postdrip-policyd), not a cheaper
 # refusal. The actions column shows what each server answered.
 #
+# The third server is null_policy (null_policy.c here), which answers
+# DUNNO without reading the request: the do-nothing baseline. The ratios
+# to the targets come first (postdrip-policyd / postfwd at 64
+# connections, target 10; postdrip-policyd / null_policy at 64, target
+# 0.80; p99 at 8 connections, target under 1000 us), then the table.
+#
 # Client and server share the machine's CPUs unless the caller pins them.
 # A binary built with --enable-sanitizers is several times slower: the
 # script says so. POSTDRIP_POLICYD overrides the daemon to measure.
@@ -30,9 +36,11 @@ case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin:/sbin ;; esac
 T=$(mktemp -d "${TMPDIR:-/tmp}/policybench.XXXXXX") || exit 1
 chmod 755 "$T"
 pd_pid=
+np_pid=
 fw_port=
 cleanup() {
 	[ -n "$pd_pid" ] && kill "$pd_pid" 2>/dev/null && wait "$pd_pid" 2>/dev/null
+	[ -n "$np_pid" ] && kill "$np_pid" 2>/dev/null && wait "$np_pid" 2>/dev/null
 	fw_pid=$(cat "$T/postfwd/master.pid" 2>/dev/null)
 	if [ -n "$fw_pid" ]; then
 		kill "$fw_pid" 2>/dev/null
@@ -59,6 +67,7 @@ trap 'exit 129' HUP
 trap 'exit 141' PIPE
 
 ${CC:-cc} -O2 -pthread -o "$T/policy-load" "$load_src" || exit 1
+${CC:-cc} -O2 -pthread -o "$T/null-policy" "$top_srcdir/bench/null_policy.c" || exit 1
 
 # free_port - a loopback port nobody listens on now
 free_port() {
@@ -84,7 +93,7 @@ PY
 run() {
 	for c in 1 8 64; do
 		out=$("$T/policy-load" -p "$2" -c "$c" -d "$secs" -T $((secs * 4 + 10)) -w 1000 -a 1000000 -q -j)
-		python3 - "$1" "$c" "$out" <<'PY'
+		python3 - "$1" "$c" "$out" "$T/figures" <<'PY' >>"$T/rows"
 import json, sys
 name, conns, out = sys.argv[1], sys.argv[2], sys.argv[3]
 try:
@@ -97,6 +106,8 @@ fmt = lambda v: "-" if v is None else "%.0f" % v
 acts = " ".join("%s=%d" % kv for kv in sorted(r["actions"].items()))
 print("%-17s %5s %11.0f %9s %9s %9s %7d  %s" % (name, conns, r["requests_per_s"],
       fmt(lat["p50"]), fmt(lat["p99"]), fmt(lat["max"]), r["errors"], acts))
+with open(sys.argv[4], "a") as f:
+    f.write("%s %s %.0f %s\n" % (name, conns, r["requests_per_s"], fmt(lat["p99"])))
 PY
 	done
 }
@@ -112,8 +123,9 @@ if ldd "$real" 2>/dev/null | grep -q libasan ||
 	note=" (built with sanitizers: expect several times less)"
 fi
 
-echo "policy_bench: $secs s per run, 1000 warm-up requests, client and server on the same $(nproc) CPUs"
-printf '%-17s %5s %11s %9s %9s %9s %7s  %s\n' server conns requests/s p50_us p99_us max_us errors actions
+printf '%-17s %5s %11s %9s %9s %9s %7s  %s\n' server conns requests/s p50_us p99_us max_us errors actions \
+    >"$T/rows"
+: >"$T/figures"
 
 # postdrip-policyd
 mkdir "$T/pd"
@@ -155,7 +167,32 @@ if command -v postfwd2 >/dev/null 2>&1; then
 		echo "policy_bench: postfwd2 did not start" >&2
 	fi
 else
-	echo "postfwd2          not installed (Debian package postfwd): no comparison"
+	echo "postfwd2          not installed (Debian package postfwd): no comparison" >>"$T/rows"
 fi
+# null_policy: the do-nothing baseline
+np_port=$(free_port)
+"$T/null-policy" "$np_port" 2>/dev/null &
+np_pid=$!
+if wait_port "$np_port"; then
+	run null_policy "$np_port"
+else
+	echo "policy_bench: null_policy did not start" >&2
+fi
+kill "$np_pid" 2>/dev/null
+wait "$np_pid" 2>/dev/null
+np_pid=
+
+awk '{ rps[$1 " " $2] = $3; p99[$1 " " $2] = $4 }
+END {
+	pd = rps["postdrip-policyd 64"]; fw = rps["postfwd2 64"]; np = rps["null_policy 64"]
+	if (pd != "" && fw != "" && fw > 0)
+		printf "ratio postdrip-policyd/postfwd2 at 64 connections: %.1f (target >= 10)\n", pd / fw
+	if (pd != "" && np != "" && np > 0)
+		printf "ratio postdrip-policyd/null_policy at 64 connections: %.2f (target >= 0.80)\n", pd / np
+	if (p99["postdrip-policyd 8"] != "")
+		printf "postdrip-policyd p99 at 8 connections: %s us (target < 1000)\n", p99["postdrip-policyd 8"]
+}' "$T/figures"
+echo "policy_bench: $secs s per run, 1000 warm-up requests, client and server on the same $(nproc) CPUs"
+cat "$T/rows"
 [ -n "$note" ] && echo "note: postdrip-policyd$note"
 exit 0
