@@ -69,6 +69,8 @@ data_directory = $T/data
 token_key_file = $T/keys
 workflow_directory = $T/wf
 template_directory = $T/tmpl
+bounce_domain = bounce.acme.test
+tracker_url = https://track.acme.test
 CONF
 $PD keygen >/dev/null || fail "keygen"
 $PD check > "$T/out" 2>&1 || fail "man page examples: $(cat "$T/out")"
