@@ -64,8 +64,10 @@ static const struct {
 		"  --release   undo --hold\n"
 		"  --delete    end the selected enrolments (reason deleted)\n"},
 	{"timeline", cli_timeline, 1, "timeline ADDRESS           a contact's history", ""},
-	{"classify", cli_classify, 0, "classify [-d] FILE...      what each message is: bounce, autoreply, complaint, ...",
-	"  -d          explain each decision\n"},
+	{"classify", cli_classify, 0, "classify [-d] [-r] [-R FILE] FILE...   what each message is: bounce, autoreply, complaint, ...",
+	"  -d          explain each decision\n"
+	"  -r          add a column naming what decided the reason\n"
+	"  -R FILE     use this bounce-reason vocabulary (bounce-reasons(5))\n"},
 	{"stats", cli_stats, 1, "stats [--json]             counts of contacts, suppressions, events, sends; per workflow",
 	"  --json      the same as one JSON object\n"},
 	{"report", cli_report, 1, "report [WORKFLOW] [--since DATE] [--json] [--html FILE]   counts and rates per workflow and step",
