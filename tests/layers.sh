@@ -99,7 +99,7 @@ done
 # 3. Each source in its layer's library (continuation lines of
 # libpostdrip_NAME_la_SOURCES in engine/Makefile.am).
 awk '
-	/^libpostdrip_[a-z]+_la_SOURCES/ { lib = $1; sub(/^libpostdrip_/, "", lib); sub(/_la_SOURCES$/, "", lib); on = 1 }
+	/^(nodist_)?libpostdrip_[a-z]+_la_SOURCES/ { lib = $1; sub(/^(nodist_)?libpostdrip_/, "", lib); sub(/_la_SOURCES$/, "", lib); on = 1 }
 	on { for (i = 1; i <= NF; i++) if ($i ~ /\.c$/) print $i, lib; if ($NF != "\\") on = 0 }
 ' engine/Makefile.am > "$T/libs"
 for f in engine/*/*.c; do

@@ -34,33 +34,15 @@
 #include <string.h>
 
 #include "report/report.h"
+#include "message/template.h"
 
 /* esc - text as HTML */
 
 static void
 esc(STRBUF *out, const char *s)
 {
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '<':
-			strbuf_puts(out, "&lt;");
-			break;
-		case '>':
-			strbuf_puts(out, "&gt;");
-			break;
-		case '&':
-			strbuf_puts(out, "&amp;");
-			break;
-		case '"':
-			strbuf_puts(out, "&quot;");
-			break;
-		case '\'':
-			strbuf_puts(out, "&#39;");
-			break;
-		default:
-			strbuf_putc(out, *s);
-		}
-	}
+	if (s)
+		template_html_escape(out, s, strlen(s));
 }
 
 static json_int_t

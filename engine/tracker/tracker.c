@@ -65,6 +65,7 @@
 #include "store/store_stat.h"
 #include "token/track.h"
 #include "util/clock.h"
+#include "message/template.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 
@@ -121,27 +122,7 @@ trk_header(TRK_REQ *r, const char *name)
 void
 trk_html(STRBUF *out, const char *s)
 {
-	for (; *s; s++) {
-		switch (*s) {
-		case '&':
-			strbuf_puts(out, "&amp;");
-			break;
-		case '<':
-			strbuf_puts(out, "&lt;");
-			break;
-		case '>':
-			strbuf_puts(out, "&gt;");
-			break;
-		case '"':
-			strbuf_puts(out, "&quot;");
-			break;
-		case '\'':
-			strbuf_puts(out, "&#39;");
-			break;
-		default:
-			strbuf_putc(out, *s);
-		}
-	}
+	template_html_escape(out, s, strlen(s));
 }
 
 /* trk_log - one line naming the client */
