@@ -56,7 +56,7 @@
 #	Failures print "pfx: ..." on stderr and return non-zero; the
 #	Postfix log is copied to stderr when a start fails.
 # SEE ALSO
-#	../shared/POSTFIX-TESTING.md: the facts this is built on.
+#	Postfix's own documentation (postconf(5), master(5)) for the settings used.
 #--
 
 PFX_START_TIMEOUT=${PFX_START_TIMEOUT:-10}
