@@ -166,7 +166,7 @@ follow_segments(SCHED *s, STORE_TXN *txn, const STORE_EVENT *ev)
 	json_t *rec = 0;
 	SCHED_FACTS sf;
 	STRBUF	key = STRBUF_INIT;
-	MDB_val	v;
+	STORE_VAL	v;
 	int	i, in, was, rc = STORE_OK;
 	unsigned char id[8];
 
