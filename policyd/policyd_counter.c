@@ -289,24 +289,33 @@ policyd_count_status(int status, size_t nrcpt, time_t now)
 	}
 }
 
-/* policyd_count_forget - at exit: drop a count kept for retry */
+/* policyd_count_free - a count with its rules reference, sender and recipients */
 
-void
-policyd_count_forget(void)
+static void
+policyd_count_free(struct POLICYD_COUNT *c)
 {
-	struct POLICYD_COUNT *c = atomic_exchange(&count_retry, 0);
 	size_t	i;
 
-	if (c == 0)
-		return;
-	msg_warn("%zu send%s from <%s> not recorded for frequency caps at exit",
-		 c->nrcpt, c->nrcpt == 1 ? "" : "s", c->sender);
 	policyd_rules_unref(c->rules);
 	for (i = 0; i < c->nrcpt; i++)
 		myfree(c->rcpts[i]);
 	myfree(c->rcpts);
 	myfree(c->sender);
 	myfree(c);
+}
+
+/* policyd_count_forget - at exit: drop a count kept for retry */
+
+void
+policyd_count_forget(void)
+{
+	struct POLICYD_COUNT *c = atomic_exchange(&count_retry, 0);
+
+	if (c == 0)
+		return;
+	msg_warn("%zu send%s from <%s> not recorded for frequency caps at exit",
+		 c->nrcpt, c->nrcpt == 1 ? "" : "s", c->sender);
+	policyd_count_free(c);
 }
 
 /* policyd_count_failing - can counts not be recorded? */
@@ -333,7 +342,6 @@ static void
 policyd_count_done(void *ctx, int status)
 {
 	POLICYD_COUNT *c = ctx;
-	size_t	i;
 
 	policyd_count_status(status, c->nrcpt, c->now);
 	/* Keep one failed count to try again (it is counted in the next
@@ -344,12 +352,7 @@ policyd_count_done(void *ctx, int status)
 		if (atomic_compare_exchange_strong(&count_retry, &none, c))
 			return;
 	}
-	policyd_rules_unref(c->rules);
-	for (i = 0; i < c->nrcpt; i++)
-		myfree(c->rcpts[i]);
-	myfree(c->rcpts);
-	myfree(c->sender);
-	myfree(c);
+	policyd_count_free(c);
 }
 
 /* policyd_count_queue - hand a list to the writer */

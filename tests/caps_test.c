@@ -302,7 +302,7 @@ static int
 present(FIX *f, STORE_DB db, const char *key, size_t klen)
 {
 	STORE_TXN *txn;
-	MDB_val val;
+	STORE_VAL val;
 	int	rc;
 
 	assert_int_equal(store_rbegin(f->st, &txn), STORE_OK);

@@ -3,7 +3,10 @@
 # tests/classify/cases.tsv names a message (a file of tests/classify/ or of
 # the corpus in tests/data) and the row it must give, as
 #   file kind recipient status class reason
-# Every reason appears with messages of at least two MTA formats.
+# Every reason appears with messages of at least two MTA formats. What a
+# row cannot say (the order of the rows, the action, remote MTA and
+# diagnostic, the fields of the message) is in tests/classify/fields.tsv,
+# which classify_test checks against the library.
 # Each failing row is printed as "want" and "got".
 
 . "${top_srcdir:-..}/tests/lib/testlib.sh"

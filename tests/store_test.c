@@ -151,7 +151,7 @@ static int
 dateidx_has(STORE *st, const char *key, size_t len)
 {
 	STORE_TXN *txn;
-	MDB_val v;
+	STORE_VAL v;
 	int	rc;
 
 	assert_int_equal(store_rbegin(st, &txn), STORE_OK);

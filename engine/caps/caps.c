@@ -347,7 +347,7 @@ caps_set_check(STORE_TXN *txn, const CAPS_SET *set, const char *rcpt,
 	               time_t now, long extra, CAPS_RESULT *res)
 {
 	char	key[512];
-	MDB_val val;
+	STORE_VAL val;
 	const unsigned char *p;
 	size_t	n, i, first;
 	long	count;
@@ -365,8 +365,8 @@ caps_set_check(STORE_TXN *txn, const CAPS_SET *set, const char *rcpt,
 	} else if (rc != STORE_OK) {
 		return (rc);
 	} else {
-		p = val.mv_data;
-		n = val.mv_size / 8;
+		p = val.data;
+		n = val.size / 8;
 	}
 	for (r = 0; r < set->nrates; r++) {
 		const CAPS_RATE *rate = set->rates + r;
@@ -433,7 +433,7 @@ static int
 caps_win_load(STORE_TXN *txn, const char *domain, const CAPS_RATE *rate,
 	              time_t now, CAPS_WIN *w)
 {
-	MDB_val val;
+	STORE_VAL val;
 	uint64_t start;
 	int	rc;
 
@@ -446,12 +446,12 @@ caps_win_load(STORE_TXN *txn, const char *domain, const CAPS_RATE *rate,
 		return (STORE_OK);
 	if (rc != STORE_OK)
 		return (rc);
-	if (val.mv_size != 32 || store_u64_get((unsigned char *) val.mv_data + 8) != w->window)
+	if (val.size != 32 || store_u64_get((const unsigned char *) val.data + 8) != w->window)
 		return (STORE_OK);		/* another rate: start afresh */
 	{
-		uint64_t rstart = store_u64_get(val.mv_data);
-		uint64_t rcur = store_u64_get((unsigned char *) val.mv_data + 16);
-		uint64_t rprev = store_u64_get((unsigned char *) val.mv_data + 24);
+		uint64_t rstart = store_u64_get(val.data);
+		uint64_t rcur = store_u64_get((const unsigned char *) val.data + 16);
+		uint64_t rprev = store_u64_get((const unsigned char *) val.data + 24);
 
 		if (rstart == start) {
 			w->cur = rcur;
@@ -571,7 +571,7 @@ caps_set_count(STORE_TXN *txn, const CAPS_SET *set, const char *rcpt, time_t now
 {
 	char	key[512];
 	size_t	klen = caps_key(set, rcpt, key);
-	MDB_val val;
+	STORE_VAL val;
 	unsigned char *buf;
 	size_t	n = 0, i, keep, start;
 	uint64_t t;
@@ -583,13 +583,13 @@ caps_set_count(STORE_TXN *txn, const CAPS_SET *set, const char *rcpt, time_t now
 	if (rc != STORE_OK && rc != STORE_NOTFOUND)
 		return (rc);
 	if (rc == STORE_OK)
-		n = val.mv_size / 8;
+		n = val.size / 8;
 	buf = mymalloc((n + 1) * 8);
 	/* Keep the times inside the longest window, in order, then now. */
 	for (keep = 0, i = 0; i < n; i++) {
-		t = store_u64_get((unsigned char *) val.mv_data + 8 * i);
+		t = store_u64_get((const unsigned char *) val.data + 8 * i);
 		if ((time_t) t > now - set->span)
-			memcpy(buf + 8 * keep++, (unsigned char *) val.mv_data + 8 * i, 8);
+			memcpy(buf + 8 * keep++, (const unsigned char *) val.data + 8 * i, 8);
 	}
 	/* Insert in order (the clock can move back in tests). */
 	for (i = keep; i > 0 && (time_t) store_u64_get(buf + 8 * (i - 1)) > now; i--)

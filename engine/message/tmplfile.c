@@ -175,6 +175,27 @@ tmplfile_read(const char *path, size_t max, size_t *len, int *too_big)
 	return (buf);
 }
 
+/* tmplfile_read_errs - tmplfile_read() under the template size limit, a
+ * failure said in errs as "PATH:1: why" */
+
+static char *
+tmplfile_read_errs(const char *path, size_t *len, STRBUF *errs)
+{
+	TEMPLATE_LIMITS lim;
+	char   *buf;
+	int	too_big;
+
+	template_limits_get(&lim);
+	if ((buf = tmplfile_read(path, lim.max_size, len, &too_big)) == 0) {
+		if (too_big)
+			strbuf_printf(errs, "%s:1: larger than the template size limit (%zu bytes)\n",
+				      path, lim.max_size);
+		else
+			strbuf_printf(errs, "%s:1: cannot read: %s\n", path, strerror(errno));
+	}
+	return (buf);
+}
+
 /* utf8_bad - offset of the first byte that is not valid UTF-8 (or NUL), or -1 */
 
 static long
@@ -549,19 +570,11 @@ tmplfile_from_buf(const char *path, char *buf, size_t len, STRBUF *errs, int *er
 static TMPLFILE *
 tmplfile_load_errors(const char *path, STRBUF *errs, int *errors)
 {
-	TEMPLATE_LIMITS lim;
 	char   *buf;
 	size_t	len;
-	int	too_big;
 
 	*errors = 0;
-	template_limits_get(&lim);
-	if ((buf = tmplfile_read(path, lim.max_size, &len, &too_big)) == 0) {
-		if (too_big)
-			strbuf_printf(errs, "%s:1: larger than the template size limit (%zu bytes)\n",
-				      path, lim.max_size);
-		else
-			strbuf_printf(errs, "%s:1: cannot read: %s\n", path, strerror(errno));
+	if ((buf = tmplfile_read_errs(path, &len, errs)) == 0) {
 		*errors = 1;
 		return (0);
 	}
@@ -796,23 +809,14 @@ tmplfile_list(const char *dir, const char *const *suffixes, int *count)
 static int
 tmplfile_check_partial_file(const char *path, STRBUF *errs)
 {
-	TEMPLATE_LIMITS lim;
 	TEMPLATE *t;
 	char   *buf;
 	char   *err = 0;
 	size_t	len;
-	int	too_big;
 	long	bad;
 
-	template_limits_get(&lim);
-	if ((buf = tmplfile_read(path, lim.max_size, &len, &too_big)) == 0) {
-		if (too_big)
-			strbuf_printf(errs, "%s:1: larger than the template size limit (%zu bytes)\n",
-				      path, lim.max_size);
-		else
-			strbuf_printf(errs, "%s:1: cannot read: %s\n", path, strerror(errno));
+	if ((buf = tmplfile_read_errs(path, &len, errs)) == 0)
 		return (1);
-	}
 	if ((bad = utf8_bad((unsigned char *) buf, len)) >= 0) {
 		strbuf_printf(errs, "%s:%d: %s\n", path, line_of(buf, bad),
 			      buf[bad] ? "not valid UTF-8" : "contains a NUL byte");

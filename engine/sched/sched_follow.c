@@ -166,7 +166,7 @@ follow_segments(SCHED *s, STORE_TXN *txn, const STORE_EVENT *ev)
 	json_t *rec = 0;
 	SCHED_FACTS sf;
 	STRBUF	key = STRBUF_INIT;
-	MDB_val	v;
+	STORE_VAL	v;
 	int	i, in, was, rc = STORE_OK;
 	unsigned char id[8];
 
@@ -398,7 +398,9 @@ dates_write(STORE_TXN *txn, void *ctx)
 	const WORKFLOW *wf;
 	ID_LIST l = {0, 0, 0};
 	time_t	dstart = (time_t) d->day * 86400, t, fd;
-	char	key[16];
+	/* Room for any int: gmtime_r() of a far date gives a year of more
+	 * than four digits, whose key then matches no contact. */
+	char	key[sizeof("D-2147483648-2147483648-2147483648")];
 	struct tm tm;
 	json_t *rec;
 	size_t	j;

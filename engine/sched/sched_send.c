@@ -281,6 +281,25 @@ pend_free(SCHED_PEND *p)
 	myfree(p);
 }
 
+/*
+ * send_commit_inject - commit a composed message (p->out) with the step's
+ * transition, the enrolment waiting in the inject phase; the injector takes
+ * p once the commit is durable.
+ */
+static int
+send_commit_inject(SCHED *s, SCHED_TR *tr, SCHED_ENROL *e, SCHED_PEND *p)
+{
+	tr->out_put = &p->out;
+	tr->committed = &p->committed;
+	tr->after.phase = SCHED_PH_INJECT;
+	tr->after.attempts = 0;
+	tr->after.wait_since = s->now;
+	tr->due = s->now;
+	(void) sched_commit(tr, e);
+	p->e = *e;
+	return (0);
+}
+
 /* send_later - the step waits until t (window, cap, retry) */
 
 static int
@@ -537,15 +556,7 @@ sched_step_send(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 	if (reply_orig[0])
 		json_object_set_new(sent_data, "reply_to", json_string(reply_orig));
 	sched_tr_event(&tr, "sent", sent_data);
-	tr.out_put = &p->out;
-	tr.committed = &p->committed;
-	tr.after.phase = SCHED_PH_INJECT;
-	tr.after.attempts = 0;
-	tr.after.wait_since = s->now;
-	tr.due = s->now;
-	(void) sched_commit(&tr, e);
-	p->e = *e;
-	return (0);
+	return (send_commit_inject(s, &tr, e, p));
 }
 
 /* notify_text - a plain message about the contact for its owner */
@@ -665,15 +676,7 @@ sched_step_notify(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 	p->out.len = strbuf_len(&out);
 	p->out.data = strbuf_steal(&out);
 	sched_tr_init(&tr, s, e);
-	tr.out_put = &p->out;
-	tr.committed = &p->committed;
-	tr.after.phase = SCHED_PH_INJECT;
-	tr.after.attempts = 0;
-	tr.after.wait_since = s->now;
-	tr.due = s->now;
-	(void) sched_commit(&tr, e);
-	p->e = *e;
-	return (0);
+	return (send_commit_inject(s, &tr, e, p));
 }
 
 /* sched_queue_parked - a message parked by an earlier run */

@@ -96,12 +96,12 @@ enrol_str(const unsigned char **p, const unsigned char *end, char *out,
 /* enrol_decode - the in-memory form; -1 if the record is damaged */
 
 static int
-enrol_decode(const MDB_val *v, SCHED_ENROL *e)
+enrol_decode(const STORE_VAL *v, SCHED_ENROL *e)
 {
-	const unsigned char *p = v->mv_data;
-	const unsigned char *end = p + v->mv_size;
+	const unsigned char *p = v->data;
+	const unsigned char *end = p + v->size;
 
-	if (v->mv_size < ENROL_FIXED || p[0] != 'E' || p[1] != ENROL_VERSION)
+	if (v->size < ENROL_FIXED || p[0] != 'E' || p[1] != ENROL_VERSION)
 		return (-1);
 	memset(e, 0, sizeof(*e));
 	e->state = p[2];
@@ -131,7 +131,7 @@ int
 sched_enrol_get(STORE_TXN *txn, uint64_t id, SCHED_ENROL *e)
 {
 	unsigned char key[8];
-	MDB_val	v;
+	STORE_VAL	v;
 	int	rc;
 
 	store_u64_put(key, id);
@@ -160,15 +160,15 @@ sched_enrol_find(STORE_TXN *txn, uint64_t contact, const char *workflow,
 		         SCHED_ENROL *e)
 {
 	unsigned char key[8 + WF_ID_MAX];
-	MDB_val	v;
+	STORE_VAL	v;
 	int	rc;
 
 	rc = store_get(txn, STORE_DB_ENROL_IDX, key, idx_key(key, contact, workflow), &v);
 	if (rc != STORE_OK)
 		return (rc);
-	if (v.mv_size != 8)
+	if (v.size != 8)
 		return (STORE_RETRY);
-	return (sched_enrol_get(txn, store_u64_get(v.mv_data), e));
+	return (sched_enrol_get(txn, store_u64_get(v.data), e));
 }
 
 /* sched_enrol_put - store an enrolment and its index entry */
@@ -349,12 +349,12 @@ sched_enrol_walk(STORE_TXN *txn, uint64_t contact,
 uint64_t
 sched_meta_get(STORE_TXN *txn, const char *name)
 {
-	MDB_val	v;
+	STORE_VAL	v;
 
 	if (store_get(txn, STORE_DB_META, name, strlen(name), &v) != STORE_OK
-	    || v.mv_size != 8)
+	    || v.size != 8)
 		return (0);
-	return (store_u64_get(v.mv_data));
+	return (store_u64_get(v.data));
 }
 
 /* sched_meta_put - write a scheduler counter */
@@ -378,16 +378,16 @@ int
 sched_engage_get(STORE_TXN *txn, uint64_t contact, time_t *when)
 {
 	unsigned char key[5 + 8];
-	MDB_val	v;
+	STORE_VAL	v;
 	int	rc;
 
 	memcpy(key, ENGC_PFX, 5);
 	store_u64_put(key + 5, contact);
 	if ((rc = store_get(txn, STORE_DB_MISC, key, sizeof(key), &v)) != STORE_OK)
 		return (rc);
-	if (v.mv_size != 8)
+	if (v.size != 8)
 		return (STORE_RETRY);
-	*when = (time_t) store_u64_get(v.mv_data);
+	*when = (time_t) store_u64_get(v.data);
 	return (STORE_OK);
 }
 
@@ -414,17 +414,17 @@ sched_promote_get(STORE_TXN *txn, const char *workflow, const char *step,
 {
 	unsigned char key[4 + 2 * WF_ID_MAX];
 	size_t	klen;
-	MDB_val	v;
+	STORE_VAL	v;
 	int	rc;
 
 	if ((klen = promote_key(key, sizeof(key), workflow, step)) == 0)
 		return (STORE_NOTFOUND);
 	if ((rc = store_get(txn, STORE_DB_MISC, key, klen, &v)) != STORE_OK)
 		return (rc);
-	if (v.mv_size == 0 || v.mv_size >= len)
+	if (v.size == 0 || v.size >= len)
 		return (STORE_NOTFOUND);
-	memcpy(arm, v.mv_data, v.mv_size);
-	arm[v.mv_size] = 0;
+	memcpy(arm, v.data, v.size);
+	arm[v.size] = 0;
 	return (STORE_OK);
 }
 
@@ -556,7 +556,7 @@ sched_out_get(STORE_TXN *txn, uint64_t enrol, SCHED_OUT *o)
 {
 	unsigned char key[4 + 8];
 	const char *p, *end, *s[3];
-	MDB_val	v;
+	STORE_VAL	v;
 	int	rc, i;
 
 	memset(o, 0, sizeof(*o));
@@ -564,9 +564,9 @@ sched_out_get(STORE_TXN *txn, uint64_t enrol, SCHED_OUT *o)
 	store_u64_put(key + 4, enrol);
 	if ((rc = store_get(txn, STORE_DB_MISC, key, sizeof(key), &v)) != STORE_OK)
 		return (rc);
-	p = v.mv_data;
-	end = p + v.mv_size;
-	if (v.mv_size < 4)
+	p = v.data;
+	end = p + v.size;
+	if (v.size < 4)
 		return (STORE_RETRY);
 	o->kind = *p++;
 	for (i = 0; i < 3; i++) {
@@ -674,16 +674,16 @@ int
 sched_hold_get(STORE_TXN *txn, uint64_t id, time_t *due)
 {
 	unsigned char key[5 + 8];
-	MDB_val	v;
+	STORE_VAL	v;
 	int	rc;
 
 	hold_key(key, id);
 	if ((rc = store_get(txn, STORE_DB_MISC, key, sizeof(key), &v)) != STORE_OK)
 		return (rc);
-	if (v.mv_size != 8)
+	if (v.size != 8)
 		return (STORE_RETRY);
 	if (due)
-		*due = (time_t) store_u64_get(v.mv_data);
+		*due = (time_t) store_u64_get(v.data);
 	return (STORE_OK);
 }
 

@@ -271,6 +271,31 @@ sig_sent_by_id(STORE_TXN *txn, const char *mid, STORE_SENT *sent)
 }
 
 /*
+ * sig_tie_token - tie by the token the message came with, when its contact
+ * has the address (or the owner) the signal came from. Fills o->contact,
+ * o->tie and, when the token names a send that is on record, o->sent.
+ * OK; NOTFOUND without a token or when it does not fit; RETRY.
+ */
+static int
+sig_tie_token(STORE_TXN *txn, const SIG_MSG *m, SIG_OUT *o)
+{
+	int	rc;
+
+	if (!m->have_token)
+		return (STORE_NOTFOUND);
+	if ((rc = sig_contact(txn, m->token.contact, o->address, o->owner)) != STORE_OK)
+		return (rc);
+	o->contact = m->token.contact;
+	o->tie = "token";
+	if (m->token.message) {
+		if ((rc = store_sent_get(txn, m->token.message, &o->sent)) == STORE_RETRY)
+			return (rc);
+		o->have_sent = (rc == STORE_OK);
+	}
+	return (STORE_OK);
+}
+
+/*
  * sig_tie_sent - tie by token, then by the Message-IDs the message names.
  * Fills o->contact, o->address, o->sent and o->tie. OK, NOTFOUND, RETRY.
  */
@@ -281,22 +306,8 @@ sig_tie_sent(STORE_TXN *txn, const SIG_MSG *m, SIG_OUT *o)
 	size_t	i;
 	int	rc;
 
-	if (m->have_token) {
-		rc = sig_contact(txn, m->token.contact, o->address, o->owner);
-		if (rc == STORE_RETRY)
-			return (rc);
-		if (rc == STORE_OK) {
-			o->contact = m->token.contact;
-			o->tie = "token";
-			if (m->token.message) {
-				rc = store_sent_get(txn, m->token.message, &o->sent);
-				if (rc == STORE_RETRY)
-					return (rc);
-				o->have_sent = (rc == STORE_OK);
-			}
-			return (STORE_OK);
-		}
-	}
+	if ((rc = sig_tie_token(txn, m, o)) == STORE_OK || rc == STORE_RETRY)
+		return (rc);
 	rc = sig_sent_by_id(txn, cr->orig_message_id, &o->sent);
 	o->tie = "message-id";
 	for (i = 0; rc == STORE_NOTFOUND && i < cr->nreferences; i++) {
@@ -466,22 +477,10 @@ sig_tie_report(STORE_TXN *txn, const SIG_MSG *m, SIG_OUT *o, int *ours)
 	int	rc;
 
 	*ours = 0;
-	if (m->have_token) {
-		rc = sig_contact(txn, m->token.contact, o->address, o->owner);
-		if (rc != STORE_NOTFOUND) {
-			if (rc != STORE_OK)
-				return (rc);
-			o->contact = m->token.contact;
-			o->tie = "token";
-			if (m->token.message) {
-				rc = store_sent_get(txn, m->token.message, &o->sent);
-				if (rc == STORE_RETRY)
-					return (rc);
-				o->have_sent = (rc == STORE_OK);
-			}
+	if ((rc = sig_tie_token(txn, m, o)) != STORE_NOTFOUND) {
+		if (rc == STORE_OK)
 			o->row = sig_pick_row(cr, o->address);
-			return (STORE_OK);
-		}
+		return (rc);
 	}
 	for (i = 0; i <= cr->nreferences; i++) {
 		mid = i == 0 ? cr->orig_message_id : cr->references[i - 1];

@@ -189,7 +189,7 @@ signal_web_apply(STORE_TXN *txn, void *ctx)
 	STORE_SUPPRESSION sup;
 	char	idem[sizeof(SIGWEB_IDEM_PREFIX) + SIGWEB_IDEM_MAX];
 	unsigned char ibuf[16];
-	MDB_val val;
+	STORE_VAL val;
 	json_t *rec = 0, *data = 0, *v;
 	const char *email, *key;
 	int	rc, sup_rc, created = 0;
@@ -212,9 +212,9 @@ signal_web_apply(STORE_TXN *txn, void *ctx)
 		if ((rc = store_get(txn, STORE_DB_MISC, idem, ilen, &val)) == STORE_OK) {
 			w->duplicate = 1;
 			w->result = "duplicate";
-			if (val.mv_size >= 16) {
-				w->contact = store_u64_get(val.mv_data);
-				w->seq = store_u64_get((unsigned char *) val.mv_data + 8);
+			if (val.size >= 16) {
+				w->contact = store_u64_get(val.data);
+				w->seq = store_u64_get((const unsigned char *) val.data + 8);
 			}
 			return (STORE_OK);
 		}

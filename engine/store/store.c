@@ -681,7 +681,7 @@ store_dbi(STORE *st, STORE_DB db)
 }
 
 int
-store_get(STORE_TXN *txn, STORE_DB db, const void *key, size_t klen, MDB_val *val)
+store_mdb_get(STORE_TXN *txn, STORE_DB db, const void *key, size_t klen, MDB_val *val)
 {
 	MDB_val k = {klen, (void *) key};
 	int	rc;
@@ -697,6 +697,21 @@ store_get(STORE_TXN *txn, STORE_DB db, const void *key, size_t klen, MDB_val *va
 		return (STORE_NOTFOUND);
 	msg_warn("store: get from %s: %s", store_db_names[db], mdb_strerror(rc));
 	return (txn->write ? store_fail(txn, rc) : STORE_RETRY);
+}
+
+/* store_get - a record by key, as the store's own value type */
+
+int
+store_get(STORE_TXN *txn, STORE_DB db, const void *key, size_t klen, STORE_VAL *val)
+{
+	MDB_val v;
+	int	rc;
+
+	if ((rc = store_mdb_get(txn, db, key, klen, &v)) == STORE_OK) {
+		val->data = v.mv_data;
+		val->size = v.mv_size;
+	}
+	return (rc);
 }
 
 int
@@ -761,7 +776,7 @@ store_next_id(STORE_TXN *txn, const char *seqname)
 	uint64_t id = 0;
 
 	snprintf(key, sizeof(key), "seq:%s", seqname);
-	if (store_get(txn, STORE_DB_META, key, strlen(key), &val) == STORE_OK
+	if (store_mdb_get(txn, STORE_DB_META, key, strlen(key), &val) == STORE_OK
 	    && val.mv_size == 8)
 		id = store_u64_get(val.mv_data);
 	id++;

@@ -22,7 +22,7 @@
  * not an error), STORE_RETRY (our own failure: callers tempfail), and
  * STORE_CONFIG (the store cannot be used as configured, e.g. newer schema).
  *
- * Ownership (the LMDB rule): an MDB_val returned by store_get() points into
+ * Ownership (the LMDB rule): a STORE_VAL returned by store_get() points into
  * the map and is valid only until the transaction ends; copy what you keep.
  * Records returned as json_t or malloc'd strings belong to the caller.
  *
@@ -32,7 +32,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
-#include <lmdb.h>
 #include <jansson.h>
 
 #define STORE_OK	0
@@ -64,6 +63,16 @@ typedef enum {
 
 typedef struct STORE STORE;
 typedef struct STORE_TXN STORE_TXN;
+
+/*
+ * A value read from the store: size bytes at data, read-only. No LMDB type
+ * crosses this API (store_int.h keeps the raw accessors), so that a second
+ * backend would replace engine/store/ alone.
+ */
+typedef struct STORE_VAL {
+	const void *data;
+	size_t	size;
+} STORE_VAL;
 
 #define STORE_RDONLY	(1<<0)		/* open read-only (no writer) */
 
@@ -106,21 +115,16 @@ void	store_write_async(STORE *st, STORE_WFN fn, void *ctx, STORE_DONE done,
 /* Wait until everything queued so far by this process is committed. */
 void	store_flush(STORE *st);
 
-/* Raw access, inside a transaction of either kind. */
+/* Records by key, inside a transaction of either kind. */
 STORE  *store_of(STORE_TXN *txn);
-MDB_txn *store_mdb_txn(STORE_TXN *txn);
-MDB_dbi store_dbi(STORE *st, STORE_DB db);
 int	store_get(STORE_TXN *txn, STORE_DB db, const void *key, size_t klen,
-		          MDB_val *val);
+		          STORE_VAL *val);
 /* Write-only; a failure poisons the batch (it is replayed or fails). */
 int	store_put(STORE_TXN *txn, STORE_DB db, const void *key, size_t klen,
 		          const void *val, size_t vlen, unsigned flags);
 int	store_del(STORE_TXN *txn, STORE_DB db, const void *key, size_t klen);
 /* Next number of a named sequence in META ("contact", "event", ...). */
 uint64_t store_next_id(STORE_TXN *txn, const char *seqname);
-/* Cursor, for ranges; closed by the caller with mdb_cursor_close(). */
-int	store_cursor(STORE_TXN *txn, STORE_DB db, MDB_cursor **cur);
-
 /* Visit up to max records after a key (alen 0: from the first); *end is
  * set when the last record was reached (store_counter.c). */
 typedef int (*STORE_SCAN_FN) (void *ctx, const void *key, size_t klen,

@@ -44,7 +44,7 @@ store_contact_find(STORE_TXN *txn, const char *addr, uint64_t *id)
 
 	if (addr_normalize(addr, norm) == 0)
 		return (STORE_NOTFOUND);
-	rc = store_get(txn, STORE_DB_CONTACT_ADDR, norm, strlen(norm), &val);
+	rc = store_mdb_get(txn, STORE_DB_CONTACT_ADDR, norm, strlen(norm), &val);
 	if (rc == STORE_OK) {
 		if (val.mv_size != 8)
 			return (STORE_NOTFOUND);
@@ -64,7 +64,7 @@ store_contact_get(STORE_TXN *txn, uint64_t id, json_t **rec)
 	int	rc;
 
 	store_u64_put(key, id);
-	if ((rc = store_get(txn, STORE_DB_CONTACT, key, 8, &val)) != STORE_OK)
+	if ((rc = store_mdb_get(txn, STORE_DB_CONTACT, key, 8, &val)) != STORE_OK)
 		return (rc);
 	*rec = json_loadb(val.mv_data, val.mv_size, 0, &jerr);
 	if (*rec == 0 || !json_is_object(*rec)) {

@@ -101,7 +101,7 @@ store_event_get(STORE_TXN *txn, uint64_t seq, STORE_EVENT *ev)
 	int	rc;
 
 	store_u64_put(key, seq);
-	if ((rc = store_get(txn, STORE_DB_EVENT, key, 8, &val)) != STORE_OK)
+	if ((rc = store_mdb_get(txn, STORE_DB_EVENT, key, 8, &val)) != STORE_OK)
 		return (rc);
 	return (store_event_decode(seq, &val, ev) < 0 ? STORE_RETRY : STORE_OK);
 }

@@ -72,7 +72,7 @@ store_mark_get(STORE_TXN *txn, const char *mid, STORE_MARK *mark)
 
 	if ((klen = mark_key(mid, key, sizeof(key))) == 0)
 		return (STORE_NOTFOUND);
-	if ((rc = store_get(txn, STORE_DB_MISC, key, klen, &v)) != STORE_OK)
+	if ((rc = store_mdb_get(txn, STORE_DB_MISC, key, klen, &v)) != STORE_OK)
 		return (rc);
 	if (v.mv_size < 8)
 		return (STORE_RETRY);

@@ -25,6 +25,7 @@
 #include "pdconfig.h"
 
 #include "store/store_sched.h"
+#include "store/store_int.h"
 
 /* store_walk - records of db in key order from a key on */
 

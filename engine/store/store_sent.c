@@ -72,7 +72,7 @@ store_sent_put(STORE_TXN *txn, STORE_SENT *s)
 
 	if ((mlen = store_sent_strip(s->message_id, mid, sizeof(mid))) == 0)
 		return (STORE_CONFIG);
-	rc = store_get(txn, STORE_DB_SENT_MSGID, mid, mlen, &val);
+	rc = store_mdb_get(txn, STORE_DB_SENT_MSGID, mid, mlen, &val);
 	if (rc == STORE_OK)
 		return (STORE_EXISTS);
 	if (rc != STORE_NOTFOUND)
@@ -101,7 +101,7 @@ store_sent_get(STORE_TXN *txn, uint64_t msgno, STORE_SENT *s)
 	int	rc;
 
 	store_u64_put(key, msgno);
-	if ((rc = store_get(txn, STORE_DB_SENT, key, 8, &val)) != STORE_OK)
+	if ((rc = store_mdb_get(txn, STORE_DB_SENT, key, 8, &val)) != STORE_OK)
 		return (rc);
 	return (store_sent_decode(msgno, &val, s));
 }
@@ -116,7 +116,7 @@ store_sent_by_msgid(STORE_TXN *txn, const char *message_id, STORE_SENT *s)
 
 	if ((mlen = store_sent_strip(message_id, mid, sizeof(mid))) == 0)
 		return (STORE_NOTFOUND);
-	if ((rc = store_get(txn, STORE_DB_SENT_MSGID, mid, mlen, &val)) != STORE_OK)
+	if ((rc = store_mdb_get(txn, STORE_DB_SENT_MSGID, mid, mlen, &val)) != STORE_OK)
 		return (rc);
 	if (val.mv_size != 8)
 		return (STORE_RETRY);

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "store/store_stat.h"
+#include "store/store_int.h"
 
 int
 store_stat(STORE_TXN *txn, STORE_STAT *s)

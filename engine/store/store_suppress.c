@@ -48,7 +48,7 @@ store_suppress_get(STORE_TXN *txn, const char *addr, STORE_SUPPRESSION *s)
 	/* No key is no answer: never "not suppressed" (consent fails closed). */
 	if (addr_normalize(addr, norm) == 0)
 		return (STORE_CONFIG);
-	if ((rc = store_get(txn, STORE_DB_SUPPRESS, norm, strlen(norm), &val)) != STORE_OK)
+	if ((rc = store_mdb_get(txn, STORE_DB_SUPPRESS, norm, strlen(norm), &val)) != STORE_OK)
 		return (rc);
 	if (s && store_suppress_decode(&val, s) < 0)
 		return (STORE_RETRY);

@@ -127,6 +127,29 @@ trk_store_trouble(TRK_REQ *r, int rc)
 			   "Retry-After", "60"));
 }
 
+/* trk_list_boxes - a check box per list name of a JSON array; 1 if any */
+
+static int
+trk_list_boxes(STRBUF *sb, json_t *names, int checked)
+{
+	json_t *v;
+	size_t	i;
+	int	any = 0;
+
+	json_array_foreach(json_is_array(names) ? names : 0, i, v) {
+		if (!json_is_string(v))
+			continue;
+		strbuf_puts(sb, checked ? "<label><input type=\"checkbox\" checked name=\"list:"
+			    : "<label><input type=\"checkbox\" name=\"list:");
+		trk_html(sb, json_string_value(v));
+		strbuf_puts(sb, "\" value=\"on\"> ");
+		trk_html(sb, json_string_value(v));
+		strbuf_puts(sb, "</label><br>");
+		any = 1;
+	}
+	return (any);
+}
+
 /* trk_prefs_html - the page for a contact */
 
 static MHD_RESULT
@@ -136,10 +159,8 @@ trk_unsub_page(TRK_REQ *r, const char *token, const TOKEN *tok, json_t *rec,
 	STRBUF	sb = STRBUF_INIT;
 	const char *email = json_string_value(json_object_get(rec, "email"));
 	json_t *lists = signal_web_lists(rec), *off = json_object_get(rec, "unsubscribed_lists");
-	json_t *v;
-	size_t	i;
 	MHD_RESULT ret;
-	int	any = 0;
+	int	any;
 
 	if (notice) {
 		strbuf_puts(&sb, "<p id=\"notice\"><strong>");
@@ -162,26 +183,8 @@ trk_unsub_page(TRK_REQ *r, const char *token, const TOKEN *tok, json_t *rec,
 		strbuf_puts(&sb, "<form method=\"post\"><fieldset><legend>Or choose your lists</legend>"
 			    "<input type=\"hidden\" name=\"action\" value=\"preferences\">");
 		trk_csrf_field(r, &sb, token, tok);
-		json_array_foreach(json_is_array(lists) ? lists : 0, i, v) {
-			if (!json_is_string(v))
-				continue;
-			strbuf_puts(&sb, "<label><input type=\"checkbox\" checked name=\"list:");
-			trk_html(&sb, json_string_value(v));
-			strbuf_puts(&sb, "\" value=\"on\"> ");
-			trk_html(&sb, json_string_value(v));
-			strbuf_puts(&sb, "</label><br>");
-			any = 1;
-		}
-		json_array_foreach(json_is_array(off) ? off : 0, i, v) {
-			if (!json_is_string(v))
-				continue;
-			strbuf_puts(&sb, "<label><input type=\"checkbox\" name=\"list:");
-			trk_html(&sb, json_string_value(v));
-			strbuf_puts(&sb, "\" value=\"on\"> ");
-			trk_html(&sb, json_string_value(v));
-			strbuf_puts(&sb, "</label><br>");
-			any = 1;
-		}
+		any = trk_list_boxes(&sb, lists, 1);
+		any |= trk_list_boxes(&sb, off, 0);
 		if (!any)
 			strbuf_puts(&sb, "<p>You are on no particular list.</p>");
 		strbuf_puts(&sb, "<button type=\"submit\" id=\"save\">Save my lists</button></fieldset></form>\n");
