@@ -10,32 +10,48 @@
 #	As root, starts a private Postfix on 127.0.0.1 (tests/lib/pfx.sh)
 #	with smtp-sink as the outside world (the domain sink.test), and
 #	beside it postdrip-milter (smtpd_milters and non_smtpd_milters),
-#	postdrip-policyd (check_policy_service at RCPT and END-OF-DATA) and
+#	postdrip-policyd (check_policy_service at RCPT and END-OF-DATA),
 #	postdrip-milter's LMTP receiver, to which Postfix delivers the bounce
-#	domain (its own DSNs, mailed unsubscribes, replies to reply+TOKEN). One generated DEMO.conf points workflow_directory and
-#	template_directory at the shipped conf/workflows and conf/templates.
+#	domain (its own DSNs, replies to reply+TOKEN), and postdrip-engine,
+#	whose HTTP tracker listens on 127.0.0.1 (tracker_listen) and is the
+#	tracker_url of the mail. One generated DEMO.conf points
+#	workflow_directory and template_directory at the shipped
+#	conf/workflows and conf/templates.
 #
 #	Then it walks two simulated weeks of March 2026 with POSTDRIP_NOW
-#	and "postdrip-engine --once" (nothing sleeps for the story's time;
-#	the daemons are restarted at each new time so that they share the
-#	engine's clock): contacts from CSV, subscriptions and the welcome
-#	series, a click on the pricing link and its follow-up (held back a
-#	day by the frequency cap), a purchase that ends a cart reminder, a
-#	birthday, a trial ending, a hard bounce made by Postfix itself, an
-#	unsubscribe by mail, the policy daemon refusing marketing mail to
-#	the unsubscribed address while a receipt passes, a reply that makes
-#	a hot lead. What went out is read from smtp-sink's files, decisions
-#	from the logs; every claim is checked, and the demo ends with a
-#	summary table.
+#	(nothing sleeps for the story's time; the daemons are restarted at
+#	each new time so that they share the engine's clock, and the engine
+#	runs with --once, or as the daemon that serves the tracker when the
+#	story needs HTTP): contacts from CSV; the welcome series in each
+#	contact's time zone; the milter's VERP return path, List-Unsubscribe,
+#	tracked links and open pixel on the mail delivered; a hard bounce
+#	made by Postfix reaching postdrip by LMTP; an open by a person's
+#	browser and one by Apple's privacy proxy (a machine's); a click on
+#	the pricing link, its URL read from the delivered mail, and the
+#	follow-up it starts (held back a day by the frequency cap); a
+#	scanner clicking every link of a mail (labelled, no workflow runs);
+#	a purchase that ends a cart reminder; a one-click unsubscribe POST
+#	(RFC 8058) and the policy daemon refusing marketing mail to that
+#	address while a receipt passes; a reply forwarded to the contact's
+#	owner that makes a hot lead; a birthday; a trial ending. Last it
+#	writes "postdrip report --html" and checks its numbers.
+#
+#	It prints a few lines per stage: what reached the sink, what was
+#	asked over HTTP and SMTP and what came back, and each claim as
+#	"[ok]" or "[FAILED]"; every claim is checked. DEMO_VERBOSE=1 adds the
+#	configuration, the commands and the daemons' decisions.
+#
+#	The report is written to DEMO_REPORT (default
+#	postdrip-demo-report.html in the current directory) and kept.
+#	Everything started is stopped at exit, by process id; the work
+#	directory is removed unless DEMO_KEEP=1.
 #
 #	Without root (or without Postfix) it says so and runs only the
 #	store part: the command line on a fresh store.
-#
-#	Everything started is stopped at exit, by process id. The
-#	directories are removed unless DEMO_KEEP=1.
 # DIAGNOSTICS
 #	Exit 0 when every stage did what it says; otherwise "demo: FAILED:"
-#	names the claim that did not hold, and the exit status is 1.
+#	names the claim that did not hold, and the exit status is 1. The
+#	last lines say where the report is and how long the demo took.
 #--
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -610,6 +626,7 @@ EOF
 	pfx_wait_listen "$INJECT_PORT" || pfx_fail "the engine's smtpd does not listen"
 	say "Postfix on 127.0.0.1:$PFX_PORT, and :$INJECT_PORT for postdrip-engine; smtp-sink on :$PFX_SINK_PORT"
 	say "postdrip-milter (milter, and LMTP for bounce.example.com), postdrip-policyd; the tracker: $TRACKER"
+	say "work directory $PFX_DIR (removed at exit; DEMO_KEEP=1 keeps it)"
 	say "the shipped workflows: $("$POSTDRIP" -c "$CONF" workflows | awk '{ printf "%s%s", s, $1; s = ", " }')"
 }
 
@@ -916,11 +933,11 @@ full_report() {
 	    "$(rj "sum(w['totals']['unsubscribes'] for w in r['workflows'])") one-click unsubscribe"
 	[ -n "$FAILED_CLAIMS" ] && echo "$FAILED_CLAIMS"
 	echo
+	echo "demo: the report is $REPORT"
+	echo "demo: took $(($(date +%s) - DEMO_START)) s"
 	if [ $FAILS = 0 ]; then
-		echo "demo: the report is $REPORT"
 		echo "demo: done: $CHECKS checks passed"
 	else
-		echo "demo: the report is $REPORT"
 		echo "demo: $FAILS of $CHECKS checks FAILED"
 		exit 1
 	fi
