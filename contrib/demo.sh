@@ -263,6 +263,8 @@ vlog() {
 # daemons_stop - stop the milter and the policy daemon (by pid)
 daemons_stop() {
 	web_stop
+	# Both at once; then wait for each.
+	[ -n "$POLICYD_PID" ] && kill -TERM "$POLICYD_PID" 2>/dev/null
 	if [ -n "$MILTER_PID" ]; then
 		# libmilter looks at its stop flag when a connection comes or
 		# every few seconds: a connection makes the stop immediate.
@@ -661,7 +663,6 @@ full_welcome() {
 	pdn event carol@sink.test trial_started
 	pdn event dave@sink.test cart_abandoned cart=C-17
 	pdn event erin@sink.test cart_abandoned cart=C-18
-	at 2026-03-02T09:00:05Z
 	engine
 	claim "welcome to Ann (10:00 in Berlin) and Carol; Bob's waits (04:00 in New York)" \
 	    test "$(sink_count welcome ann@sink.test)$(sink_count welcome carol@sink.test)$(sink_count welcome bob@sink.test)" = 110
@@ -810,7 +811,6 @@ full_reply() {
 	claim "the LMTP receiver recorded Ann's reply (From is Ann, SPF passes)" \
 	    wait_event ann@sink.test '	replied	.*spf=pass'
 	claim "and forwarded it to Rita" pfx_wait_log 'to=<rita@sink.test>.*status=sent' 20
-	at 2026-03-04T08:00:05Z
 	engine
 	claim "the reply ends Ann's follow-up (exit rule)" has_event ann@sink.test 'workflow_exited.*workflow=followup-clicked.*reason=replied'
 	claim "Ann is a hot lead: Rita gets the alert" is 1 sink_count hot-lead-alert rita@sink.test
