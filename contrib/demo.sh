@@ -745,6 +745,7 @@ full_scanner() {
 	    sh -c 'i=0; while [ $i -lt 100 ]; do [ "$("$1" -c "$2" timeline bob@sink.test | grep "	clicked	" | grep -c "machine=true")" = "$3" ] && exit 0; sleep 0.1; i=$((i + 1)); done; exit 1' \
 	    sh "$POSTDRIP" "$CONF" "$nc"
 	claim "none counted as Bob's" is 0 count_events bob@sink.test '	clicked	.*machine=false'
+	say "the labels: $("$POSTDRIP" -c "$CONF" timeline bob@sink.test | sed -n 's/.*	clicked	.*machine_reason=\([a-z-]*\).*/\1/p' | sort | uniq -c | awk '{ printf "%s%s x%s", s, $2, $1; s = ", " }')"
 	claim "its GET of the unsubscribe link unsubscribed no one (a GET shows a page)" \
 	    test -z "$(suppressed_as bob@sink.test)"
 	web_stop
@@ -777,6 +778,8 @@ full_tuesday() {
 	say "the newsletter to Bob again: $(echo "$out" | grep -o 'queued as [0-9A-Z]*' | tail -n 1)"
 	claim "a day later the policy daemon lets it through" \
 	    sh -c "echo \"\$1\" | grep -q 'queued as'" sh "$out"
+	settle
+	show_sink
 
 	stage "Tue 16:00: Erin's mail provider unsubscribes her with one click (RFC 8058)"
 	f=$(sink_file cart-abandoned erin@sink.test)

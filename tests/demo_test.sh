@@ -18,7 +18,7 @@ command -v curl >/dev/null 2>&1 || pfx_skip "curl is not installed (Debian packa
 T=$(mktemp -d "${TMPDIR:-/tmp}/demo_test.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 out=$T/out
-# A bound for a hang, not a speed check: the demo takes about a minute on
+# A bound for a hang, not a speed check: the demo takes under two minutes on
 # an idle machine, but several under the sanitizers on a machine whose
 # cores other builds share. DEMO_TIMEOUT (seconds) changes the bound.
 limit=${DEMO_TIMEOUT:-1200}
