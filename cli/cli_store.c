@@ -205,6 +205,57 @@ cli_check(CLI *cli, int argc, char **argv)
 	return (errors ? CLI_ERROR : CLI_OK);
 }
 
+/* config_default_here - a setting's default, its $names expanded as here */
+
+static const char *
+config_default_here(CLI *cli, const CONF_PARAM *p, STRBUF *out)
+{
+	const char *s = p->def, *end;
+	char	name[64];
+	const CONF_PARAM *q;
+	size_t	len;
+
+	/*
+	 * Defaults refer only to settings without references of their own
+	 * ($config_directory, $bounce_domain), so one level is enough; a
+	 * reference that is not a setting is kept as text.
+	 */
+	strbuf_reset(out);
+	while (*s) {
+		if (*s != '$') {
+			strbuf_putc(out, *s++);
+			continue;
+		}
+		end = s + 1;
+		if (*end == '{')
+			end++;
+		for (len = 0; isalnum((unsigned char) end[len]) || end[len] == '_'; len++)
+			 /* void */ ;
+		if (len == 0 || len >= sizeof(name)) {
+			strbuf_putc(out, *s++);
+			continue;
+		}
+		memcpy(name, end, len);
+		name[len] = 0;
+		end += len;
+		if (s[1] == '{') {
+			if (*end != '}') {
+				strbuf_putc(out, *s++);
+				continue;
+			}
+			end++;
+		}
+		for (q = config_params; q->name && strcmp(q->name, name) != 0; q++)
+			 /* void */ ;
+		if (q->name)
+			strbuf_puts(out, config_str(cli->cf, name));
+		else
+			strbuf_append(out, s, end - s);
+		s = end;
+	}
+	return (strbuf_str(out));
+}
+
 /* cli_config - print settings like postconf */
 
 int
@@ -212,6 +263,7 @@ cli_config(CLI *cli, int argc, char **argv)
 {
 	const CONF_PARAM *p;
 	int	defaults = 0, i, status = CLI_OK, found;
+	STRBUF	def = STRBUF_INIT;
 
 	if (argc == 2 && strcmp(argv[1], "--doc") == 0) {
 		/* name TAB default TAB description: for postdrip.conf(5) */
@@ -233,11 +285,12 @@ cli_config(CLI *cli, int argc, char **argv)
 					found = 1;
 			if (!found)
 				continue;
-		} else if (!defaults && config_is_default(cli->cf, p->name)
-			   && strcmp(p->name, "config_directory") != 0)
+		} else if (!defaults && strcmp(config_str(cli->cf, p->name),
+					    config_default_here(cli, p, &def)) == 0)
 			continue;
 		printf("%s = %s\n", p->name, defaults ? p->def : config_str(cli->cf, p->name));
 	}
+	strbuf_free(&def);
 	for (i = 1; i < argc; i++) {
 		for (p = config_params; p->name && strcmp(p->name, argv[i]); p++)
 			 /* void */ ;

@@ -126,6 +126,21 @@ documented=$(sed -n '/BEGIN PARAMETERS/,/END PARAMETERS/p' "$top_srcdir/man/post
 sed -i -e "s|^data_directory = .*|data_directory = $T/data|" -e '/^config_directory = /d' "$T/defaults.conf"
 $top_builddir/cli/postdrip -c "$T/defaults.conf" config > "$T/out" 2>&1 || fail "the defaults do not load: $(cat "$T/out")"
 $PD config data_directory | grep -q "^data_directory = $T/data$" || fail "config NAME"
+# config alone prints what differs from the defaults (postconf -n): a
+# setting written with its default value, even through $config_directory,
+# is not shown; an unset one neither; config_directory only because -c
+# names a file outside /etc/postdrip.
+cat > "$T/n.conf" <<CONF
+data_directory = $T/data
+bounce_domain = bounce.example.com
+token_key_file = \$config_directory/keys
+template_directory = $T/templates
+policyd_listen = inet:127.0.0.1:10041
+CONF
+$top_builddir/cli/postdrip -c "$T/n.conf" config > "$T/n.out" || fail "config -n: $(cat "$T/n.out")"
+printf '%s\n' "config_directory = $T" "data_directory = $T/data" \
+	"policyd_listen = inet:127.0.0.1:10041" > "$T/n.want"
+diff "$T/n.want" "$T/n.out" >&2 || fail "config prints other settings than those that differ"
 echo "bogus_setting = 1" >> "$T/postdrip.conf"
 $PD check > "$T/check" && fail "check passed a bad config"
 grep -q "postdrip.conf:5: unknown setting \"bogus_setting\"" "$T/check" || fail "check output: $(cat "$T/check")"
