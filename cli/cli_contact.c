@@ -342,6 +342,7 @@ contact_show(CLI *cli, int argc, char **argv)
 	STORE_TXN *txn;
 	json_t *rec;
 	int	rc;
+	char	when[CLOCK_ISO_LEN];
 
 	if (argc != 3)
 		return (fprintf(stderr, "usage: postdrip contact show ADDRESS\n"), CLI_USAGE);
@@ -355,6 +356,10 @@ contact_show(CLI *cli, int argc, char **argv)
 	}
 	if (rc != STORE_OK)
 		return (CLI_ERROR);
+	/* Times people read are ISO 8601, not the stored epoch seconds. */
+	if (json_is_integer(json_object_get(rec, "created")))
+		json_object_set_new(rec, "created", json_string(clock_format((time_t)
+			json_integer_value(json_object_get(rec, "created")), when)));
 	json_dumpf(rec, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 	putchar('\n');
 	json_decref(rec);

@@ -54,6 +54,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/clock.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/strbuf.h"
@@ -393,6 +394,7 @@ policyd_decide(const POLICYD_RULES *r, STORE *st, const char *sender,
 	STORE_SUPPRESSION s;
 	CAPS_RESULT cr;
 	char	buf[128], norm[ADDR_MAX + 1], hop[ADDR_MAX + 1], via[ADDR_MAX + 1];
+	char	when[CLOCK_ISO_LEN];
 	const char *look;
 	int	rc, n;
 
@@ -435,8 +437,8 @@ policyd_decide(const POLICYD_RULES *r, STORE *st, const char *sender,
 		snprintf(d->reason, sizeof(d->reason), "%s",
 			 policyd_suppress_text(s.reason, buf, sizeof(buf)));
 		snprintf(d->action, sizeof(d->action), "550 5.7.1 %s (postdrip)", d->reason);
-		snprintf(d->detail, sizeof(d->detail), " reason=%s suppressed=%lld%s%s%s",
-			 s.reason, (long long) s.time, via[0] ? " via=<" : "", via,
+		snprintf(d->detail, sizeof(d->detail), " reason=%s suppressed=%s%s%s%s",
+			 s.reason, clock_format(s.time, when), via[0] ? " via=<" : "", via,
 			 via[0] ? ">" : "");
 		d->verdict = "reject";
 		return;

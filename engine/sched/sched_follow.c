@@ -120,6 +120,7 @@ follow_enrolments(SCHED *s, STORE_TXN *txn, const STORE_EVENT *ev)
 	SCHED_TR tr;
 	size_t	i;
 	int	rc, idx;
+	char	addr[ADDR_MAX + 1] = "";
 
 	if ((rc = sched_enrol_walk(txn, ev->contact, follow_collect, &l)) != STORE_OK)
 		return (rc);
@@ -133,8 +134,10 @@ follow_enrolments(SCHED *s, STORE_TXN *txn, const STORE_EVENT *ev)
 			if (e->phase == SCHED_PH_INJECT)
 				tr.out_del = 1;	/* consent or goal: do not send it */
 			sched_end(s, &tr, SCHED_EXITED, ev->type);
-			sched_log_txn(s, "exited: contact=%llu workflow=%s enrolment=%llu reason=%s",
-				  (unsigned long long) e->contact, e->workflow,
+			if (*addr == 0)
+				(void) sched_addr(txn, e->contact, 0, addr);
+			sched_log_txn(s, "exited: contact=%llu address=<%s> workflow=%s enrolment=%llu reason=%s",
+				  (unsigned long long) e->contact, addr, e->workflow,
 				  (unsigned long long) e->id, ev->type);
 		} else if (e->state == SCHED_WAITING
 			   && (idx = workflow_step_find(wf, e->step)) >= 0
@@ -142,8 +145,10 @@ follow_enrolments(SCHED *s, STORE_TXN *txn, const STORE_EVENT *ev)
 			   && ev->time >= e->wait_since && ev->time <= e->due
 			   && workflow_match(&st->match, ev->type, ev->data)) {
 			sched_goto(s, &tr, wf, st->on_event);
-			sched_log_txn(s, "awakened: contact=%llu workflow=%s enrolment=%llu step=%s event=%s",
-				  (unsigned long long) e->contact, e->workflow,
+			if (*addr == 0)
+				(void) sched_addr(txn, e->contact, 0, addr);
+			sched_log_txn(s, "awakened: contact=%llu address=<%s> workflow=%s enrolment=%llu step=%s event=%s",
+				  (unsigned long long) e->contact, addr, e->workflow,
 				  (unsigned long long) e->id, st->id, ev->type);
 		} else
 			continue;

@@ -9,6 +9,7 @@
 #include "sched/inject.h"
 #include "caps/caps.h"
 #include "util/strbuf.h"
+#include "util/addr.h"
 #include "classify/classify.h"
 #include "signal/signal.h"
 
@@ -23,6 +24,7 @@ typedef struct SCHED_EV {
 typedef struct SCHED_PEND {
 	struct SCHED *s;
 	SCHED_ENROL e;			/* as stored with the message parked */
+	char	addr[ADDR_MAX + 1];	/* the contact's, for the log */
 	SCHED_OUT out;
 	INJECT_MSG msg;
 	volatile int committed;		/* the parking is durable */
@@ -107,6 +109,9 @@ void	sched_log(SCHED *s, int warn, const char *fmt,...)
 void	sched_log_txn(SCHED *s, const char *fmt,...)
 	__attribute__((format(printf, 2, 3)));
 void	sched_txnlog_reset(SCHED *s);
+/* The contact's address for a log line (beside its id): from rec, else
+ * read in txn; "" when neither has it. Returns buf (ADDR_MAX + 1 bytes). */
+const char *sched_addr(STORE_TXN *txn, uint64_t contact, const json_t *rec, char *buf);
 void	sched_txnlog_flush(SCHED *s, int status);
 void	sched_tr_init(SCHED_TR *tr, SCHED *s, const SCHED_ENROL *e);
 /* A decision of a queued transition: logged once it has committed, never

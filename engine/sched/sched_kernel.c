@@ -79,6 +79,23 @@ sched_log(SCHED *s, int warn, const char *fmt,...)
 	s->log(s->logctx, warn, "%s", buf);
 }
 
+/* sched_addr - the contact's address, for a log line */
+
+const char *
+sched_addr(STORE_TXN *txn, uint64_t contact, const json_t *rec, char *buf)
+{
+	json_t *own = 0;
+	const char *a;
+
+	if (rec == 0 && txn != 0 && store_contact_get(txn, contact, &own) == STORE_OK)
+		rec = own;
+	a = rec ? json_string_value(json_object_get(rec, "email")) : 0;
+	snprintf(buf, ADDR_MAX + 1, "%s", a ? a : "");
+	if (own)
+		json_decref(own);
+	return (buf);
+}
+
 /* sched_log_txn - keep a decision until its transaction commits */
 
 void
@@ -312,9 +329,9 @@ sched_bounce_log(SCHED_TR *tr)
 	const SCHED_BOUNCE *b = tr->bounce;
 	const SIG_OUT *o = b->m.nout ? b->m.out : 0;
 
-	sched_log(tr->s, 0, "bounced: contact=%llu to=<%s> message-id=<%s> workflow=%s "
-		  "stage=injection status=%s class=%s reason=%s%s%s",
-		  (unsigned long long) tr->before.contact, b->rcpt, b->message_id,
+	sched_log(tr->s, 0, "NOQUEUE: bounced: contact=%llu address=<%s> to=<%s> message-id=<%s> "
+		  "workflow=%s stage=injection status=%s class=%s reason=%s%s%s",
+		  (unsigned long long) tr->before.contact, b->rcpt, b->rcpt, b->message_id,
 		  tr->before.workflow, b->row.status[0] ? b->row.status : "-",
 		  classify_class_name(b->row.class), b->row.reason,
 		  o && o->suppressed ? " suppressed=" : "",
@@ -498,6 +515,7 @@ sched_enrol_txn(SCHED *s, STORE_TXN *txn, const WORKFLOW *wf, uint64_t contact,
 	SCHED_ENROL prev, e;
 	SCHED_FACTS sf;
 	json_t *own = 0, *data;
+	char	addr[ADDR_MAX + 1];
 	int	rc;
 
 	if (!wf->enabled)
@@ -520,6 +538,7 @@ sched_enrol_txn(SCHED *s, STORE_TXN *txn, const WORKFLOW *wf, uint64_t contact,
 	}
 	sched_facts_init(&sf, s, txn, rec, s->now);
 	rc = workflow_audience_eval(wf, &sf.f);
+	(void) sched_addr(0, contact, rec, addr);
 	if (own)
 		json_decref(own);
 	if (rc < 0)
@@ -555,8 +574,8 @@ sched_enrol_txn(SCHED *s, STORE_TXN *txn, const WORKFLOW *wf, uint64_t contact,
 	json_decref(data);
 	if (s->stats)
 		s->stats->enrolled++;
-	sched_log_txn(s, "enrolled: contact=%llu workflow=%s enrolment=%llu trigger=%llu",
-		  (unsigned long long) contact, wf->name, (unsigned long long) e.id,
+	sched_log_txn(s, "enrolled: contact=%llu address=<%s> workflow=%s enrolment=%llu trigger=%llu",
+		  (unsigned long long) contact, addr, wf->name, (unsigned long long) e.id,
 		  (unsigned long long) trigger_seq);
 	if (idp)
 		*idp = e.id;

@@ -144,11 +144,12 @@ run_step(SCHED *s, SCHED_ENROL *e, const WORKFLOW *wf, const WF_STEP *st,
 	SCHED_TR tr, scratch;
 	time_t	t;
 	int	r, promoted;
-	char	arm[WF_ID_MAX] = "", cid[24];
+	char	arm[WF_ID_MAX] = "", cid[24], addr[ADDR_MAX + 1];
 	const char *pa;
 
 	sched_tr_init(&tr, s, e);
 	tr.step = st;
+	(void) sched_addr(0, e->contact, rec, addr);
 	if (s->stats)
 		s->stats->steps++;
 	switch (st->kind) {
@@ -180,8 +181,8 @@ run_step(SCHED *s, SCHED_ENROL *e, const WORKFLOW *wf, const WF_STEP *st,
 		break;
 	case WF_STEP_WAIT_FOR:
 		if (e->phase == SCHED_PH_WAIT) {
-			sched_tr_log(&tr, 0, "timeout: contact=%llu workflow=%s enrolment=%llu step=%s",
-				  (unsigned long long) e->contact, wf->name,
+			sched_tr_log(&tr, 0, "timeout: contact=%llu address=<%s> workflow=%s enrolment=%llu step=%s",
+				  (unsigned long long) e->contact, addr, wf->name,
 				  (unsigned long long) e->id, st->id);
 			sched_goto(s, &tr, wf, st->on_timeout);
 			break;
@@ -200,8 +201,8 @@ run_step(SCHED *s, SCHED_ENROL *e, const WORKFLOW *wf, const WF_STEP *st,
 		sched_tr_event(&tr, "workflow_branch",
 			       json_pack("{s:s, s:s, s:s}", "workflow", wf->name,
 					 "step", st->id, "result", r ? "then" : "else"));
-		sched_tr_log(&tr, 0, "branch: contact=%llu workflow=%s enrolment=%llu step=%s result=%s",
-			  (unsigned long long) e->contact, wf->name,
+		sched_tr_log(&tr, 0, "branch: contact=%llu address=<%s> workflow=%s enrolment=%llu step=%s result=%s",
+			  (unsigned long long) e->contact, addr, wf->name,
 			  (unsigned long long) e->id, st->id, r ? "then" : "else");
 		sched_goto(s, &tr, wf, r ? st->then_next : st->else_next);
 		break;
@@ -224,8 +225,8 @@ run_step(SCHED *s, SCHED_ENROL *e, const WORKFLOW *wf, const WF_STEP *st,
 			       json_pack("{s:s, s:s, s:s, s:b}", "workflow", wf->name,
 					 "step", st->id, "arm", st->arms[r].name,
 					 "promoted", promoted));
-		sched_tr_log(&tr, 0, "split: contact=%llu workflow=%s enrolment=%llu step=%s arm=%s%s",
-			  (unsigned long long) e->contact, wf->name,
+		sched_tr_log(&tr, 0, "split: contact=%llu address=<%s> workflow=%s enrolment=%llu step=%s arm=%s%s",
+			  (unsigned long long) e->contact, addr, wf->name,
 			  (unsigned long long) e->id, st->id, st->arms[r].name,
 			     promoted ? " promoted" : "");
 		sched_goto(s, &tr, wf, st->arms[r].next);
@@ -272,18 +273,19 @@ run_step(SCHED *s, SCHED_ENROL *e, const WORKFLOW *wf, const WF_STEP *st,
 /* run_end - end an enrolment that cannot go on */
 
 static void
-run_end(SCHED *s, const SCHED_ENROL *e, int state, const char *reason)
+run_end(SCHED *s, STORE_TXN *txn, const SCHED_ENROL *e, int state, const char *reason)
 {
 	SCHED_TR tr;
+	char	addr[ADDR_MAX + 1];
 
 	sched_tr_init(&tr, s, e);
 	if (e->phase == SCHED_PH_INJECT)
 		tr.out_del = 1;
 	sched_end(s, &tr, state, reason);
 	sched_tr_log(&tr, state == SCHED_EXITED && strcmp(reason, "exit_rule") != 0,
-		  "%s: contact=%llu workflow=%s enrolment=%llu reason=%s",
+		  "%s: contact=%llu address=<%s> workflow=%s enrolment=%llu reason=%s",
 		  state == SCHED_DONE ? "completed" : "exited",
-		  (unsigned long long) e->contact, e->workflow,
+		  (unsigned long long) e->contact, sched_addr(txn, e->contact, 0, addr), e->workflow,
 		  (unsigned long long) e->id, reason);
 	(void) sched_commit(&tr, 0);
 }
@@ -337,6 +339,7 @@ run_job(SCHED *s, uint64_t id, time_t due)
 	const WORKFLOW *wf;
 	json_t *rec = 0;
 	int	iter, rc, idx, r;
+	char	addr[ADDR_MAX + 1];
 
 	if ((rc = store_rbegin(s->st, &txn)) != STORE_OK)
 		return (rc);
@@ -358,8 +361,9 @@ run_job(SCHED *s, uint64_t id, time_t due)
 		RUN_STALE *held = mymalloc(sizeof(*held));
 
 		/* Held by "postdrip queue --hold": the job waits for --release. */
-		sched_log(s, 0, "held: contact=%llu workflow=%s step=%s enrolment=%llu",
-			  (unsigned long long) e.contact, e.workflow, e.step,
+		sched_log(s, 0, "held: contact=%llu address=<%s> workflow=%s step=%s enrolment=%llu",
+			  (unsigned long long) e.contact, sched_addr(txn, e.contact, 0, addr),
+			  e.workflow, e.step,
 			  (unsigned long long) id);
 		held->due = due;
 		held->id = id;
@@ -368,7 +372,7 @@ run_job(SCHED *s, uint64_t id, time_t due)
 		goto out;
 	}
 	if ((wf = workflow_find(s->wfs, e.workflow)) == 0) {
-		run_end(s, &e, SCHED_EXITED, "workflow_removed");
+		run_end(s, txn, &e, SCHED_EXITED, "workflow_removed");
 		goto out;
 	}
 	if (e.phase == SCHED_PH_INJECT) {
@@ -377,19 +381,19 @@ run_job(SCHED *s, uint64_t id, time_t due)
 	}
 	if ((rc = store_contact_get(txn, e.contact, &rec)) != STORE_OK) {
 		if (rc == STORE_NOTFOUND) {
-			run_end(s, &e, SCHED_EXITED, "contact_removed");
+			run_end(s, txn, &e, SCHED_EXITED, "contact_removed");
 			rc = STORE_OK;
 		}
 		goto out;
 	}
 	for (iter = 0; iter < SCHED_STEPS_MAX; iter++) {
 		if ((idx = workflow_step_find(wf, e.step)) < 0) {
-			run_end(s, &e, SCHED_EXITED, "step_removed");
+			run_end(s, txn, &e, SCHED_EXITED, "step_removed");
 			goto out;
 		}
 		sched_facts_init(&sf, s, txn, rec, e.started);
 		if ((r = workflow_exit_eval(wf, &sf.f)) > 0) {
-			run_end(s, &e, SCHED_EXITED, "exit_rule");
+			run_end(s, txn, &e, SCHED_EXITED, "exit_rule");
 			goto out;
 		}
 		if (r < 0)

@@ -285,16 +285,16 @@ pend_free(SCHED_PEND *p)
 
 static int
 send_later(SCHED *s, SCHED_ENROL *e, time_t t, uint32_t attempts,
-	           const char *to, const char *why)
+	           const char *addr, const char *to, const char *why)
 {
 	SCHED_TR tr;
 	char	until[CLOCK_ISO_LEN];
 
 	sched_tr_init(&tr, s, e);
 	if (why)
-		sched_tr_log(&tr, 0, "delayed: contact=%llu to=<%s> workflow=%s step=%s "
+		sched_tr_log(&tr, 0, "delayed: contact=%llu address=<%s> to=<%s> workflow=%s step=%s "
 			     "enrolment=%llu reason=%s until=%s",
-			     (unsigned long long) e->contact, to, e->workflow, e->step,
+			     (unsigned long long) e->contact, addr, to, e->workflow, e->step,
 			     (unsigned long long) e->id, why, clock_format(t, until));
 	tr.after.attempts = attempts;
 	tr.due = t;
@@ -431,7 +431,7 @@ sched_step_send(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 	}
 	if (marketing && (rc = store_suppress_get(txn, addr, &sup)) == STORE_OK) {
 		sched_tr_init(&tr, s, e);
-		sched_tr_log(&tr, 0, "exited: contact=%llu to=<%s> workflow=%s enrolment=%llu "
+		sched_tr_log(&tr, 0, "exited: contact=%llu address=<%s> workflow=%s enrolment=%llu "
 			     "reason=suppressed (%s)", (unsigned long long) e->contact, addr,
 			     wf->name, (unsigned long long) e->id, sup.reason);
 		sched_end(s, &tr, SCHED_EXITED, "suppressed");
@@ -441,7 +441,7 @@ sched_step_send(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 	if (marketing && json_is_string(json_object_get(rec, "optin"))
 	    && strcmp(json_string_value(json_object_get(rec, "optin")), "pending") == 0) {
 		sched_tr_init(&tr, s, e);
-		sched_tr_log(&tr, 0, "exited: contact=%llu to=<%s> workflow=%s enrolment=%llu "
+		sched_tr_log(&tr, 0, "exited: contact=%llu address=<%s> workflow=%s enrolment=%llu "
 			     "reason=unconfirmed", (unsigned long long) e->contact, addr,
 			     wf->name, (unsigned long long) e->id);
 		sched_end(s, &tr, SCHED_EXITED, "unconfirmed");
@@ -449,13 +449,13 @@ sched_step_send(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 	}
 	t = workflow_send_window(wf, workflow_contact_tz(wf, rec), s->now);
 	if (t > s->now) {
-		return (send_later(s, e, t, e->attempts, addr, "send window"));
+		return (send_later(s, e, t, e->attempts, addr, addr, "send window"));
 	}
 	if (marketing && (t = sched_caps_next(s, txn, e->contact, addr, s->now)) > s->now) {
-		return (send_later(s, e, t, e->attempts, addr, "frequency cap"));
+		return (send_later(s, e, t, e->attempts, addr, addr, "frequency cap"));
 	}
 	if ((msgno = send_msgno(s)) == 0)
-		return (send_later(s, e, s->now + 60, e->attempts, addr, 0));
+		return (send_later(s, e, s->now + 60, e->attempts, addr, addr, 0));
 
 	send_message_id(s, e, 'e', msgid, sizeof(msgid));
 	send_token(s, TOKEN_VERP, e->contact, msgno, verp);
@@ -505,9 +505,10 @@ sched_step_send(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 		myfree(sender);
 		strbuf_free(&out);
 		return (send_later(s, e, s->now + sched_backoff(s, e->attempts + 1),
-				   e->attempts + 1, addr, 0));
+				   e->attempts + 1, addr, addr, 0));
 	}
 	p = pend_push(s);
+	snprintf(p->addr, sizeof(p->addr), "%s", addr);
 	p->out.kind = SCHED_OUT_SEND;
 	p->out.sender = sender;
 	p->out.rcpt = mystrdup(addr);
@@ -651,13 +652,14 @@ sched_step_notify(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 			json_decref(ctx);
 			strbuf_free(&out);
 			return (send_later(s, e, s->now + sched_backoff(s, e->attempts + 1),
-					   e->attempts + 1, to, 0));
+					   e->attempts + 1, "", to, 0));
 		}
 		json_decref(ctx);
 	} else
 		notify_text(s, txn, e, wf, st, rec, to, msgid, &out);
 
 	p = pend_push(s);
+	(void) sched_addr(0, e->contact, rec, p->addr);
 	p->out.kind = SCHED_OUT_NOTIFY;
 	p->out.sender = mystrdup(config_str(s->cf, "engine_from_address"));
 	p->out.rcpt = mystrdup(to);
@@ -701,6 +703,10 @@ sched_queue_parked(SCHED *s, STORE_TXN *txn, const SCHED_ENROL *e)
 		return;
 	}
 	p = pend_push(s);
+	if (out.kind == SCHED_OUT_SEND)
+		snprintf(p->addr, sizeof(p->addr), "%s", out.rcpt);
+	else
+		(void) sched_addr(txn, e->contact, 0, p->addr);
 	p->out = out;
 	p->e = *e;
 	p->committed = 1;
@@ -742,6 +748,29 @@ send_bounce(SCHED *s, SCHED_PEND *p, SCHED_TR *tr)
 			  "status", b->row.status, "recipient", b->rcpt));
 }
 
+#define SEND_QID_MAX	64		/* Postfix's long ids are 12 to 17 */
+
+/*
+ * send_queue_id - Postfix's queue id from "250 2.0.0 Ok: queued as ID", so
+ * that the engine's line starts as Postfix's own lines about the message
+ * do; "NOQUEUE" (Postfix's word) when the reply names none.
+ */
+static const char *
+send_queue_id(const char *reply, char *buf)
+{
+	const char *p = strstr(reply, "queued as ");
+	size_t	n = 0;
+
+	if (p != 0)
+		for (p += 10; n < SEND_QID_MAX && isalnum((unsigned char) p[n]); n++)
+			 /* void */ ;
+	if (n == 0)
+		return ("NOQUEUE");
+	memcpy(buf, p, n);
+	buf[n] = 0;
+	return (buf);
+}
+
 /* send_outcome - record what the MTA said about one message (the
  * injector's threads call this: it only reads the SCHED, and queues) */
 
@@ -754,6 +783,7 @@ send_outcome(SCHED *s, SCHED_PEND *p)
 	const char *what;
 	json_t *bounce = 0;
 	SCHED_TR tr;
+	char	qid[SEND_QID_MAX + 1];
 
 	sched_tr_init(&tr, s, &p->e);
 	switch (p->msg.status) {
@@ -803,18 +833,19 @@ send_outcome(SCHED *s, SCHED_PEND *p)
 				       "message_id", p->out.message_id, "reply", p->msg.reply));
 		break;
 	}
-	sched_log(s, 0, "%s: contact=%llu to=<%s> from=<%s> message-id=<%s> workflow=%s "
-		  "step=%s enrolment=%llu reply=%s", what,
-		  (unsigned long long) p->e.contact, p->out.rcpt, p->out.sender,
+	sched_log(s, 0, "%s: %s: contact=%llu address=<%s> to=<%s> from=<%s> message-id=<%s> "
+		  "workflow=%s step=%s enrolment=%llu reply=%s",
+		  send_queue_id(p->msg.status == INJECT_OK ? p->msg.reply : "", qid), what,
+		  (unsigned long long) p->e.contact, p->addr, p->out.rcpt, p->out.sender,
 		  p->out.message_id, p->e.workflow, p->e.step,
 		  (unsigned long long) p->e.id, p->msg.reply);
 	if (tr.out_del) {
 		if (bounce && wf && workflow_exit_match(wf, "bounced", bounce)) {
 			/* The hard-bounce exit rule, at once: no later step runs. */
 			sched_end(s, &tr, SCHED_EXITED, "bounced");
-			sched_tr_log(&tr, 0, "exited: contact=%llu to=<%s> workflow=%s "
+			sched_tr_log(&tr, 0, "exited: contact=%llu address=<%s> to=<%s> workflow=%s "
 				     "enrolment=%llu reason=bounced (%s %s)",
-				     (unsigned long long) p->e.contact, p->out.rcpt,
+				     (unsigned long long) p->e.contact, p->addr, p->out.rcpt,
 				     p->e.workflow, (unsigned long long) p->e.id,
 				     tr.bounce->row.status, tr.bounce->row.reason);
 		} else if (wf && idx >= 0)

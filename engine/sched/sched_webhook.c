@@ -213,12 +213,13 @@ int
 sched_step_webhook(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 		           const WF_STEP *st, json_t *rec)
 {
-	char	errbuf[CURL_ERROR_SIZE];
+	char	errbuf[CURL_ERROR_SIZE], addr[ADDR_MAX + 1];
 	char   *body, *err = 0;
 	SCHED_TR tr;
 	long	status = 0;
 
 	pthread_once(&webhook_once, webhook_init);
+	(void) sched_addr(0, e->contact, rec, addr);
 	sched_tr_init(&tr, s, e);
 	if ((body = webhook_body(s, txn, e, st, rec, &err)) == 0) {
 		snprintf(errbuf, sizeof(errbuf), "body: %s", err ? err : "?");
@@ -230,8 +231,8 @@ sched_step_webhook(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 	if (status >= 200 && status < 300) {
 		sched_tr_event(&tr, "webhook", json_pack("{s:s, s:s, s:s, s:i}", "workflow",
 				 wf->name, "step", st->id, "url", st->url, "status", (int) status));
-		sched_log(s, 0, "webhook: contact=%llu workflow=%s step=%s url=%s status=%ld",
-			  (unsigned long long) e->contact, wf->name, st->id, st->url, status);
+		sched_log(s, 0, "webhook: contact=%llu address=<%s> workflow=%s step=%s url=%s status=%ld",
+			  (unsigned long long) e->contact, addr, wf->name, st->id, st->url, status);
 		sched_goto(s, &tr, wf, st->next);
 		return (sched_commit(&tr, e));
 	}
@@ -240,15 +241,15 @@ sched_step_webhook(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 	if (e->attempts < (uint32_t) (st->retries > 0 ? st->retries : 0)) {
 		tr.after.attempts = e->attempts + 1;
 		tr.due = s->now + sched_backoff(s, tr.after.attempts);
-		sched_log(s, 1, "webhook deferred: contact=%llu workflow=%s step=%s url=%s: %s; "
-			  "attempt %u", (unsigned long long) e->contact, wf->name, st->id,
+		sched_log(s, 1, "webhook deferred: contact=%llu address=<%s> workflow=%s step=%s url=%s: %s; "
+			  "attempt %u", (unsigned long long) e->contact, addr, wf->name, st->id,
 			  st->url, errbuf, tr.after.attempts);
 		return (sched_commit(&tr, e) && 0);
 	}
 	sched_tr_event(&tr, "webhook_failed", json_pack("{s:s, s:s, s:s, s:s}", "workflow",
 				wf->name, "step", st->id, "url", st->url, "error", errbuf));
-	sched_log(s, 1, "webhook failed: contact=%llu workflow=%s step=%s url=%s: %s",
-		  (unsigned long long) e->contact, wf->name, st->id, st->url, errbuf);
+	sched_log(s, 1, "webhook failed: contact=%llu address=<%s> workflow=%s step=%s url=%s: %s",
+		  (unsigned long long) e->contact, addr, wf->name, st->id, st->url, errbuf);
 	sched_goto(s, &tr, wf, st->next);
 	return (sched_commit(&tr, e));
 }
