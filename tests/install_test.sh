@@ -5,7 +5,11 @@
 # set in postdrip.conf (the shipped example sets it), the data directory
 # and the key file owned by that user. Each daemon must start and serve;
 # a key file left to root must be reported, naming the file and what to
-# do. Needs root (to become another user); skipped otherwise.
+# do. Then README's steps for a machine without systemd, as far as this
+# one allows: a CSV only root can read imported on stdin as the daemons'
+# user (runuser), and the three daemons started by start-stop-daemon with
+# a pid file each and their log in a file, reloaded and stopped through
+# the pid files. Needs root (to become another user); skipped otherwise.
 . "${top_srcdir:-..}/tests/lib/testlib.sh"
 
 [ "$(id -u)" = 0 ] || skip "needs root to run the daemons as another user"
@@ -79,18 +83,70 @@ chown nobody "$T/etc/keys"
 asuser $PD check > "$T/check.out" 2>&1 || fail "check as the daemons' user: $(cat "$T/check.out")"
 asuser $PD contact add ann@example.com first_name=Ann > /dev/null || fail "contact add as the user"
 
-asuser "$top_builddir/policyd/postdrip-policyd" -f -c "$T/etc/postdrip.conf" 2> "$T/policyd.log" &
-p=$!
-pids="$pids $p"
-wait_socket "$T/run/policyd.sock" $p "$T/policyd.log"
-asuser "$top_builddir/milter/postdrip-milter" -f -c "$T/etc/postdrip.conf" 2> "$T/milter.log" &
-p=$!
-pids="$pids $p"
-wait_socket "$T/run/milter.sock" $p "$T/milter.log"
+# README: a CSV the daemons' user cannot read, imported on standard input
+# (root's shell opens it) as that user.
+mkdir -m 0700 "$T/root"
+printf 'email,first_name\nbob@example.com,Bob\ncarol@example.com,Carol\n' > "$T/root/list.csv"
+chmod 0600 "$T/root/list.csv"
+if command -v runuser >/dev/null 2>&1; then
+	runuser -u nobody -- $PD contact import - < "$T/root/list.csv" > "$T/import.out" 2>&1
+else
+	asuser $PD contact import - < "$T/root/list.csv" > "$T/import.out" 2>&1
+fi || fail "contact import - as the user: $(cat "$T/import.out")"
+grep -q "2 added" "$T/import.out" || fail "import: $(cat "$T/import.out")"
+asuser $PD contact show carol@example.com | grep -q '"first_name": "Carol"' ||
+	fail "the imported contact is not in the store"
+
+if command -v start-stop-daemon >/dev/null 2>&1; then
+	# README, "Without systemd": as the user from the start, a pid file
+	# each, stderr (-f) appended to a log file.
+	mkdir -p "$T/log"
+	chown nobody:"$grp" "$T/log"
+	for d in milter policyd engine; do
+		start-stop-daemon --start --background --make-pidfile \
+		    --pidfile "$T/run/$d.pid" --chuid nobody \
+		    --output "$T/log/$d.log" \
+		    --exec "$(cd "$top_builddir" && pwd)/$d/postdrip-$d" \
+		    -- -f -c "$T/etc/postdrip.conf" || fail "start-stop-daemon --start postdrip-$d"
+		n=0
+		while [ ! -s "$T/run/$d.pid" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+		pids="$pids $(cat "$T/run/$d.pid")"
+	done
+	wait_socket "$T/run/policyd.sock" "$(cat "$T/run/policyd.pid")" "$T/log/policyd.log"
+	wait_socket "$T/run/milter.sock" "$(cat "$T/run/milter.pid")" "$T/log/milter.log"
+	for d in milter policyd engine; do
+		p=$(cat "$T/run/$d.pid")
+		[ "$(stat -c %U "/proc/$p")" = nobody ] || fail "postdrip-$d does not run as the user"
+	done
+	n=0
+	until grep -q "postdrip-engine: started" "$T/log/engine.log"; do
+		n=$((n + 1))
+		[ $n -gt 100 ] && fail "the engine's log file has no start line: $(cat "$T/log/engine.log")"
+		sleep 0.1
+	done
+	# Reload through the pid file, as the README says.
+	start-stop-daemon --stop --signal HUP --pidfile "$T/run/milter.pid" ||
+		fail "start-stop-daemon --signal HUP"
+	n=0
+	until grep -q "postdrip-milter: reloaded" "$T/log/milter.log"; do
+		n=$((n + 1))
+		[ $n -gt 100 ] && fail "the milter did not log its reload: $(cat "$T/log/milter.log")"
+		sleep 0.1
+	done
+else
+	asuser "$top_builddir/policyd/postdrip-policyd" -f -c "$T/etc/postdrip.conf" 2> "$T/policyd.log" &
+	p=$!
+	pids="$pids $p"
+	wait_socket "$T/run/policyd.sock" $p "$T/policyd.log"
+	asuser "$top_builddir/milter/postdrip-milter" -f -c "$T/etc/postdrip.conf" 2> "$T/milter.log" &
+	p=$!
+	pids="$pids $p"
+	wait_socket "$T/run/milter.sock" $p "$T/milter.log"
+fi
 
 # The policy daemon answers (it reads the store the user wrote).
 if command -v python3 >/dev/null 2>&1; then
-	python3 - "$T/run/policyd.sock" > "$T/answer" <<'PY' || fail "policy request: $(cat "$T/policyd.log")"
+	python3 - "$T/run/policyd.sock" > "$T/answer" <<'PY' || fail "policy request: $(cat "$T/policyd.log" "$T/log/policyd.log" 2>/dev/null)"
 import socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.settimeout(10)
@@ -111,6 +167,16 @@ fi
 # The engine runs a round as the user (nothing is due: no mail is sent).
 asuser "$top_builddir/engine/postdrip-engine" -c "$T/etc/postdrip.conf" --once > "$T/engine.log" 2>&1 ||
 	fail "postdrip-engine --once as the user: $(cat "$T/engine.log")"
+
+# Stopped through the pid files, as the README says.
+if command -v start-stop-daemon >/dev/null 2>&1; then
+	for d in engine policyd milter; do
+		start-stop-daemon --stop --remove-pidfile --retry 10 --pidfile "$T/run/$d.pid" ||
+			fail "start-stop-daemon --stop postdrip-$d"
+		[ ! -e "$T/run/$d.pid" ] || fail "the pid file of postdrip-$d is left"
+	done
+	pids=
+fi
 
 # Every store file belongs to the daemons' user.
 other=$(find "$T/data" ! -user nobody)
