@@ -134,19 +134,11 @@ q_local(time_t t, const char *zone, char *buf, size_t len)
 {
 	TZONE  *tz = zone ? tzone_load(zone) : 0;
 	long	off = tz ? tzone_offset(tz, t) : 0;
-	time_t	lt = t + off;
-	struct tm tm;
+	char	tmp[CLOCK_ISO_OFF_LEN];
 
 	if (tz)
 		tzone_free(tz);
-	gmtime_r(&lt, &tm);
-	if (off == 0) {
-		strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-		return;
-	}
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-		 tm.tm_sec, off < 0 ? '-' : '+', labs(off) / 3600, labs(off) % 3600 / 60);
+	snprintf(buf, len, "%s", clock_format_offset(t, off, tmp));
 }
 
 /* q_why - why the job waits */

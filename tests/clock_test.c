@@ -33,6 +33,24 @@ test_parse(void **state)
 	assert_int_equal(clock_parse("2026-03-01T25:00:00Z", &t), -1);
 }
 
+/* A time as a contact's zone shows it: wall clock and offset, and it
+ * reads back as the same instant. */
+static void
+test_format_offset(void **state)
+{
+	time_t	t, back;
+	char	buf[CLOCK_ISO_OFF_LEN];
+
+	assert_int_equal(clock_parse("2026-12-07T08:00:00Z", &t), 0);
+	assert_string_equal(clock_format_offset(t, 3600, buf), "2026-12-07T09:00:00+01:00");
+	assert_string_equal(clock_format_offset(t, 0, buf), "2026-12-07T08:00:00Z");
+	assert_string_equal(clock_format_offset(t, -(3 * 3600 + 1800), buf),
+			    "2026-12-07T04:30:00-03:30");
+	assert_string_equal(clock_format_offset(t, 20700, buf), "2026-12-07T13:45:00+05:45");
+	assert_int_equal(clock_parse(buf, &back), 0);
+	assert_int_equal(back, t);
+}
+
 static void
 test_duration(void **state)
 {
@@ -67,6 +85,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_format_offset),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_fixed),
 	};

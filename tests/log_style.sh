@@ -12,7 +12,7 @@
 #    in Postfix's log for the delivery; a refusal starts NOQUEUE.
 #
 # The flow: Ann subscribes before her send window opens (delayed, until=
-# in ISO 8601), gets the intro, clicks, takes the branch and gets the next
+# in ISO 8601 on the window's wall clock, Paris, with its offset), gets the intro, clicks, takes the branch and gets the next
 # step; Bob is enrolled and unsubscribes (exited); a marketing message
 # from another sender to Bob is refused by the policy daemon (suppressed=).
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -105,7 +105,8 @@ export POSTDRIP_NOW=2026-03-02T07:00:00Z
 $PD contact add ann@sink.test first_name=Ann >/dev/null || pfx_fail "contact add"
 $PD contact add bob@sink.test first_name=Bob >/dev/null || pfx_fail "contact add"
 engine 2026-03-02T07:00:05Z
-grep -q 'delayed: .* until=2026-03-02T' "$D/engine.log" || pfx_fail "no delay logged"
+grep -q 'delayed: .* reason=send window until=2026-03-02T09:00:00+01:00$' "$D/engine.log" ||
+    pfx_fail "no delay logged in the contact's zone: $(cat "$D/engine.log")"
 engine 2026-03-02T08:00:05Z
 pfx_wait_delivered 2 20 || pfx_fail "the intros were not delivered"
 POSTDRIP_NOW=2026-03-02T10:00:00Z $PD event ann@sink.test clicked link=pricing ||

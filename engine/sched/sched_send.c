@@ -285,17 +285,17 @@ pend_free(SCHED_PEND *p)
 
 static int
 send_later(SCHED *s, SCHED_ENROL *e, time_t t, uint32_t attempts,
-	           const char *addr, const char *to, const char *why)
+	           const char *addr, const char *to, const char *why, long off)
 {
 	SCHED_TR tr;
-	char	until[CLOCK_ISO_LEN];
+	char	until[CLOCK_ISO_OFF_LEN];
 
 	sched_tr_init(&tr, s, e);
 	if (why)
 		sched_tr_log(&tr, 0, "delayed: contact=%llu address=<%s> to=<%s> workflow=%s step=%s "
 			     "enrolment=%llu reason=%s until=%s",
 			     (unsigned long long) e->contact, addr, to, e->workflow, e->step,
-			     (unsigned long long) e->id, why, clock_format(t, until));
+			     (unsigned long long) e->id, why, clock_format_offset(t, off, until));
 	tr.after.attempts = attempts;
 	tr.due = t;
 	(void) sched_commit(&tr, e);
@@ -407,6 +407,7 @@ sched_step_send(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 		        const WF_STEP *st, json_t *rec)
 {
 	const char *addr = json_string_value(json_object_get(rec, "email"));
+	const char *tzname;
 	int	marketing = wf->stream == WF_STREAM_MARKETING;
 	char	msgid[256], verp[TOKEN_TEXT_MAX], unsub[TOKEN_TEXT_MAX];
 	char	reply[TOKEN_TEXT_MAX], reply_addr[ADDR_MAX + 1], reply_orig[ADDR_MAX + 1];
@@ -447,15 +448,19 @@ sched_step_send(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 		sched_end(s, &tr, SCHED_EXITED, "unconfirmed");
 		return (sched_commit(&tr, e));
 	}
-	t = workflow_send_window(wf, workflow_contact_tz(wf, rec), s->now);
+	/* Times in the log are the contact's wall clock, as the window is. */
+	tzname = workflow_contact_tz(wf, rec);
+	t = workflow_send_window(wf, tzname, s->now);
 	if (t > s->now) {
-		return (send_later(s, e, t, e->attempts, addr, addr, "send window"));
+		return (send_later(s, e, t, e->attempts, addr, addr, "send window",
+				   workflow_zone_offset(wf, tzname, t)));
 	}
 	if (marketing && (t = sched_caps_next(s, txn, e->contact, addr, s->now)) > s->now) {
-		return (send_later(s, e, t, e->attempts, addr, addr, "frequency cap"));
+		return (send_later(s, e, t, e->attempts, addr, addr, "frequency cap",
+				   workflow_zone_offset(wf, tzname, t)));
 	}
 	if ((msgno = send_msgno(s)) == 0)
-		return (send_later(s, e, s->now + 60, e->attempts, addr, addr, 0));
+		return (send_later(s, e, s->now + 60, e->attempts, addr, addr, 0, 0));
 
 	send_message_id(s, e, 'e', msgid, sizeof(msgid));
 	send_token(s, TOKEN_VERP, e->contact, msgno, verp);
@@ -505,7 +510,7 @@ sched_step_send(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 		myfree(sender);
 		strbuf_free(&out);
 		return (send_later(s, e, s->now + sched_backoff(s, e->attempts + 1),
-				   e->attempts + 1, addr, addr, 0));
+				   e->attempts + 1, addr, addr, 0, 0));
 	}
 	p = pend_push(s);
 	snprintf(p->addr, sizeof(p->addr), "%s", addr);
@@ -652,7 +657,7 @@ sched_step_notify(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 			json_decref(ctx);
 			strbuf_free(&out);
 			return (send_later(s, e, s->now + sched_backoff(s, e->attempts + 1),
-					   e->attempts + 1, "", to, 0));
+					   e->attempts + 1, "", to, 0, 0));
 		}
 		json_decref(ctx);
 	} else

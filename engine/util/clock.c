@@ -10,6 +10,7 @@
 /*	void	clock_set(t)
 /*	int	clock_parse(text, &t)
 /*	char	*clock_format(t, buf)
+/*	char	*clock_format_offset(t, offset, buf)
 /*	int	clock_parse_duration(text, &seconds)
 /* DESCRIPTION
 /*	clock_now() returns the time that every time-dependent decision
@@ -172,6 +173,29 @@ clock_format(time_t t, char *buf)
 	/* Only years past 9999 are longer; they are cut, not overflowed. */
 	memcpy(buf, tmp, CLOCK_ISO_LEN - 1);
 	buf[CLOCK_ISO_LEN - 1] = 0;
+	return (buf);
+}
+
+/* clock_format_offset - time_t to local ISO 8601 with its offset */
+
+char   *
+clock_format_offset(time_t t, long offset, char *buf)
+{
+	struct tm tm;
+	time_t	lt = t + offset;
+	long	a = offset < 0 ? -offset : offset;
+	char	tmp[64];
+
+	if (offset == 0)
+		return (clock_format(t, buf));
+	gmtime_r(&lt, &tm);
+	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		 tm.tm_hour, tm.tm_min, tm.tm_sec, offset < 0 ? '-' : '+',
+		 a / 3600, a % 3600 / 60);
+	/* Only years past 9999 are longer; they are cut, not overflowed. */
+	memcpy(buf, tmp, CLOCK_ISO_OFF_LEN - 1);
+	buf[CLOCK_ISO_OFF_LEN - 1] = 0;
 	return (buf);
 }
 

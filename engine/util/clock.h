@@ -22,6 +22,12 @@ int	clock_parse(const char *text, time_t *t);
 #define CLOCK_ISO_LEN 21
 char   *clock_format(time_t t, char *buf);
 
+/* YYYY-MM-DDTHH:MM:SS+HH:MM, the wall clock at offset seconds east of UTC
+ * (Z when the offset is 0), into buf (at least CLOCK_ISO_OFF_LEN bytes):
+ * a time as the contact or the send window sees it. */
+#define CLOCK_ISO_OFF_LEN 26
+char   *clock_format_offset(time_t t, long offset, char *buf);
+
 /* Durations: "90", "90s", "15m", "2h", "7d", "2w", combinations "1d12h".
  * 0 on success, -1 if malformed. */
 int	clock_parse_duration(const char *text, long *seconds);

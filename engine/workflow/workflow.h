@@ -390,6 +390,9 @@ const char *workflow_contact_tz(const WORKFLOW *wf, json_t *contact);
 /* Next allowed send time >= t in zone tz (NULL: the workflow's default).
  * An unknown tz falls back to the workflow's default. */
 time_t	workflow_send_window(const WORKFLOW *wf, const char *tz, time_t t);
+/* Seconds east of UTC at t in zone tz (as workflow_send_window() picks
+ * it): for showing a time as the contact sees it. */
+long	workflow_zone_offset(const WORKFLOW *wf, const char *tz, time_t t);
 
 /* SPLIT: the index in st->arms of the arm for this contact (contact is
  * its stable id, e.g. the store's contact number in decimal); promote,

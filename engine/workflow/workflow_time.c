@@ -7,6 +7,7 @@
 /*	#include "workflow/workflow.h"
 /*
 /*	time_t	workflow_send_window(wf, tz, t)
+/*	long	workflow_zone_offset(wf, tz, t)
 /*	const char *workflow_contact_tz(wf, contact)
 /*	time_t	workflow_trigger_next(wf, contact, after)
 /*	time_t	workflow_wait_until(wf, step, contact)
@@ -185,6 +186,18 @@ wf_allowed(const WF_SEND *ss, const TZONE *tz, time_t t)
 			return (1);
 	}
 	return (0);
+}
+
+/* workflow_zone_offset - the offset of the zone a send window uses */
+
+long
+workflow_zone_offset(const WORKFLOW *wf, const char *tzname, time_t t)
+{
+	const TZONE *tz = tzname ? wf_zone(wf->set, tzname) : 0;
+
+	if (tz == 0)
+		tz = wf_default_zone(wf);
+	return (wf_offset_at(tz, t));
 }
 
 /* workflow_send_window - the next allowed send time >= t */
