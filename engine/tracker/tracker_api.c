@@ -259,7 +259,7 @@ trk_api(TRK_REQ *r, const char *path)
 	}
 	if (w.changed && !w.duplicate)
 		trk_count_event(t, events ? "api" : w.kind == WEB_SUBSCRIBE ? "subscribe_requested" : "api", 0);
-	trk_log(r, "api: %s contact=%llu to=<%s> key=%s result=%s%s%s",
+	trk_log(r, "api: %s contact=%llu address=<%s> key=%s result=%s%s%s",
 		events ? w.type : "contact", (unsigned long long) w.contact, w.addr,
 		key->name, w.result, idem ? " idempotency_key=" : "", idem ? idem : "");
 	if (w.kind == WEB_SUBSCRIBE && !w.duplicate && strcmp(w.result, "pending") == 0) {

@@ -261,7 +261,7 @@ trk_unsub(TRK_REQ *r, const char *token)
 				return (trk_store_trouble(r, rc));
 			if (w.changed)
 				trk_count_event(t, "unsubscribed", 0);
-			trk_log(r, "unsubscribed: via=one-click contact=%llu to=<%s> msgno=%llu result=%s",
+			trk_log(r, "unsubscribed: via=one-click contact=%llu address=<%s> msgno=%llu result=%s",
 				(unsigned long long) w.contact, w.addr,
 				(unsigned long long) tok.message, w.result);
 			return (trk_answer(r, 200, "text/plain", "unsubscribed\n", 13, 0, 0));
@@ -305,7 +305,7 @@ trk_unsub(TRK_REQ *r, const char *token)
 		if (w.changed)
 			trk_count_event(t, w.kind == WEB_UNSUB ? "unsubscribed" : w.kind == WEB_RESUB ?
 					"resubscribed" : "preferences_changed", 0);
-		trk_log(r, "%s: via=page contact=%llu to=<%s> result=%s",
+		trk_log(r, "%s: via=page contact=%llu address=<%s> result=%s",
 			w.kind == WEB_UNSUB ? "unsubscribed" : w.kind == WEB_RESUB ?
 			"resubscribed" : "preferences", (unsigned long long) w.contact, w.addr, w.result);
 		if (w.kind == WEB_RESUB && strcmp(w.result, "refused") == 0)
@@ -407,14 +407,14 @@ trk_subscribe(TRK_REQ *r)
 	if (strcmp(w.result, "pending") == 0) {
 		trk_count_event(t, "subscribe_requested", 0);
 		st = trk_confirm_send(r, w.contact, w.addr, reply, sizeof(reply));
-		trk_log(r, "subscribe: contact=%llu to=<%s> confirmation=%s (%s)",
+		trk_log(r, "subscribe: contact=%llu address=<%s> confirmation=%s (%s)",
 			(unsigned long long) w.contact, w.addr,
 			st == INJECT_OK ? "sent" : st == INJECT_REJECT ? "rejected" : "deferred", reply);
 		if (st == INJECT_DEFER)
 			return (trk_answer(r, 503, "text/plain", "temporary failure, try again later\n", 35,
 					   "Retry-After", "60"));
 	} else
-		trk_log(r, "subscribe: contact=%llu to=<%s> result=%s",
+		trk_log(r, "subscribe: contact=%llu address=<%s> result=%s",
 			(unsigned long long) w.contact, w.addr, w.result);
 	/* The same answer whether or not the address was known. */
 	return (trk_page(r, 200, "Check your mail",
@@ -467,7 +467,7 @@ trk_confirm(TRK_REQ *r, const char *token)
 	if (rc != STORE_OK)
 		return (trk_store_trouble(r, rc));
 	trk_count_event(t, "subscribed", 0);
-	trk_log(r, "subscribed: via=double-opt-in contact=%llu to=<%s>",
+	trk_log(r, "subscribed: via=double-opt-in contact=%llu address=<%s>",
 		(unsigned long long) w.contact, w.addr);
 	return (trk_page(r, 200, "Subscribed", "<p id=\"notice\">Thank you: your subscription is confirmed.</p>"));
 }
