@@ -13,8 +13,10 @@ MASTER=$top_srcdir/contrib/postfix/master.cf.snippet
 "$PD" -c "$CONF" config >"$T/config" 2>"$T/err" ||
     fail "conf/postdrip.conf does not load: $(cat "$T/err")"
 
+# (config prints only what differs from the defaults; config NAME prints it
+# whatever it is.)
 setting() {
-	sed -n "s/^$1 = //p" "$T/config"
+	"$PD" -c "$CONF" config "$1" | sed -n "s/^$1 = //p"
 }
 
 # The policy service: policyd_listen is inet:HOST:PORT; main.cf names it.
