@@ -14,7 +14,9 @@
 # (support, with an alert to the owner) and 6 (another reason) each get
 # their own first mail and a week later the follow-up; the score and the
 # reason are kept on the contact. An answer on a Saturday waits for
-# Monday's 09:00 (mon-fri 09:00-18:00).
+# Monday's 09:00 (mon-fri 09:00-18:00). With frequency_caps = 1/1d, a
+# contact in both flows gets one marketing mail a day: the later one
+# waits for the cap, then for its window.
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
@@ -23,6 +25,8 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/flow.sh"
 
 flow_setup nps.yaml browse.yaml
+# At most one marketing mail a day to a contact.
+echo "frequency_caps = 1/1d" >>"$PD_DIR/postdrip.conf"
 
 export POSTDRIP_NOW=2026-03-02T08:00:00Z
 $PD contact add rep@sink.test first_name=Rita >/dev/null || pfx_fail "contact add rep"
@@ -95,6 +99,10 @@ flow_api /api/events '{"email": "n2@sink.test", "type": "nps", "data": {"score":
 flow_api /api/events '{"email": "n3@sink.test", "type": "nps", "data": {"score": 4, "reason": "support", "comment": "three days for an answer"}}'
 flow_api /api/events '{"email": "n4@sink.test", "type": "nps", "data": {"score": 6, "reason": "too complex"}}'
 flow_api /api/events '{"email": "n5@sink.test", "type": "nps", "data": {"score": 7}}'
+# b1 answers too, but had the offer last evening: the thanks waits for
+# the cap (Tuesday 18:00:05), then for the window (Wednesday 09:00).
+flow_api /api/events '{"email": "b1@sink.test", "type": "nps", "data": {"score": 8}}'
+flow_wait_timeline b1@sink.test "	workflow_enrolled	workflow=nps"
 flow_expect 8
 flow_daemon_stop
 [ "$(flow_got n1@sink.test 'Thank you, n1: a month on us')" = 1 ] || pfx_fail "n1: no thanks"
@@ -114,29 +122,41 @@ $PD contact show n1@sink.test | grep -q '"promoter"' || pfx_fail "n1: not tagged
 $PD timeline n2@sink.test | grep -q "	workflow_branch	workflow=nps step=detractor result=then" ||
     { $PD timeline n2@sink.test >&2; pfx_fail "n2: the reason's branch is not in the timeline"; }
 
-# Wednesday 4 March, 18:00:10: two days after the offer, the reminder, to
-# b1 only (b5 bought).
+# Wednesday 4 March, 09:00:30: b1's thanks.
+flow_engine 2026-03-04T09:00:30Z
+flow_expect 9
+[ "$(flow_sent_at b1@sink.test 2.then.2)" = 2026-03-04T09:00:30Z ] ||
+    pfx_fail "b1: thanks at $(flow_sent_at b1@sink.test 2.then.2), want Wednesday 09:00:30"
+# 18:00:10: two days after the offer, b1's reminder is due (b5 bought),
+# but the thanks went this morning: it waits a day (Thursday 09:00:31).
 flow_engine 2026-03-04T18:00:10Z
 flow_expect 9
+flow_engine 2026-03-05T09:00:35Z
+flow_expect 10
 [ "$(flow_got b1@sink.test 'Last day for your 10% off')" = 1 ] || pfx_fail "b1: no reminder"
+[ "$(flow_sent_at b1@sink.test 5)" = 2026-03-05T09:00:35Z ] ||
+    pfx_fail "b1: reminder at $(flow_sent_at b1@sink.test 5), want Thursday 09:00:35"
 # Friday 6 March, 10:00:30: the review requests.
 flow_engine 2026-03-06T10:00:30Z
-flow_expect 11
+flow_expect 12
 for c in n1 n5; do
 	[ "$(flow_got $c@sink.test 'Would you say it in a review?')" = 1 ] || pfx_fail "$c: no review request"
 done
-# Saturday 7 March, 12:00: n6 answers 10; the thanks waits for Monday.
+# Saturday 7 March, 12:00: n6 answers 10; the thanks waits for Monday,
+# as does b1's review request (due Saturday 09:00:30).
 POSTDRIP_NOW=2026-03-07T12:00:00Z $PD event n6@sink.test nps score=10 || pfx_fail "nps n6"
 flow_engine 2026-03-07T12:00:05Z
-flow_expect 11
-flow_engine 2026-03-09T09:00:30Z
 flow_expect 12
+flow_engine 2026-03-09T09:00:30Z
+flow_expect 14
 [ "$(flow_sent_at n6@sink.test 2.then.2)" = 2026-03-09T09:00:30Z ] ||
     pfx_fail "n6: thanks at $(flow_sent_at n6@sink.test 2.then.2), want Monday 09:00:30"
+[ "$(flow_sent_at b1@sink.test 2.then.4)" = 2026-03-09T09:00:30Z ] ||
+    pfx_fail "b1: review request at $(flow_sent_at b1@sink.test 2.then.4), want Monday 09:00:30"
 # Tuesday 10 March, 10:00:30: the detractors' follow-up; b2's week is over
 # without a second view, and nothing more goes to the b contacts.
 flow_engine 2026-03-10T10:00:30Z
-flow_expect 15
+flow_expect 17
 for c in n2 n3 n4; do
 	[ "$(flow_got $c@sink.test 'What changed at Acme this month')" = 1 ] || pfx_fail "$c: no follow-up"
 done

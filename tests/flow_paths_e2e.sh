@@ -5,7 +5,8 @@
 # welcome-paths.yaml: six new accounts on a Sunday evening get the first
 # mail on Monday at 09:00 Paris time (mon-fri 09:00-18:00), not before;
 # two days later each takes the path of the link it clicked (import,
-# workflows, pricing; a click beats a survey answer), or of its answer to
+# workflows, pricing; a click beats a survey answer; a link scanner's
+# click is no click), or of its answer to
 # the onboarding survey (field "role", set through the contacts API), or
 # gets the nudge; a re-run sends nothing twice.
 #
@@ -47,11 +48,17 @@ done
 
 # Monday 11:00: w1, w2 and w3 click a path in a browser, through the
 # tracker; w1 and w5 answer the onboarding survey (the survey form posts
-# to the contacts API); w4 and w6 do nothing.
+# to the contacts API); a link scanner clicks in w4's mail; w6 does nothing.
 flow_daemon_start 2026-03-02T10:00:00Z
 flow_click w1@sink.test import https://example.com/start/import
 flow_click w2@sink.test workflows https://example.com/start/workflow
 flow_click w3@sink.test pricing https://example.com/pricing
+# A link scanner follows w4's pricing link: labelled, it takes no path.
+FLOW_CLICK_UA='Mozilla/5.0 (compatible; Proofpoint URL Defense scanner)'
+flow_click w4@sink.test pricing https://example.com/pricing
+FLOW_CLICK_UA=
+$PD timeline w4@sink.test | grep "	clicked	" | grep -q "machine=true" ||
+    { $PD timeline w4@sink.test >&2; pfx_fail "the scanner's click is not labelled"; }
 flow_api /api/contacts '{"email": "w1@sink.test", "fields": {"role": "developer"}}'
 flow_api /api/contacts '{"email": "w5@sink.test", "fields": {"role": "marketer"}}'
 
@@ -95,7 +102,8 @@ flow_expect 18
 [ "$(flow_got w1@sink.test 'Your contacts, in Acme in five minutes')" = 1 ] || pfx_fail "w1: no import path"
 [ "$(flow_got w2@sink.test 'Your first workflow, step by step')" = 1 ] || pfx_fail "w2: no workflows path"
 [ "$(flow_got w3@sink.test 'The plan that fits your team')" = 1 ] || pfx_fail "w3: no pricing path"
-[ "$(flow_got w4@sink.test 'Still finding your way around?')" = 1 ] || pfx_fail "w4: no nudge"
+[ "$(flow_got w4@sink.test 'Still finding your way around?')" = 1 ] || pfx_fail "w4 (scanner click): no nudge"
+[ "$(flow_got w4@sink.test 'The plan that fits your team')" = 0 ] || pfx_fail "w4: a scanner's click took a path"
 [ "$(flow_got w5@sink.test 'Acme for marketers: three things to try')" = 1 ] || pfx_fail "w5: no survey path"
 [ "$(flow_got w6@sink.test 'Still finding your way around?')" = 1 ] || pfx_fail "w6: no nudge"
 # One path each: the click beat w1's survey answer.

@@ -70,13 +70,14 @@ flow_cid() {
 
 # flow_click ADDR LINK URL [MSGNO] - the first message sent to ADDR (or
 # MSGNO), its link LINK clicked in a browser; the cookie jar is
-# $PD_DIR/jar.ADDR (the page-visit cookie)
+# $PD_DIR/jar.ADDR (the page-visit cookie); FLOW_CLICK_UA, when set, is
+# the User-Agent instead of a browser's
 flow_click() {
 	_cid=$(flow_cid "$1")
 	_msgno=${4:-$($PD timeline "$1" | sed -n 's/.*	sent	.*msgno=\([0-9]*\).*/\1/p' | head -n 1)}
 	[ -n "$_cid" ] && [ -n "$_msgno" ] || pfx_fail "no contact id or msgno for $1"
 	_url=$($TT url "$PD_DIR/keys" "$B" click "$_cid" "$_msgno" 1 "$2" "$3") || pfx_fail "track_tool url"
-	_r=$(curl -s -o /dev/null -c "$PD_DIR/jar.$1" -w '%{http_code} %{redirect_url}' -A "$FLOW_UA" "$_url")
+	_r=$(curl -s -o /dev/null -c "$PD_DIR/jar.$1" -w '%{http_code} %{redirect_url}' -A "${FLOW_CLICK_UA:-$FLOW_UA}" "$_url")
 	[ "$_r" = "302 $3" ] || pfx_fail "click of $1 on $2 answered '$_r'"
 	flow_wait_timeline "$1" "	clicked	.*link=$2"
 }
