@@ -7,6 +7,8 @@
 /*	#include "sched/sched_int.h"
 /*
 /*	int	sched_run_due(s, n)
+/*
+/*	int	sched_op_set(tr, contact)
 /* DESCRIPTION
 /*	sched_run_due() reads at most engine_batch_size jobs due at the
 /*	tick's now, earliest first, and runs each enrolment's steps until
@@ -25,6 +27,13 @@
 /*	An enrolment runs at most SCHED_STEPS_MAX steps in one go: a
 /*	workflow that loops without waiting is stopped for a minute each
 /*	time, not allowed to spin.
+/*
+/*	The values of a set step that hold "{{" are Mustache templates,
+/*	rendered against the context of a message (sched_context(): the
+/*	contact, the trigger event...) when the step runs; an empty result
+/*	removes the field. sched_op_set() applies the step's values, or
+/*	those of tr->values (a rendered set, a webhook's saved answer), to
+/*	the contact record inside the transaction.
 /*
 /*	A job whose next step is a webhook is kept aside by
 /*	sched_run_due() and run by sched_run_later(), which the tick calls

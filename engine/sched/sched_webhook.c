@@ -7,6 +7,8 @@
 /*	#include "sched/sched_int.h"
 /*
 /*	int	sched_step_webhook(s, txn, e, wf, st, contact)
+/*
+/*	int	sched_render_json(v, ctx, err)
 /* DESCRIPTION
 /*	The step POSTs a JSON body to the step's URL with libcurl: the
 /*	step's body, whose strings are Mustache templates rendered against
@@ -34,6 +36,9 @@
 /*	they are.
 /*
 /*	The answer body is read up to 4 kB; redirects are not followed.
+/*
+/*	sched_render_json() renders in place the strings of a JSON value
+/*	that hold "{{" (a webhook's body, the values of a set step).
 /* BUGS
 /*	The request is made from the tick, after the round's messages are
 /*	injected when the webhook is the job's first step (sched_run(3)),
