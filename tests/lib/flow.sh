@@ -52,7 +52,8 @@ EOF2
 }
 
 flow_engine() {
-	POSTDRIP_NOW=$1 $ENGINE --once 2>>"$PD_DIR/engine.log" || pfx_fail "engine --once at $1"
+	POSTDRIP_NOW=$1 $ENGINE --once 2>>"$PD_DIR/engine.log" ||
+	    { tail -n 20 "$PD_DIR/engine.log" >&2; pfx_fail "engine --once at $1"; }
 }
 
 flow_daemon_start() {
