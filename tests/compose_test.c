@@ -743,7 +743,13 @@ test_shipped_templates(void **state)
 	static const char *const names[] = {
 		"welcome", "welcome-2", "welcome-3", "followup-clicked", "resend-nonopeners",
 		"birthday", "trial-ending", "cart-abandoned", "repermission",
-		"hot-lead-alert", 0,
+		"hot-lead-alert", "welcome-paths", "path-import", "path-workflows",
+		"path-pricing", "path-survey", "welcome-nudge", "nps-thanks", "nps-review",
+		"nps-price", "nps-support", "nps-feedback", "nps-followup", "nps-alert",
+		"browse-offer", "browse-reminder", "order-confirmation", "order-shipped",
+		"product-survey", "recs-gift", "recs-outdoors", "recs-bestsellers",
+		"nurture-1", "nurture-2", "nurture-3", "onboarding-1", "onboarding-2",
+		"onboarding-3", "lead-enterprise", "lead-smb", "lead-general", "lead-alert", 0,
 	};
 	COMPOSE_IN in;
 	json_t *ctx = json_pack("{s:{s:s,s:s,s:s},s:{s:s,s:s,s:s},s:{s:s,s:s,s:[{s:s,s:s,s:s}],s:s},"

@@ -1217,6 +1217,51 @@ static const char split_yaml[] =
 "        weight: 0\n"
 "  - send: after\n";
 
+/* The webhook's save, templated set values and prefix matches in where. */
+static void
+test_save_and_prefix(void **state)
+{
+	STRBUF	errs = STRBUF_INIT;
+	WORKFLOW_SET *set;
+	const WORKFLOW *wf;
+	json_t *data;
+
+	set = load("workflow: w\ntrigger:\n  event: page_visit\n  where:\n"
+		   "    url: \"https://shop.example.com/products/*\"\nsteps:\n"
+		   "  - set:\n      seen: \"{{event.url}}\"\n"
+		   "  - webhook: https://e.example.com/x\n    save:\n"
+		   "      size: company.size\n      industry: industry\n", &errs);
+	assert_non_null(set);
+	assert_string_equal(strbuf_str(&errs), "");
+	wf = workflow_find(set, "w");
+	assert_string_equal(json_string_value(json_object_get(wf->steps[1].save, "size")),
+			    "company.size");
+	assert_string_equal(json_string_value(json_object_get(wf->steps[1].save, "industry")),
+			    "industry");
+	data = json_pack("{s:s}", "url", "https://SHOP.example.com/products/boots");
+	assert_int_equal(workflow_trigger_match(wf, "page_visit", data), 1);
+	json_object_set_new(data, "url", json_string("https://shop.example.com/pricing"));
+	assert_int_equal(workflow_trigger_match(wf, "page_visit", data), 0);
+	json_object_set_new(data, "url", json_string("https://shop.example.com/products"));
+	assert_int_equal(workflow_trigger_match(wf, "page_visit", data), 0);
+	json_decref(data);
+	workflow_set_free(set);
+	assert_int_equal(workflow_value_match("lost", "LOST"), 1);
+	assert_int_equal(workflow_value_match("lost*", "lost"), 0);
+	assert_int_equal(workflow_value_match("anything", "*"), 1);
+
+	/* Refused: a bad key, the address, a template that does not compile. */
+	assert_null(load("workflow: w\ntrigger: x\nsteps:\n  - webhook: https://e.example.com/x\n"
+			 "    save:\n      size: company..size\n", &errs));
+	assert_non_null(strstr(strbuf_str(&errs), "t.yaml:6: save: bad key \"company..size\""));
+	assert_null(load("workflow: w\ntrigger: x\nsteps:\n  - webhook: https://e.example.com/x\n"
+			 "    save:\n      email: email\n", &errs));
+	assert_non_null(strstr(strbuf_str(&errs), "t.yaml:6: save: a workflow cannot change \"email\""));
+	assert_null(load("workflow: w\ntrigger: x\nsteps:\n  - set:\n      a: \"{{#x}}\"\n", &errs));
+	assert_non_null(strstr(strbuf_str(&errs), "t.yaml:5: set: "));
+	strbuf_free(&errs);
+}
+
 static void
 test_split(void **state)
 {
@@ -2156,7 +2201,7 @@ test_examples(void **state)
 	assert_string_equal(strbuf_str(&errs), "");
 	set = workflow_load_dir(TOP_SRCDIR "/conf/workflows", &errs);
 	assert_non_null(set);
-	assert_int_equal(workflow_count(set), 11);
+	assert_int_equal(workflow_count(set), 20);
 
 	wf = workflow_find(set, "welcome");
 	assert_non_null(wf);
@@ -2198,6 +2243,7 @@ main(void)
 		cmocka_unit_test(test_check_dir),
 		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_split),
+		cmocka_unit_test(test_save_and_prefix),
 	};
 
 	return (cmocka_run_group_tests(tests, 0, 0));

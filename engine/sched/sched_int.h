@@ -91,6 +91,9 @@ typedef struct SCHED_TR {
 	 * applied to the current record; it may append events. */
 	int	(*contact_op) (struct SCHED_TR *tr, json_t *contact);
 	const WF_STEP *step;
+	json_t *values;			/* owned: the fields that sched_op_set()
+					 * sets (a rendered set, a webhook's
+					 * answer); NULL: step->values */
 	const char *suppress;		/* suppress the contact with this reason */
 	int	nev_base;		/* events before contact_op (replays) */
 	volatile int *committed;	/* set to 1 after a successful commit */
@@ -153,6 +156,9 @@ int	sched_inactive(SCHED *s, size_t *n);
 
 /* sched_run.c */
 int	sched_run_due(SCHED *s, size_t *n);
+/* contact_op of a set step: tr->values (or the step's) on the contact;
+ * a field_changed event per change. Returns the number of changes. */
+int	sched_op_set(SCHED_TR *tr, json_t *contact);
 int	sched_run_later(SCHED *s);
 
 /* sched_send.c: each returns 1 when the enrolment went on to another step
@@ -172,6 +178,9 @@ time_t	sched_caps_next(SCHED *s, STORE_TXN *txn, uint64_t contact,
 			        const char *addr, time_t now);
 
 /* sched_webhook.c */
+/* Render, in place, the strings of v that hold "{{" as Mustache templates
+ * against ctx (sched_context()). -1 with *err (to free) on a bad one. */
+int	sched_render_json(json_t *v, json_t *ctx, char **err);
 int	sched_step_webhook(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e,
 			           const WORKFLOW *wf, const WF_STEP *st, json_t *contact);
 

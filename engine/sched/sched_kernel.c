@@ -215,6 +215,10 @@ sched_tr_free(SCHED_TR *tr)
 		myfree(tr->bounce);
 		tr->bounce = 0;
 	}
+	if (tr->values) {
+		json_decref(tr->values);
+		tr->values = 0;
+	}
 }
 
 /* enrol_same - is the stored enrolment still the one the change was made from? */
@@ -375,6 +379,7 @@ sched_commit(SCHED_TR *tr, SCHED_ENROL *e)
 	tr->nev = 0;				/* the events went with the copy */
 	memset(&tr->log, 0, sizeof(tr->log));	/* and so did the log */
 	tr->bounce = 0;				/* and the bounce */
+	tr->values = 0;				/* and the fields to set */
 	if (e) {
 		*e = tr->after;
 		e->due = tr->due;
@@ -434,7 +439,7 @@ facts_value_is(json_t *v, const char *want)
 	if (v == 0)
 		return (0);
 	if (json_is_string(v))
-		return (strcmp(json_string_value(v), want) == 0);
+		return (workflow_value_match(json_string_value(v), want));
 	if (json_is_integer(v))
 		snprintf(buf, sizeof(buf), "%lld", (long long) json_integer_value(v));
 	else if (json_is_real(v))
@@ -445,7 +450,7 @@ facts_value_is(json_t *v, const char *want)
 		snprintf(buf, sizeof(buf), "false");
 	else
 		return (0);
-	return (strcmp(buf, want) == 0);
+	return (workflow_value_match(buf, want));
 }
 
 typedef struct FACTS_WALK {

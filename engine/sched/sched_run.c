@@ -7,6 +7,8 @@
 /*	#include "sched/sched_int.h"
 /*
 /*	int	sched_run_due(s, n)
+/*
+/*	int	sched_op_set(tr, contact)
 /* DESCRIPTION
 /*	sched_run_due() reads at most engine_batch_size jobs due at the
 /*	tick's now, earliest first, and runs each enrolment's steps until
@@ -26,6 +28,13 @@
 /*	workflow that loops without waiting is stopped for a minute each
 /*	time, not allowed to spin.
 /*
+/*	The values of a set step that hold "{{" are Mustache templates,
+/*	rendered against the context of a message (sched_context(): the
+/*	contact, the trigger event...) when the step runs; an empty result
+/*	removes the field. sched_op_set() applies the step's values, or
+/*	those of tr->values (a rendered set, a webhook's saved answer), to
+/*	the contact record inside the transaction.
+/*
 /*	A job whose next step is a webhook is kept aside by
 /*	sched_run_due() and run by sched_run_later(), which the tick calls
 /*	after the round's messages are injected: a slow endpoint then holds
@@ -43,12 +52,13 @@
 #define SCHED_STEPS_MAX		100
 #define SCHED_RETRY_SOON	60	/* after a fact could not be read */
 
-/* op_set - WF_STEP_SET on the current contact record */
+/* sched_op_set - WF_STEP_SET (or a webhook's save) on the current record */
 
-static int
-op_set(SCHED_TR *tr, json_t *contact)
+int
+sched_op_set(SCHED_TR *tr, json_t *contact)
 {
 	json_t *fields = json_object_get(contact, "fields");
+	json_t *values = tr->values ? tr->values : tr->step->values;
 	const char *name;
 	json_t *v, *old;
 	int	changes = 0;
@@ -57,7 +67,7 @@ op_set(SCHED_TR *tr, json_t *contact)
 		fields = json_object();
 		json_object_set_new(contact, "fields", fields);
 	}
-	json_object_foreach(tr->step->values, name, v) {
+	json_object_foreach(values, name, v) {
 		old = json_object_get(fields, name);
 		if (json_is_null(v) ? old == 0 : (old && json_equal(old, v)))
 			continue;
@@ -133,6 +143,45 @@ op_score(SCHED_TR *tr, json_t *contact)
 				 "delta", (json_int_t) tr->step->score,
 				 "workflow", tr->after.workflow));
 	return (1);
+}
+
+/* set_render - the values of a set step with their templates rendered */
+
+static json_t *
+set_render(SCHED *s, STORE_TXN *txn, const SCHED_ENROL *e, const WORKFLOW *wf,
+	           const WF_STEP *st, json_t *rec)
+{
+	json_t *ctx, *values, *v;
+	const char *name;
+	void   *tmp;
+	char   *err = 0;
+	int	templated = 0;
+
+	json_object_foreach(st->values, name, v)
+		if (json_is_string(v) && strstr(json_string_value(v), "{{"))
+		templated = 1;
+	if (!templated)
+		return (0);
+	ctx = sched_context(s, txn, e, st, rec);
+	values = json_deep_copy(st->values);
+	json_object_foreach_safe(values, tmp, name, v) {
+		if (!json_is_string(v) || strstr(json_string_value(v), "{{") == 0)
+			continue;
+		if (sched_render_json(v, ctx, &err) < 0) {
+			/* The field keeps its value; the rest of the step is done. */
+			sched_log(s, 1, "enrolment=%llu workflow=%s step=%s: set %s: %s; "
+				  "field not changed", (unsigned long long) e->id, wf->name,
+				  st->id, name, err ? err : "?");
+			myfree(err);
+			err = 0;
+			json_object_del(values, name);
+		} else if (json_string_length(v) == 0) {
+			/* Nothing to say (no such datum): no field, rather than "". */
+			json_object_set_new(values, name, json_null());
+		}
+	}
+	json_decref(ctx);
+	return (values);
 }
 
 /* run_step - one step; 1 go on, 0 stop, -1 store trouble */
@@ -232,7 +281,8 @@ run_step(SCHED *s, SCHED_ENROL *e, const WORKFLOW *wf, const WF_STEP *st,
 		sched_goto(s, &tr, wf, st->arms[r].next);
 		break;
 	case WF_STEP_SET:
-		tr.contact_op = op_set;
+		tr.contact_op = sched_op_set;
+		tr.values = set_render(s, sf->txn, e, wf, st, rec);
 		sched_goto(s, &tr, wf, st->next);
 		break;
 	case WF_STEP_ADD_TAG:
@@ -264,7 +314,9 @@ run_step(SCHED *s, SCHED_ENROL *e, const WORKFLOW *wf, const WF_STEP *st,
 	if (tr.contact_op) {
 		sched_tr_init(&scratch, s, e);
 		scratch.step = st;
+		scratch.values = tr.values;
 		(void) tr.contact_op(&scratch, rec);
+		scratch.values = 0;
 		sched_tr_free(&scratch);
 	}
 	return (sched_commit(&tr, e));

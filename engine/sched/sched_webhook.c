@@ -7,6 +7,8 @@
 /*	#include "sched/sched_int.h"
 /*
 /*	int	sched_step_webhook(s, txn, e, wf, st, contact)
+/*
+/*	int	sched_render_json(v, ctx, err)
 /* DESCRIPTION
 /*	The step POSTs a JSON body to the step's URL with libcurl: the
 /*	step's body, whose strings are Mustache templates rendered against
@@ -24,8 +26,19 @@
 /*	is retried after engine_retry_backoff, up to the step's retries;
 /*	then "webhook_failed" is recorded and the enrolment goes on.
 /*
-/*	The answer body is read up to 4 kB and not kept; redirects are not
-/*	followed.
+/*	With save, a 2xx answer that is a JSON object sets contact fields
+/*	from its keys (or a.b paths through its objects), in the same
+/*	transaction as the step's outcome, with a field_changed event per
+/*	change; a key the answer lacks (or holds null or an object) leaves
+/*	its field alone and is named in the webhook event's "unanswered".
+/*	An answer that is not JSON saves nothing ("not_saved") and the
+/*	enrolment goes on: the workflow's next if decides on the fields as
+/*	they are.
+/*
+/*	The answer body is read up to 4 kB; redirects are not followed.
+/*
+/*	sched_render_json() renders in place the strings of a JSON value
+/*	that hold "{{" (a webhook's body, the values of a set step).
 /* BUGS
 /*	The request is made from the tick, after the round's messages are
 /*	injected when the webhook is the job's first step (sched_run(3)),
@@ -76,10 +89,10 @@ webhook_sink(char *data, size_t size, size_t n, void *ctx)
 	return (len);
 }
 
-/* webhook_render - render the strings of a JSON template in place */
+/* sched_render_json - render the strings of a JSON template in place */
 
-static int
-webhook_render(json_t *v, json_t *ctx, char **err)
+int
+sched_render_json(json_t *v, json_t *ctx, char **err)
 {
 	const char *key;
 	json_t *item;
@@ -87,11 +100,11 @@ webhook_render(json_t *v, json_t *ctx, char **err)
 
 	if (json_is_object(v)) {
 		json_object_foreach(v, key, item)
-			if (webhook_render(item, ctx, err) < 0)
+			if (sched_render_json(item, ctx, err) < 0)
 			return (-1);
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, item)
-			if (webhook_render(item, ctx, err) < 0)
+			if (sched_render_json(item, ctx, err) < 0)
 			return (-1);
 	} else if (json_is_string(v) && strstr(json_string_value(v), "{{")) {
 		TEMPLATE *t;
@@ -123,7 +136,7 @@ webhook_body(SCHED *s, STORE_TXN *txn, const SCHED_ENROL *e, const WF_STEP *st,
 
 	if (st->body) {
 		body = json_deep_copy(st->body);
-		if (webhook_render(body, ctx, err) < 0) {
+		if (sched_render_json(body, ctx, err) < 0) {
 			json_decref(body);
 			json_decref(ctx);
 			return (0);
@@ -144,11 +157,10 @@ webhook_body(SCHED *s, STORE_TXN *txn, const SCHED_ENROL *e, const WF_STEP *st,
 
 static long
 webhook_post(const SCHED_ENROL *e, const WF_STEP *st, const char *body,
-	             char *errbuf)
+	             STRBUF *reply, char *errbuf)
 {
 	CURL   *c;
 	struct curl_slist *hdr = 0;
-	STRBUF	reply = STRBUF_INIT;
 	long	status = 0;
 	int	i;
 
@@ -196,15 +208,75 @@ webhook_post(const SCHED_ENROL *e, const WF_STEP *st, const char *body,
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "postdrip-engine");
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, webhook_sink);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, reply);
 	if (curl_easy_perform(c) == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	else if (*errbuf == 0)
 		snprintf(errbuf, CURL_ERROR_SIZE, "request failed");
 	curl_slist_free_all(hdr);
 	curl_easy_cleanup(c);
-	strbuf_free(&reply);
 	return (status);
+}
+
+/* webhook_lookup - the value at a key or a.b path of the answer */
+
+static json_t *
+webhook_lookup(json_t *answer, const char *path)
+{
+	const char *dot;
+	char	key[256];
+	json_t *v = answer;
+
+	while (v && json_is_object(v)) {
+		if ((dot = strchr(path, '.')) == 0)
+			return (json_object_get(v, path));
+		if ((size_t) (dot - path) >= sizeof(key))
+			return (0);
+		memcpy(key, path, dot - path);
+		key[dot - path] = 0;
+		v = json_object_get(v, key);
+		path = dot + 1;
+	}
+	return (0);
+}
+
+/* webhook_save - the fields to set from a 2xx answer (NULL: none), with
+ * the names of the fields the answer did not give in *missing */
+
+static json_t *
+webhook_save(const WF_STEP *st, const STRBUF *reply, STRBUF *missing,
+	             const char **why)
+{
+	json_t *answer, *values, *v, *key;
+	json_error_t jerr;
+	const char *field;
+
+	*why = 0;
+	if (strbuf_len(reply) >= WEBHOOK_REPLY_MAX) {
+		*why = "answer over 4 kB";
+		return (0);
+	}
+	if ((answer = json_loadb(strbuf_str(reply), strbuf_len(reply), JSON_REJECT_DUPLICATES,
+				 &jerr)) == 0 || !json_is_object(answer)) {
+		if (answer)
+			json_decref(answer);
+		*why = "answer is not a JSON object";
+		return (0);
+	}
+	values = json_object();
+	json_object_foreach(st->save, field, key) {
+		v = webhook_lookup(answer, json_string_value(key));
+		/* A datum the service does not have leaves the field alone;
+		 * an object is not a field value. */
+		if (v == 0 || json_is_null(v) || json_is_object(v)
+		    || (json_is_string(v) && json_string_length(v) > 1000)) {
+			strbuf_printf(missing, "%s%s", strbuf_len(missing) ? "," : "", field);
+			continue;
+		}
+		json_object_set(values, field, v);
+	}
+	json_decref(answer);
+	return (values);
 }
 
 /* sched_step_webhook - call the endpoint, record the result */
@@ -215,7 +287,10 @@ sched_step_webhook(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 {
 	char	errbuf[CURL_ERROR_SIZE], addr[ADDR_MAX + 1];
 	char   *body, *err = 0;
-	SCHED_TR tr;
+	SCHED_TR tr, scratch;
+	STRBUF	reply = STRBUF_INIT, missing = STRBUF_INIT;
+	const char *why = 0;
+	json_t *data;
 	long	status = 0;
 
 	pthread_once(&webhook_once, webhook_init);
@@ -225,17 +300,39 @@ sched_step_webhook(SCHED *s, STORE_TXN *txn, SCHED_ENROL *e, const WORKFLOW *wf,
 		snprintf(errbuf, sizeof(errbuf), "body: %s", err ? err : "?");
 		myfree(err);
 	} else {
-		status = webhook_post(e, st, body, errbuf);
+		status = webhook_post(e, st, body, &reply, errbuf);
 		free(body);
 	}
 	if (status >= 200 && status < 300) {
-		sched_tr_event(&tr, "webhook", json_pack("{s:s, s:s, s:s, s:i}", "workflow",
-				 wf->name, "step", st->id, "url", st->url, "status", (int) status));
-		sched_log(s, 0, "webhook: contact=%llu address=<%s> workflow=%s step=%s url=%s status=%ld",
-			  (unsigned long long) e->contact, addr, wf->name, st->id, st->url, status);
+		data = json_pack("{s:s, s:s, s:s, s:i}", "workflow", wf->name, "step",
+				 st->id, "url", st->url, "status", (int) status);
+		if (st->save && (tr.values = webhook_save(st, &reply, &missing, &why)) != 0) {
+			tr.step = st;
+			tr.contact_op = sched_op_set;
+			/* Later steps of this run branch on what was saved. */
+			sched_tr_init(&scratch, s, e);
+			scratch.step = st;
+			scratch.values = tr.values;
+			(void) sched_op_set(&scratch, rec);
+			scratch.values = 0;
+			sched_tr_free(&scratch);
+		}
+		if (strbuf_len(&missing))
+			json_object_set_new(data, "unanswered", json_string(strbuf_str(&missing)));
+		if (why)
+			json_object_set_new(data, "not_saved", json_string(why));
+		sched_tr_event(&tr, "webhook", data);
+		sched_log(s, why != 0, "webhook: contact=%llu address=<%s> workflow=%s step=%s url=%s status=%ld%s%s%s%s",
+			  (unsigned long long) e->contact, addr, wf->name, st->id, st->url, status,
+			  strbuf_len(&missing) ? " unanswered=" : "", strbuf_str(&missing),
+			  why ? "; not saved: " : "", why ? why : "");
+		strbuf_free(&reply);
+		strbuf_free(&missing);
 		sched_goto(s, &tr, wf, st->next);
 		return (sched_commit(&tr, e));
 	}
+	strbuf_free(&reply);
+	strbuf_free(&missing);
 	if (status != 0)
 		snprintf(errbuf, sizeof(errbuf), "HTTP status %ld", status);
 	if (e->attempts < (uint32_t) (st->retries > 0 ? st->retries : 0)) {

@@ -135,6 +135,8 @@ wf_workflow_free(WORKFLOW *wf)
 		myfree(s->headers);
 		if (s->body)
 			json_decref(s->body);
+		if (s->save)
+			json_decref(s->save);
 		myfree(s->target);
 		for (j = 0; j < s->narms; j++)
 			myfree(s->arms[j].name);

@@ -228,6 +228,8 @@ typedef struct WF_STEP {
 	WF_HEADER *headers;
 	json_t *body;
 	int	retries;		/* attempts after the first, with backoff */
+	json_t *save;			/* {field: key or a.b path} of a 2xx JSON
+					 * answer to set on the contact; NULL: none */
 	/* GOTO: the label as written (next holds its index) */
 	char   *target;
 	/* SPLIT: the arms, and the arm promoted in the file (NULL: none) */
@@ -372,6 +374,10 @@ int	workflow_trigger_match(const WORKFLOW *wf, const char *event_type,
 			               json_t *event_data);
 /* Does an awaited event (WF_STEP_WAIT_FOR) match? 1 or 0. */
 int	workflow_match(const WF_MATCH *m, const char *event_type, json_t *event_data);
+/* A datum of an event, as text, against a where value: equal without
+ * regard to case, or, for a value that ends in "*", beginning with what
+ * comes before it. */
+int	workflow_value_match(const char *have, const char *want);
 
 /* YEARLY and DATE triggers: the first instant >= after at which the trigger
  * fires for this contact, or (time_t) -1 (field missing or not a date, or a

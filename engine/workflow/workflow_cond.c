@@ -373,6 +373,19 @@ workflow_exit_eval(const WORKFLOW *wf, const WF_FACTS *f)
 	return (unknown ? -1 : 0);
 }
 
+/* workflow_value_match - does an event's datum (as text) match a where value */
+
+int
+workflow_value_match(const char *have, const char *want)
+{
+	size_t	n = strlen(want);
+
+	/* "https://shop.example.com/products/*": any text that begins so. */
+	if (n > 0 && want[n - 1] == '*')
+		return (strncasecmp(have, want, n - 1) == 0);
+	return (strcasecmp(have, want) == 0);
+}
+
 /* wf_data_is - does event data carry key=value */
 
 static int
@@ -386,7 +399,7 @@ wf_data_is(json_t *data, const char *key, const char *value)
 		return (0);
 	if ((s = wf_json_text(v, buf, sizeof(buf))) == 0)
 		return (0);
-	return (strcasecmp(s, value) == 0);
+	return (workflow_value_match(s, value));
 }
 
 /* workflow_match - does an event match */

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "util/clock.h"
+#include "message/template.h"
 #include "util/mymalloc.h"
 #include "workflow/workflow_int.h"
 
@@ -975,7 +976,7 @@ static const struct {
 	{"remove_tag", WF_STEP_REMOVE_TAG, {0}},
 	{"add_score", WF_STEP_ADD_SCORE, {0}},
 	{"notify", WF_STEP_NOTIFY, {"template", "to", 0}},
-	{"webhook", WF_STEP_WEBHOOK, {"secret", "headers", "body", "timeout", "retries", 0}},
+	{"webhook", WF_STEP_WEBHOOK, {"secret", "headers", "body", "timeout", "retries", "save", 0}},
 	{"unsubscribe", WF_STEP_UNSUBSCRIBE, {0}},
 	{"split", WF_STEP_SPLIT, {"promote", 0}},
 	{"goto", WF_STEP_GOTO, {0}},
@@ -1140,6 +1141,47 @@ wf_step_new(WF_BUILD *b, WF_STEP_KIND kind, int line)
 	return (b->wf->nsteps++);
 }
 
+/* wf_webhook_save - save: {FIELD: KEY, ...}, fields set from the answer */
+
+static int
+wf_webhook_save(WF_BUILD *b, int i, const YNODE *o)
+{
+	WF_PARSER *p = b->p;
+	const char *f, *key;
+	int	j;
+
+	if (wf_map(p, o, "save") < 0)
+		return (-1);
+	if (o->n == 0 || o->n > WF_HEADERS_MAX) {
+		wf_error(p, o->line, "save: from 1 to %d fields", WF_HEADERS_MAX);
+		return (-1);
+	}
+	for (j = 0; j < o->n; j++) {
+		f = o->kids[2 * j]->str;
+		if (!wf_name_ok(f, WF_FIELD_MAX, 1)) {
+			wf_error(p, o->kids[2 * j]->line, "save: bad field name \"%.80s\"", f);
+			return (-1);
+		}
+		if (strcmp(f, "email") == 0 || strcmp(f, "id") == 0) {
+			wf_error(p, o->kids[2 * j]->line, "save: a workflow cannot change \"%s\"", f);
+			return (-1);
+		}
+		if (wf_text(p, o->kids[2 * j + 1], "save", &key) < 0)
+			return (-1);
+		if (STEP(b, i)->save == 0)
+			STEP(b, i)->save = json_object();
+		/* A key of the answer, or a path through its objects (a.b). */
+		if (*key == 0 || *key == '.' || key[strlen(key) - 1] == '.'
+		    || strstr(key, "..") || strlen(key) > 200 || strpbrk(key, " \t\r\n")) {
+			wf_error(p, o->kids[2 * j + 1]->line, "save: bad key \"%.80s\" of the answer "
+				 "(a name, or a path such as company.size)", key);
+			return (-1);
+		}
+		json_object_set_new(STEP(b, i)->save, f, json_string(key));
+	}
+	return (0);
+}
+
 /* wf_step_webhook - webhook: URL with its options */
 
 static int
@@ -1219,6 +1261,8 @@ wf_step_webhook(WF_BUILD *b, int i, const YNODE *n, const YNODE *v)
 	}
 	if ((o = ynode_get(n, "body")) != 0)
 		STEP(b, i)->body = wf_to_json(o);
+	if ((o = ynode_get(n, "save")) != 0 && wf_webhook_save(b, i, o) < 0)
+		return (-1);
 	return (0);
 }
 
@@ -1247,6 +1291,25 @@ wf_step_wait_until(WF_BUILD *b, int i, const YNODE *n, const YNODE *v)
 		|| wf_at(p, n, &STEP(b, i)->at) < 0 ? -1 : 0);
 }
 
+/* wf_set_template_ok - a value of set that holds {{ must compile */
+
+static int
+wf_set_template_ok(WF_PARSER *p, const YNODE *v)
+{
+	TEMPLATE *t;
+	char   *err = 0;
+
+	if (v->str == 0 || strstr(v->str, "{{") == 0)
+		return (0);
+	if ((t = template_compile("set", v->str, strlen(v->str), &err)) == 0) {
+		wf_error(p, v->line, "set: %s", err ? err : "bad template");
+		myfree(err);
+		return (-1);
+	}
+	template_free(t);
+	return (0);
+}
+
 /* wf_step_set - set: {field: value} */
 
 static int
@@ -1273,6 +1336,8 @@ wf_step_set(WF_BUILD *b, int i, const YNODE *v)
 			wf_error(p, v->kids[2 * j]->line, "set: a workflow cannot change \"%s\"", f);
 			return (-1);
 		}
+		if (wf_set_template_ok(p, v->kids[2 * j + 1]) < 0)
+			return (-1);
 	}
 	STEP(b, i)->values = wf_to_json(v);
 	return (0);

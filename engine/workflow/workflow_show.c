@@ -257,6 +257,13 @@ workflow_show_steps(const WORKFLOW *wf, STRBUF *out)
 			strbuf_printf(out, " %s", s->url);
 			for (j = 0; j < s->nheaders; j++)
 				strbuf_printf(out, " %s:", s->headers[j].name);
+			if (s->save) {
+				const char *key;
+				json_t *v;
+
+				json_object_foreach(s->save, key, v)
+					strbuf_printf(out, " save %s=%s", key, json_string_value(v));
+			}
 			break;
 		case WF_STEP_GOTO:
 			strbuf_printf(out, " %s", s->target);
