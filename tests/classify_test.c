@@ -351,6 +351,52 @@ test_vacation(void **state)
 	classify_free(&res);
 }
 
+/* "I have left": the address named after the phrase, not the author's,
+ * not ours (the domain it was sent to), not one in the quoted original. */
+static const char left_en[] =
+"From: Paul Moreau <paul@client.example>\n"
+"To: reply+v1.AbC@bounce.sender.example\n"
+"Subject: Automatic reply: Your team and Acme\n"
+"Auto-Submitted: auto-replied\n"
+"\n"
+"Thank you for your message. Please note that I have left the company\n"
+"(paul@client.example is no longer read). For sales questions write to\n"
+"Nora.Diaz@Client.example or to reply+x@bounce.sender.example.\n"
+"\n"
+"-----Original Message-----\n"
+"From: Bob <bob@sender.example>\n";
+
+static const char left_quoted_only[] =
+"From: paul@client.example\n"
+"To: reply+v1.AbC@bounce.sender.example\n"
+"Subject: Out of office\n"
+"Auto-Submitted: auto-replied\n"
+"\n"
+"I am out of the office until Monday; for urgent matters write to\n"
+"team@client.example.\n";
+
+static void
+test_autoreply_new_address(void **state)
+{
+	CLASSIFY_RESULT res;
+
+	classify(left_en, &res);
+	assert_int_equal(res.kind, CLASSIFY_AUTOREPLY);
+	assert_string_equal(res.new_address, "nora.diaz@client.example");
+	classify_free(&res);
+
+	/* An absence is not a departure: no new address. */
+	classify(left_quoted_only, &res);
+	assert_int_equal(res.kind, CLASSIFY_AUTOREPLY);
+	assert_string_equal(res.new_address, "");
+	classify_free(&res);
+
+	/* A person's reply with the same words is not an auto-reply. */
+	classify(vacation_en, &res);
+	assert_string_equal(res.new_address, "");
+	classify_free(&res);
+}
+
 static const char arf[] =
 "From: feedback@fbl.example.net\n"
 "To: fbl@sender.example\n"
@@ -689,6 +735,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rfc3464),
+		cmocka_unit_test(test_autoreply_new_address),
 		cmocka_unit_test(test_delayed),
 		cmocka_unit_test(test_text_bounce),
 		cmocka_unit_test(test_text_bounce_two),

@@ -743,7 +743,9 @@ test_shipped_templates(void **state)
 	static const char *const names[] = {
 		"welcome", "welcome-2", "welcome-3", "followup-clicked", "resend-nonopeners",
 		"birthday", "trial-ending", "cart-abandoned", "repermission",
-		"hot-lead-alert", 0,
+		"hot-lead-alert", "campaign-autumn", "campaign-new-angle", "campaign-openers",
+		"campaign-next-offer", "replenish-15", "replenish-21", "whats-new", "coaching",
+		"outreach-1", "outreach-2", "outreach-3", "address-offered-alert", 0,
 	};
 	COMPOSE_IN in;
 	json_t *ctx = json_pack("{s:{s:s,s:s,s:s},s:{s:s,s:s,s:s},s:{s:s,s:s,s:[{s:s,s:s,s:s}],s:s},"
