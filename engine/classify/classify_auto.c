@@ -103,6 +103,7 @@ utf8_lower_latin(char *s)
 static const char *const left_phrases[] = {
 	"no longer with", "no longer work", "no longer at ", "no longer employed",
 	"has left the", "have left the", "has left our", "have left our",
+	"i have left", "i've left", "i left the",
 	"left the company", "left the organisation", "left the organization",
 	"is no longer", "am no longer", "my new address", "my new e-mail",
 	"my new email", "new email address", "new e-mail address",
