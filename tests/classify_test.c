@@ -106,6 +106,7 @@ field_value(const CLASSIFY_RESULT *res, const char *field, char *buf, size_t siz
 		{"orig_return_path", offsetof(CLASSIFY_RESULT, orig_return_path)},
 		{"feedback_type", offsetof(CLASSIFY_RESULT, feedback_type)},
 		{"mdn_disposition", offsetof(CLASSIFY_RESULT, mdn_disposition)},
+		{"new_address", offsetof(CLASSIFY_RESULT, new_address)},
 	}, rcptf[] = {
 		{"recipient", offsetof(CLASSIFY_RCPT, recipient)},
 		{"status", offsetof(CLASSIFY_RCPT, status)},

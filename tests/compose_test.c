@@ -749,7 +749,10 @@ test_shipped_templates(void **state)
 		"browse-offer", "browse-reminder", "order-confirmation", "order-shipped",
 		"product-survey", "recs-gift", "recs-outdoors", "recs-bestsellers",
 		"nurture-1", "nurture-2", "nurture-3", "onboarding-1", "onboarding-2",
-		"onboarding-3", "lead-enterprise", "lead-smb", "lead-general", "lead-alert", 0,
+		"onboarding-3", "lead-enterprise", "lead-smb", "lead-general", "lead-alert",
+		"campaign-autumn", "campaign-new-angle", "campaign-openers",
+		"campaign-next-offer", "replenish-15", "replenish-21", "whats-new", "coaching",
+		"outreach-1", "outreach-2", "outreach-3", "address-offered-alert", 0,
 	};
 	COMPOSE_IN in;
 	json_t *ctx = json_pack("{s:{s:s,s:s,s:s},s:{s:s,s:s,s:s},s:{s:s,s:s,s:[{s:s,s:s,s:s}],s:s},"

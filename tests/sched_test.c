@@ -468,6 +468,43 @@ test_reentry_batches(void **state)
 	t_close(&t);
 }
 
+/* reentry: restart: a new trigger ends the running enrolment and starts
+ * another from the top; a contact the audience leaves out keeps its own. */
+static void
+test_reentry_restart(void **state)
+{
+	T	t;
+	SCHED_STATS st;
+	uint64_t a, b;
+	char	last[256];
+
+	t_open(&t, "workflow: r\ntrigger:\n  event: bought\nreentry: restart\n"
+	       "audience:\n  not:\n    tag: frozen\n"
+	       "steps:\n  - wait: 15d\n  - add_score: 1\n", 0, 0);
+	a = contact(&t, "a@x.test", 0);
+	b = contact(&t, "b@x.test", 0);
+	event(&t, a, t.t0, "bought", 0);
+	event(&t, b, t.t0, "bought", 0);
+	st = tick(&t, t.t0 + 1);
+	assert_int_equal(st.enrolled, 2);
+	/* Day 10: a buys again; b buys again but is frozen by then. */
+	event(&t, a, t.t0 + 10 * DAY, "bought", 0);
+	event(&t, b, t.t0 + 10 * DAY, "tag_added", "{\"tag\": \"frozen\"}");
+	st = tick(&t, t.t0 + 10 * DAY + 1);
+	assert_int_equal(count(&t, a, "workflow_exited", last), 1);
+	assert_non_null(strstr(last, "restarted"));
+	assert_int_equal(count(&t, a, "workflow_enrolled", 0), 2);
+	/* Day 15: a's first wait would have ended; only b's does. */
+	st = tick(&t, t.t0 + 15 * DAY + 2);
+	assert_int_equal(count(&t, a, "score_changed", 0), 0);
+	assert_int_equal(count(&t, b, "score_changed", 0), 1);
+	/* Day 25: a's second one ends its wait. */
+	st = tick(&t, t.t0 + 25 * DAY + 2);
+	assert_int_equal(count(&t, a, "score_changed", 0), 1);
+	assert_int_equal(count(&t, a, "workflow_completed", 0), 1);
+	t_close(&t);
+}
+
 /* Yearly date trigger from the date index, at the given hour. */
 static void
 test_birthday(void **state)
@@ -1267,6 +1304,7 @@ main(void)
 		cmocka_unit_test(test_exit),
 		cmocka_unit_test(test_wait_until),
 		cmocka_unit_test(test_reentry_batches),
+		cmocka_unit_test(test_reentry_restart),
 		cmocka_unit_test(test_birthday),
 		cmocka_unit_test(test_date_same_day),
 		cmocka_unit_test(test_inactive),

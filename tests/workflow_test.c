@@ -767,7 +767,7 @@ static const ERR_CASE err_cases[] = {
 	    "trigger: subscribed\n"
 	    "reentry: twice\n"
 	    "steps: [end]\n",
-	    "t.yaml:3: reentry: expected once, always, or \"once per\" a duration such as 30d, got \"twice\"\n"},
+	    "t.yaml:3: reentry: expected once, always, restart, or \"once per\" a duration such as 30d, got \"twice\"\n"},
 	{"bad exit",
 	    "workflow: x\n"
 	    "trigger: subscribed\n"
@@ -864,7 +864,7 @@ static const ERR_CASE err_cases[] = {
 	    "trigger: subscribed\n"
 	    "reentry: once per 0d\n"
 	    "steps: [end]\n",
-	    "t.yaml:3: reentry: expected once, always, or \"once per\" a duration such as 30d, got \"once per 0d\"\n"},
+	    "t.yaml:3: reentry: expected once, always, restart, or \"once per\" a duration such as 30d, got \"once per 0d\"\n"},
 	{"secret not text",
 	    "workflow: x\n"
 	    "trigger: subscribed\n"
@@ -2201,7 +2201,7 @@ test_examples(void **state)
 	assert_string_equal(strbuf_str(&errs), "");
 	set = workflow_load_dir(TOP_SRCDIR "/conf/workflows", &errs);
 	assert_non_null(set);
-	assert_int_equal(workflow_count(set), 20);
+	assert_int_equal(workflow_count(set), 27);
 
 	wf = workflow_find(set, "welcome");
 	assert_non_null(wf);
@@ -2220,6 +2220,50 @@ test_examples(void **state)
 	assert_int_equal(wf->trigger.kind, WF_TRIG_YEARLY);
 	wf = workflow_find(set, "webinar");
 	assert_int_equal(wf->stream, WF_STREAM_TRANSACTIONAL);
+	wf = workflow_find(set, "replenish");
+	assert_int_equal(wf->reentry, WF_REENTRY_RESTART);
+	workflow_set_free(set);
+	strbuf_free(&errs);
+}
+
+/* A click on an unsubscribe link is no click, unless it is asked for by name. */
+static void
+test_click_unsub(void **state)
+{
+	STRBUF	errs = STRBUF_INIT;
+	WORKFLOW_SET *set;
+	const WORKFLOW *wf;
+	json_t *d;
+
+	set = load("workflow: t\ntrigger: clicked\nreentry: restart\nexit:\n  - clicked\n"
+		   "steps:\n  - wait_for: clicked\n    timeout: 1d\n"
+		   "  - wait_for: clicked\n    where:\n      link: unsubscribe\n    timeout: 1d\n", &errs);
+	assert_non_null(set);
+	wf = workflow_find(set, "t");
+	assert_int_equal(wf->reentry, WF_REENTRY_RESTART);
+	d = json_pack("{s:s}", "link", "offer");
+	assert_int_equal(workflow_click_unsub(d), 0);
+	assert_int_equal(workflow_trigger_match(wf, "clicked", d), 1);
+	assert_int_equal(workflow_exit_match(wf, "clicked", d), 1);
+	json_decref(d);
+	d = json_pack("{s:s, s:s}", "link", "Unsubscribe", "url", "https://example.com/x");
+	assert_int_equal(workflow_click_unsub(d), 1);
+	assert_int_equal(workflow_trigger_match(wf, "clicked", d), 0);
+	assert_int_equal(workflow_exit_match(wf, "clicked", d), 0);
+	assert_int_equal(workflow_match(&wf->steps[0].match, "clicked", d), 0);
+	assert_int_equal(workflow_match(&wf->steps[1].match, "clicked", d), 1);
+	json_decref(d);
+	/* The default name (host/path) and the URL say so too. */
+	d = json_pack("{s:s}", "link", "example.com/account/unsubscribe");
+	assert_int_equal(workflow_click_unsub(d), 1);
+	json_decref(d);
+	d = json_pack("{s:s, s:s}", "link", "prefs", "url", "https://lists.example.com/Opt-Out?id=1");
+	assert_int_equal(workflow_click_unsub(d), 1);
+	json_decref(d);
+	/* Only a path segment counts: not a host, a query or a later word. */
+	d = json_pack("{s:s, s:s}", "link", "x", "url", "https://unsubscribe.example.com/why-unsubscribe?u=/unsubscribe");
+	assert_int_equal(workflow_click_unsub(d), 0);
+	json_decref(d);
 	workflow_set_free(set);
 	strbuf_free(&errs);
 }
@@ -2242,6 +2286,7 @@ main(void)
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_check_dir),
 		cmocka_unit_test(test_examples),
+		cmocka_unit_test(test_click_unsub),
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_save_and_prefix),
 	};

@@ -53,6 +53,8 @@ typedef struct CLASSIFY_RESULT {
 	size_t	nreferences;
 	char	feedback_type[32];		/* ARF: abuse, fraud, ... */
 	char	mdn_disposition[64];		/* MDN: displayed, deleted, ... */
+	char	new_address[256];		/* auto-reply: "I have left, write
+						 * to ..." (lower case) or "" */
 } CLASSIFY_RESULT;
 
 /* Upper bounds on what one message may make us do. */

@@ -20,7 +20,14 @@
 /*	X-Autoreply and its relatives, Precedence bulk, junk or
 /*	auto_reply, or a subject in the wording of vacation notices in
 /*	several languages. It adds one row for the auto-replying address
-/*	(the author), reason "vacation".
+/*	(the author), reason "vacation". When the text says that the
+/*	person has left or moved ("I have left the company", "no longer
+/*	with", "my new address", in a few languages) and names an address
+/*	within the next LEFT_REACH bytes of its own text (not the quoted
+/*	original) that is neither the author's nor on the domain the
+/*	auto-reply was sent to (the reply+TOKEN@ address is ours), it sets
+/*	new_address: a suggestion for a person to check, never a change by
+/*	itself.
 /*
 /*	classify_arf() is true for a feedback report (RFC 5965): a
 /*	message/feedback-report part, or a multipart/report of that type.
@@ -86,6 +93,62 @@ utf8_lower_latin(char *s)
 			cp[1] += 0x20;
 }
 
+#define LEFT_REACH	400	/* bytes after the phrase where the address may be */
+
+ /*
+  * Wording of "this person has left or moved; write to ...", lower case.
+  * Each names a departure, not an absence: "out of office until Monday,
+  * write to my colleague" is no new address for the contact.
+  */
+static const char *const left_phrases[] = {
+	"no longer with", "no longer work", "no longer at ", "no longer employed",
+	"has left the", "have left the", "has left our", "have left our",
+	"i have left", "i've left", "i left the",
+	"left the company", "left the organisation", "left the organization",
+	"is no longer", "am no longer", "my new address", "my new e-mail",
+	"my new email", "new email address", "new e-mail address",
+	"this address is no longer", "this mailbox is no longer",
+	"ne fait plus partie", "a quitté", "ai quitté", "nicht mehr bei",
+	"nicht mehr im unternehmen", "hat das unternehmen verlassen",
+	"habe das unternehmen verlassen", "ya no trabaja", "ya no forma parte",
+	"non lavora più", "niet meer werkzaam", 0,
+};
+
+/* autoreply_new_address - an address the text offers instead of the author's */
+
+static void
+autoreply_new_address(CLASSIFY_CTX *ctx)
+{
+	CLASSIFY_RESULT *res = ctx->res;
+	const char *const *cpp;
+	const char *low = ctx->low, *text = strbuf_str(&ctx->text);
+	const char *hit = 0, *p, *end, *start;
+	size_t	len, tlen = ctx->text_cut ? ctx->text_cut : ctx->text.len;
+	const char *todom = strrchr(ctx->to, '@'), *at;
+	char	buf[256];
+
+	if (low == 0 || tlen == 0)
+		return;
+	for (cpp = left_phrases; *cpp; cpp++)
+		if ((p = classify_icase(low, tlen, *cpp)) != 0 && (hit == 0 || p < hit))
+			hit = p;
+	if (hit == 0)
+		return;
+	p = text + (hit - low);
+	end = p + LEFT_REACH < text + tlen ? p + LEFT_REACH : text + tlen;
+	while (p < end && classify_find_addr(p, end, &start, &len) != 0) {
+		p = start + len;
+		if (!classify_addr_copy(buf, sizeof(buf), start, len))
+			continue;
+		/* Not the author, nor an address of ours (a reply token). */
+		if (strcmp(buf, res->from) == 0 || (todom && (at = strrchr(buf, '@')) != 0
+						     && strcmp(at, todom) == 0))
+			continue;
+		classify_copy(res->new_address, sizeof(res->new_address), buf);
+		return;
+	}
+}
+
 /* classify_autoreply - RFC 3834 and vacation signs */
 
 int
@@ -123,6 +186,7 @@ classify_autoreply(CLASSIFY_CTX *ctx)
 		classify_copy(rcpt->reason, sizeof(rcpt->reason), "vacation");
 		rcpt->class = CLASSIFY_NONE;
 	}
+	autoreply_new_address(ctx);
 	return (1);
 }
 

@@ -16,7 +16,8 @@
 /*	"sched.events" (META), at most engine_batch_size of them, and for
 /*	each one, in one transaction with the cursor's new value:
 /* .IP \(bu
-/*	updates the engagement index (a human open, a click or a reply; a
+/*	updates the engagement index (a human open, a click other than on
+/*	an unsubscribe link, or a reply; a
 /*	contact's first event of any kind enters it too, so that a contact
 /*	who never engaged can become inactive);
 /* .IP \(bu
@@ -105,7 +106,10 @@ follow_human(const STORE_EVENT *ev)
 		return (0);
 	if (strcmp(ev->type, "opened") == 0)
 		return (1);
-	return (strcmp(ev->type, "clicked") == 0 || strcmp(ev->type, "replied") == 0);
+	/* Wanting fewer messages is no sign of interest. */
+	if (strcmp(ev->type, "clicked") == 0)
+		return (!workflow_click_unsub(ev->data));
+	return (strcmp(ev->type, "replied") == 0);
 }
 
 /* follow_enrolments - exits and awaited events */

@@ -475,6 +475,9 @@ facts_walk_fn(const STORE_EVENT *ev, void *ctx)
 	if (w->key && (ev->data == 0 || !facts_value_is(json_object_get(ev->data, w->key),
 							 w->value ? w->value : "")))
 		return (0);
+	/* An unsubscribe link is no click unless the question names it. */
+	if (w->key == 0 && strcmp(ev->type, "clicked") == 0 && workflow_click_unsub(ev->data))
+		return (0);
 	w->found = 1;
 	return (1);
 }
@@ -511,6 +514,15 @@ sched_facts_init(SCHED_FACTS *sf, SCHED *s, STORE_TXN *txn, json_t *contact,
 	sf->f.set = s->wfs;
 }
 
+/* rc_prev_live - is prev a running enrolment that a restart ends? */
+
+static int
+rc_prev_live(const SCHED_ENROL *prev, const WORKFLOW *wf)
+{
+	return (prev->id != 0 && wf->reentry == WF_REENTRY_RESTART
+		&& (prev->state == SCHED_ACTIVE || prev->state == SCHED_WAITING));
+}
+
 /* sched_enrol_txn - enrol inside a write transaction, if the rules allow */
 
 int
@@ -523,11 +535,13 @@ sched_enrol_txn(SCHED *s, STORE_TXN *txn, const WORKFLOW *wf, uint64_t contact,
 	char	addr[ADDR_MAX + 1];
 	int	rc;
 
+	memset(&prev, 0, sizeof(prev));
 	if (!wf->enabled)
 		return (STORE_EXISTS);
 	rc = sched_enrol_find(txn, contact, wf->name, &prev);
 	if (rc == STORE_OK) {
-		if (prev.state == SCHED_ACTIVE || prev.state == SCHED_WAITING)
+		if ((prev.state == SCHED_ACTIVE || prev.state == SCHED_WAITING)
+		    && wf->reentry != WF_REENTRY_RESTART)
 			return (STORE_EXISTS);
 		if (wf->reentry == WF_REENTRY_ONCE)
 			return (STORE_EXISTS);
@@ -550,6 +564,27 @@ sched_enrol_txn(SCHED *s, STORE_TXN *txn, const WORKFLOW *wf, uint64_t contact,
 		return (STORE_RETRY);
 	if (rc == 0)
 		return (STORE_EXISTS);
+	/*
+	 * reentry: restart. The running enrolment ends first, in this same
+	 * transaction, so that there is never a moment with two; a message it
+	 * had ready to inject is dropped with it. Only a contact the audience
+	 * takes restarts: otherwise the running one goes on.
+	 */
+	if (rc_prev_live(&prev, wf)) {
+		SCHED_TR tr;
+
+		sched_tr_init(&tr, s, &prev);
+		if (prev.phase == SCHED_PH_INJECT)
+			tr.out_del = 1;
+		sched_end(s, &tr, SCHED_EXITED, "restarted");
+		tr.nev_base = SCHED_EV_MAX;
+		rc = sched_tr_apply(txn, &tr);
+		sched_tr_free(&tr);
+		if (rc != STORE_OK)
+			return (rc == STORE_EXISTS ? STORE_RETRY : rc);
+		sched_log_txn(s, "exited: contact=%llu workflow=%s enrolment=%llu reason=restarted",
+			  (unsigned long long) contact, wf->name, (unsigned long long) prev.id);
+	}
 
 	memset(&e, 0, sizeof(e));
 	e.contact = contact;

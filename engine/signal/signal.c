@@ -66,7 +66,11 @@
 /* .IP "complained"
 /*	feedback_type, recipient; suppresses (reason complaint).
 /* .IP "autoreplied"
-/*	subject. Never a reply.
+/*	subject, new_address (when the text names one instead of the
+/*	contact's: "I have left, write to ..."). Never a reply. Such an
+/*	address is also recorded as an "address_offered" event (address,
+/*	old_address, subject) for a person to decide on; the contact is
+/*	not changed.
 /* .IP "opened"
 /*	via=mdn, disposition, machine=false.
 /* .IP "unsubscribed"
@@ -687,6 +691,7 @@ sig_event_data(const SIG_MSG *m, const SIG_OUT *o)
 		break;
 	case SIG_AUTOREPLY:
 		sig_set(data, "subject", cr->subject);
+		sig_set(data, "new_address", cr->new_address);
 		break;
 	case SIG_OPEN:
 		json_object_set_new(data, "via", json_string("mdn"));
@@ -758,6 +763,24 @@ signal_apply(STORE_TXN *txn, void *ctx)
 		json_decref(data);
 		if (rc != STORE_OK)
 			return (STORE_RETRY);
+		/*
+		 * An auto-reply that names another address: offered to a
+		 * person (workflows trigger on address_offered), never put in
+		 * the contact's place, since an auto-reply proves nothing
+		 * about who reads the other mailbox.
+		 */
+		if (m->kind == SIG_AUTOREPLY && m->cr->new_address[0]
+		    && strcmp(o->event, "autoreplied") == 0
+		    && strcmp(m->cr->new_address, o->address) != 0) {
+			data = json_pack("{s:s, s:s}", "address", m->cr->new_address,
+					 "old_address", o->address);
+			sig_set(data, "subject", m->cr->subject);
+			sig_set(data, "queue_id", m->queue_id);
+			rc = store_event_append(txn, o->contact, m->now, "address_offered", data, 0);
+			json_decref(data);
+			if (rc != STORE_OK)
+				return (STORE_RETRY);
+		}
 		if (o->suppressed
 		    && store_suppress_put(txn, o->address, o->suppressed, source,
 					  m->now) != STORE_OK)

@@ -248,6 +248,8 @@ typedef enum {
 					 * passed since the last enrolment started */
 	WF_REENTRY_ALWAYS,		/* each time the trigger fires (not while
 					 * an enrolment is active) */
+	WF_REENTRY_RESTART,		/* each time the trigger fires; a running
+					 * enrolment ends (reason "restarted") */
 } WF_REENTRY;
 
 typedef enum {
@@ -378,6 +380,13 @@ int	workflow_match(const WF_MATCH *m, const char *event_type, json_t *event_data
  * regard to case, or, for a value that ends in "*", beginning with what
  * comes before it. */
 int	workflow_value_match(const char *have, const char *want);
+
+/* Is a clicked event's link an unsubscribe link (named "unsubscribe", or a
+ * URL whose path has a segment starting with "unsubscribe", "optout" or
+ * "opt-out")? Such a click is not interest: "clicked", "clicked: yes", a
+ * clicked trigger and a wait_for clicked without a link name ignore it;
+ * only a condition or a where naming the link sees it. 1 or 0. */
+int	workflow_click_unsub(json_t *event_data);
 
 /* YEARLY and DATE triggers: the first instant >= after at which the trigger
  * fires for this contact, or (time_t) -1 (field missing or not a date, or a

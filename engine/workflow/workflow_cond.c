@@ -13,6 +13,8 @@
 /*	int	workflow_exit_match(wf, type, data)
 /*	int	workflow_trigger_match(wf, type, data)
 /*	int	workflow_match(m, type, data)
+/*
+/*	int	workflow_click_unsub(data)
 /* DESCRIPTION
 /*	Conditions read the contact record (WF_FACTS.contact) and ask the
 /*	caller about events and segments through callbacks, so that this
@@ -26,6 +28,13 @@
 /*	equals a value when one of its items does. A missing or empty field
 /*	is neither equal, unequal-in-order, nor containing anything: only
 /*	!= and "missing" are true of it.
+/*
+/*	A click on an unsubscribe link (workflow_click_unsub(): the link
+/*	named "unsubscribe", or a URL path with a segment that starts with
+/*	unsubscribe, optout or opt-out, as on a list provider's own page)
+/*	says the reader wants less, not more: it is no click for a trigger,
+/*	a wait_for or an exit rule on clicked that names no link.
+/*	Conditions ask the caller, which applies the same rule.
 /*
 /*	Three-valued results: 1 true, 0 false, -1 a callback could not
 /*	tell (store trouble). all/any decide when they can without the
@@ -402,6 +411,59 @@ wf_data_is(json_t *data, const char *key, const char *value)
 	return (workflow_value_match(s, value));
 }
 
+/* workflow_click_unsub - is this click one on an unsubscribe link? */
+
+int
+workflow_click_unsub(json_t *data)
+{
+	static const char *const words[] = {"unsubscribe", "optout", "opt-out", 0};
+	const char *const *w;
+	const char *s, *p, *q;
+	json_t *v;
+
+	if (data == 0 || !json_is_object(data))
+		return (0);
+	if ((v = json_object_get(data, "link")) != 0 && json_is_string(v)
+	    && strcasecmp(json_string_value(v), "unsubscribe") == 0)
+		return (1);
+	for (v = json_object_get(data, "link"); v; v = 0) {
+		/* A default name is host/path; a URL is scheme://host/path. */
+		if (!json_is_string(v))
+			break;
+		s = json_string_value(v);
+		for (p = strchr(s, '/'); p; p = strchr(p + 1, '/'))
+			for (w = words; *w; w++)
+				if (strncasecmp(p + 1, *w, strlen(*w)) == 0)
+					return (1);
+	}
+	if ((v = json_object_get(data, "url")) != 0 && json_is_string(v)) {
+		s = json_string_value(v);
+		if ((p = strstr(s, "://")) != 0)
+			s = p + 3;
+		/* The path only: the query and fragment end it. */
+		q = s + strcspn(s, "?#");
+		for (p = strchr(s, '/'); p && p < q; p = strchr(p + 1, '/')) {
+			for (w = words; *w; w++)
+				if (strncasecmp(p + 1, *w, strlen(*w)) == 0)
+					return (1);
+		}
+	}
+	return (0);
+}
+
+/* wf_match_has - does the match test this key? */
+
+static int
+wf_match_has(const WF_MATCH *m, const char *key)
+{
+	int	i;
+
+	for (i = 0; i < m->nwhere; i++)
+		if (strcasecmp(m->keys[i], key) == 0)
+			return (1);
+	return (0);
+}
+
 /* workflow_match - does an event match */
 
 int
@@ -410,6 +472,9 @@ workflow_match(const WF_MATCH *m, const char *event_type, json_t *event_data)
 	int	i;
 
 	if (m->event == 0 || event_type == 0 || strcmp(m->event, event_type) != 0)
+		return (0);
+	if (strcmp(event_type, "clicked") == 0 && !wf_match_has(m, "link")
+	    && workflow_click_unsub(event_data))
 		return (0);
 	for (i = 0; i < m->nwhere; i++)
 		if (!wf_data_is(event_data, m->keys[i], m->values[i]))
@@ -441,6 +506,9 @@ workflow_exit_match(const WORKFLOW *wf, const char *event_type,
 		c = wf->exits[i];
 		if (c->kind != WF_COND_EVENT || event_type == 0
 		    || strcmp(c->event, event_type) != 0)
+			continue;
+		if (c->key == 0 && strcmp(event_type, "clicked") == 0
+		    && workflow_click_unsub(event_data))
 			continue;
 		if (c->key == 0 || wf_data_is(event_data, c->key, c->value))
 			return (1);

@@ -1919,7 +1919,7 @@ wf_parse_send(WF_PARSER *p, const YNODE *n, WF_SEND *ss)
 	return (0);
 }
 
-/* wf_parse_reentry - once | always | 30d | "once per 30d" */
+/* wf_parse_reentry - once | always | restart | 30d | "once per 30d" */
 
 static int
 wf_parse_reentry(WF_PARSER *p, const YNODE *n, WORKFLOW *wf)
@@ -1936,13 +1936,17 @@ wf_parse_reentry(WF_PARSER *p, const YNODE *n, WORKFLOW *wf)
 		wf->reentry = WF_REENTRY_ALWAYS;
 		return (0);
 	}
+	if (strcmp(s, "restart") == 0) {
+		wf->reentry = WF_REENTRY_RESTART;
+		return (0);
+	}
 	if (strncmp(s, "once per ", 9) == 0)
 		s += 9;
 	if (clock_parse_duration(s, &wf->reentry_after) == 0 && wf->reentry_after > 0) {
 		wf->reentry = WF_REENTRY_INTERVAL;
 		return (0);
 	}
-	wf_error(p, n->line, "reentry: expected once, always, or \"once per\" a duration such as 30d, got \"%.80s\"",
+	wf_error(p, n->line, "reentry: expected once, always, restart, or \"once per\" a duration such as 30d, got \"%.80s\"",
 		 n->str);
 	return (-1);
 }
