@@ -49,6 +49,8 @@ const CONF_PARAM config_params[] = {
 	"SASL login names whose mail is the marketing stream"},
 	{"marketing_clients", CONF_LIST, "", 0, 0,
 	"client addresses or networks (192.0.2.0/24) whose mail is the marketing stream"},
+	{"marketing_lists", CONF_STR, "", 0, 0,
+	"the list of a message by its envelope sender, \"PATTERN LIST\" entries separated by ; (*@news.example.com news); a recipient who left that list on the preference page is refused its mail"},
 	{"swap_bangpath", CONF_BOOL, "yes", 0, 0,
 	"as Postfix's main.cf: site!user@local routes to user@site, so its suppression applies"},
 	{"allow_percent_hack", CONF_BOOL, "yes", 0, 0,
