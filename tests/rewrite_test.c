@@ -72,6 +72,8 @@ pixel_cb(void *ctx)
 }
 
 static const char *const excluded[] = {"excluded.test", 0};
+static const char *const own_signers[] = {"mail.example.net", "example.com", 0};
+static const char *const other_signers[] = {"example.com", "Other.Example", 0};
 
 static void
 opts_default(REWRITE_OPTS *o)
@@ -82,7 +84,7 @@ opts_default(REWRITE_OPTS *o)
 	o->max_size = 10 * 1024 * 1024;
 	o->exclude_domains = excluded;
 	o->tracker_url = TRACKER;
-	o->signing_domain = "example.com";
+	o->signing_domains = own_signers;
 	o->link_url = link_cb;
 	o->pixel_url = pixel_cb;
 }
@@ -873,8 +875,11 @@ test_refused(void **state)
 	assert_string_equal(strbuf_str(&out), msg);
 	assert_string_equal(res.detail, "d=other.example");
 	/* Our own signer's domain: it signs again after us. */
-	o.signing_domain = "Other.Example";
+	o.signing_domains = other_signers;
 	assert_int_equal(rewrite_message(msg, strlen(msg), &o, &out, &res), REWRITE_OK);
+	/* No domain of ours: every signature stops the rewrite. */
+	o.signing_domains = 0;
+	assert_int_equal(rewrite_message(msg, strlen(msg), &o, &out, &res), REWRITE_DKIM_OTHER);
 	myfree(msg);
 
 	msg = "Content-Type: multipart/signed; boundary=b; protocol=\"application/pkcs7-signature\"\n\n"

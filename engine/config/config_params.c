@@ -188,6 +188,8 @@ const CONF_PARAM config_params[] = {
 	"link domains never tracked, each with its subdomains (example.com covers www.example.com)"},
 	{"rewrite_max_size", CONF_SIZE, "4m", 0, 256 * M,
 	"larger messages are sent without link or open tracking (0: no limit)"},
+	{"dkim_signing_domains", CONF_LIST, "", 0, 0,
+	"DKIM d= domains signed after postdrip-milter (our own): a message already signed by one of them is still rewritten; one signed by any other domain is not"},
 	{"milter_list_unsubscribe", CONF_STR, "add", 0, 0,
 	"a marketing sender's own List-Unsubscribe: add (ours first, theirs after), keep (theirs alone, ours not added) or replace (ours alone)"},
 	{"milter_create_contacts", CONF_BOOL, "yes", 0, 0,

@@ -35,9 +35,10 @@ typedef struct REWRITE_OPTS {
 	const char *tracker_url;	/* links under TRACKER/ (unsubscribe,
 					 * preferences, already tracked) are
 					 * never tracked; may be null */
-	const char *signing_domain;	/* the DKIM d= that will sign after us,
-					 * or null: another domain's
-					 * DKIM-Signature stops the rewrite */
+	const char *const *signing_domains;	/* null-terminated, may be null:
+						 * the DKIM d= domains that sign
+						 * after us; a DKIM-Signature of
+						 * any other stops the rewrite */
 	REWRITE_LINK_FN link_url;
 	REWRITE_PIXEL_FN pixel_url;
 	void   *ctx;
