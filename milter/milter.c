@@ -182,6 +182,7 @@ milter_set_load(const char *path, MILTER_KEYS *old_keys, char **err)
 	set->rewrite_max = config_int(cf, "rewrite_max_size");
 	set->exclude_domains = config_list(cf, "tracking_exclude_domains");
 	set->dkim_domains = config_list(cf, "dkim_signing_domains");
+	set->honeypot_link = config_str(cf, "tracker_honeypot_link");
 	set->create_contacts = config_bool(cf, "milter_create_contacts");
 	set->feedback_id = config_str(cf, "feedback_id_sender");
 	if ((set->list_unsub = milter_out_list_unsub_mode(config_str(cf, "milter_list_unsubscribe"))) < 0) {

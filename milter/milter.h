@@ -53,6 +53,7 @@ typedef struct MILTER_SET {
 	size_t	rewrite_max;		/* rewrite_max_size; 0: no limit */
 	char  **exclude_domains;	/* tracking_exclude_domains */
 	char  **dkim_domains;		/* dkim_signing_domains */
+	const char *honeypot_link;	/* tracker_honeypot_link; "": none */
 	int	list_unsub;		/* MILTER_LU_* */
 	int	create_contacts;	/* milter_create_contacts */
 	const char *feedback_id;	/* feedback_id_sender; "": no header */

@@ -158,6 +158,7 @@ for f in $(pfx_sink_files); do
 		$PD timeline "$rcpt" >&2; pfx_fail "$rcpt: no recorded send"; }
 done
 [ "$(printf '%s\n' $mids | sort -u | wc -l)" = 5 ] || pfx_fail "Message-IDs not distinct:$mids"
+[ "$(grep -c ' honeypots=1' "$MLOG")" = 5 ] || pfx_fail "not one honeypot link per message"
 echo "ok 1 - 5 transactions, VERP, List-Unsubscribe, Feedback-ID, links, pixel, sends"
 
 # 2. DKIM verifies at the sink, List-Unsubscribe(-Post) signed.

@@ -893,6 +893,52 @@ test_refused(void **state)
 	rec_reset();
 }
 
+/* test_honeypot - one hidden link per HTML part with links, signed last */
+
+static void
+test_honeypot(void **state)
+{
+	REWRITE_OPTS o;
+	REWRITE_RESULT res;
+	STRBUF	out = STRBUF_INIT;
+	const char *msg = "Content-Type: multipart/alternative; boundary=b\n\n"
+	"--b\nContent-Type: text/html\n\n<html><body><a href=\"https://a.test/1\">1</a>"
+	"<a href=\"https://a.test/2\">2</a></body></html>\n"
+	"--b\nContent-Type: text/html\n\n<html><body><p>no links</p></body></html>\n--b--\n";
+	const char *hp;
+
+	(void) state;
+	opts_default(&o);
+	o.honeypot_name = "postdrip-honeypot";
+	o.honeypot_url = TRACKER "/";
+	memset(&res, 0, sizeof(res));
+	assert_int_equal(rewrite_message(msg, strlen(msg), &o, &out, &res), REWRITE_OK);
+	assert_int_equal(res.links, 2);
+	assert_int_equal(res.honeypots, 1);
+	assert_int_equal(rec.n, 3);
+	assert_string_equal(rec.name[2], "postdrip-honeypot");
+	assert_string_equal(rec.url[2], TRACKER "/");
+	assert_int_equal(rec.number[2], 3);
+	/* Hidden from people, after the real links, before </body>. */
+	hp = strstr(strbuf_str(&out), "<a href=\"" TRACKER "/c/2?");
+	assert_non_null(hp);
+	assert_true(hp > strstr(strbuf_str(&out), TRACKER "/c/1?"));
+	assert_non_null(strstr(hp, "style=\"display:none;font-size:0;line-height:0\" "
+			       "aria-hidden=\"true\" tabindex=\"-1\"></a><img "));
+	assert_true(strstr(hp, "</a><img ") < strstr(hp, "</body>"));
+	/* The part without links gets its pixel and no honeypot. */
+	assert_null(strstr(strstr(hp, "</a>"), "aria-hidden"));
+	rec_reset();
+	/* No name: no honeypot. */
+	o.honeypot_name = "";
+	memset(&res, 0, sizeof(res));
+	assert_int_equal(rewrite_message(msg, strlen(msg), &o, &out, &res), REWRITE_OK);
+	assert_int_equal(res.honeypots, 0);
+	assert_null(strstr(strbuf_str(&out), "aria-hidden"));
+	strbuf_free(&out);
+	rec_reset();
+}
+
 /* test_parts_left - attachments, forwarded messages, text/plain */
 
 static void
@@ -1079,6 +1125,7 @@ main(void)
 		cmocka_unit_test(test_bad_callback),
 		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_honeypot),
 		cmocka_unit_test(test_parts_left),
 		cmocka_unit_test(test_encodings),
 		cmocka_unit_test(test_broken),

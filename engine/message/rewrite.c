@@ -19,7 +19,11 @@
 /*	rewrite_message() walks the MIME structure of a whole message on
 /*	its bytes and rewrites, in every text/html part that is not an
 /*	attachment, the links that may be tracked (rewrite_html(3)) and
-/*	adds an open pixel; with opts->track_text_links, also the bare
+/*	adds an open pixel and, with opts->honeypot_name, a hidden link
+/*	(a honeypot: no text, display:none, aria-hidden, out of the tab
+/*	order) that only a machine following every href clicks, signed
+/*	for opts->honeypot_url under that name; with
+/*	opts->track_text_links, also the bare
 /*	URLs of text/plain parts. Tracker URLs come from the caller's
 /*	callbacks, so this module knows nothing of tokens or the store.
 /*

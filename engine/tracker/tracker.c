@@ -364,6 +364,11 @@ trk_async_done(void *ctx, int status)
 {
 	TRK_ASYNC *a = ctx;
 
+	if (status == STORE_OK && a->w.relabelled)
+		msg_info("tracker: honeypot click: contact=%llu msgno=%llu: %d earlier opens "
+			 "and clicks relabelled machine_reason=honeypot",
+			 (unsigned long long) a->w.token.contact,
+			 (unsigned long long) a->w.token.message, a->w.relabelled);
 	if (status == STORE_OK && a->w.changed)
 		trk_count_event(a->t, a->w.kind == WEB_OPEN ? "opened" : "clicked", a->w.labelled);
 	else if (status != STORE_OK && status != STORE_NOTFOUND)
@@ -407,6 +412,9 @@ trk_record_async(TRK_REQ *r, const TOKEN *tok, const TRACK_REQ *tr)
 	a->w.machine_reason = bl.reason;
 	a->w.open_window = t->open_window;
 	a->w.click_window = t->click_window;
+	a->w.honeypot = tr->kind == 'c' && t->bot.honeypot_link[0]
+	    && strcasecmp(tr->name, t->bot.honeypot_link) == 0;
+	a->w.honeypot_window = t->bot.honeypot_window;
 	a->w.data = trk_req_data(r);
 	if (bl.proxy)
 		json_object_set_new(a->w.data, "proxy", json_string(bl.proxy));
