@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "util/addr.h"
+#include "caps/stream.h"
 #include "cli.h"
 #include "util/clock.h"
 #include "util/msg.h"
@@ -141,7 +142,8 @@ cli_check_outbound(CLI *cli, STRBUF *errs)
 	const char *url = config_str(cli->cf, "tracker_url");
 	const char *lu = config_str(cli->cf, "milter_list_unsubscribe");
 	const char *const *n;
-	char  **list;
+	char  **list, *serr;
+	STREAM_RULES *sr;
 	int	errors = 0;
 
 	/*
@@ -161,6 +163,29 @@ cli_check_outbound(CLI *cli, STRBUF *errs)
 			break;
 		}
 	}
+	if (errors == 0 && *config_str(cli->cf, "marketing_lists")
+	    && strncasecmp(url, "https://", 8) != 0 && strncasecmp(url, "http://", 7) != 0) {
+		strbuf_printf(errs, "%s:%d: marketing_lists is set but tracker_url is %s: marketing "
+			      "mail needs a List-Unsubscribe URL (tracker_url = https://...)\n",
+			      path, config_line(cli->cf, "marketing_lists"),
+			      *url ? "not an http(s) URL" : "empty");
+		errors++;
+	}
+	/* The stream rules as postdrip-policyd and postdrip-milter build them. */
+	if ((sr = stream_rules_create(cli->cf, &serr)) == 0) {
+		char   *line, *next;
+
+		for (line = serr; line; line = next) {
+			if ((next = strchr(line, '\n')) != 0)
+				*next++ = 0;
+			strbuf_printf(errs, "%s:%d: %s\n", path,
+				      config_line(cli->cf, strncmp(line, "marketing_lists", 15) == 0 ?
+					  "marketing_lists" : "marketing_clients"), line);
+			errors++;
+		}
+		myfree(serr);
+	}
+	stream_rules_free(sr);
 	if (strcasecmp(lu, "add") && strcasecmp(lu, "keep") && strcasecmp(lu, "replace")) {
 		strbuf_printf(errs, "%s:%d: milter_list_unsubscribe = %s: expected add, keep or replace\n",
 			      path, config_line(cli->cf, "milter_list_unsubscribe"), lu);

@@ -113,6 +113,8 @@ fz_leaves(const char *msg, size_t len, LEAVES *lv)
 	g_object_unref(st);
 }
 
+static const char *const fuzz_signers[] = {"example.com", 0};
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -145,7 +147,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.track_text_links = size > 0 && (data[0] & 2);
 	o.exclude_domains = excl;
 	o.tracker_url = "https://t.fuzz";
-	o.signing_domain = "example.com";
+	o.signing_domains = fuzz_signers;
 	o.link_url = fz_link;
 	o.pixel_url = fz_pixel;
 	o.ctx = &fz;

@@ -162,7 +162,12 @@ milter_set_load(const char *path, MILTER_KEYS *old_keys, char **err)
 	}
 	set->tk = set->keys->tk;
 	set->spf_check = config_bool(cf, "spf_check");
-	set->marketing_senders = config_list(cf, "marketing_senders");
+	if ((set->stream = stream_rules_create(cf, &kerr)) == 0) {
+		*err = myasprintf("%s: %s", path, kerr);
+		myfree(kerr);
+		milter_set_release(set);
+		return (0);
+	}
 	set->header_limit = config_int(cf, "milter_header_limit");
 	set->body_limit = config_int(cf, "milter_body_limit");
 	set->rcpt_limit = config_int(cf, "milter_recipient_limit");
@@ -176,6 +181,8 @@ milter_set_load(const char *path, MILTER_KEYS *old_keys, char **err)
 	set->track_text_links = config_bool(cf, "track_text_links");
 	set->rewrite_max = config_int(cf, "rewrite_max_size");
 	set->exclude_domains = config_list(cf, "tracking_exclude_domains");
+	set->dkim_domains = config_list(cf, "dkim_signing_domains");
+	set->honeypot_link = config_str(cf, "tracker_honeypot_link");
 	set->create_contacts = config_bool(cf, "milter_create_contacts");
 	set->feedback_id = config_str(cf, "feedback_id_sender");
 	if ((set->list_unsub = milter_out_list_unsub_mode(config_str(cf, "milter_list_unsubscribe"))) < 0) {
@@ -206,6 +213,7 @@ milter_set_release(MILTER_SET *set)
 		tokens_free(set->keys->tk);
 		myfree(set->keys);
 	}
+	stream_rules_free(set->stream);
 	config_unref(set->cf);
 	myfree(set);
 }
@@ -480,7 +488,9 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 		msg->mail_from[0] = 0;
 		msg->null_sender = (strcmp(from, "<>") == 0 || *from == 0);
 	}
-	msg->stream = milter_eom_send_stream(conn->set, msg);
+	milter_copy(msg->sasl_username, sizeof(msg->sasl_username),
+		    smfi_getsymval(ctx, "{auth_authen}"));
+	msg->stream = milter_eom_send_stream(conn->set, msg, conn->client_addr);
 	return (milter_reply(conn, SMFIP_NR_MAIL));
 }
 
@@ -609,7 +619,7 @@ milter_eoh(SMFICTX *ctx)
 		&& (conn->set->track_links || conn->set->track_opens
 		    || conn->set->track_text_links);
 	msg->need_body = msg->out_body || msg->nbounce_domain > 0 || msg->null_sender
-		|| (strbuf_len(&msg->refs) > 0 && !milter_eom_send_stream(conn->set, msg)
+		|| (strbuf_len(&msg->refs) > 0 && !msg->stream
 		    && milter_eom_refs_ours(msg));
 	return (milter_reply(conn, SMFIP_NR_EOH));
 }

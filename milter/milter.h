@@ -12,6 +12,7 @@
 #include <libmilter/mfapi.h>
 
 #include "util/addr.h"
+#include "caps/stream.h"
 #include "config/config.h"
 #include "store/store.h"
 #include "util/strbuf.h"
@@ -37,7 +38,7 @@ typedef struct MILTER_SET {
 					 * file cannot be read again */
 	TOKENS *tk;			/* keys->tk; NULL: no token ties */
 	int	spf_check;		/* spf_check */
-	char  **marketing_senders;
+	STREAM_RULES *stream;		/* stream(3): marketing or not */
 	size_t	header_limit;
 	size_t	body_limit;
 	size_t	rcpt_limit;
@@ -51,6 +52,8 @@ typedef struct MILTER_SET {
 	int	track_text_links;
 	size_t	rewrite_max;		/* rewrite_max_size; 0: no limit */
 	char  **exclude_domains;	/* tracking_exclude_domains */
+	char  **dkim_domains;		/* dkim_signing_domains */
+	const char *honeypot_link;	/* tracker_honeypot_link; "": none */
 	int	list_unsub;		/* MILTER_LU_* */
 	int	create_contacts;	/* milter_create_contacts */
 	const char *feedback_id;	/* feedback_id_sender; "": no header */
@@ -93,6 +96,7 @@ typedef struct MILTER_MSG {
 	char	queue_id[32];
 	char	mail_from[ADDR_MAX + 1];	/* normalized, "" for <> */
 	int	null_sender;
+	char	sasl_username[256];	/* {auth_authen} at MAIL FROM, or "" */
 	MILTER_RCPT *rcpt;
 	size_t	nrcpt;
 	size_t	rcpt_dropped;		/* beyond milter_recipient_limit */
@@ -140,7 +144,8 @@ void	milter_set_release(MILTER_SET *set);
 int	milter_lmtp_mark_ok(const MILTER_SET *set, const char *value);
 
 /* milter_eom.c */
-const char *milter_eom_send_stream(const MILTER_SET *set, const MILTER_MSG *msg);
+const char *milter_eom_send_stream(const MILTER_SET *set, const MILTER_MSG *msg,
+				           const char *client_addr);
 int	milter_eom_refs_ours(MILTER_MSG *msg);
 sfsistat milter_eom(SMFICTX *ctx, MILTER_CONN *conn, MILTER_MSG *msg);
 

@@ -8,7 +8,7 @@
 /*
 /*	sfsistat milter_eom(ctx, conn, msg)
 /*
-/*	const char *milter_eom_send_stream(set, msg)
+/*	const char *milter_eom_send_stream(set, msg, client_addr)
 /*
 /*	int	milter_eom_refs_ours(msg)
 /* DESCRIPTION
@@ -25,8 +25,12 @@
 /*	they are deleted and the others get the mail. A reply to a
 /*	reply+TOKEN address is delivered as Postfix routes it.
 /* .IP 2.
-/*	A marketing send: an envelope sender that is a VERP address with a
-/*	valid token (the engine's mail), or one matching marketing_senders.
+/*	A marketing send: the stream of stream_decide() (stream(3)), as
+/*	postdrip-policyd decides it: marketing_senders, marketing_lists, a
+/*	VERP return path of the engine with a valid token,
+/*	marketing_sasl_users ({auth_authen} at MAIL FROM) or
+/*	marketing_clients; or the engine's transactional mail (its
+/*	transactional return path with a valid token), recorded as such.
 /*	The X-Postdrip-Workflow/-Step headers name its workflow and step.
 /*	It is recorded (signal_sent()), or discarded when it is proven a
 /*	re-injection of the engine's own send (same Message-ID, recipient
@@ -70,11 +74,11 @@
 /* milter_eom_send_stream - a send to record: its stream; else NULL */
 
 const char *
-milter_eom_send_stream(const MILTER_SET *set, const MILTER_MSG *msg)
+milter_eom_send_stream(const MILTER_SET *set, const MILTER_MSG *msg,
+		               const char *client_addr)
 {
 	VERP_KIND kind;
 	TOKEN	t;
-	char  **p;
 
 	/*
 	 * Not the X-Postdrip-* headers alone: anyone on the Internet can
@@ -83,11 +87,12 @@ milter_eom_send_stream(const MILTER_SET *set, const MILTER_MSG *msg)
 	if (msg->mail_from[0] == 0)
 		return (NULL);
 	if (verp_verify(&set->verp, set->tk, msg->mail_from, &kind, &t) == TOKENS_OK
-	    && verp_is_return_path(kind))
-		return (kind == VERP_BOUNCE ? "marketing" : "transactional");
-	for (p = set->marketing_senders; p && *p; p++)
-		if (addr_match(*p, msg->mail_from))
-			return ("marketing");
+	    && kind == VERP_BOUNCE_TX)
+		return ("transactional");
+	/* The policy daemon's decision: the same settings, the same rules. */
+	if (stream_decide(set->stream, set->tk, msg->mail_from, msg->sasl_username,
+			  client_addr, 0) == STREAM_MARKETING)
+		return ("marketing");
 	return (NULL);
 }
 
@@ -443,7 +448,7 @@ milter_eom(SMFICTX *ctx, MILTER_CONN *conn, MILTER_MSG *msg)
 			 qid, msg->header_bytes, msg->body_bytes);
 	if (msg->nbounce_domain)
 		return (eom_signal(ctx, conn, msg, qid));
-	if ((stream = milter_eom_send_stream(conn->set, msg)) != 0)
+	if ((stream = msg->stream) != 0)
 		return (eom_sent(ctx, conn, msg, qid, stream));
 	if (msg->need_body)
 		return (eom_signal(ctx, conn, msg, qid));

@@ -46,12 +46,17 @@
 /*	feedback_id_sender) is added unless the message has one.
 /* .IP \(bu
 /*	Links and opens: rewrite_message() with tracker URLs of track(3)
-/*	(contact, message, link number, name and URL), then
+/*	(contact, message, link number, name and URL) and, in each HTML
+/*	part with links, the hidden honeypot link named
+/*	tracker_honeypot_link (empty: none) that postdrip-engine's tracker
+/*	uses to tell a link scanner from a person, then
 /*	smfi_replacebody() and, when the rewriter changed the top-level
 /*	Content-Transfer-Encoding, that field. Not done, and the reason
 /*	logged, for a message over rewrite_max_size, one whose header was
-/*	over milter_header_limit, one signed by DKIM already, and what
-/*	rewrite(3) leaves alone.
+/*	over milter_header_limit, one with a DKIM signature of a domain
+/*	that is not in dkim_signing_domains (our signer, after this
+/*	milter, signs those again; another domain's signature would
+/*	break), and what rewrite(3) leaves alone.
 /* .PP
 /*	milter_out_header() notes, for each header field, what the above
 /*	needs to know (how many of each field to remove, the sender's own
@@ -274,7 +279,9 @@ out_rewrite(SMFICTX *ctx, const MILTER_SET *set, MILTER_MSG *msg, const char *qi
 	o.max_size = set->rewrite_max;
 	o.exclude_domains = (const char *const *) set->exclude_domains;
 	o.tracker_url = set->tracker_url;
-	o.signing_domain = 0;
+	o.signing_domains = (const char *const *) set->dkim_domains;
+	o.honeypot_name = set->honeypot_link;
+	o.honeypot_url = set->tracker_url;
 	o.link_url = out_link;
 	o.pixel_url = out_pixel;
 	oc.tk = set->tk;
@@ -299,6 +306,8 @@ out_rewrite(SMFICTX *ctx, const MILTER_SET *set, MILTER_MSG *msg, const char *qi
 		return;
 	}
 	strbuf_printf(log, " links=%d pixels=%d parts=%d", res.links, res.pixels, res.parts);
+	if (res.honeypots)
+		strbuf_printf(log, " honeypots=%d", res.honeypots);
 	if (res.header_changed) {
 		/* Only Content-Transfer-Encoding changes at the top: its new value. */
 		cte = 0;

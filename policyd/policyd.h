@@ -10,6 +10,7 @@
 
 #include "util/addr.h"
 #include "caps/caps.h"
+#include "caps/stream.h"
 #include "config/config.h"
 #include "store/store.h"
 #include "token/verp.h"
@@ -18,17 +19,10 @@
 /* A compiled configuration: immutable, reference counted. A reload makes a
  * new one; requests and queued counter updates hold the one they began
  * with. */
-typedef struct POLICYD_NET POLICYD_NET;
-
 typedef struct POLICYD_RULES {
 	atomic_int refcount;
 	CONFIG *cf;
-	char  **senders;		/* marketing_senders */
-	const char *bounce_domain;	/* VERP return paths: marketing */
-	VERP	verp;			/* which return path is which stream */
-	char  **sasl_users;		/* marketing_sasl_users */
-	POLICYD_NET *nets;		/* marketing_clients */
-	int	nnets;
+	STREAM_RULES *stream;		/* marketing or not, and the list */
 	CAPS   *caps;
 	char   *cap_action;		/* frequency_cap_action, compiled */
 	char   *rate_action;		/* domain_rate_action, compiled */

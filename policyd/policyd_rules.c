@@ -14,13 +14,10 @@
 /*	checks them, so that a bad reload is refused before it replaces a
 /*	working configuration. The result holds a reference to the CONFIG.
 /*
-/*	Stream: marketing when the envelope sender matches marketing_senders,
-/*	or it is the engine's marketing return path (verp_prefix+TOKEN on
-/*	bounce_domain; its transactional return path and notifications are
-/*	not marketing), or
-/*	the SASL login is in marketing_sasl_users, or the client address is
-/*	in marketing_clients; transactional otherwise. The null sender
-/*	(bounces) is always transactional.
+/*	Stream: stream_decide() (stream(3)), which postdrip-milter asks
+/*	too: marketing_senders, marketing_lists, the engine's marketing
+/*	return path, marketing_sasl_users, marketing_clients; the null
+/*	sender is always transactional.
 /*
 /*	Reply texts do not name the recipient: at RCPT, Postfix itself puts
 /*	"<recipient>: Recipient address rejected: " before them.
@@ -33,7 +30,12 @@
 /*	suppressed address (trailing dot, quotes, case) or routes to one by
 /*	the bang path or percent hack (swap_bangpath, allow_percent_hack,
 /*	as in main.cf: Postfix applies them when the domain is local, which
-/*	the policy request does not say, so both routes are followed); a recipient over a frequency cap or in a domain over its
+/*	the policy request does not say, so both routes are followed); a
+/*	recipient who left the list of the message (stream_list(): the
+/*	sender's entry of marketing_lists is among the contact's
+/*	unsubscribed_lists, which the preference page sets) is refused with
+/*	550 5.7.1 "recipient left the list NAME"; a recipient over a
+/*	frequency cap or in a domain over its
 /*	rate gets the configured action; anything else gets DUNNO and is
 /*	marked to be counted. Every lookup is in one read snapshot. Messages
 /*	in flight (passed, not yet counted) count against frequency_caps.
@@ -53,71 +55,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/clock.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/strbuf.h"
 #include "policyd.h"
-
-struct POLICYD_NET {
-	int	family;
-	unsigned char addr[16];
-	int	bits;
-};
-
-/* policyd_net_parse - "192.0.2.0/24", "2001:db8::/32" or one address */
-
-static int
-policyd_net_parse(const char *text, POLICYD_NET *net)
-{
-	char	buf[64], *slash, *end;
-	long	bits;
-	int	max, i;
-
-	if (strlen(text) >= sizeof(buf))
-		return (-1);
-	strcpy(buf, text);
-	if ((slash = strchr(buf, '/')) != 0)
-		*slash++ = 0;
-	if (buf[0] == '[' && buf[strlen(buf) - 1] == ']') {
-		memmove(buf, buf + 1, strlen(buf));
-		buf[strlen(buf) - 1] = 0;
-	}
-	memset(net, 0, sizeof(*net));
-	if (inet_pton(AF_INET, buf, net->addr) == 1)
-		net->family = AF_INET, max = 32;
-	else if (inet_pton(AF_INET6, buf, net->addr) == 1)
-		net->family = AF_INET6, max = 128;
-	else
-		return (-1);
-	bits = max;
-	if (slash) {
-		bits = strtol(slash, &end, 10);
-		if (end == slash || *end || bits < 0 || bits > max)
-			return (-1);
-	}
-	net->bits = (int) bits;
-	/* A network written with host bits set is a typo: refuse it. */
-	for (i = net->bits; i < max; i++)
-		if (net->addr[i / 8] & (0x80 >> (i % 8)))
-			return (-1);
-	return (0);
-}
-
-/* policyd_net_match - is text an address inside net? */
-
-static int
-policyd_net_match(const POLICYD_NET *net, int family, const unsigned char *addr)
-{
-	int	full = net->bits / 8, rest = net->bits % 8;
-
-	if (family != net->family)
-		return (0);
-	if (memcmp(addr, net->addr, full) != 0)
-		return (0);
-	return (rest == 0 || ((addr[full] ^ net->addr[full]) & (0xff00 >> rest)) == 0);
-}
 
 /* policyd_action_compile - an over-cap action setting, or 0 */
 
@@ -182,23 +126,15 @@ policyd_rules_create(CONFIG *cf, char **err)
 {
 	POLICYD_RULES *r = mycalloc(1, sizeof(*r));
 	STRBUF	errs = STRBUF_INIT;
-	char  **list, *cerr;
+	char   *cerr;
 	const char *stage;
 
 	*err = 0;
 	atomic_init(&r->refcount, 1);
 	r->cf = config_ref(cf);
-	r->senders = config_list(cf, "marketing_senders");
-	r->bounce_domain = config_str(cf, "bounce_domain");
-	verp_from_config(&r->verp, cf);
-	r->sasl_users = config_list(cf, "marketing_sasl_users");
-	for (list = config_list(cf, "marketing_clients"); *list; list++) {
-		r->nets = myrealloc(r->nets, (r->nnets + 1) * sizeof(*r->nets));
-		if (policyd_net_parse(*list, r->nets + r->nnets) < 0)
-			strbuf_printf(&errs, "marketing_clients: \"%s\": expected an address "
-				      "or network such as 192.0.2.0/24\n", *list);
-		else
-			r->nnets++;
+	if ((r->stream = stream_rules_create(cf, &cerr)) == 0) {
+		strbuf_printf(&errs, "%s\n", cerr);
+		myfree(cerr);
 	}
 	if ((r->caps = caps_create(cf, &cerr)) == 0) {
 		strbuf_printf(&errs, "%s\n", cerr);
@@ -255,51 +191,19 @@ policyd_rules_unref(POLICYD_RULES *r)
 	caps_free(r->caps);
 	myfree(r->cap_action);
 	myfree(r->rate_action);
-	myfree(r->nets);
+	stream_rules_free(r->stream);
 	config_unref(r->cf);
 	myfree(r);
 }
 
-/* policyd_stream - marketing or transactional */
+/* policyd_stream - marketing or transactional: stream(3) */
 
 POLICYD_STREAM
 policyd_stream(const POLICYD_RULES *r, const char *sender,
 	               const char *sasl_username, const char *client_address)
 {
-	char	norm[ADDR_MAX + 1];
-	unsigned char addr[16];
-	char  **p;
-	int	family, i;
-
-	if (*sender && addr_normalize(sender, norm)) {
-		for (p = r->senders; *p; p++)
-			if (addr_match(*p, norm))
-				return (POLICYD_STREAM_MARKETING);
-		/* The engine's marketing return path; its transactional one and
-		 * its notifications (engine_from_address) are not marketing. */
-		if (*r->bounce_domain && strcasecmp(addr_domain(norm), r->bounce_domain) == 0
-		    && verp_parse(&r->verp, norm, 0, 0) == VERP_BOUNCE)
-			return (POLICYD_STREAM_MARKETING);
-	} else if (*sender == 0) {
-		/* The null sender: a bounce or notification, never marketing. */
-		return (POLICYD_STREAM_TRANSACTIONAL);
-	}
-	if (*sasl_username)
-		for (p = r->sasl_users; *p; p++)
-			if (strcmp(*p, sasl_username) == 0)
-				return (POLICYD_STREAM_MARKETING);
-	if (r->nnets && *client_address) {
-		if (inet_pton(AF_INET, client_address, addr) == 1)
-			family = AF_INET;
-		else if (inet_pton(AF_INET6, client_address, addr) == 1)
-			family = AF_INET6;
-		else
-			return (POLICYD_STREAM_TRANSACTIONAL);
-		for (i = 0; i < r->nnets; i++)
-			if (policyd_net_match(r->nets + i, family, addr))
-				return (POLICYD_STREAM_MARKETING);
-	}
-	return (POLICYD_STREAM_TRANSACTIONAL);
+	return (stream_decide(r->stream, 0, sender, sasl_username, client_address, 0)
+		== STREAM_MARKETING ? POLICYD_STREAM_MARKETING : POLICYD_STREAM_TRANSACTIONAL);
 }
 
 /* policyd_stream_name - for the log */
@@ -307,7 +211,7 @@ policyd_stream(const POLICYD_RULES *r, const char *sender,
 const char *
 policyd_stream_name(POLICYD_STREAM s)
 {
-	return (s == POLICYD_STREAM_MARKETING ? "marketing" : "transactional");
+	return (stream_name(s == POLICYD_STREAM_MARKETING ? STREAM_MARKETING : STREAM_TRANSACTIONAL));
 }
 
 /* policyd_verdict - the log word of an action value */
@@ -383,6 +287,34 @@ policyd_over_action(const char *action, const char *rcpt, const char *why,
 		snprintf(d->action, sizeof(d->action), "%s", action);
 }
 
+/*
+ * policyd_left_list - STORE_OK when the contact of addr has list among its
+ * unsubscribed_lists (set by the tracker's preference page), STORE_NOTFOUND
+ * when not (or no such contact), else a store error.
+ */
+static int
+policyd_left_list(STORE_TXN *txn, const char *addr, const char *list)
+{
+	json_t *rec, *off, *v;
+	uint64_t id;
+	size_t	i;
+	int	rc;
+
+	if ((rc = store_contact_find(txn, addr, &id)) != STORE_OK)
+		return (rc);
+	if ((rc = store_contact_get(txn, id, &rec)) != STORE_OK)
+		return (rc);
+	rc = STORE_NOTFOUND;
+	off = json_object_get(rec, "unsubscribed_lists");
+	json_array_foreach(json_is_array(off) ? off : 0, i, v)
+		if (json_is_string(v) && strcasecmp(json_string_value(v), list) == 0) {
+			rc = STORE_OK;
+			break;
+		}
+	json_decref(rec);
+	return (rc);
+}
+
 /* policyd_decide - one marketing recipient at RCPT */
 
 void
@@ -395,7 +327,7 @@ policyd_decide(const POLICYD_RULES *r, STORE *st, const char *sender,
 	CAPS_RESULT cr;
 	char	buf[128], norm[ADDR_MAX + 1], hop[ADDR_MAX + 1], via[ADDR_MAX + 1];
 	char	when[CLOCK_ISO_LEN];
-	const char *look;
+	const char *look, *list;
 	int	rc, n;
 
 	d->stream = POLICYD_STREAM_MARKETING;
@@ -446,6 +378,21 @@ policyd_decide(const POLICYD_RULES *r, STORE *st, const char *sender,
 	if (rc != STORE_NOTFOUND) {
 		store_rend(txn);
 		goto fail;
+	}
+	/* The list the recipient left on the preference page. */
+	if ((list = stream_list(r->stream, sender)) != 0) {
+		if ((rc = policyd_left_list(txn, norm, list)) == STORE_OK) {
+			store_rend(txn);
+			snprintf(d->reason, sizeof(d->reason), "recipient left the list %s", list);
+			snprintf(d->action, sizeof(d->action), "550 5.7.1 %s (postdrip)", d->reason);
+			snprintf(d->detail, sizeof(d->detail), " reason=list list=%s", list);
+			d->verdict = "reject";
+			return;
+		}
+		if (rc != STORE_NOTFOUND) {
+			store_rend(txn);
+			goto fail;
+		}
 	}
 	rc = caps_check_extra(txn, r->caps, recipient, "marketing", sender, now,
 			      inflight, &cr);

@@ -24,6 +24,7 @@
 #     lmtp_feedback_addresses suppresses (complaint); an unknown local part
 #     on the bounce domain gets 550 5.1.1 from the receiver (Postfix
 #     bounces it).
+#  6. /metrics of the tracker counts those bounces and the complaint.
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/pfx.sh"
@@ -329,6 +330,35 @@ pfx_wait_log 'to=<nobody@bounce.test>, relay=.*status=bounced .*550 5\.1\.1' 20 
     pfx_fail "an unknown local part on the bounce domain was not refused with 550 5.1.1"
 echo "ok 5: mailed unsubscribe and feedback-loop report suppress; unknown bounce-domain address: 550 5.1.1"
 
+# 6. The tracker's /metrics counts the bounces and complaints the receiver
+# recorded (it sees no mail itself: the counts come from the store), as
+# many as the timelines hold.
 stop_milter
+command -v curl >/dev/null || pfx_skip "curl is not installed"
+TPORT=$(pfx_free_port) || pfx_fail "no free port"
+printf 'tracker_listen = inet:127.0.0.1:%s\ntracker_url = http://127.0.0.1:%s\nworkflow_directory = %s\n' \
+    "$TPORT" "$TPORT" "$D/no-workflows" >>"$CONF"
+pfx_spawn engine "$top_builddir/engine/postdrip-engine" -f -c "$CONF"
+pfx_wait_listen "$TPORT" 20 || pfx_fail "tracker does not listen"
+curl -s "http://127.0.0.1:$TPORT/metrics" >"$D/metrics" || pfx_fail "no /metrics"
+# want CLASS - bounced events of that class in every contact's timeline
+want() {
+	"$POSTDRIP" -c "$CONF" contact export | sed 1d | cut -d, -f1 | while read -r a; do
+		timeline "$a"
+	done | awk -F '\t' -v c="$1" '$2 == "bounced" && $3 ~ ("(^| )class=" c "( |$)")' | wc -l
+}
+metric() {
+	sed -n "s/^$1 //p" "$D/metrics"
+}
+hard=$(want hard)
+[ "$hard" -ge 1 ] || pfx_fail "no hard bounce recorded before the metrics check"
+got=$(metric 'postdrip_bounces_total{class="hard"}')
+[ "$got" = "$hard" ] || { cat "$D/metrics" >&2; pfx_fail "/metrics says $got hard bounces, the timelines $hard"; }
+got=$(metric 'postdrip_bounces_total{class="soft"}')
+[ "$got" = "$(want soft)" ] || pfx_fail "/metrics soft bounces: $got"
+[ "$(metric postdrip_complaints_total)" = 1 ] || pfx_fail "/metrics complaints: $(metric postdrip_complaints_total)"
+[ "$(metric postdrip_jobs_due)" = 0 ] || pfx_fail "/metrics jobs due: $(metric postdrip_jobs_due)"
+echo "ok 6: /metrics counts $hard hard bounces and the complaint, as the timelines do"
+
 echo "PASS: lmtp_e2e"
 exit 0

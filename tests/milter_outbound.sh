@@ -18,6 +18,9 @@
 #     sink byte for byte (hash of the message Postfix received).
 #  5. A message with a DKIM signature of another domain is recorded, not
 #     rewritten, and the log says why.
+#  6. A message signed already by a domain of dkim_signing_domains (ours:
+#     OpenDKIM signs it again after the milter) is rewritten, and the new
+#     signature verifies at the sink.
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/pfx.sh"
@@ -49,6 +52,7 @@ template_directory = $D/tpl
 milter_listen = unix:$SOCK
 bounce_domain = bounce.test
 marketing_senders = *@crm.test
+dkim_signing_domains = crm.test
 tracker_url = $B
 tracker_listen = inet:127.0.0.1:$TPORT
 inject_address = 127.0.0.1:1
@@ -154,6 +158,7 @@ for f in $(pfx_sink_files); do
 		$PD timeline "$rcpt" >&2; pfx_fail "$rcpt: no recorded send"; }
 done
 [ "$(printf '%s\n' $mids | sort -u | wc -l)" = 5 ] || pfx_fail "Message-IDs not distinct:$mids"
+[ "$(grep -c ' honeypots=1' "$MLOG")" = 5 ] || pfx_fail "not one honeypot link per message"
 echo "ok 1 - 5 transactions, VERP, List-Unsubscribe, Feedback-ID, links, pixel, sends"
 
 # 2. DKIM verifies at the sink, List-Unsubscribe(-Post) signed.
@@ -229,4 +234,23 @@ f=$(grep -l 'signed-1@crm.test' "$PFX_SINK"/* | head -1)
 grep -q 'href="https://shop.crm.test/pricing"' "$f" || pfx_fail "a signed message was rewritten"
 $PD timeline s1@sink.test | grep -q "	sent	" || pfx_fail "signed message not recorded"
 echo "ok 5 - another domain's DKIM signature: recorded, not rewritten"
+
+# 6. Signed by our own domain upstream: rewritten, signed again, verifies.
+{ printf 'DKIM-Signature: v=1; a=rsa-sha256; d=crm.test; s=t1; h=from; bh=AAAA; b=AAAA\r\n'
+  sed 's/spring-2026@crm.test/signed-2@crm.test/' "$MSG"; } >"$D/signed2.eml"
+pfx_send_file news@crm.test s2@sink.test "$D/signed2.eml" >/dev/null || pfx_fail "own-signed send"
+pfx_wait_delivered 8 || pfx_fail "own-signed message not delivered"
+grep 'message-id=<signed-2@crm.test>' "$MLOG" | grep -q 'rewrite=rewritten links=2' ||
+    { grep signed-2 "$MLOG" >&2; pfx_fail "a message signed by our own domain was not rewritten"; }
+f=$(grep -l 'signed-2@crm.test' "$PFX_SINK"/* | head -1)
+grep -q "href=\"$B/c/" "$f" || pfx_fail "own-signed: links not rewritten"
+sed '1,/^$/{/^X-\(Mail\|Rcpt\)-Args:/d;}' "$f" >"$D/verify.eml"
+DNSREC="$DNSREC" /usr/bin/python3 - "$D/verify.eml" <<'EOP' || pfx_fail "own-signed: the new signature does not verify"
+import os, sys, dkim
+data = open(sys.argv[1], 'rb').read().replace(b'\r\n', b'\n').replace(b'\n', b'\r\n')
+rec = os.environ['DNSREC'].strip().encode()
+ok = dkim.verify(data, dnsfunc=lambda name, timeout=5: rec if name == b't1._domainkey.crm.test.' else None)
+sys.exit(0 if ok else 1)
+EOP
+echo "ok 6 - signed already by our own domain (dkim_signing_domains): rewritten, signed again, verifies"
 exit 0

@@ -72,6 +72,8 @@ pixel_cb(void *ctx)
 }
 
 static const char *const excluded[] = {"excluded.test", 0};
+static const char *const own_signers[] = {"mail.example.net", "example.com", 0};
+static const char *const other_signers[] = {"example.com", "Other.Example", 0};
 
 static void
 opts_default(REWRITE_OPTS *o)
@@ -82,7 +84,7 @@ opts_default(REWRITE_OPTS *o)
 	o->max_size = 10 * 1024 * 1024;
 	o->exclude_domains = excluded;
 	o->tracker_url = TRACKER;
-	o->signing_domain = "example.com";
+	o->signing_domains = own_signers;
 	o->link_url = link_cb;
 	o->pixel_url = pixel_cb;
 }
@@ -873,8 +875,11 @@ test_refused(void **state)
 	assert_string_equal(strbuf_str(&out), msg);
 	assert_string_equal(res.detail, "d=other.example");
 	/* Our own signer's domain: it signs again after us. */
-	o.signing_domain = "Other.Example";
+	o.signing_domains = other_signers;
 	assert_int_equal(rewrite_message(msg, strlen(msg), &o, &out, &res), REWRITE_OK);
+	/* No domain of ours: every signature stops the rewrite. */
+	o.signing_domains = 0;
+	assert_int_equal(rewrite_message(msg, strlen(msg), &o, &out, &res), REWRITE_DKIM_OTHER);
 	myfree(msg);
 
 	msg = "Content-Type: multipart/signed; boundary=b; protocol=\"application/pkcs7-signature\"\n\n"
@@ -884,6 +889,52 @@ test_refused(void **state)
 	msg = "Subject: no body\nContent-Type: text/html\n";
 	assert_int_equal(rewrite_message(msg, strlen(msg), &o, &out, &res), REWRITE_BAD_MIME);
 	assert_string_equal(strbuf_str(&out), msg);
+	strbuf_free(&out);
+	rec_reset();
+}
+
+/* test_honeypot - one hidden link per HTML part with links, signed last */
+
+static void
+test_honeypot(void **state)
+{
+	REWRITE_OPTS o;
+	REWRITE_RESULT res;
+	STRBUF	out = STRBUF_INIT;
+	const char *msg = "Content-Type: multipart/alternative; boundary=b\n\n"
+	"--b\nContent-Type: text/html\n\n<html><body><a href=\"https://a.test/1\">1</a>"
+	"<a href=\"https://a.test/2\">2</a></body></html>\n"
+	"--b\nContent-Type: text/html\n\n<html><body><p>no links</p></body></html>\n--b--\n";
+	const char *hp;
+
+	(void) state;
+	opts_default(&o);
+	o.honeypot_name = "postdrip-honeypot";
+	o.honeypot_url = TRACKER "/";
+	memset(&res, 0, sizeof(res));
+	assert_int_equal(rewrite_message(msg, strlen(msg), &o, &out, &res), REWRITE_OK);
+	assert_int_equal(res.links, 2);
+	assert_int_equal(res.honeypots, 1);
+	assert_int_equal(rec.n, 3);
+	assert_string_equal(rec.name[2], "postdrip-honeypot");
+	assert_string_equal(rec.url[2], TRACKER "/");
+	assert_int_equal(rec.number[2], 3);
+	/* Hidden from people, after the real links, before </body>. */
+	hp = strstr(strbuf_str(&out), "<a href=\"" TRACKER "/c/2?");
+	assert_non_null(hp);
+	assert_true(hp > strstr(strbuf_str(&out), TRACKER "/c/1?"));
+	assert_non_null(strstr(hp, "style=\"display:none;font-size:0;line-height:0\" "
+			       "aria-hidden=\"true\" tabindex=\"-1\"></a><img "));
+	assert_true(strstr(hp, "</a><img ") < strstr(hp, "</body>"));
+	/* The part without links gets its pixel and no honeypot. */
+	assert_null(strstr(strstr(hp, "</a>"), "aria-hidden"));
+	rec_reset();
+	/* No name: no honeypot. */
+	o.honeypot_name = "";
+	memset(&res, 0, sizeof(res));
+	assert_int_equal(rewrite_message(msg, strlen(msg), &o, &out, &res), REWRITE_OK);
+	assert_int_equal(res.honeypots, 0);
+	assert_null(strstr(strbuf_str(&out), "aria-hidden"));
 	strbuf_free(&out);
 	rec_reset();
 }
@@ -1074,6 +1125,7 @@ main(void)
 		cmocka_unit_test(test_bad_callback),
 		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_honeypot),
 		cmocka_unit_test(test_parts_left),
 		cmocka_unit_test(test_encodings),
 		cmocka_unit_test(test_broken),

@@ -17,6 +17,7 @@
 
 #include "util/mymalloc.h"
 #include "store/store.h"
+#include "store/store_stat.h"
 #include "testutil.h"
 
 static STORE *
@@ -227,6 +228,53 @@ test_suppress(void **state)
 	assert_int_equal(store_write(st, sup_op, &op), STORE_NOTFOUND);
 	assert_int_equal(store_rbegin(st, &txn), STORE_OK);
 	assert_int_equal(store_suppress_get(txn, "bob@example.com", &s), STORE_NOTFOUND);
+	store_rend(txn);
+	store_close(st);
+	test_rmdir(dir);
+}
+
+/* The schedule's jobs due at a time, and tallies: what /metrics shows. */
+static int
+due_op(STORE_TXN *txn, void *ctx)
+{
+	static const time_t dues[] = {100, 200, 200, 300, 5000, 0};
+	unsigned char key[16];
+	int	i, rc;
+
+	(void) ctx;
+	for (i = 0; dues[i]; i++) {
+		store_u64_put(key, (uint64_t) dues[i]);
+		store_u64_put(key + 8, (uint64_t) (i + 1));
+		if ((rc = store_put(txn, STORE_DB_SCHEDULE, key, 16, "", 0, 0)) != STORE_OK)
+			return (rc);
+	}
+	store_tally(txn, "bounced.hard");
+	store_tally(txn, "bounced.hard");
+	store_tally(txn, "bounced.soft");
+	return (STORE_OK);
+}
+
+static void
+test_stat_due_tally(void **state)
+{
+	char   *dir = test_mkdtemp();
+	STORE  *st = open_store(dir, 0);
+	STORE_TXN *txn;
+
+	assert_int_equal(store_rbegin(st, &txn), STORE_OK);
+	assert_int_equal(store_stat_due(txn, 1000), 0);
+	assert_int_equal(store_tally_get(txn, "bounced.hard"), 0);
+	store_rend(txn);
+	assert_int_equal(store_write(st, due_op, 0), STORE_OK);
+	assert_int_equal(store_rbegin(st, &txn), STORE_OK);
+	assert_int_equal(store_stat_due(txn, 99), 0);
+	assert_int_equal(store_stat_due(txn, 100), 1);
+	assert_int_equal(store_stat_due(txn, 250), 3);
+	assert_int_equal(store_stat_due(txn, 4999), 4);
+	assert_int_equal(store_stat_due(txn, 5000), 5);
+	assert_int_equal(store_tally_get(txn, "bounced.hard"), 2);
+	assert_int_equal(store_tally_get(txn, "bounced.soft"), 1);
+	assert_int_equal(store_tally_get(txn, "complained"), 0);
 	store_rend(txn);
 	store_close(st);
 	test_rmdir(dir);
@@ -496,6 +544,7 @@ main(void)
 		cmocka_unit_test(test_contact_walk),
 		cmocka_unit_test(test_dateidx),
 		cmocka_unit_test(test_suppress),
+		cmocka_unit_test(test_stat_due_tally),
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_sent),
 		cmocka_unit_test(test_map_growth),

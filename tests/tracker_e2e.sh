@@ -32,7 +32,7 @@ printf 'workflow: clickers\ntrigger:\n  event: clicked\nreentry: always\nsteps:\
 PD="$top_builddir/cli/postdrip -c $T/postdrip.conf"
 TT="$top_builddir/tests/track_tool"
 $PD keygen >/dev/null || fail "keygen"
-for a in a b c d e f g; do $PD contact add $a@example.com >/dev/null || fail "contact add"; done
+for a in a b c d e f g h; do $PD contact add $a@example.com >/dev/null || fail "contact add"; done
 id() { $PD contact show "$1" 2>/dev/null | sed -n 's/.*"id": *\([0-9]*\).*/\1/p' | head -1; }
 
 "$top_builddir/engine/postdrip-engine" -c "$T/postdrip.conf" -f 2>"$T/engine.log" &
@@ -167,6 +167,25 @@ $PD timeline f@example.com | grep -q "tag_added" && fail "a honeypot click trigg
 # A later human open still counts.
 curl -s -o /dev/null -A "$H" "$(url open f@example.com "$mf")"
 wait_tl f@example.com "opened.*machine=false via=pixel"
+# The honeypot comes last in a message: a scanner opens and clicks the
+# other links first. Those, recorded as a person's just before, become a
+# machine's when the honeypot is clicked within tracker_honeypot_window.
+mh=$(sent h@example.com 3600)
+curl -s -o /dev/null -A "$H" -H "X-Forwarded-For: 198.51.100.11" "$(url open h@example.com "$mh")"
+curl -s -o /dev/null -A "$H" -H "X-Forwarded-For: 198.51.100.12" \
+    "$(url click h@example.com "$mh" 1 first https://example.com/first)"
+wait_tl h@example.com "clicked.*link=first.*machine=false"
+$PD timeline h@example.com | grep -q "opened.*machine=false via=pixel" || fail "h: no human open first"
+curl -s -o /dev/null -A "$H" -H "X-Forwarded-For: 198.51.100.13" \
+    "$(url click h@example.com "$mh" 2 postdrip-honeypot "$B/")"
+wait_tl h@example.com "clicked.*link=postdrip-honeypot.*machine_reason=honeypot"
+wait_tl h@example.com "clicked.*link=first.*machine=true.*machine_reason=honeypot"
+$PD timeline h@example.com | grep "opened" | grep -q "machine=true.*machine_reason=honeypot" ||
+    { $PD timeline h@example.com >&2; fail "h: the open before the honeypot click was not relabelled"; }
+$PD timeline h@example.com | grep -E "opened|clicked" | grep -q "machine=false" &&
+    { $PD timeline h@example.com >&2; fail "h: a human open or click is left"; }
+grep -q "honeypot click: contact=[0-9]* msgno=$mh: 2 earlier opens and clicks relabelled" "$T/engine.log" ||
+    fail "no log line for the relabelling"
 
 # --- unsubscribe: a GET never does; one-click POST does, after commit
 mg=$(sent g@example.com 3600)

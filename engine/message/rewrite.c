@@ -19,7 +19,11 @@
 /*	rewrite_message() walks the MIME structure of a whole message on
 /*	its bytes and rewrites, in every text/html part that is not an
 /*	attachment, the links that may be tracked (rewrite_html(3)) and
-/*	adds an open pixel; with opts->track_text_links, also the bare
+/*	adds an open pixel and, with opts->honeypot_name, a hidden link
+/*	(a honeypot: no text, display:none, aria-hidden, out of the tab
+/*	order) that only a machine following every href clicks, signed
+/*	for opts->honeypot_url under that name; with
+/*	opts->track_text_links, also the bare
 /*	URLs of text/plain parts. Tracker URLs come from the caller's
 /*	callbacks, so this module knows nothing of tokens or the store.
 /*
@@ -36,9 +40,11 @@
 /*	missing) says so: that is the only header that may change.
 /*
 /*	Left alone, with the reason as result: a message over
-/*	opts->max_size (REWRITE_TOO_BIG), one with a DKIM-Signature of a
-/*	domain other than opts->signing_domain (REWRITE_DKIM_OTHER: the
-/*	rewrite would break it), a multipart/signed or multipart/encrypted
+/*	opts->max_size (REWRITE_TOO_BIG), one with a DKIM-Signature whose
+/*	d= is none of opts->signing_domains (REWRITE_DKIM_OTHER: the
+/*	rewrite would break a signature nobody here makes again; a
+/*	signature of our own domain is made again after us, by the signer
+/*	that follows postdrip-milter), a multipart/signed or multipart/encrypted
 /*	message (REWRITE_SIGNED), one with no HTML part to rewrite
 /*	(REWRITE_NO_HTML), one without a blank line after its header
 /*	(REWRITE_BAD_MIME), and one where nothing was to be tracked
@@ -205,7 +211,8 @@ dkim_domain(const char *val)
 /* part_field - interpret one header field */
 
 static void
-part_field(PART *pt, const char *f, size_t flen, int top, const char *signer)
+part_field(PART *pt, const char *f, size_t flen, int top,
+	           const char *const *signers)
 {
 	const char *colon = memchr(f, ':', flen);
 	size_t	nlen;
@@ -262,8 +269,12 @@ part_field(PART *pt, const char *f, size_t flen, int top, const char *signer)
 		g_object_unref(cd);
 	} else if (top && NAME_IS("DKIM-Signature") && pt->dkim_other == 0) {
 		char   *d = dkim_domain(val);
+		const char *const *sp;
 
-		if (signer == 0 || strcasecmp(d, signer) != 0)
+		for (sp = signers; sp && *sp; sp++)
+			if (strcasecmp(d, *sp) == 0)
+				break;
+		if (sp == 0 || *sp == 0)
 			pt->dkim_other = d;
 		else
 			myfree(d);
@@ -278,7 +289,8 @@ part_field(PART *pt, const char *f, size_t flen, int top, const char *signer)
  */
 
 static int
-part_parse(PART *pt, const char *p, size_t len, int top, const char *signer)
+part_parse(PART *pt, const char *p, size_t len, int top,
+	           const char *const *signers)
 {
 	const char *stop = p + len;
 	const char *line = p;
@@ -300,13 +312,13 @@ part_parse(PART *pt, const char *p, size_t len, int top, const char *signer)
 		}
 		if (*line != ' ' && *line != '\t') {
 			if (field)
-				part_field(pt, field, line - field, top, signer);
+				part_field(pt, field, line - field, top, signers);
 			field = line;
 		}
 		line = next;
 	}
 	if (field)
-		part_field(pt, field, line - field, top, signer);
+		part_field(pt, field, line - field, top, signers);
 	pt->hdr_len = line - p;
 	if (!found) {
 		pt->sep = pt->body = stop;
@@ -834,7 +846,7 @@ rewrite_message(const char *msg, size_t len, const REWRITE_OPTS *opts,
 		status = REWRITE_TOO_BIG;
 		goto unchanged;
 	}
-	if (part_parse(&top, msg, len, 1, opts->signing_domain) == 0) {
+	if (part_parse(&top, msg, len, 1, opts->signing_domains) == 0) {
 		part_free(&top);
 		snprintf(res->detail, sizeof(res->detail), "no end of header");
 		status = REWRITE_BAD_MIME;

@@ -35,9 +35,14 @@ typedef struct REWRITE_OPTS {
 	const char *tracker_url;	/* links under TRACKER/ (unsubscribe,
 					 * preferences, already tracked) are
 					 * never tracked; may be null */
-	const char *signing_domain;	/* the DKIM d= that will sign after us,
-					 * or null: another domain's
-					 * DKIM-Signature stops the rewrite */
+	const char *const *signing_domains;	/* null-terminated, may be null:
+						 * the DKIM d= domains that sign
+						 * after us; a DKIM-Signature of
+						 * any other stops the rewrite */
+	const char *honeypot_name;	/* link name of a hidden link added to
+					 * each HTML part with links, or
+					 * null/"": none */
+	const char *honeypot_url;	/* the URL that link's token signs */
 	REWRITE_LINK_FN link_url;
 	REWRITE_PIXEL_FN pixel_url;
 	void   *ctx;
@@ -55,6 +60,7 @@ typedef struct REWRITE_OPTS {
 typedef struct REWRITE_RESULT {
 	int	links;			/* links replaced */
 	int	pixels;			/* pixels added */
+	int	honeypots;		/* hidden honeypot links added */
 	int	parts;			/* parts changed */
 	int	skipped_parts;		/* HTML parts left alone (charset,
 					 * encoding) */

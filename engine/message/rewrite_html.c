@@ -543,7 +543,7 @@ int
 rewrite_html(REWRITE_STATE *st, const char *in, size_t len, STRBUF *out)
 {
 	HTML_CTX hc;
-	int	n;
+	int	n, links;
 
 	memset(&hc, 0, sizeof(hc));
 	hc.st = st;
@@ -553,7 +553,37 @@ rewrite_html(REWRITE_STATE *st, const char *in, size_t len, STRBUF *out)
 	hc.pixel_at = len;
 	while (hc.pixel_at > 0 && html_space((unsigned char) in[hc.pixel_at - 1]))
 		hc.pixel_at--;
+	links = st->res->links;
 	html_walk(&hc, in, len);
+
+	/*
+	 * The honeypot: a link no person sees or can reach (no text, hidden,
+	 * out of the tab order and of screen readers), which only a machine
+	 * that follows every href of the message clicks. The tracker labels
+	 * that click, and the message's other clicks around it, as a
+	 * scanner's. Only in a part that has links of its own to guard.
+	 */
+	if (st->opts->track_links && st->opts->link_url && st->res->links > links
+	    && st->opts->honeypot_name && *st->opts->honeypot_name
+	    && st->opts->honeypot_url && *st->opts->honeypot_url) {
+		char   *url = st->opts->link_url(st->opts->ctx, st->opts->honeypot_url,
+					    st->opts->honeypot_name, ++st->number);
+
+		if (url && !url_safe(url)) {
+			myfree(url);
+			url = 0;
+		}
+		if (url) {
+			char   *esc = attr_escape(url);
+
+			edits_add(&hc.edits, hc.pixel_at, 0,
+				  myasprintf("<a href=%s style=\"display:none;font-size:0;line-height:0\""
+					     " aria-hidden=\"true\" tabindex=\"-1\"></a>", esc));
+			myfree(esc);
+			myfree(url);
+			st->res->honeypots++;
+		}
+	}
 	if (st->opts->track_opens && st->opts->pixel_url) {
 		char   *url = st->opts->pixel_url(st->opts->ctx);
 

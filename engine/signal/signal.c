@@ -116,6 +116,7 @@
 
 #include "util/mymalloc.h"
 #include "signal/signal.h"
+#include "store/store_stat.h"
 
 /* signal_kind_name - for logging */
 
@@ -722,6 +723,22 @@ sig_event_data(const SIG_MSG *m, const SIG_OUT *o)
 	return (data);
 }
 
+/*
+ * sig_tally - the counters /metrics shows (store_tally()): each event
+ * type, and bounces by class, so that the tracker, which sees no mail,
+ * can say how many bounces the LMTP receiver and the milter recorded.
+ */
+static void
+sig_tally(STORE_TXN *txn, const SIG_OUT *o)
+{
+	store_tally(txn, o->event);
+	if (strcmp(o->event, "bounced") == 0)
+		store_tally(txn, o->row == 0 ? "bounced.unclassified"
+			    : o->row->class == CLASSIFY_HARD ? "bounced.hard"
+			    : o->row->class == CLASSIFY_SOFT ? "bounced.soft"
+			    : "bounced.unclassified");
+}
+
 /* signal_apply - the write operation: plan, then write */
 
 int
@@ -781,6 +798,7 @@ signal_apply(STORE_TXN *txn, void *ctx)
 			if (rc != STORE_OK)
 				return (STORE_RETRY);
 		}
+		sig_tally(txn, o);
 		if (o->suppressed
 		    && store_suppress_put(txn, o->address, o->suppressed, source,
 					  m->now) != STORE_OK)

@@ -27,7 +27,12 @@
 /*	that the check costs one lookup whatever the contact's history);
 /*	machine=true|false.
 /* .IP "clicked"
-/*	link, url, machine.
+/*	link, url, machine. A click on the hidden honeypot link
+/*	(w->honeypot) also makes the message's opens and clicks of the
+/*	last w->honeypot_window seconds a machine's: their data gets
+/*	machine=true, machine_reason=honeypot and relabelled (the time),
+/*	in the same transaction (store_event_relabel()); the mark of a
+/*	human open goes with them unless an older human open remains.
 /* .IP "unsubscribed"
 /*	via; suppresses the address (reason unsubscribed, source
 /*	tracker), which is what postdrip-policyd reads for every marketing
@@ -174,6 +179,82 @@ web_event(STORE_TXN *txn, WEB_SIG *w, const char *type, json_t *data)
 	return (store_event_append(txn, w->contact, w->now, type, data, &w->seq));
 }
 
+/*
+ * The honeypot: opens and clicks of one message recorded shortly before
+ * the click on its hidden link were made by the same machine (a scanner
+ * follows the links of a message in order, and the honeypot comes last).
+ */
+typedef struct WEB_RELABEL {
+	uint64_t msgno;
+	time_t	since;
+	uint64_t seq[SIGWEB_RELABEL_MAX];
+	int	n;
+	int	opens;			/* human opens among them */
+	int	older_open;		/* a human open before the window */
+} WEB_RELABEL;
+
+/* web_relabel_fn - collect the human opens and clicks of the message */
+
+static int
+web_relabel_fn(const STORE_EVENT *ev, void *ctx)
+{
+	WEB_RELABEL *rl = ctx;
+	json_t *d = ev->data;
+	int	open = strcmp(ev->type, "opened") == 0;
+
+	if ((!open && strcmp(ev->type, "clicked") != 0) || d == 0
+	    || json_is_true(json_object_get(d, "machine"))
+	    || !json_is_integer(json_object_get(d, "msgno"))
+	    || (uint64_t) json_integer_value(json_object_get(d, "msgno")) != rl->msgno)
+		return (0);
+	if (ev->time < rl->since) {
+		rl->older_open |= open;
+		return (0);
+	}
+	if (rl->n < SIGWEB_RELABEL_MAX) {
+		rl->seq[rl->n++] = ev->seq;
+		rl->opens += open;
+	}
+	return (0);
+}
+
+/* web_relabel - make the collected events a machine's */
+
+static int
+web_relabel(STORE_TXN *txn, WEB_SIG *w, const WEB_RELABEL *rl)
+{
+	STORE_EVENT ev;
+	char	okey[sizeof(SIGWEB_OPENED_PREFIX) + 24];
+	size_t	okey_len;
+	int	i, rc;
+
+	for (i = 0; i < rl->n; i++) {
+		if ((rc = store_event_get(txn, rl->seq[i], &ev)) != STORE_OK)
+			return (rc == STORE_NOTFOUND ? STORE_RETRY : rc);
+		json_object_set_new(ev.data, "machine", json_true());
+		json_object_set_new(ev.data, "machine_reason", json_string("honeypot"));
+		json_object_set_new(ev.data, "relabelled", json_integer((json_int_t) w->now));
+		rc = store_event_relabel(txn, &ev);
+		store_event_free(&ev);
+		if (rc != STORE_OK)
+			return (rc);
+		w->relabelled++;
+	}
+
+	/*
+	 * The mark of a human open went with the opens relabelled, unless a
+	 * human open older than the window remains: a later click of a
+	 * person then counts as the message's open again.
+	 */
+	if (rl->opens && !rl->older_open) {
+		okey_len = web_opened_key(okey, sizeof(okey), rl->msgno);
+		rc = store_del(txn, STORE_DB_MISC, okey, okey_len);
+		if (rc != STORE_OK && rc != STORE_NOTFOUND)
+			return (rc);
+	}
+	return (STORE_OK);
+}
+
 /* web_data - a copy of w->data, or a new object */
 
 static json_t *
@@ -186,6 +267,7 @@ int
 signal_web_apply(STORE_TXN *txn, void *ctx)
 {
 	WEB_SIG *w = ctx;
+	WEB_RELABEL *rl = 0;
 	STORE_SUPPRESSION sup;
 	char	idem[sizeof(SIGWEB_IDEM_PREFIX) + SIGWEB_IDEM_MAX];
 	unsigned char ibuf[16];
@@ -204,6 +286,7 @@ signal_web_apply(STORE_TXN *txn, void *ctx)
 	w->result = "recorded";
 	w->labelled = 0;
 	w->label_reason = 0;
+	w->relabelled = 0;
 
 	/* Idempotency: a key seen before means "done already". */
 	if (w->idem_key && *w->idem_key) {
@@ -276,6 +359,15 @@ signal_web_apply(STORE_TXN *txn, void *ctx)
 			w->label_reason = w->kind == WEB_OPEN ? "open-timing" : "click-timing";
 		}
 	}
+	/* A honeypot click: what it relabels is read before any write. */
+	if (w->kind == WEB_CLICK && w->honeypot && w->have_sent && w->honeypot_window > 0) {
+		rl = mycalloc(1, sizeof(*rl));
+		rl->msgno = w->sent.msgno;
+		rl->since = w->now - w->honeypot_window;
+		if ((rc = store_timeline_walk_since(txn, w->contact, w->sent.time,
+						    web_relabel_fn, rl)) != STORE_OK)
+			goto out;
+	}
 	data = web_data(w);
 	web_msg_data(w, data);
 	if (w->kind == WEB_OPEN || w->kind == WEB_CLICK) {
@@ -318,6 +410,8 @@ signal_web_apply(STORE_TXN *txn, void *ctx)
 			}
 		}
 		rc = web_event(txn, w, "clicked", data);
+		if (rc == STORE_OK && rl)
+			rc = web_relabel(txn, w, rl);
 		break;
 	case WEB_UNSUB:
 		if (sup_rc == STORE_OK) {
@@ -438,6 +532,8 @@ signal_web_apply(STORE_TXN *txn, void *ctx)
 		rc = store_put(txn, STORE_DB_MISC, idem, ilen, ibuf, sizeof(ibuf), 0);
 	}
 out:
+	if (rl)
+		myfree(rl);
 	if (data)
 		json_decref(data);
 	if (rec)

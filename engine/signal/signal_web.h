@@ -44,6 +44,9 @@ typedef struct WEB_SIG {
 	const char *machine_reason;	/* the rule that said so */
 	long	open_window;		/* an open sooner after the send ... */
 	long	click_window;		/* ... or a click: a machine (0: off) */
+	int	honeypot;		/* a click on the hidden honeypot link */
+	long	honeypot_window;	/* its message's opens and clicks this
+					 * soon before it become a machine's */
 	time_t	now;
 	/* What was done (reset on each run of the write). */
 	uint64_t contact;
@@ -57,6 +60,7 @@ typedef struct WEB_SIG {
 	const char *result;		/* short word for the log */
 	int	labelled;		/* machine, after the timing rule */
 	const char *label_reason;	/* its rule, or 0 */
+	int	relabelled;		/* earlier events made a machine's */
 } WEB_SIG;
 
 /* Look up the contact and sent message of a token, for labelling and
@@ -80,5 +84,7 @@ json_t *signal_web_lists(json_t *rec);
 #define SIGWEB_IDEM_MAX		200	/* longest Idempotency-Key */
 /* The mark of a message's first human open, in STORE_DB_MISC. */
 #define SIGWEB_OPENED_PREFIX	"web.opened:"
+/* Events relabelled by one honeypot click, at most. */
+#define SIGWEB_RELABEL_MAX	256
 
 #endif

@@ -191,6 +191,9 @@ typedef struct STORE_EVENT {
 int	store_event_append(STORE_TXN *txn, uint64_t contact, time_t when,
 			           const char *type, json_t *data, uint64_t *seq);
 int	store_event_get(STORE_TXN *txn, uint64_t seq, STORE_EVENT *ev);
+/* Write: ev->data replaces the data of event ev->seq (time, contact and
+ * type as they are): a tracker event relabelled as a machine's. */
+int	store_event_relabel(STORE_TXN *txn, const STORE_EVENT *ev);
 /* The first event with sequence > after: OK or NOTFOUND. */
 int	store_event_next(STORE_TXN *txn, uint64_t after, STORE_EVENT *ev);
 uint64_t store_event_last(STORE_TXN *txn);

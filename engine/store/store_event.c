@@ -9,6 +9,8 @@
 /*	scheduler keeps the last seq it handled and reads on from there.
 /*	TIMELINE: contact (8) time (8) seq (8) -> "", so a contact's history
 /*	is one range read, oldest first, whatever order events were recorded in.
+/*	An event is never removed; its data changes only by
+/*	store_event_relabel() (a tracker event found to be a machine's).
 /*--*/
 #include "pdconfig.h"
 
@@ -90,6 +92,40 @@ store_event_append(STORE_TXN *txn, uint64_t contact, time_t when,
 	free(text);
 	if (rc == STORE_OK && seqp)
 		*seqp = seq;
+	return (txn->failed ? STORE_RETRY : rc);
+}
+
+/*
+ * store_event_relabel - write ev->data over the data of event ev->seq, whose
+ * time, contact and type stay (so its timeline entry stays right). For the
+ * one correction the tracker makes: an open or click found to be a
+ * scanner's after it was recorded (tracker_bot(3), honeypot).
+ */
+int
+store_event_relabel(STORE_TXN *txn, const STORE_EVENT *ev)
+{
+	unsigned char key[8], *buf;
+	size_t	tlen = strlen(ev->type), dlen = 0, n;
+	char   *text = 0;
+	int	rc;
+
+	if (tlen == 0 || tlen >= sizeof(ev->type))
+		return (STORE_CONFIG);
+	if (ev->data && json_object_size(ev->data) > 0) {
+		text = json_dumps(ev->data, JSON_COMPACT);
+		dlen = strlen(text);
+	}
+	n = EVENT_HDR + tlen + 1 + dlen;
+	buf = mymalloc(n);
+	store_u64_put(buf, (uint64_t) ev->time);
+	store_u64_put(buf + 8, ev->contact);
+	memcpy(buf + EVENT_HDR, ev->type, tlen + 1);
+	if (dlen)
+		memcpy(buf + EVENT_HDR + tlen + 1, text, dlen);
+	store_u64_put(key, ev->seq);
+	rc = store_put(txn, STORE_DB_EVENT, key, 8, buf, n, 0);
+	myfree(buf);
+	free(text);
 	return (txn->failed ? STORE_RETRY : rc);
 }
 

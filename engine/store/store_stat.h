@@ -2,6 +2,8 @@
 #define PD_STORE_STAT_H
 
 /* store_stat - size and use of the store (see store_stat.c). */
+#include <time.h>
+
 #include "store/store.h"
 
 typedef struct STORE_STAT {
@@ -12,5 +14,11 @@ typedef struct STORE_STAT {
 } STORE_STAT;
 
 int	store_stat(STORE_TXN *txn, STORE_STAT *s);
+/* Jobs of the schedule due at now (a walk of the due range). */
+size_t	store_stat_due(STORE_TXN *txn, time_t now);
+/* Counters that only grow (a named sequence in META, "tally.NAME"):
+ * store_tally() adds one inside a write, store_tally_get() reads. */
+void	store_tally(STORE_TXN *txn, const char *name);
+uint64_t store_tally_get(STORE_TXN *txn, const char *name);
 
 #endif

@@ -25,7 +25,10 @@
 /* .IP "/api/events, /api/contacts"
 /*	tracker_api(3).
 /* .IP "/healthz, /metrics"
-/*	Liveness (a store read), and counters in Prometheus text format.
+/*	Liveness (a store read), and counters in Prometheus text format:
+/*	the tracker's own (requests, events), the store's sizes, the jobs
+/*	due now (store_stat_due()), and the bounces and complaints that the
+/*	LMTP receiver and the milter tallied in the store (store_tally()).
 /* .PP
 /*	Bounds: libmicrohttpd refuses a request line and headers over
 /*	tracker_header_limit (414 or 431); a body over tracker_body_limit
@@ -92,6 +95,31 @@ static const char *const trk_ev_names[TRK_EVTYPES] = {
 	"opened", "clicked", "unsubscribed", "resubscribed", "preferences_changed",
 	"subscribe_requested", "subscribed", "page_visit", "api", 0,
 };
+
+/*
+ * Counters the signal module keeps in the store (store_tally()), for the
+ * signals the tracker does not see: bounces and complaints arrive by mail.
+ * Entries of one metric are next to each other.
+ */
+static const struct {
+	const char *name;		/* store_tally() name */
+	const char *metric;
+	const char *labels;
+	const char *help;
+}	trk_tallies[] = {
+	{"bounced.hard", "postdrip_bounces_total", "{class=\"hard\"}",
+	"Bounces tied to a recorded send, by class."},
+	{"bounced.soft", "postdrip_bounces_total", "{class=\"soft\"}", 0},
+	{"bounced.unclassified", "postdrip_bounces_total", "{class=\"unclassified\"}", 0},
+	{"bounce_unverified", "postdrip_bounces_unverified_total", "",
+	"Bounces that named no send of ours (recorded, changing nothing)."},
+	{"delayed", "postdrip_delays_total", "", "Delay notifications (DSN action delayed)."},
+	{"complained", "postdrip_complaints_total", "", "Complaints (ARF) tied to a recorded send."},
+	{"complaint_unverified", "postdrip_complaints_unverified_total", "",
+	"Complaints that named no send of ours."},
+};
+
+#define TRK_TALLIES ((int) (sizeof(trk_tallies) / sizeof(trk_tallies[0])))
 
 /* trk_count_event - events by type and human/machine */
 
@@ -336,6 +364,11 @@ trk_async_done(void *ctx, int status)
 {
 	TRK_ASYNC *a = ctx;
 
+	if (status == STORE_OK && a->w.relabelled)
+		msg_info("tracker: honeypot click: contact=%llu msgno=%llu: %d earlier opens "
+			 "and clicks relabelled machine_reason=honeypot",
+			 (unsigned long long) a->w.token.contact,
+			 (unsigned long long) a->w.token.message, a->w.relabelled);
 	if (status == STORE_OK && a->w.changed)
 		trk_count_event(a->t, a->w.kind == WEB_OPEN ? "opened" : "clicked", a->w.labelled);
 	else if (status != STORE_OK && status != STORE_NOTFOUND)
@@ -379,6 +412,9 @@ trk_record_async(TRK_REQ *r, const TOKEN *tok, const TRACK_REQ *tr)
 	a->w.machine_reason = bl.reason;
 	a->w.open_window = t->open_window;
 	a->w.click_window = t->click_window;
+	a->w.honeypot = tr->kind == 'c' && t->bot.honeypot_link[0]
+	    && strcasecmp(tr->name, t->bot.honeypot_link) == 0;
+	a->w.honeypot_window = t->bot.honeypot_window;
 	a->w.data = trk_req_data(r);
 	if (bl.proxy)
 		json_object_set_new(a->w.data, "proxy", json_string(bl.proxy));
@@ -471,6 +507,8 @@ trk_metrics(TRK_REQ *r)
 	STORE_STAT ss;
 	unsigned long v;
 	int	i, j, have = 0;
+	size_t	due = 0;
+	uint64_t tally[TRK_TALLIES];
 	MHD_RESULT ret;
 
 	strbuf_puts(&sb, "# HELP postdrip_tracker_requests_total HTTP requests by endpoint and answer.\n"
@@ -488,7 +526,11 @@ trk_metrics(TRK_REQ *r)
 				      trk_ev_names[i], j ? "machine" : "human",
 				      __atomic_load_n(&t->ev[i][j], __ATOMIC_RELAXED));
 	if (store_rbegin(t->st, &txn) == STORE_OK) {
-		have = store_stat(txn, &ss) == STORE_OK;
+		if ((have = store_stat(txn, &ss) == STORE_OK) != 0) {
+			due = store_stat_due(txn, clock_now());
+			for (i = 0; i < TRK_TALLIES; i++)
+				tally[i] = store_tally_get(txn, trk_tallies[i].name);
+		}
 		store_rend(txn);
 	}
 	if (have)
@@ -509,6 +551,18 @@ trk_metrics(TRK_REQ *r)
 			      "# TYPE postdrip_store_used_bytes gauge\npostdrip_store_used_bytes %zu\n",
 			      ss.sent, ss.suppressed, ss.contacts, ss.scheduled,
 			      (unsigned long long) ss.events, ss.map_size, ss.used);
+	if (have) {
+		strbuf_printf(&sb, "# HELP postdrip_jobs_due Scheduled jobs whose time has come.\n"
+			      "# TYPE postdrip_jobs_due gauge\npostdrip_jobs_due %zu\n", due);
+		for (i = 0; i < TRK_TALLIES; i++) {
+			if (i == 0 || strcmp(trk_tallies[i].metric, trk_tallies[i - 1].metric) != 0)
+				strbuf_printf(&sb, "# HELP %s %s\n# TYPE %s counter\n",
+					      trk_tallies[i].metric, trk_tallies[i].help,
+					      trk_tallies[i].metric);
+			strbuf_printf(&sb, "%s%s %llu\n", trk_tallies[i].metric,
+				      trk_tallies[i].labels, (unsigned long long) tally[i]);
+		}
+	}
 	strbuf_printf(&sb, "# HELP postdrip_store_up Whether the store answered.\n"
 		      "# TYPE postdrip_store_up gauge\npostdrip_store_up %d\n", have);
 	ret = trk_answer(r, 200, "text/plain; version=0.0.4", sb.data, sb.len, 0, 0);

@@ -53,9 +53,15 @@
 /*	The recent clicks are kept in fixed tables (BOT_RECENT_SLOTS,
 /*	hashed, overwritten): memory is bounded, and a collision can only
 /*	forget a click, making a label less likely, never more.
+/*
+/*	The opens and clicks of a message recorded just before its
+/*	honeypot click are relabelled by signal_web(3) when that click is
+/*	recorded.
 /* BUGS
-/*	A click recorded before the honeypot click of the same burst keeps
-/*	its human label: events are never rewritten.
+/*	A trigger that an event relabelled by a honeypot click fired
+/*	before the relabelling (postdrip-engine follows events within
+/*	about a second) is not undone; reports, conditions and later
+/*	triggers see the event as a machine's.
 /* SEE ALSO
 /*	signal_web(3), postdrip-engine(8)
 /*--*/
