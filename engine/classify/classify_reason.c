@@ -33,9 +33,13 @@
 /*	side, not a missing mailbox; anything refused at MAIL FROM is about
 /*	the sender; a refusal before any command is a block of the
 /*	connecting host.
+/*
+/*	A permanent refusal that quotes the recipient and gives no other
+/*	reason is about the address: userunknown.
 /* DIAGNOSTICS
 /*	None. When nothing decides, the reason is "onhold" (a status but
-/*	no explanation), "expired" (a delay) or "undefined".
+/*	no explanation, also a 4.x.x that the reporting MTA calls failed),
+/*	"expired" (a delay) or "undefined".
 /* SEE ALSO
 /*	RFC 3463, RFC 7372, RFC 7505, RFC 8098
 /*--*/
