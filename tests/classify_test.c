@@ -26,6 +26,9 @@
 #include <stdio.h>
 #include <cmocka.h>
 
+#include <unistd.h>
+
+#include "util/strbuf.h"
 #include "classify/classify.h"
 
 #define FIELDS_LINE_MAX	1024		/* one line of fields.tsv */
@@ -337,6 +340,116 @@ test_names(void **state)
 		assert_string_equal(classify_class_name(classes[i].class), classes[i].name);
 }
 
+
+/* dsn_with - a DSN for one recipient, Status 5.0.0, with this diagnostic */
+
+static void
+dsn_with(const char *diag, CLASSIFY_RESULT *res)
+{
+	char	msg[4096];
+
+	snprintf(msg, sizeof(msg),
+		 "From: MAILER-DAEMON@mx.example.net (Mail Delivery System)\n"
+		 "To: news@sender.example\n"
+		 "Subject: Undelivered Mail Returned to Sender\n"
+		 "MIME-Version: 1.0\n"
+		 "Content-Type: multipart/report; report-type=delivery-status;"
+		 " boundary=\"B\"\n\n"
+		 "--B\nContent-Type: text/plain\n\nIt failed.\n\n"
+		 "--B\nContent-Type: message/delivery-status\n\n"
+		 "Reporting-MTA: dns; mx.example.net\n\n"
+		 "Final-Recipient: rfc822; who@example.org\n"
+		 "Action: failed\nStatus: 5.0.0\n"
+		 "Diagnostic-Code: smtp; %s\n\n--B--\n", diag);
+	classify(msg, res);
+	assert_int_equal(res->nrcpt, 1);
+}
+
+/* assert_reason - the reason a diagnostic gets */
+
+static void
+assert_reason(const char *diag, const char *want)
+{
+	CLASSIFY_RESULT res;
+
+	dsn_with(diag, &res);
+	if (strcmp(res.rcpt[0].reason, want) != 0)
+		fail_msg("\"%s\": got %s, want %s", diag, res.rcpt[0].reason, want);
+	classify_free(&res);
+}
+
+/* write_file - a small file in the current directory */
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE   *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/*
+ * Phrase families of the vocabulary (bounce-reasons(5)): "{a|b}" and
+ * "A * B", and the reply codes of a multi-line reply left out. Runs last:
+ * it replaces the vocabulary in use.
+ */
+static void
+test_vocab_patterns(void **state)
+{
+	STRBUF	errs = STRBUF_INIT;
+	char	path[64];
+	static const char *const bad[] = {
+		"mailboxfull generic {mailbox|inbox full\n",
+		"mailboxfull generic {mailbox||inbox} full\n",
+		"mailboxfull generic {} full\n",
+		"mailboxfull generic mailbox *full\n",
+		"mailboxfull generic mb * full\n",
+		"mailboxfull generic {a|b|c|d|e|f|g} {a|b|c|d|e|f|g} {a|b|c|d|e|f|g} xyz\n",
+		0,
+	};
+	const char *const *bp;
+
+	snprintf(path, sizeof(path), "classify_test.%ld.reasons", (long) getpid());
+	for (bp = bad; *bp; bp++) {
+		write_file(path, *bp);
+		strbuf_reset(&errs);
+		if (classify_reasons_check(path, &errs) == 0)
+			fail_msg("accepted: %s", *bp);
+		assert_non_null(strstr(strbuf_str(&errs), ":1: "));
+	}
+	write_file(path,
+		   "# families\n"
+		   "mailboxfull generic {mailbox|inbox} * {is full|over quota}\n"
+		   "suspend     generic {account|mailbox} * {disabled|suspended}\n"
+		   "rejected    generic pipe to |\n"
+		   "notcompliantrfc generic multiple addresses in from\n"
+		   "systemerror generic over * over * over\n");
+	strbuf_reset(&errs);
+	assert_int_equal(classify_reasons_load(path, 0, &errs), 0);
+	remove(path);
+	strbuf_free(&errs);
+
+	assert_reason("552 The mailbox of <who@example.org> is full", "mailboxfull");
+	assert_reason("552 Inbox over quota", "mailboxfull");
+	/* The parts in order, and B no more than 64 bytes after A. */
+	assert_reason("550 Is full: the mailbox", "onhold");
+	assert_reason("550 mailbox 0123456789012345678901234567890123456789"
+		      "01234567890123456789012 is full", "onhold");
+	assert_reason("550 mailbox 0123456789012345678901234567890123456789"
+		      "0123456789012345678901 is full", "mailboxfull");
+	assert_reason("550 This account has been disabled", "suspend");
+	/* "|" outside braces is a byte like any other. */
+	assert_reason("550 pipe to |/usr/bin/x failed", "rejected");
+	/* "550-5.7.1 " between the lines of a reply is no part of the words. */
+	assert_reason("550-5.7.1 Messages with multiple 550 5.7.1 addresses in From:"
+		      " are not accepted", "notcompliantrfc");
+	/* Three parts: each within reach of the last. */
+	assert_reason("550 over and over and over", "systemerror");
+	assert_reason("550 over and over", "onhold");
+}
+
 int
 main(void)
 {
@@ -347,6 +460,7 @@ main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_field_bound),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_vocab_patterns),
 	};
 
 	return (cmocka_run_group_tests(tests, 0, 0));

@@ -77,6 +77,7 @@ typedef struct CLASSIFY_PHRASE {
 	char   *tags;				/* formats the wording is from */
 	char   *phrase;				/* lower case, one line */
 	size_t	len;
+	int	gaps;				/* " * " in the pattern */
 	int	line;				/* in the vocabulary file */
 	unsigned first, last;			/* first and last 3 bytes, hashed */
 } CLASSIFY_PHRASE;

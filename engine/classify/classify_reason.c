@@ -33,9 +33,13 @@
 /*	side, not a missing mailbox; anything refused at MAIL FROM is about
 /*	the sender; a refusal before any command is a block of the
 /*	connecting host.
+/*
+/*	A permanent refusal that quotes the recipient and gives no other
+/*	reason is about the address: userunknown.
 /* DIAGNOSTICS
 /*	None. When nothing decides, the reason is "onhold" (a status but
-/*	no explanation), "expired" (a delay) or "undefined".
+/*	no explanation, also a 4.x.x that the reporting MTA calls failed),
+/*	"expired" (a delay) or "undefined".
 /* SEE ALSO
 /*	RFC 3463, RFC 7372, RFC 7505, RFC 8098
 /*--*/
@@ -117,16 +121,16 @@ static const STATUS_RULE status_rules[] = {
 	{"7.6", "securityerror", 1},
 	{"7.7", "securityerror", 1},
 	{"7.8", "securityerror", 1},
-	{"7.9", "policyviolation", 1},
+	{"7.9", "securityerror", 1},
 	{"7.10", "securityerror", 1},
 	{"7.11", "securityerror", 1},
 	{"7.12", "securityerror", 1},
 	{"7.13", "suspend", 1},
 	{"7.14", "securityerror", 1},
 	{"7.15", "securityerror", 1},
-	{"7.16", "mailboxfull", 1},
+	{"7.16", "mesgtoobig", 1},
 	{"7.17", "hasmoved", 1},
-	{"7.18", "suspend", 1},
+	{"7.18", "hasmoved", 1},
 	{"7.19", "suspend", 1},
 	{"7.20", "authfailure", 0},
 	{"7.21", "authfailure", 0},
@@ -135,7 +139,7 @@ static const STATUS_RULE status_rules[] = {
 	{"7.24", "authfailure", 0},
 	{"7.25", "requireptr", 0},
 	{"7.26", "authfailure", 0},
-	{"7.27", "notaccept", 1},
+	{"7.27", "rejected", 1},
 	{"7.28", "spamdetected", 1},
 	{"7.29", "authfailure", 0},
 	{"7.30", "securityerror", 1},
@@ -511,6 +515,21 @@ classify_reason(CLASSIFY_RCPT *rcpt, const char *context)
 		snprintf(rule, sizeof(rule), "stage:connect");
 	}
 
+	/*
+	 * A permanent refusal that names the recipient and gives no other
+	 * reason ("550 <rcpt>: Recipient address rejected."): the address
+	 * is what was refused.
+	 */
+	if (reason == 0 && reply_names_rcpt(rcpt) && (st[0] == '5' || st[0] == 0) && (by_status == 0 || vague)
+	    && (st[0] == 0 || strcmp(st + 1, ".0.0") == 0 || strncmp(st + 1, ".1.", 3) == 0)) {
+		const char *rc = reply_code(rcpt->diagnostic);
+
+		if (rc && rc[0] == '5') {
+			reason = "userunknown";
+			snprintf(rule, sizeof(rule), "stage:rcpt");
+		}
+	}
+
 	/* 5. Vague codes, when nothing more precise was said. */
 	if (reason == 0 && by_status) {
 		reason = by_status;
@@ -523,11 +542,14 @@ classify_reason(CLASSIFY_RCPT *rcpt, const char *context)
 
 	/*
 	 * 6. Nothing applies: a delay is a delay; a failure with a status
-	 * but no explanation is on hold; without either, undefined.
+	 * but no explanation is on hold (also a 4.x.x that the reporting
+	 * MTA says has "failed": it gave up without saying why); without
+	 * either, undefined.
 	 */
 	if (reason == 0) {
-		if (strncasecmp(rcpt->action, "delay", 5) == 0 || st[0] == '4'
-		    || strncasecmp(rcpt->action, "expire", 6) == 0)
+		if (strncasecmp(rcpt->action, "delay", 5) == 0
+		    || strncasecmp(rcpt->action, "expire", 6) == 0
+		    || (st[0] == '4' && strncasecmp(rcpt->action, "failed", 6) != 0))
 			reason = "expired";
 		else
 			reason = st[0] ? "onhold" : "undefined";

@@ -41,6 +41,13 @@
 /*	a phrase that fits two reasons goes under the more specific one,
 /*	earlier in the file.
 /*
+/*	A phrase may stand for a family of wordings: "{a|b|c}" is any one
+/*	of the alternatives (the entry is expanded at load into one phrase
+/*	per choice, all with the entry's line number), and "A * B" is A,
+/*	then B starting at most 64 bytes after A ends. The reply codes that
+/*	open the lines of a multi-line reply ("550-5.7.1 ") are left out of
+/*	the text matched.
+/*
 /*	classify_reasons_load() reads the file at path and makes it the
 /*	vocabulary that classify_message() uses from then on. When the file
 /*	does not exist and optional is set, the copy of conf/bounce-reasons
@@ -62,10 +69,12 @@
 /*	is used.
 /* DIAGNOSTICS
 /*	File errors: an unknown reason, a bad tag, a phrase too short or
-/*	too long, a line too long, a file that cannot be read.
+/*	too long, a bad "{...}" or " * ", a line too long, a file that
+/*	cannot be read.
 /* BUGS
-/*	A vocabulary replaced by a later load is not freed: a thread may
-/*	still be reading it, and loads happen at start and on reload only.
+/*	A vocabulary replaced by a later load is not freed (it stays linked
+/*	from the new one): a thread may still be reading it, and loads
+/*	happen at start and on reload only.
 /*--*/
 #include "pdconfig.h"
 
@@ -86,11 +95,16 @@
 #define VOCAB_MAX_PHRASE	200	/* bytes in one phrase */
 #define VOCAB_MAX_ENTRIES	10000	/* entries in one file */
 #define VOCAB_MAX_TEXT		4096	/* bytes of a text examined */
+#define VOCAB_MAX_GROUPS	4	/* "{a|b}" groups in one phrase */
+#define VOCAB_MAX_EXPAND	256	/* phrases one pattern stands for */
+#define VOCAB_MAX_GAP		64	/* bytes " * " stands for, at most */
+#define VOCAB_GAP		'\001'	/* " * " in a stored phrase */
 
 typedef struct CLASSIFY_VOCAB {
 	CLASSIFY_PHRASE *ent;
 	size_t	nent;
 	unsigned char first[65536 / 8];	/* first three bytes of phrases, hashed */
+	struct CLASSIFY_VOCAB *older;		/* the one this replaced */
 } CLASSIFY_VOCAB;
 
  /*
@@ -172,6 +186,125 @@ vocab_free(CLASSIFY_VOCAB *v)
 	myfree(v);
 }
 
+/* vocab_pattern_ok - null, or what is wrong with a phrase's pattern */
+
+static const char *
+vocab_pattern_ok(const char *phrase)
+{
+	const char *cp;
+	long	product = 1;
+	int	alts = 0;
+	int	groups = 0;
+	int	in_group = 0;
+
+	for (cp = phrase; *cp; cp++) {
+		if (*cp == '{') {
+			if (in_group)
+				return ("\"{\" inside \"{...}\"");
+			in_group = 1;
+			alts = 1;
+			if (++groups > VOCAB_MAX_GROUPS)
+				return ("too many \"{...}\" groups");
+		} else if (*cp == '|' && in_group) {
+			if (cp[-1] == '{' || cp[-1] == '|' || cp[1] == '}' || cp[1] == '|')
+				return ("empty alternative in \"{...}\"");
+			alts++;
+		} else if (*cp == '}') {
+			if (!in_group || cp[-1] == '{')
+				return ("unbalanced or empty \"{...}\"");
+			in_group = 0;
+			product *= alts;
+			if (product > VOCAB_MAX_EXPAND)
+				return ("pattern expands to too many phrases");
+		} else if (*cp == '*') {
+			if (in_group || cp == phrase || cp[-1] != ' ' || cp[1] != ' '
+			    || cp[2] == 0)
+				return ("\" * \" must stand between two parts");
+		}
+	}
+	if (in_group)
+		return ("unbalanced \"{...}\"");
+	return (0);
+}
+
+/* vocab_add - one concrete phrase */
+
+static int
+vocab_add(CLASSIFY_VOCAB *v, size_t *cap, const char *rname, const char *tags,
+	          int lineno, const char *phrase)
+{
+	CLASSIFY_PHRASE *e;
+	char   *cp;
+	size_t	o;
+
+	if (strlen(phrase) > VOCAB_MAX_PHRASE)
+		return (-3);
+	if (v->nent >= VOCAB_MAX_ENTRIES)
+		return (-1);
+	if (v->nent == *cap) {
+		*cap = *cap ? *cap * 2 : 256;
+		v->ent = myrealloc(v->ent, *cap * sizeof(*v->ent));
+	}
+	e = v->ent + v->nent++;
+	e->reason = rname;
+	e->tags = mystrdup(tags);
+	e->phrase = mystrdup(phrase);
+	/* " * " becomes one GAP byte between the parts. */
+	e->gaps = 0;
+	while ((cp = strstr(e->phrase, " * ")) != 0) {
+		*cp = VOCAB_GAP;
+		memmove(cp + 1, cp + 3, strlen(cp + 3) + 1);
+		e->gaps++;
+	}
+	for (cp = e->phrase; /* void */ ; cp += o + 1) {
+		o = strcspn(cp, "\001");
+		if (o < 3) {
+			myfree(e->phrase);
+			myfree(e->tags);
+			v->nent--;
+			return (-2);
+		}
+		if (cp[o] == 0)
+			break;
+	}
+	o = strlen(e->phrase);
+	e->len = o;
+	e->line = lineno;
+	e->first = TRI(e->phrase[0], e->phrase[1], e->phrase[2]);
+	e->last = TRI(e->phrase[o - 3], e->phrase[o - 2], e->phrase[o - 1]);
+	PAIR_SET(v->first, e->first);
+	return (0);
+}
+
+/* vocab_expand - the phrases of a pattern: each "{a|b}" in turn */
+
+static int
+vocab_expand(CLASSIFY_VOCAB *v, size_t *cap, const char *rname,
+	             const char *tags, int lineno, const char *rest,
+	             const char *sofar)
+{
+	char	buf[VOCAB_MAX_LINE + 1];
+	const char *open = strchr(rest, '{');
+	const char *close;
+	const char *alt;
+	int	ret;
+
+	if (open == 0) {
+		snprintf(buf, sizeof(buf), "%s%s", sofar, rest);
+		return (vocab_add(v, cap, rname, tags, lineno, buf));
+	}
+	close = strchr(open, '}');
+	for (alt = open + 1; alt < close; alt += strcspn(alt, "|}") + 1) {
+		size_t	alen = strcspn(alt, "|}");
+
+		snprintf(buf, sizeof(buf), "%s%.*s%.*s", sofar, (int) (open - rest), rest,
+			 (int) alen, alt);
+		if ((ret = vocab_expand(v, cap, rname, tags, lineno, close + 1, buf)) < 0)
+			return (ret);
+	}
+	return (0);
+}
+
 /* vocab_parse - a vocabulary from the text of a file */
 
 static CLASSIFY_VOCAB *
@@ -191,8 +324,9 @@ vocab_parse(const char *name, const char *text, size_t len, STRBUF *errs)
 		char   *lp, *field;
 		size_t	llen, o;
 		const char *rname;
-		CLASSIFY_PHRASE *e;
+		const char *why;
 		int	space;
+		int	ret;
 
 		if (eol == 0)
 			eol = end;
@@ -264,31 +398,35 @@ vocab_parse(const char *name, const char *text, size_t len, STRBUF *errs)
 			line[o++] = tolower((unsigned char) *lp);
 		}
 		line[o] = 0;
-		if (o < 3 || o > VOCAB_MAX_PHRASE) {
+		if (o < 3) {
 			strbuf_printf(errs, "%s:%d: phrase must have 3 to %d bytes\n",
 				      name, lineno, VOCAB_MAX_PHRASE);
 			nerr++;
 			continue;
 		}
-		if (v->nent >= VOCAB_MAX_ENTRIES) {
+		if ((why = vocab_pattern_ok(line)) != 0) {
+			strbuf_printf(errs, "%s:%d: %s\n", name, lineno, why);
+			nerr++;
+			continue;
+		}
+		if ((ret = vocab_expand(v, &cap, rname, tags, lineno, line, "")) == -2) {
+			strbuf_printf(errs, "%s:%d: a part of the phrase has fewer"
+				      " than 3 bytes\n", name, lineno);
+			nerr++;
+			continue;
+		}
+		if (ret == -3) {
+			strbuf_printf(errs, "%s:%d: phrase must have 3 to %d bytes\n",
+				      name, lineno, VOCAB_MAX_PHRASE);
+			nerr++;
+			continue;
+		}
+		if (ret < 0) {
 			strbuf_printf(errs, "%s:%d: more than %d entries\n",
 				      name, lineno, VOCAB_MAX_ENTRIES);
 			nerr++;
 			break;
 		}
-		if (v->nent == cap) {
-			cap = cap ? cap * 2 : 256;
-			v->ent = myrealloc(v->ent, cap * sizeof(*v->ent));
-		}
-		e = v->ent + v->nent++;
-		e->reason = rname;
-		e->tags = mystrdup(tags);
-		e->phrase = mystrdup(line);
-		e->len = o;
-		e->line = lineno;
-		e->first = TRI(line[0], line[1], line[2]);
-		e->last = TRI(line[o - 3], line[o - 2], line[o - 1]);
-		PAIR_SET(v->first, e->first);
 	}
 	if (nerr) {
 		vocab_free(v);
@@ -369,7 +507,12 @@ classify_reasons_load(const char *path, int optional, STRBUF *errs)
 		return (-1);
 	}
 	strbuf_free(&my);
-	/* Installed first, so that the compiled-in copy is never parsed. */
+	/*
+	 * Installed first, so that the compiled-in copy is never parsed. The
+	 * vocabulary replaced stays linked from the new one: a thread may
+	 * still be reading it.
+	 */
+	v->older = vocab_current;
 	vocab_current = v;
 	pthread_once(&vocab_once, vocab_builtin);
 	return (0);
@@ -389,6 +532,75 @@ classify_reasons_check(const char *path, STRBUF *errs)
 	return (0);
 }
 
+/* reply_prefix - length of a reply code and enhanced code that open text */
+
+static size_t
+reply_prefix(const char *t)
+{
+	size_t	o;
+	int	d;
+
+	/*
+	 * "550-", "550-5.7.1 ", "550 5.7.1 ": a reply code, then (or with a
+	 * hyphen) an enhanced status code. A bare "550 " stays: its text
+	 * may start a sentence that the phrases read as it is.
+	 */
+	if (!(t[0] == '4' || t[0] == '5') || !isdigit((unsigned char) t[1])
+	    || !isdigit((unsigned char) t[2]) || (t[3] != '-' && t[3] != ' '))
+		return (0);
+	o = 4;
+	if ((t[4] == '4' || t[4] == '5' || t[4] == '2') && t[5] == '.') {
+		for (o = 6, d = 0; isdigit((unsigned char) t[o]) && d < 3; o++, d++)
+			 /* void */ ;
+		if (d == 0 || t[o] != '.')
+			return (t[3] == '-' ? 4 : 0);
+		for (o++, d = 0; isdigit((unsigned char) t[o]) && d < 3; o++, d++)
+			 /* void */ ;
+		if (d == 0 || (t[o] != ' ' && t[o] != 0))
+			return (t[3] == '-' ? 4 : 0);
+		return (t[o] == ' ' ? o + 1 : o);
+	}
+	return (t[3] == '-' ? 4 : 0);
+}
+
+/* gap_match - the parts of a phrase in order, each soon after the last */
+
+static int
+gap_match(const char *text, const char *phrase)
+{
+	char	part[VOCAB_MAX_PHRASE + 1];
+	const char *rest;
+	const char *hit;
+	size_t	plen = strcspn(phrase, "\001");
+
+	memcpy(part, phrase, plen);
+	part[plen] = 0;
+	rest = phrase[plen] ? phrase + plen + 1 : 0;
+
+	/*
+	 * Each place where the first part occurs, until the rest follows
+	 * within VOCAB_MAX_GAP bytes of it. The text is at most
+	 * VOCAB_MAX_TEXT bytes and a pattern has few parts: bounded.
+	 */
+	for (hit = strstr(text, part); hit; hit = strstr(hit + 1, part)) {
+		const char *after = hit + plen;
+		size_t	nlen;
+		const char *next;
+
+		if (rest == 0)
+			return (1);
+		nlen = strcspn(rest, "\001");
+		for (next = after; next <= after + VOCAB_MAX_GAP && *next; next++) {
+			if (strncmp(next, rest, nlen) == 0) {
+				if (rest[nlen] == 0 || gap_match(next, rest))
+					return (1);
+				break;
+			}
+		}
+	}
+	return (0);
+}
+
 /* classify_vocab_match - first entry whose phrase occurs in text */
 
 const CLASSIFY_PHRASE *
@@ -402,8 +614,16 @@ classify_vocab_match(const char *text)
 
 	pthread_once(&vocab_once, vocab_builtin);
 	v = vocab_current;
-	for (n = 0; text[n] && n + 1 < sizeof(low); n++)
-		low[n] = tolower((unsigned char) text[n]);
+	for (n = 0, i = 0; text[i] && n + 1 < sizeof(low); i++) {
+		/* "550-5.7.1 " of a multi-line reply's lines is no wording. */
+		if (n == 0 || low[n - 1] == ' ') {
+			size_t	skip = reply_prefix(text + i);
+
+			if (skip && text[i += skip] == 0)
+				break;
+		}
+		low[n++] = tolower((unsigned char) text[i]);
+	}
 	low[n] = 0;
 	if (n < 3 || v->nent == 0)
 		return (0);
@@ -427,7 +647,8 @@ classify_vocab_match(const char *text)
 		const CLASSIFY_PHRASE *e = v->ent + i;
 
 		if (PAIR_HAS(pairs, e->first) && PAIR_HAS(pairs, e->last)
-		    && e->len <= n && strstr(low, e->phrase))
+		    && e->len <= n + e->gaps
+		    && (e->gaps ? gap_match(low, e->phrase) : strstr(low, e->phrase) != 0))
 			return (e);
 	}
 	return (0);
