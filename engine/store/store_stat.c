@@ -116,11 +116,11 @@ uint64_t
 store_tally_get(STORE_TXN *txn, const char *name)
 {
 	char	key[80];
-	MDB_val val;
+	STORE_VAL val;
 
 	snprintf(key, sizeof(key), "seq:tally.%s", name);
 	if (store_get(txn, STORE_DB_META, key, strlen(key), &val) == STORE_OK
-	    && val.mv_size == 8)
-		return (store_u64_get(val.mv_data));
+	    && val.size == 8)
+		return (store_u64_get(val.data));
 	return (0);
 }
