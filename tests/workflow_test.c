@@ -2201,7 +2201,7 @@ test_examples(void **state)
 	assert_string_equal(strbuf_str(&errs), "");
 	set = workflow_load_dir(TOP_SRCDIR "/conf/workflows", &errs);
 	assert_non_null(set);
-	assert_int_equal(workflow_count(set), 27);
+	assert_int_equal(workflow_count(set), 28);
 
 	wf = workflow_find(set, "welcome");
 	assert_non_null(wf);
