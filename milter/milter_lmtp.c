@@ -303,35 +303,19 @@ lmtp_client(const LMTP_PROTO *p, LMTP_MSG *lm)
 	}
 }
 
-/* lmtp_sig_kind - what the message is, given the address it came to */
+/*
+ * lmtp_sig_kind - what the message is, given the address it came to: the
+ * signal module's rule, except that an auto-reply or a read receipt sent
+ * to an address of the bounce domain that is none of ours (postmaster,
+ * the feedback-loop box) answers nothing we sent and is consumed.
+ */
 
 static int
 lmtp_sig_kind(const CLASSIFY_RESULT *cr, VERP_KIND to, SIG_KIND *kind)
 {
-	switch (cr->kind) {
-	case CLASSIFY_BOUNCE:
-		*kind = SIG_BOUNCE;
-		return (1);
-	case CLASSIFY_COMPLAINT:
-		*kind = SIG_COMPLAINT;
-		return (1);
-	case CLASSIFY_AUTOREPLY:
-		*kind = SIG_AUTOREPLY;
-		return (to != VERP_OTHER);
-	case CLASSIFY_MDN:
-		*kind = SIG_OPEN;
-		return (to != VERP_OTHER);
-	default:
-		if (to == VERP_UNSUBSCRIBE) {
-			*kind = SIG_UNSUBSCRIBE;
-			return (1);
-		}
-		if (to == VERP_REPLY || (verp_is_return_path(to) && cr->kind == CLASSIFY_REPLY)) {
-			*kind = SIG_REPLY;
-			return (1);
-		}
+	if (!signal_kind_of(cr, to, 0, kind))
 		return (0);
-	}
+	return (to != VERP_OTHER || (*kind != SIG_AUTOREPLY && *kind != SIG_OPEN));
 }
 
 /*

@@ -339,20 +339,6 @@ part_free(PART *pt)
 	myfree((char *) pt->dkim_other);
 }
 
-/* hexval - one hex digit, or -1 */
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
-}
-
 /* qp_decode - lenient: a bad escape stays as it is */
 
 static void
@@ -378,8 +364,8 @@ qp_decode(const char *in, size_t len, STRBUF *out)
 		}
 		for (q = p; q < eol; q++) {
 			if (*q == '=' && q + 2 < eol
-			    && hexval(q[1]) >= 0 && hexval(q[2]) >= 0) {
-				strbuf_putc(out, hexval(q[1]) * 16 + hexval(q[2]));
+			    && g_ascii_xdigit_value(q[1]) >= 0 && g_ascii_xdigit_value(q[2]) >= 0) {
+				strbuf_putc(out, g_ascii_xdigit_value(q[1]) * 16 + g_ascii_xdigit_value(q[2]));
 				q += 2;
 			} else
 				strbuf_putc(out, *q);
