@@ -543,7 +543,8 @@ int
 rewrite_html(REWRITE_STATE *st, const char *in, size_t len, STRBUF *out)
 {
 	HTML_CTX hc;
-	int	n, links;
+	int	n, links, placed = 1;
+	size_t	tail;
 
 	memset(&hc, 0, sizeof(hc));
 	hc.st = st;
@@ -553,8 +554,21 @@ rewrite_html(REWRITE_STATE *st, const char *in, size_t len, STRBUF *out)
 	hc.pixel_at = len;
 	while (hc.pixel_at > 0 && html_space((unsigned char) in[hc.pixel_at - 1]))
 		hc.pixel_at--;
+	tail = hc.pixel_at;
 	links = st->res->links;
 	html_walk(&hc, in, len);
+
+	/*
+	 * A document cut off inside a tag (a last "<" with no ">" after it)
+	 * has no safe end: markup added there would become part of that tag,
+	 * or of its attribute. No pixel and no honeypot then.
+	 */
+	if (hc.pixel_at == tail) {
+		const char *lt = memrchr(in, '<', tail);
+
+		if (lt && memchr(lt, '>', tail - (lt - in)) == 0)
+			placed = 0;
+	}
 
 	/*
 	 * The honeypot: a link no person sees or can reach (no text, hidden,
@@ -563,7 +577,7 @@ rewrite_html(REWRITE_STATE *st, const char *in, size_t len, STRBUF *out)
 	 * that click, and the message's other clicks around it, as a
 	 * scanner's. Only in a part that has links of its own to guard.
 	 */
-	if (st->opts->track_links && st->opts->link_url && st->res->links > links
+	if (placed && st->opts->track_links && st->opts->link_url && st->res->links > links
 	    && st->opts->honeypot_name && *st->opts->honeypot_name
 	    && st->opts->honeypot_url && *st->opts->honeypot_url) {
 		char   *url = st->opts->link_url(st->opts->ctx, st->opts->honeypot_url,
@@ -584,7 +598,7 @@ rewrite_html(REWRITE_STATE *st, const char *in, size_t len, STRBUF *out)
 			st->res->honeypots++;
 		}
 	}
-	if (st->opts->track_opens && st->opts->pixel_url) {
+	if (placed && st->opts->track_opens && st->opts->pixel_url) {
 		char   *url = st->opts->pixel_url(st->opts->ctx);
 
 		if (url && !url_safe(url)) {
