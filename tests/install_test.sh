@@ -19,6 +19,10 @@ grp=$(id -gn nobody)
 asuser() {
 	setpriv --reuid=nobody --regid="$grp" --clear-groups -- "$@"
 }
+# For a daemon started with "&": setpriv itself, not a subshell running
+# the function, so that $! is the daemon's pid (setpriv execs it) and
+# stop_all ends the daemon rather than an idle shell.
+ASUSER="setpriv --reuid=nobody --regid=$grp --clear-groups --"
 
 pids=
 # stop_all - TERM every daemon started here, KILL after 5 s
@@ -69,7 +73,7 @@ asuser "$top_builddir/engine/postdrip-engine" -c "$T/etc/postdrip.conf" --once >
 	fail "the engine ran without its key file: $(cat "$T/e0.log")"
 grep -q "$T/etc/keys: Permission denied.*chown" "$T/e0.log" ||
 	fail "the engine's error does not say what to do: $(cat "$T/e0.log")"
-asuser "$top_builddir/milter/postdrip-milter" -f -c "$T/etc/postdrip.conf" > "$T/m0.log" 2>&1 &
+$ASUSER "$top_builddir/milter/postdrip-milter" -f -c "$T/etc/postdrip.conf" > "$T/m0.log" 2>&1 &
 p=$!
 n=0
 while ! grep -q "$T/etc/keys" "$T/m0.log" && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
@@ -134,11 +138,11 @@ if command -v start-stop-daemon >/dev/null 2>&1; then
 		sleep 0.1
 	done
 else
-	asuser "$top_builddir/policyd/postdrip-policyd" -f -c "$T/etc/postdrip.conf" 2> "$T/policyd.log" &
+	$ASUSER "$top_builddir/policyd/postdrip-policyd" -f -c "$T/etc/postdrip.conf" 2> "$T/policyd.log" &
 	p=$!
 	pids="$pids $p"
 	wait_socket "$T/run/policyd.sock" $p "$T/policyd.log"
-	asuser "$top_builddir/milter/postdrip-milter" -f -c "$T/etc/postdrip.conf" 2> "$T/milter.log" &
+	$ASUSER "$top_builddir/milter/postdrip-milter" -f -c "$T/etc/postdrip.conf" 2> "$T/milter.log" &
 	p=$!
 	pids="$pids $p"
 	wait_socket "$T/run/milter.sock" $p "$T/milter.log"
