@@ -151,7 +151,10 @@ view_node(VIEW *v, GumboNode *n, int sub)
 			GumboElement *e = &n->v.element;
 			GumboAttribute *a;
 
-			if (e->tag == GUMBO_TAG_A || e->tag == GUMBO_TAG_AREA) {
+			/* A parser's clone of an unclosed link is that same link. */
+			if ((e->tag == GUMBO_TAG_A || e->tag == GUMBO_TAG_AREA)
+			    && (n->parse_flags & (GUMBO_INSERTION_RECONSTRUCTED_FORMATTING_ELEMENT
+					    | GUMBO_INSERTION_ADOPTION_AGENCY_CLONED)) == 0) {
 				a = gumbo_get_attribute(&e->attributes, "href");
 				if (a && v->nhref < MAXREC) {
 					GumboAttribute *nt = gumbo_get_attribute(&e->attributes, "data-postdrip");
@@ -1092,6 +1095,12 @@ test_broken(void **state)
 			      "</div></span><a href=\"https://d.test/", &o, &out, &res), REWRITE_OK);
 	/* The last one is inside a tag cut by the end: no element. */
 	assert_int_equal(res.links, 3);
+	/* An unclosed link is cloned by the parser after </p>: one link still. */
+	rec_reset();
+	assert_int_equal(raw1("<p><a href=\"https://open.test/a\">x</p><img src=\"i.png\">"
+			      "<b>y</b></body>", &o, &out, &res), REWRITE_OK);
+	assert_int_equal(res.links, 1);
+	assert_int_equal(rec.n, 1);
 	/* 200 KB on one line, links spread over it. */
 	for (i = 0; i < 2000; i++)
 		strbuf_printf(&html, "<span>%d</span><a href=\"https://long.test/%d?x=1&amp;y=2\">l</a>"

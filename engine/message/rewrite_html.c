@@ -497,7 +497,15 @@ html_walk(HTML_CTX *hc, const char *buf, size_t len)
 		if (node->type == GUMBO_NODE_ELEMENT || node->type == GUMBO_NODE_TEMPLATE) {
 			const GumboElement *el = &node->v.element;
 
-			if (el->tag == GUMBO_TAG_A || el->tag == GUMBO_TAG_AREA
+			/*
+			 * An unclosed <a> is cloned by the parser where formatting
+			 * is reconstructed: the clone carries the original's
+			 * attributes, bytes that are the original's to rewrite.
+			 */
+			if ((node->parse_flags & (GUMBO_INSERTION_RECONSTRUCTED_FORMATTING_ELEMENT
+					  | GUMBO_INSERTION_ADOPTION_AGENCY_CLONED)) != 0)
+				 /* a copy: its bytes are another element's */ ;
+			else if (el->tag == GUMBO_TAG_A || el->tag == GUMBO_TAG_AREA
 			    || (hc->sub && el->tag == GUMBO_TAG_UNKNOWN
 				&& el->original_tag.length > 3
 				&& strncasecmp(el->original_tag.data, "<v:", 3) == 0))
