@@ -76,6 +76,9 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#ifdef HAVE_MALLOC_H
+#include <malloc.h>
+#endif
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -868,6 +871,19 @@ main(int argc, char **argv)
 		milter_usage();
 	msg_open(MILTER_NAME, foreground);
 	msg_verbose_set(verbose);
+#ifdef HAVE_MALLOPT
+
+	/*
+	 * Each message is held whole, with its rewritten copy: hundreds of
+	 * KB taken and given back per message by every session thread. Keep
+	 * that memory in the process instead of returning it to the kernel
+	 * and faulting it in again for the next message (measured: a third
+	 * of the milter's CPU time on 40 KB newsletters). Messages of
+	 * several MB still get their own mappings.
+	 */
+	(void) mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+	(void) mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024);
+#endif
 	g->config_path = path ? path : CONFIG_DEFAULT_PATH;
 	pthread_mutex_init(&g->set_mu, 0);
 	pthread_mutex_init(&g->st_mu, 0);
