@@ -124,10 +124,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	REWRITE_RESULT res, res2;
 	STRBUF	out = STRBUF_INIT;
 	STRBUF	again = STRBUF_INIT;
+	STRBUF	cached = STRBUF_INIT;
 	FZ	fz;
 	uint64_t h = 1469598103934665603ULL;
 	size_t	i;
-	int	st;
+	int	st, n;
 
 	if (size > FZ_MAX)
 		return (0);
@@ -151,8 +152,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.link_url = fz_link;
 	o.pixel_url = fz_pixel;
 	o.ctx = &fz;
-	st = rewrite_message((const char *) data, size, &o, &out, &res);
+	/*
+	 * First with the plans kept from the inputs before (a near match of
+	 * the last one, often), then as a new parse: the same result.
+	 */
+	st = rewrite_message((const char *) data, size, &o, &cached, &res);
 	if (rewrite_strstatus(st) == 0 || res.links != fz.n)
+		abort();
+	n = fz.n;
+	fz.n = 0;
+	rewrite_cache_flush();
+	if (rewrite_message((const char *) data, size, &o, &out, &res2) != st
+	    || fz.n != n || res2.links != res.links || res2.pixels != res.pixels
+	    || out.len != cached.len || memcmp(out.data, cached.data, out.len) != 0)
 		abort();
 	if (st != REWRITE_OK) {
 		if (out.len != size || (size && memcmp(out.data, data, size) != 0))
@@ -177,5 +189,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	strbuf_free(&out);
 	strbuf_free(&again);
+	strbuf_free(&cached);
 	return (0);
 }

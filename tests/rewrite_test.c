@@ -599,6 +599,242 @@ test_real_world(void **state)
 	rec_reset();
 }
 
+/* cache_run - rewrite msg; the output, and the URLs handed over, joined */
+
+static int
+cache_run(const char *msg, size_t len, const REWRITE_OPTS *o, STRBUF *out,
+	          STRBUF *calls, REWRITE_RESULT *res)
+{
+	int	i, st;
+
+	rec_reset();
+	st = rewrite_message(msg, len, o, out, res);
+	strbuf_reset(calls);
+	for (i = 0; i < rec.n; i++)
+		strbuf_printf(calls, "%d %s %s\n", rec.number[i], rec.url[i], rec.name[i]);
+	return (st);
+}
+
+/* test_cache - a document seen again gives what a new parse gives */
+
+static void
+test_cache(void **state)
+{
+	REWRITE_OPTS o;
+	REWRITE_CACHE_STATS s0, s1;
+	int	t;
+
+	opts_default(&o);
+	o.honeypot_name = "hp";
+	o.honeypot_url = "https://hp.test/";
+	for (t = 0; templates[t]; t++) {
+		size_t	hlen, len;
+		char   *html = slurp(templates[t], &hlen);
+		char   *msg = build(html, SHAPE_ALT, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE,
+				    "utf-8", 1, &len);
+		STRBUF	out0 = STRBUF_INIT, out1 = STRBUF_INIT;
+		STRBUF	calls0 = STRBUF_INIT, calls1 = STRBUF_INIT;
+		REWRITE_RESULT r0, r1;
+		const char *excl[2] = {0, 0};
+		char   *host;
+		int	all, st;
+
+		/* A new parse, then the same document again: the same result. */
+		opts_default(&o);
+		o.honeypot_name = "hp";
+		o.honeypot_url = "https://hp.test/";
+		rewrite_cache_flush();
+		rewrite_cache_stats(&s0);
+		assert_int_equal(cache_run(msg, len, &o, &out0, &calls0, &r0), REWRITE_OK);
+		assert_int_equal(cache_run(msg, len, &o, &out1, &calls1, &r1), REWRITE_OK);
+		rewrite_cache_stats(&s1);
+		assert_int_equal(s1.misses - s0.misses, 1);
+		assert_int_equal(s1.hits - s0.hits, 1);
+		assert_true(r0.links > 0);
+		assert_int_equal(r0.links, r1.links);
+		assert_int_equal(r0.pixels, r1.pixels);
+		assert_int_equal(r0.honeypots, r1.honeypots);
+		assert_string_equal(strbuf_str(&calls0), strbuf_str(&calls1));
+		assert_int_equal(out0.len, out1.len);
+		assert_memory_equal(out0.data, out1.data, out0.len);
+		all = r0.links;
+
+		/*
+		 * Other options on the kept parse: the first link's domain
+		 * excluded, no pixel, no honeypot. As a new parse gives them.
+		 */
+		host = mystrndup(rec.url[0] + strcspn(rec.url[0], ":") + 3,
+				 strcspn(rec.url[0] + strcspn(rec.url[0], ":") + 3, "/?#:"));
+		excl[0] = host;
+		o.exclude_domains = excl;
+		o.track_opens = 0;
+		o.honeypot_name = 0;
+		st = cache_run(msg, len, &o, &out1, &calls1, &r1);
+		rewrite_cache_flush();
+		assert_int_equal(cache_run(msg, len, &o, &out0, &calls0, &r0), st);
+		assert_true(r0.links < all);
+		assert_int_equal(r0.pixels, 0);
+		assert_int_equal(r0.links, r1.links);
+		assert_string_equal(strbuf_str(&calls0), strbuf_str(&calls1));
+		assert_int_equal(out0.len, out1.len);
+		assert_memory_equal(out0.data, out1.data, out0.len);
+		rewrite_cache_stats(&s0);
+		assert_int_equal(s0.hits - s1.hits, 1);
+		assert_int_equal(s0.misses - s1.misses, 1);
+
+		myfree(host);
+		strbuf_free(&out0);
+		strbuf_free(&out1);
+		strbuf_free(&calls0);
+		strbuf_free(&calls1);
+		myfree(msg);
+		myfree(html);
+	}
+	rec_reset();
+}
+
+/*
+ * near_check - rewrite html wrapped as a message while the cache holds
+ * base's plan, then as a new parse: the same result either way. Returns
+ * whether the first came from a near match.
+ */
+static int
+near_check(const char *base, const char *html, const REWRITE_OPTS *o)
+{
+	size_t	blen, len;
+	char   *bmsg = build(base, SHAPE_ALT, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE, "utf-8", 1, &blen);
+	char   *msg = build(html, SHAPE_ALT, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE, "utf-8", 1, &len);
+	STRBUF	out0 = STRBUF_INIT, out1 = STRBUF_INIT;
+	STRBUF	calls0 = STRBUF_INIT, calls1 = STRBUF_INIT;
+	REWRITE_RESULT r0, r1;
+	REWRITE_CACHE_STATS s0, s1;
+	int	st;
+
+	rewrite_cache_flush();
+	(void) cache_run(bmsg, blen, o, &out0, &calls0, &r0);
+	rewrite_cache_stats(&s0);
+	st = cache_run(msg, len, o, &out1, &calls1, &r1);
+	rewrite_cache_stats(&s1);
+	rewrite_cache_flush();
+	assert_int_equal(cache_run(msg, len, o, &out0, &calls0, &r0), st);
+	if (strcmp(strbuf_str(&calls0), strbuf_str(&calls1)) != 0
+	    || out0.len != out1.len || memcmp(out0.data, out1.data, out0.len) != 0)
+		fail_msg("near match differs from a new parse for:\n%s", html);
+	assert_int_equal(r0.links, r1.links);
+	assert_int_equal(r0.pixels, r1.pixels);
+	assert_int_equal(r0.honeypots, r1.honeypots);
+	strbuf_free(&out0);
+	strbuf_free(&out1);
+	strbuf_free(&calls0);
+	strbuf_free(&calls1);
+	myfree(bmsg);
+	myfree(msg);
+	return (s1.near > s0.near);
+}
+
+/* test_near - a document that differs by a name reuses the parse, safely */
+
+static void
+test_near(void **state)
+{
+	static const char *const names[] = {
+		"Anna", "Bob", "Zo\xc3\xab \xc3\x85ngstr\xc3\xb6m", "Jean-Luc Picard", "A",
+		"Maximiliana-Theresia von und zu Hohenberg-Schillingsf\xc3\xbcrst", 0,
+	};
+	/* Changes that touch markup: each must give a new parse's result. */
+	static const char *const alphabet[] = {
+		"a", "Z", " ", "\n", "<", ">", "&", "\"", "'", "=", "/", "<a href=\"https://x.test/\">",
+		"</a>", "<!--", "-->", "&amp;", "\xc3\xa9", "<p>", "</body>", "<table>", "<b>", 0,
+	};
+	REWRITE_OPTS o;
+	unsigned long rnd = 20261207;
+	int	t, i, k, nearly = 0, lettered = 0;
+
+	opts_default(&o);
+	o.honeypot_name = "hp";
+	o.honeypot_url = "https://hp.test/";
+	for (t = 0; templates[t]; t++) {
+		size_t	hlen;
+		char   *html = slurp(templates[t], &hlen);
+		char   *body = strstr(html, "<body");
+		char   *gt = body ? strchr(body, '>') : 0;
+		char   *base;
+		int	nalpha = 0;
+
+		assert_non_null(gt);
+		/* A greeting with a name, and the name again further on. */
+		base = myasprintf("%.*s<p>Hello NAME, here is your offer.</p>%s<p>Thanks, NAME!</p>",
+				  (int) (gt + 1 - html), html, gt + 1);
+		for (i = 0; names[i]; i++) {
+			STRBUF	v = STRBUF_INIT;
+			const char *p, *q;
+
+			for (p = base; (q = strstr(p, "NAME")) != 0; p = q + 4) {
+				strbuf_append(&v, p, q - p);
+				strbuf_puts(&v, names[i]);
+			}
+			strbuf_puts(&v, p);
+			nearly += near_check(base, strbuf_str(&v), &o);
+			strbuf_free(&v);
+		}
+		/* Random changes anywhere, markup included. */
+		while (alphabet[nalpha])
+			nalpha++;
+		for (i = 0; i < 12; i++) {
+			STRBUF	v = STRBUF_INIT;
+			size_t	blen = strlen(base), pos = 0;
+			int	changes = 1 + (int) ((rnd >> 16) % 3);
+
+			for (k = 0; k < changes; k++) {
+				size_t	at, cut;
+
+				rnd = rnd * 6364136223846793005UL + 1442695040888963407UL;
+				at = pos + (rnd >> 33) % ((blen - pos) / (changes - k) + 1);
+				cut = (rnd >> 20) % 8;
+				if (at + cut > blen)
+					cut = blen - at;
+				strbuf_append(&v, base + pos, at - pos);
+				strbuf_puts(&v, alphabet[(rnd >> 40) % nalpha]);
+				pos = at + cut;
+			}
+			strbuf_append(&v, base + pos, blen - pos);
+			(void) near_check(base, strbuf_str(&v), &o);
+			strbuf_free(&v);
+		}
+		/* Letters anywhere: in text a near match, in markup a new parse. */
+		for (i = 0; i < 24; i++) {
+			static const char *const letters[] = {"x", "Anna", "Q r", "\xc3\xa9t\xc3\xa9", "B-C"};
+			STRBUF	v = STRBUF_INIT;
+			size_t	blen = strlen(base), at, cut;
+
+			rnd = rnd * 6364136223846793005UL + 1442695040888963407UL;
+			at = (rnd >> 33) % blen;
+			cut = (rnd >> 20) % 6;
+			if (at + cut > blen)
+				cut = blen - at;
+			/* Whole UTF-8 characters only, as a sender's text has. */
+			while (at > 0 && ((unsigned char) base[at] & 0xc0) == 0x80)
+				at--;
+			while (at + cut < blen && ((unsigned char) base[at + cut] & 0xc0) == 0x80)
+				cut++;
+			strbuf_append(&v, base, at);
+			strbuf_puts(&v, letters[(rnd >> 40) % 5]);
+			strbuf_append(&v, base + at + cut, blen - at - cut);
+			lettered += near_check(base, strbuf_str(&v), &o);
+			strbuf_free(&v);
+		}
+		myfree(base);
+		myfree(html);
+	}
+	/* Names in text are near matches (all but where the length differs much). */
+	print_message("near matches: %d of %d names, %d of %d letter changes\n",
+		      nearly, 6 * t, lettered, 24 * t);
+	assert_true(nearly >= 5 * 5);
+	/* Most of a template's bytes are text or CSS: some were near. */
+	assert_true(lettered > 0);
+	rec_reset();
+}
+
 /* raw1 - rewrite one hand-written single-part HTML message */
 
 static int
@@ -1139,6 +1375,8 @@ main(void)
 		cmocka_unit_test(test_encodings),
 		cmocka_unit_test(test_broken),
 		cmocka_unit_test(test_real_world),
+		cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_near),
 	};
 
 	g_mime_init();

@@ -346,7 +346,11 @@ qp_decode(const char *in, size_t len, STRBUF *out)
 {
 	const char *p = in;
 	const char *stop = in + len;
+	char   *w;
 
+	/* Never longer than the input: written in place. */
+	strbuf_reserve(out, len);
+	w = out->data + out->len;
 	while (p < stop) {
 		const char *nl = memchr(p, '\n', stop - p);
 		const char *eol = nl ? nl : stop;
@@ -363,17 +367,25 @@ qp_decode(const char *in, size_t len, STRBUF *out)
 			eol--;
 		}
 		for (q = p; q < eol; q++) {
+			int	hi, lo;
+
 			if (*q == '=' && q + 2 < eol
-			    && g_ascii_xdigit_value(q[1]) >= 0 && g_ascii_xdigit_value(q[2]) >= 0) {
-				strbuf_putc(out, g_ascii_xdigit_value(q[1]) * 16 + g_ascii_xdigit_value(q[2]));
+			    && (hi = g_ascii_xdigit_value(q[1])) >= 0
+			    && (lo = g_ascii_xdigit_value(q[2])) >= 0) {
+				*w++ = hi * 16 + lo;
 				q += 2;
 			} else
-				strbuf_putc(out, *q);
+				*w++ = *q;
 		}
-		if (nl && !soft)
-			strbuf_puts(out, nl > p && nl[-1] == '\r' ? "\r\n" : "\n");
+		if (nl && !soft) {
+			if (nl > p && nl[-1] == '\r')
+				*w++ = '\r';
+			*w++ = '\n';
+		}
 		p = nl ? nl + 1 : stop;
 	}
+	out->len = w - out->data;
+	out->data[out->len] = 0;
 }
 
 /* qp_encode - quoted-printable, lines of at most 76, line ends eol */
@@ -382,8 +394,16 @@ static void
 qp_encode(const char *in, size_t len, const char *eol, STRBUF *out)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	size_t	elen = strlen(eol);
 	size_t	i = 0;
+	char   *w;
 
+	/*
+	 * At most three bytes out for one in, plus a soft break ("=" and a
+	 * line end) per 25 input bytes at worst, plus the last line end.
+	 */
+	strbuf_reserve(out, 3 * len + (len / 25 + 2) * (elen + 1));
+	w = out->data + out->len;
 	while (i < len) {
 		size_t	end = i;
 		size_t	next;
@@ -402,8 +422,9 @@ qp_encode(const char *in, size_t len, const char *eol, STRBUF *out)
 
 			/* Room for a soft break "=" unless this ends the line. */
 			if (col + (lit ? 1 : 3) > (last ? REWRITE_ENC_LINE : REWRITE_ENC_LINE - 1)) {
-				strbuf_putc(out, '=');
-				strbuf_puts(out, eol);
+				*w++ = '=';
+				memcpy(w, eol, elen);
+				w += elen;
 				col = 0;
 			}
 
@@ -414,19 +435,23 @@ qp_encode(const char *in, size_t len, const char *eol, STRBUF *out)
 			if (c == '-' && col == 0)
 				lit = 0;
 			if (lit) {
-				strbuf_putc(out, c);
+				*w++ = c;
 				col += 1;
 			} else {
-				strbuf_putc(out, '=');
-				strbuf_putc(out, hex[c >> 4]);
-				strbuf_putc(out, hex[c & 15]);
+				*w++ = '=';
+				*w++ = hex[c >> 4];
+				*w++ = hex[c & 15];
 				col += 3;
 			}
 		}
-		if (next > end)
-			strbuf_puts(out, eol);
+		if (next > end) {
+			memcpy(w, eol, elen);
+			w += elen;
+		}
 		i = next;
 	}
+	out->len = w - out->data;
+	out->data[out->len] = 0;
 }
 
 /* b64_decode - lenient: anything outside the alphabet is skipped */
@@ -437,7 +462,11 @@ b64_decode(const char *in, size_t len, STRBUF *out)
 	unsigned acc = 0;
 	int	bits = 0;
 	size_t	i;
+	char   *w;
 
+	/* Three bytes out for four in, at most. */
+	strbuf_reserve(out, len / 4 * 3 + 3);
+	w = out->data + out->len;
 	for (i = 0; i < len; i++) {
 		int	c = (unsigned char) in[i];
 		int	v;
@@ -460,9 +489,11 @@ b64_decode(const char *in, size_t len, STRBUF *out)
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
-			strbuf_putc(out, (acc >> bits) & 0xff);
+			*w++ = (acc >> bits) & 0xff;
 		}
 	}
+	out->len = w - out->data;
+	out->data[out->len] = 0;
 }
 
 /* b64_encode - lines of 76, separated by eol, none after the last */

@@ -81,4 +81,19 @@ int	rewrite_message(const char *msg, size_t len, const REWRITE_OPTS *opts,
 /* One word for each result, for logs: "rewritten", "too-big", ... */
 const char *rewrite_strstatus(int status);
 
+/*
+ * The parse of an HTML document is kept for the documents seen last (a
+ * message split into one transaction per recipient has the same HTML in
+ * each, or the same but for a name or two). rewrite_cache_stats() tells how often that helped;
+ * rewrite_cache_flush() forgets them all.
+ */
+typedef struct REWRITE_CACHE_STATS {
+	unsigned long hits;		/* documents seen before, byte for byte */
+	unsigned long near;		/* the same but for some text (a name) */
+	unsigned long misses;		/* documents parsed */
+} REWRITE_CACHE_STATS;
+
+void	rewrite_cache_stats(REWRITE_CACHE_STATS *stats);
+void	rewrite_cache_flush(void);
+
 #endif
