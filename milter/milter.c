@@ -179,9 +179,12 @@ milter_set_load(const char *path, MILTER_KEYS *old_keys, char **err)
 	set->params.forward_owner = config_bool(cf, "reply_forward_owner");
 	set->lmtp = *config_str(cf, "lmtp_listen") != 0;
 	set->tracker_url = config_str(cf, "tracker_url");
-	set->track_links = config_bool(cf, "track_links");
-	set->track_opens = config_bool(cf, "track_opens");
-	set->track_text_links = config_bool(cf, "track_text_links");
+	set->track[0].links = config_bool(cf, "track_links");
+	set->track[0].opens = config_bool(cf, "track_opens");
+	set->track[0].text_links = config_bool(cf, "track_text_links");
+	set->track[1].links = config_bool(cf, "transactional_track_links");
+	set->track[1].opens = config_bool(cf, "transactional_track_opens");
+	set->track[1].text_links = config_bool(cf, "transactional_track_text_links");
 	set->rewrite_max = config_int(cf, "rewrite_max_size");
 	set->exclude_domains = config_list(cf, "tracking_exclude_domains");
 	set->dkim_domains = config_list(cf, "dkim_signing_domains");
@@ -614,13 +617,16 @@ milter_eoh(SMFICTX *ctx)
 	 * else, the bulk of the traffic, is not copied at all.
 	 */
 	/*
-	 * A marketing send needs it too when links or opens are tracked: it
-	 * is kept up to rewrite_max_size, beyond which it goes unchanged.
+	 * A send needs it too when its stream's links or opens are tracked:
+	 * it is kept up to rewrite_max_size, beyond which it goes unchanged.
 	 */
-	msg->out_body = msg->stream && msg->nbounce_domain == 0 && conn->set->tk
-		&& *conn->set->tracker_url
-		&& (conn->set->track_links || conn->set->track_opens
-		    || conn->set->track_text_links);
+	if (msg->stream) {
+		const MILTER_TRACK *tr = MILTER_TRACKS(conn->set, msg->stream);
+
+		msg->out_body = msg->nbounce_domain == 0 && conn->set->tk
+			&& *conn->set->tracker_url
+			&& (tr->links || tr->opens || tr->text_links);
+	}
 	msg->need_body = msg->out_body || msg->nbounce_domain > 0 || msg->null_sender
 		|| (strbuf_len(&msg->refs) > 0 && !msg->stream
 		    && milter_eom_refs_ours(msg));

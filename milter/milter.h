@@ -30,6 +30,16 @@ typedef struct MILTER_KEYS {
 	TOKENS *tk;
 } MILTER_KEYS;
 
+/* Link and open tracking of one stream. */
+typedef struct MILTER_TRACK {
+	int	links;			/* HTML href */
+	int	opens;			/* the pixel */
+	int	text_links;		/* bare URLs in text/plain */
+} MILTER_TRACK;
+
+#define MILTER_TRACKS(set, stream) \
+	(&(set)->track[(stream) != 0 && strcmp((stream), "transactional") == 0])
+
 typedef struct MILTER_SET {
 	int	refs;			/* under milter_global.set_mu */
 	CONFIG *cf;
@@ -47,9 +57,7 @@ typedef struct MILTER_SET {
 					 * the LMTP receiver's */
 	/* Outbound marketing mail (milter_out.c). */
 	const char *tracker_url;	/* "" : no tracker URLs at all */
-	int	track_links;
-	int	track_opens;
-	int	track_text_links;
+	MILTER_TRACK track[2];		/* [0] marketing, [1] transactional */
 	size_t	rewrite_max;		/* rewrite_max_size; 0: no limit */
 	char  **exclude_domains;	/* tracking_exclude_domains */
 	char  **dkim_domains;		/* dkim_signing_domains */

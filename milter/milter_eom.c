@@ -418,11 +418,11 @@ eom_sent(SMFICTX *ctx, MILTER_CONN *conn, MILTER_MSG *msg, const char *qid,
 	    || (s.reused && !s.have_token && !s.rcpt))
 		milter_out_apply(ctx, conn, msg, qid, s.contact, s.msgno, s.have_token, &done);
 	eom_log(qid, conn, msg, "sent", "message-id=<%s> msgno=%llu contact=%llu address=<%s>"
-		"%s%s%s%s%s%s%s%s%s",
+		"%s stream=%s%s%s%s%s%s%s%s%s",
 		msg->message_id, (unsigned long long) s.msgno,
 		(unsigned long long) s.contact, s.contact && s.rcpt ? s.rcpt : "",
 		s.recorded ? " recorded" :
-		s.reused ? " reused" : " known",
+		s.reused ? " reused" : " known", stream,
 		msg->workflow[0] ? " workflow=" : "", msg->workflow,
 		msg->step[0] ? " step=" : "", msg->step,
 		orig[0] ? " replaces=<" : "", orig, orig[0] ? ">" : "", strbuf_str(&done));

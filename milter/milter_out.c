@@ -254,10 +254,13 @@ out_rewrite(SMFICTX *ctx, const MILTER_SET *set, MILTER_MSG *msg, const char *qi
 	OUT_CTX oc;
 	STRBUF	out = STRBUF_INIT;
 	const char *eol, *cte, *p, *end;
+	const MILTER_TRACK *tr = MILTER_TRACKS(set, msg->stream);
 	int	st;
 
-	if (!set->track_links && !set->track_opens && !set->track_text_links)
+	if (!tr->links && !tr->opens && !tr->text_links) {
+		strbuf_printf(log, " rewrite=off(%strack_* = no)", tr == set->track ? "" : "transactional_");
 		return;
+	}
 	if (set->tk == 0 || *set->tracker_url == 0) {
 		strbuf_puts(log, " rewrite=off(no tracker_url or keys)");
 		return;
@@ -273,9 +276,9 @@ out_rewrite(SMFICTX *ctx, const MILTER_SET *set, MILTER_MSG *msg, const char *qi
 		return;
 	}
 	memset(&o, 0, sizeof(o));
-	o.track_links = set->track_links;
-	o.track_opens = set->track_opens;
-	o.track_text_links = set->track_text_links;
+	o.track_links = tr->links;
+	o.track_opens = tr->opens;
+	o.track_text_links = tr->text_links;
 	o.max_size = set->rewrite_max;
 	o.exclude_domains = (const char *const *) set->exclude_domains;
 	o.tracker_url = set->tracker_url;
