@@ -47,7 +47,10 @@
 /*	that follows postdrip-milter), a multipart/signed or multipart/encrypted
 /*	message (REWRITE_SIGNED), one with no HTML part to rewrite
 /*	(REWRITE_NO_HTML), one without a blank line after its header
-/*	(REWRITE_BAD_MIME), and one where nothing was to be tracked
+/*	or with a nested multipart whose boundary is an outer one's or a
+/*	prefix of it, or the other way round (RFC 2046 forbids it, and
+/*	readers disagree on where its parts end) (REWRITE_BAD_MIME), and
+/*	one where nothing was to be tracked
 /*	(REWRITE_NOTHING). Inside a message, attachments (Content-
 /*	Disposition: attachment), message/* parts (a forwarded message is
 /*	someone else's), signed or encrypted multiparts, parts nested
@@ -78,6 +81,7 @@
 #include "message/rewrite_int.h"
 
 #define REWRITE_DEPTH_MAX	32
+#define REWRITE_BOUNDARY_MAX	200	/* RFC 2046: 70; longer is no boundary */
 #define REWRITE_LINE_MAX	998	/* RFC 5322 2.1.1, without CRLF */
 #define REWRITE_ENC_LINE	76	/* base64 and quoted-printable lines */
 
@@ -108,6 +112,10 @@ typedef struct WALK {
 	REWRITE_STATE st;
 	const char *eol;		/* "\r\n" or "\n", as the message has */
 	int	html_parts;		/* candidates seen */
+	const char *bound[REWRITE_DEPTH_MAX + 2];	/* open multiparts' */
+	int	nbound;
+	int	ambiguous;		/* a boundary that an outer one hides */
+	int	scan_only;		/* the structure alone: no leaf touched */
 } WALK;
 
 static pthread_once_t rewrite_once = PTHREAD_ONCE_INIT;
@@ -802,6 +810,57 @@ walk_multipart(WALK *w, const PART *pt, int depth, STRBUF *out)
 }
 
 /*
+ * boundary_clash - a nested multipart whose boundary is an outer one's, or
+ * a prefix of it or the other way round (RFC 2046 5.1.2 forbids it): where
+ * its parts end depends on the reader, and a reader that disagrees with
+ * this walk would see other parts than the ones rewritten.
+ */
+static int
+boundary_clash(const WALK *w, const char *b)
+{
+	size_t	blen = strlen(b);
+	int	i;
+
+	for (i = 0; i < w->nbound; i++) {
+		size_t	olen = strlen(w->bound[i]);
+
+		if (strncmp(w->bound[i], b, olen < blen ? olen : blen) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * names_open_boundary - a part without a blank line after its header:
+ * does any boundary parameter in it clash with an open multipart's?
+ */
+static int
+names_open_boundary(const WALK *w, const char *p, size_t len)
+{
+	const char *end = p + len;
+	char	b[REWRITE_BOUNDARY_MAX + 1];
+
+	while ((p = memmem(p, end - p, "oundary", 7)) != 0) {
+		size_t	n = 0;
+
+		p += 7;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p == end || *p++ != '=')
+			continue;
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '"'))
+			p++;
+		while (p < end && n < REWRITE_BOUNDARY_MAX && *p != '"' && *p != ';'
+		       && *p != '\r' && *p != '\n' && *p != ' ' && *p != '\t')
+			b[n++] = *p++;
+		b[n] = 0;
+		if (n > 0 && boundary_clash(w, b))
+			return (1);
+	}
+	return (0);
+}
+
+/*
  * walk_entity - one entity of the message. When it changed, appends it
  * (rewritten) to out and returns 1; else appends nothing and returns 0.
  */
@@ -817,6 +876,9 @@ walk_entity(WALK *w, const char *p, size_t len, int depth, STRBUF *out)
 		return (0);
 	if (part_parse(&pt, p, len, 0, 0) == 0) {
 		part_free(&pt);
+		/* Header alone: a reader may still take it for a multipart. */
+		if (w->scan_only && names_open_boundary(w, p, len))
+			w->ambiguous = 1;
 		return (0);
 	}
 	if (pt.attachment || strncmp(pt.type, "message/", 8) == 0
@@ -824,8 +886,15 @@ walk_entity(WALK *w, const char *p, size_t len, int depth, STRBUF *out)
 	    || strcmp(pt.type, "multipart/encrypted") == 0) {
 		 /* someone else's bytes */ ;
 	} else if (strncmp(pt.type, "multipart/", 10) == 0) {
-		if (pt.boundary)
+		if (pt.boundary && boundary_clash(w, pt.boundary))
+			w->ambiguous = 1;
+		else if (pt.boundary) {
+			w->bound[w->nbound++] = pt.boundary;
 			changed = walk_multipart(w, &pt, depth, out);
+			w->nbound--;
+		}
+	} else if (w->scan_only) {
+		 /* the structure alone */ ;
 	} else if (strcmp(pt.type, "text/html") == 0) {
 		w->html_parts++;
 		changed = walk_leaf(w, &pt, 1, top, out);
@@ -843,7 +912,7 @@ int
 rewrite_message(const char *msg, size_t len, const REWRITE_OPTS *opts,
 		        STRBUF *out, REWRITE_RESULT *res)
 {
-	WALK	w;
+	WALK	w, scan;
 	PART	top;
 	const char *nl;
 	int	status;
@@ -884,6 +953,20 @@ rewrite_message(const char *msg, size_t len, const REWRITE_OPTS *opts,
 		goto unchanged;
 	}
 	part_free(&top);
+
+	/* The structure first: a message readers disagree on stays as it is. */
+	memset(&scan, 0, sizeof(scan));
+	scan.st = w.st;
+	scan.eol = w.eol;
+	scan.scan_only = 1;
+	(void) walk_entity(&scan, msg, len, 0, out);
+	strbuf_reset(out);
+	if (scan.ambiguous) {
+		snprintf(res->detail, sizeof(res->detail),
+			 "a nested multipart reuses an outer boundary");
+		status = REWRITE_BAD_MIME;
+		goto unchanged;
+	}
 	if (walk_entity(&w, msg, len, 0, out)) {
 		/* The top header block ends where the body starts. */
 		const char *o = out->data;
