@@ -1348,6 +1348,20 @@ test_broken(void **state)
 		assert_int_equal(rewrite_ok(msg, len, &o, &out), 2000);
 		myfree(msg);
 	}
+	/* A nested multipart that reuses the outer boundary: left alone. */
+	msg = "Content-Type: multipart/mixed; boundary=m\n\n--m\n"
+		"Content-Type: multipart/alternative; boundary=m\n\n--m\n"
+		"Content-Type: text/html\n\n<a href=\"https://x.test/\">x</a>\n--m--\n--m--\n";
+	rec_reset();
+	assert_int_equal(rewrite_message(msg, strlen(msg), &o, &out, &res), REWRITE_BAD_MIME);
+	assert_string_equal(strbuf_str(&out), msg);
+	assert_int_equal(rec.n, 0);
+	/* Or a prefix of it, in a part with no blank line after its header. */
+	msg = "Content-Type: multipart/mixed; boundary=mm\n\n--mm\n"
+		"Content-Type: multipart/alternative; boundary=m\n--mm\n"
+		"Content-Type: text/html\n\n<a href=\"https://x.test/\">x</a>\n--mm--\n";
+	assert_int_equal(rewrite_message(msg, strlen(msg), &o, &out, &res), REWRITE_BAD_MIME);
+	assert_int_equal(rec.n, 0);
 	/* An unterminated multipart: the last part runs to the end. */
 	msg = "Content-Type: multipart/alternative; boundary=zz\n\n--zz\n"
 		"Content-Type: text/html\n\n<a href=\"https://u.test/\">u</a>\n";
