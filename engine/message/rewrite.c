@@ -747,10 +747,13 @@ delimiter(const char *p, const char *stop, const char *b, size_t blen, int *clos
 	*close = (stop - q >= 2 && q[0] == '-' && q[1] == '-');
 	if (*close)
 		q += 2;
-	/* Transport padding only (RFC 2046 5.1.1). */
-	while (q < stop && (*q == ' ' || *q == '\t'))
+	/*
+	 * Transport padding only (RFC 2046 5.1.1); carriage returns too, as
+	 * GMime reads them, so that both see the same parts.
+	 */
+	while (q < stop && (*q == ' ' || *q == '\t' || *q == '\r'))
 		q++;
-	return (q == stop || *q == '\n' || (*q == '\r' && q + 1 < stop && q[1] == '\n'));
+	return (q == stop || *q == '\n');
 }
 
 /* walk_multipart - each body part in turn; the rest is copied */
