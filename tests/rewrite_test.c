@@ -7,6 +7,7 @@
  * record, the other parts are unchanged, and the transfer encoding
  * matches the bytes.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -835,6 +836,115 @@ test_near(void **state)
 	rec_reset();
 }
 
+/*
+ * Threads: the milter rewrites in one thread per SMTP session, all
+ * sharing the plan cache. Each thread rewrites the same documents and
+ * documents with names of their own, over and over, and must get what a
+ * new parse gives; ASan sees any plan freed while in use.
+ */
+#define THR_N		4
+#define THR_ROUNDS	6
+
+typedef struct THR_DOC {
+	char   *msg;
+	size_t	len;
+	char   *want;			/* the output of a new parse */
+	size_t	wlen;
+} THR_DOC;
+
+typedef struct THR_ARG {
+	THR_DOC *doc;
+	int	ndoc;
+	int	bad;
+} THR_ARG;
+
+static char *
+thr_link(void *ctx, const char *url, const char *name, int number)
+{
+	return (myasprintf(TRACKER "/c/%d", number));
+}
+
+static void
+thr_opts(REWRITE_OPTS *o)
+{
+	opts_default(o);
+	o->link_url = thr_link;
+}
+
+static void *
+thr_main(void *arg)
+{
+	THR_ARG *ta = arg;
+	REWRITE_OPTS o;
+	REWRITE_RESULT res;
+	STRBUF	out = STRBUF_INIT;
+	int	r, i;
+
+	thr_opts(&o);
+	for (r = 0; r < THR_ROUNDS; r++) {
+		for (i = 0; i < ta->ndoc; i++) {
+			THR_DOC *d = ta->doc + (i + r) % ta->ndoc;
+
+			if (rewrite_message(d->msg, d->len, &o, &out, &res) != REWRITE_OK
+			    || out.len != d->wlen || memcmp(out.data, d->want, d->wlen) != 0)
+				ta->bad++;
+		}
+		if (r == THR_ROUNDS / 2)
+			rewrite_cache_flush();
+	}
+	strbuf_free(&out);
+	return (0);
+}
+
+/* test_threads - the plan cache shared by threads */
+
+static void
+test_threads(void **state)
+{
+	THR_DOC doc[32];
+	THR_ARG arg[THR_N];
+	pthread_t tid[THR_N];
+	REWRITE_OPTS o;
+	REWRITE_RESULT res;
+	int	ndoc = 0, t, i, k;
+
+	thr_opts(&o);
+	for (t = 0; templates[t]; t++) {
+		size_t	hlen;
+		char   *html = slurp(templates[t], &hlen);
+
+		for (k = 0; k < 3; k++) {
+			char   *h = myasprintf("<p>Dear %s,</p>%s", k == 0 ? "NAME" : k == 1 ? "Anna" : "Bo", html);
+			STRBUF	out = STRBUF_INIT;
+			THR_DOC *d = doc + ndoc++;
+
+			d->msg = build(h, SHAPE_ALT, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE, "utf-8", 1, &d->len);
+			rewrite_cache_flush();
+			assert_int_equal(rewrite_message(d->msg, d->len, &o, &out, &res), REWRITE_OK);
+			d->wlen = out.len;
+			d->want = strbuf_steal(&out);
+			myfree(h);
+		}
+		myfree(html);
+	}
+	rewrite_cache_flush();
+	for (i = 0; i < THR_N; i++) {
+		arg[i].doc = doc;
+		arg[i].ndoc = ndoc;
+		arg[i].bad = 0;
+		assert_int_equal(pthread_create(tid + i, 0, thr_main, arg + i), 0);
+	}
+	for (i = 0; i < THR_N; i++) {
+		assert_int_equal(pthread_join(tid[i], 0), 0);
+		assert_int_equal(arg[i].bad, 0);
+	}
+	for (i = 0; i < ndoc; i++) {
+		myfree(doc[i].msg);
+		myfree(doc[i].want);
+	}
+	rewrite_cache_flush();
+}
+
 /* raw1 - rewrite one hand-written single-part HTML message */
 
 static int
@@ -1391,6 +1501,7 @@ main(void)
 		cmocka_unit_test(test_real_world),
 		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_near),
+		cmocka_unit_test(test_threads),
 	};
 
 	g_mime_init();
