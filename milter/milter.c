@@ -56,6 +56,9 @@
 /*	SIGTERM and SIGINT call smfi_stop() and connect to the listening
 /*	socket, so that libmilter's listener, which waits up to 5 s for a
 /*	connection before it looks at its stop flag, ends at once.
+/*	libmilter's own signal thread, which would stop on SIGHUP too and
+/*	take seconds over a stop, never gets these signals: the program
+/*	defines the sigwait() that libmilter calls.
 /* DIAGNOSTICS
 /*	One log line per decision, starting with the queue id; problems of
 /*	our own with msg_warn(). Exit status 0 after SIGTERM or SIGINT (a
@@ -323,6 +326,37 @@ milter_listen_fd(void)
 	return (-1);
 }
 
+/*
+ * libmilter starts a thread of its own that waits in sigwait() for SIGHUP,
+ * SIGTERM and SIGINT and stops the milter on any of them (SIGHUP too,
+ * where we reload), a stop that then waits up to 5 s for its listener.
+ * The kernel gives a signal sent to the process to either waiting thread,
+ * so a reload could stop the milter. This sigwait() is the one libmilter
+ * calls (the program's own definition comes first): it gives these
+ * signals to our thread alone and parks any other thread that asks for
+ * them. A wait for other signals is left to sigwaitinfo().
+ */
+static __thread int milter_signal_thread;
+
+int
+sigwait(const sigset_t *set, int *sig)
+{
+	int	n;
+
+	if (!milter_signal_thread
+	    && (sigismember(set, SIGHUP) == 1 || sigismember(set, SIGTERM) == 1
+		|| sigismember(set, SIGINT) == 1))
+		for (;;)
+			pause();
+	do {
+		n = sigwaitinfo(set, 0);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return (errno);
+	*sig = n;
+	return (0);
+}
+
 /* milter_signals - the thread that waits for SIGHUP, SIGTERM and SIGINT */
 
 static void *
@@ -333,6 +367,7 @@ milter_signals(void *arg)
 	int	sig;
 
 	(void) arg;
+	milter_signal_thread = 1;
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
@@ -937,11 +972,10 @@ main(int argc, char **argv)
 	/*
 	 * SIGHUP, SIGTERM and SIGINT are ours, taken by one thread with
 	 * sigwait(). They were blocked at the start, before any thread
-	 * existed, so that none kills the process by default action (a stop
-	 * asked during start is done once the thread runs). libmilter waits for the
-	 * same three in a thread of its own (where SIGHUP would stop it); the
-	 * kernel gives a signal sent to the process to whichever thread
-	 * waits, and ours also wakes the listener, so a stop is prompt.
+	 * existed, so that none kills the process by default action (a
+	 * stop asked during start is done once the thread runs). libmilter's
+	 * own signal thread never gets them (see sigwait() above); ours
+	 * also wakes the listener, so a stop is prompt.
 	 */
 	g->listen_fd = milter_listen_fd();
 	if ((errno = pthread_create(&sigthr, 0, milter_signals, 0)) != 0)

@@ -84,6 +84,23 @@ for i in 1 2 3 4 5; do
 done
 echo "ok 2: SIGTERM at once after start, five times: exit 0 within 1 s"
 
+# libmilter's own signal thread would stop the milter on SIGHUP, and the
+# kernel may give it a signal sent to the process: it must never get one.
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	: >"$D/log"
+	start "unix:$SOCK"
+	kill -HUP "$PID"
+	n=0
+	until grep -q 'reloaded ' "$D/log"; do
+		n=$((n + 1))
+		[ $n -lt 200 ] || fail "no reload after SIGHUP at start ($i)"
+		kill -0 "$PID" 2>/dev/null || fail "SIGHUP at start stopped the milter ($i)"
+		sleep 0.025
+	done
+	stop
+done
+echo "ok 2b: SIGHUP at once after start, ten times: a reload, never a stop"
+
 : >"$D/log"
 start "unix:$SOCK"
 stop INT
