@@ -81,8 +81,18 @@ C=$(url click b@example.com "$mb" 1 pricing "$target")
 r=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -A "$H" "$C")
 [ "$r" = "302 $target" ] || fail "click answered $r"
 wait_tl b@example.com "clicked.*link=pricing.*machine=false"
-# The click is also b's open of that message (there was no other).
+# The click is also b's open of that message (there was no other): the
+# request's user agent and client, the message's fields, no link's.
 wait_tl b@example.com "opened.*via=click"
+line=$($PD timeline b@example.com | grep "opened.*via=click")
+for k in "user_agent=$H" client=127.0.0.1 "msgno=$mb" since_delivery=36 machine=false; do
+	case $line in *"$k"*) ;; *) fail "click's open has no $k: $line";; esac
+done
+case $line in *link=* | *url=*) fail "click's open names the link: $line";; esac
+line=$($PD timeline b@example.com | grep "clicked")
+for k in "user_agent=$H" client=127.0.0.1 link=pricing "url=$target" link_number=1 "msgno=$mb"; do
+	case $line in *"$k"*) ;; *) fail "click has no $k: $line";; esac
+done
 [ "$(code -A "$H" "${C%%&u=*}&u=https%3A%2F%2Fevil.example%2F")" = 404 ] || fail "altered URL redirected"
 [ "$(code -A "$H" "$(echo "$C" | sed 's/l=pricing/l=other/')")" = 404 ] || fail "altered link name accepted"
 [ "$(code -A "$H" "$B/c/aaaaaaaaaaaaaaaaaaaaaaaa?l=x&u=https%3A%2F%2Fx")" = 404 ] || fail "forged click token"
