@@ -178,7 +178,9 @@ trk_answer(TRK_REQ *r, int code, const char *ctype, const char *body,
 	struct MHD_Response *resp;
 	MHD_RESULT ret;
 
-	resp = MHD_create_response_from_buffer(len, (void *) body, MHD_RESPMEM_MUST_COPY);
+	/* An empty body (a redirect) needs no copy. */
+	resp = MHD_create_response_from_buffer(len, len ? (void *) body : (void *) "",
+				len ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
 	if (resp == 0)
 		return (MHD_NO);
 	if (ctype)
