@@ -11,7 +11,10 @@
 /*	/c/ and /u/ do; a click that verifies must redirect to a URL that
 /*	track_url_ok() accepts and that signs again to the same token. The
 /*	body goes through trk_form_get() for the fields the tracker reads,
-/*	whose values must fit their buffers and hold no NUL.
+/*	whose values must fit their buffers and hold no NUL. The query and
+/*	the body (up to a NUL) are also labelled by bot_label() as a click's
+/*	User-Agent, with the content type as its Sec-Purpose: a label names
+/*	a rule, or is none.
 /*--*/
 #include "pdconfig.h"
 
@@ -25,6 +28,7 @@
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static TOKENS *fuzz_tk;
+static BOT fuzz_bot;
 
 /* fuzz_field - next NL-terminated field, copied with a null */
 
@@ -47,14 +51,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const unsigned char secret[32] = "fuzz-secret-fuzz-secret-fuzz-se";
 	static const char *const names[] = {"List-Unsubscribe", "csrf", "action", "email", "list", 0};
 	const uint8_t *p = data, *end = data + size;
-	char   *path, *query, *ctype, buf[256];
+	char   *path, *query, *ctype, *ua, buf[256];
+	BOT_REQ br;
+	BOT_LABEL bl;
 	TRACK_REQ *r = malloc(sizeof(*r));
 	TOKEN	t;
 	long	n;
 	int	i;
 
-	if (fuzz_tk == 0)
+	if (fuzz_tk == 0) {
 		fuzz_tk = tokens_from_secret(7, secret, sizeof(secret));
+		bot_init(&fuzz_bot);
+	}
 	path = fuzz_field(&p, end);
 	query = fuzz_field(&p, end);
 	ctype = fuzz_field(&p, end);
@@ -70,6 +78,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n >= (long) sizeof(buf) || (n >= 0 && strlen(buf) != (size_t) n))
 			abort();
 	}
+	ua = malloc(end - p + 1);
+	memcpy(ua, p, end - p);
+	ua[end - p] = 0;
+	memset(&br, 0, sizeof(br));
+	br.kind = 'c';
+	br.purpose = *ctype ? ctype : 0;
+	br.message = 1;
+	br.link_name = "l";
+	for (i = 0; i < 2; i++) {
+		br.user_agent = i ? query : ua;
+		bot_label(&fuzz_bot, &br, &bl);
+		if (bl.machine != (bl.reason != 0) || (bl.proxy && !bl.machine))
+			abort();
+	}
+	free(ua);
 	free(r);
 	free(path);
 	free(query);

@@ -354,6 +354,8 @@ test_sent(void **state)
 	strcpy(s.workflow, "welcome");
 	strcpy(s.step, "day0");
 	strcpy(s.stream, "marketing");
+	s.enrolment = 12;
+	s.time = 1700000000;
 	assert_int_equal(store_write(st, sent_op, &s), STORE_OK);
 	assert_true(s.msgno > 0);
 	/* A Message-ID is recorded once. */
@@ -364,6 +366,67 @@ test_sent(void **state)
 	assert_string_equal(got.workflow, "welcome");
 	assert_int_equal(store_sent_get(txn, s.msgno, &got), STORE_OK);
 	assert_int_equal(got.contact, 7);
+	assert_string_equal(got.message_id, "1.2.abc@example.com");
+	assert_int_equal(got.enrolment, 12);
+	assert_string_equal(got.step, "day0");
+	assert_string_equal(got.stream, "marketing");
+	assert_int_equal(got.time, 1700000000);
+	store_rend(txn);
+	store_close(st);
+	test_rmdir(dir);
+}
+
+/* Sent records of other shapes than store_sent_put()'s (older records,
+ * escapes, text outside ASCII) read as jansson reads them. */
+static const char *const raw_sent[][2] = {
+	{"{\"time\":5,\"step\":\"s\",\"contact\":9,\"extra\":\"x\",\"message_id\":\"a@b\"}",
+	"a@b|9|0||s||5"},
+	{"{ \"message_id\": \"a@b\", \"contact\": 9 }", "a@b|9|0||||0"},
+	{"{\"message_id\":\"a\\\"q@b\",\"workflow\":\"w\\u00e9\",\"contact\":3}",
+	"a\"q@b|3|0|w\xc3\xa9|||0"},
+	{"{\"message_id\":\"x@y\",\"workflow\":\"caf\xc3\xa9\",\"time\":-1}",
+	"x@y|0|0|caf\xc3\xa9|||-1"},
+	{"{\"message_id\":7,\"contact\":\"8\",\"enrolment\":4,\"extra\":{\"a\":[1]}}",
+	"|0|4||||0"},
+	{"{\"message_id\":\"m@n\",\"time\":1.5,\"stream\":\"marketing\"}", "m@n|0|0|||marketing|0"},
+	{"{}", "|0|0||||0"},
+};
+
+static int
+raw_sent_op(STORE_TXN *txn, void *ctx)
+{
+	unsigned char key[8];
+	size_t	i;
+	int	rc = STORE_OK;
+
+	(void) ctx;
+	for (i = 0; i < sizeof(raw_sent) / sizeof(raw_sent[0]) && rc == STORE_OK; i++) {
+		store_u64_put(key, 1000 + i);
+		rc = store_put(txn, STORE_DB_SENT, key, 8, raw_sent[i][0], strlen(raw_sent[i][0]), 0);
+	}
+	return (rc);
+}
+
+static void
+test_sent_shapes(void **state)
+{
+	char   *dir = test_mkdtemp();
+	STORE  *st = open_store(dir, 0);
+	STORE_TXN *txn;
+	STORE_SENT got;
+	char	buf[1024];
+	size_t	i;
+
+	assert_int_equal(store_write(st, raw_sent_op, 0), STORE_OK);
+	assert_int_equal(store_rbegin(st, &txn), STORE_OK);
+	for (i = 0; i < sizeof(raw_sent) / sizeof(raw_sent[0]); i++) {
+		assert_int_equal(store_sent_get(txn, 1000 + i, &got), STORE_OK);
+		assert_int_equal(got.msgno, 1000 + i);
+		snprintf(buf, sizeof(buf), "%s|%llu|%llu|%s|%s|%s|%lld", got.message_id,
+			 (unsigned long long) got.contact, (unsigned long long) got.enrolment,
+			 got.workflow, got.step, got.stream, (long long) got.time);
+		assert_string_equal(buf, raw_sent[i][1]);
+	}
 	store_rend(txn);
 	store_close(st);
 	test_rmdir(dir);
@@ -547,6 +610,7 @@ main(void)
 		cmocka_unit_test(test_stat_due_tally),
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_sent),
+		cmocka_unit_test(test_sent_shapes),
 		cmocka_unit_test(test_map_growth),
 		cmocka_unit_test(test_schema),
 		cmocka_unit_test(test_async),

@@ -10,8 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <cmocka.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "util/mymalloc.h"
 #include "testutil.h"
@@ -134,6 +138,104 @@ test_other_key(void **state)
 	tokens_free(b);
 }
 
+/*
+ * Known answers: the text tokens_sign() makes, built here from the
+ * format (tokens(3)) with OpenSSL's one-shot HMAC(), whether the MAC comes
+ * from a thread's first context, its reused one, another key's, or
+ * another thread's.
+ */
+typedef struct KAT {
+	const unsigned char *secret;
+	int	keyid;
+	uint64_t contact, message;
+	const char *bind;
+	char	want[TOKEN_TEXT_MAX];
+} KAT;
+
+static void
+kat_expect(KAT *k)
+{
+	unsigned char bin[64], msg[80], mac[32];
+	unsigned int maclen = 0;
+	size_t	n = 0, i, o = 0;
+	unsigned acc = 0;
+	int	bits = 0;
+	uint64_t v[3] = {k->contact, k->message, 0};
+
+	bin[n++] = TOKEN_OPEN;
+	bin[n++] = (unsigned char) k->keyid;
+	for (i = 0; i < 3; i++) {
+		while (v[i] >= 0x80) {
+			bin[n++] = (unsigned char) (v[i] | 0x80);
+			v[i] >>= 7;
+		}
+		bin[n++] = (unsigned char) v[i];
+	}
+	memcpy(msg, "pdtok1", 6);
+	memcpy(msg + 6, bin, n);
+	memcpy(msg + 6 + n, k->bind, strlen(k->bind));
+	assert_non_null(HMAC(EVP_sha256(), k->secret, 32, msg, 6 + n + strlen(k->bind), mac, &maclen));
+	memcpy(bin + n, mac, 10);
+	n += 10;
+	for (i = 0; i < n; i++) {
+		acc = (acc << 8) | bin[i];
+		for (bits += 8; bits >= 5; bits -= 5)
+			k->want[o++] = "abcdefghijklmnopqrstuvwxyz234567"[(acc >> (bits - 5)) & 31];
+	}
+	if (bits)
+		k->want[o++] = "abcdefghijklmnopqrstuvwxyz234567"[(acc << (5 - bits)) & 31];
+	k->want[o] = 0;
+}
+
+static void *
+kat_thread(void *arg)
+{
+	TOKENS *tk = arg;
+	TOKEN	t = {TOKEN_OPEN, 7, 300, 0};
+	char	buf[TOKEN_TEXT_MAX];
+	int	i, bad = 0;
+
+	for (i = 0; i < 3; i++) {
+		tokens_sign(tk, &t, "x", 1, buf);
+		bad += tokens_verify(tk, buf, strlen(buf), "x", 1, &t) != TOKENS_OK;
+	}
+	return (bad ? "" : 0);
+}
+
+static void
+test_known_answer(void **state)
+{
+	TOKENS *a = tokens_from_secret(1, secret1, 32);
+	TOKENS *b = tokens_from_secret(2, secret2, 32);
+	KAT	ka = {secret1, 1, 7, 300, "x", ""}, kb = {secret2, 2, 7, 300, "x", ""};
+	TOKEN	t = {TOKEN_OPEN, 7, 300, 0};
+	char	buf[TOKEN_TEXT_MAX];
+	pthread_t th;
+	void   *res;
+	int	i;
+
+	kat_expect(&ka);
+	kat_expect(&kb);
+	assert_string_not_equal(ka.want, kb.want);
+	for (i = 0; i < 3; i++) {
+		assert_string_equal(tokens_sign(a, &t, "x", 1, buf), ka.want);
+		assert_string_equal(tokens_sign(b, &t, "x", 1, buf), kb.want);
+	}
+	for (i = 0; i < 3; i++)
+		assert_string_equal(tokens_sign(a, &t, "x", 1, buf), ka.want);
+	assert_int_equal(pthread_create(&th, 0, kat_thread, a), 0);
+	assert_int_equal(pthread_join(th, &res), 0);
+	assert_null(res);
+	/* A TOKENS freed and made again with another secret under the same
+	 * key id is keyed afresh. */
+	tokens_free(a);
+	a = tokens_from_secret(1, secret2, 32);
+	tokens_sign(a, &t, "x", 1, buf);
+	assert_string_not_equal(buf, ka.want);
+	tokens_free(a);
+	tokens_free(b);
+}
+
 int
 main(void)
 {
@@ -142,6 +244,7 @@ main(void)
 		cmocka_unit_test(test_tamper),
 		cmocka_unit_test(test_rotation),
 		cmocka_unit_test(test_other_key),
+		cmocka_unit_test(test_known_answer),
 	};
 
 	return (cmocka_run_group_tests(tests, 0, 0));

@@ -81,8 +81,18 @@ C=$(url click b@example.com "$mb" 1 pricing "$target")
 r=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -A "$H" "$C")
 [ "$r" = "302 $target" ] || fail "click answered $r"
 wait_tl b@example.com "clicked.*link=pricing.*machine=false"
-# The click is also b's open of that message (there was no other).
+# The click is also b's open of that message (there was no other): the
+# request's user agent and client, the message's fields, no link's.
 wait_tl b@example.com "opened.*via=click"
+line=$($PD timeline b@example.com | grep "opened.*via=click")
+for k in "user_agent=$H" client=127.0.0.1 "msgno=$mb" since_delivery=36 machine=false; do
+	case $line in *"$k"*) ;; *) fail "click's open has no $k: $line";; esac
+done
+case $line in *link=* | *url=*) fail "click's open names the link: $line";; esac
+line=$($PD timeline b@example.com | grep "clicked")
+for k in "user_agent=$H" client=127.0.0.1 link=pricing "url=$target" link_number=1 "msgno=$mb"; do
+	case $line in *"$k"*) ;; *) fail "click has no $k: $line";; esac
+done
 [ "$(code -A "$H" "${C%%&u=*}&u=https%3A%2F%2Fevil.example%2F")" = 404 ] || fail "altered URL redirected"
 [ "$(code -A "$H" "$(echo "$C" | sed 's/l=pricing/l=other/')")" = 404 ] || fail "altered link name accepted"
 [ "$(code -A "$H" "$B/c/aaaaaaaaaaaaaaaaaaaaaaaa?l=x&u=https%3A%2F%2Fx")" = 404 ] || fail "forged click token"
@@ -128,6 +138,9 @@ rule prefetch open "$H" -H "Sec-Purpose: prefetch;prerender"
 rule prefetch click "$H" -H "Purpose: prefetch"
 rule scanner-user-agent click "Mozilla/5.0 (compatible; Barracuda Sentinel)"
 rule scanner-user-agent click "python-requests/2.31"
+# Words are found in any case, past the first 512 bytes of a long header.
+rule scanner-user-agent open "Mozilla/5.0 (X11; Linux x86_64) $(printf '%0600d' 0) HeadlessChrome/120.0"
+rule prefetch open "$H" -H "Sec-Purpose: PreFetch"
 rule microsoft-eop click "$H" -H "X-Forwarded-For: 40.92.17.5"
 rule microsoft-eop open "$H" -H "X-Forwarded-For: 198.51.100.7, 104.47.3.4"
 rule apple-range open "$H" -H "X-Forwarded-For: 203.0.113.9"

@@ -20,6 +20,10 @@
 /*	Events (type, then data keys beside those the tracker passes in
 /*	w->data: user_agent, client, labels; and message_id, msgno,
 /*	workflow, step and since_delivery of the message the token names):
+/*	for opens and clicks the tracker passes the request's fields
+/*	instead (user_agent, client, proxy, link, url, link_number), and the
+/*	data objects are made here, in the writer, so that a request thread
+/*	builds no JSON.
 /* .IP "opened"
 /*	via=pixel, or via=click for the open a click implies (recorded
 /*	only when the message has no human open yet: a mark per message in
@@ -61,6 +65,11 @@
 /*	With an Idempotency-Key the first write records the key (in
 /*	STORE_DB_MISC under SIGWEB_IDEM_PREFIX) in the same transaction as
 /*	the event; a retry finds it and records nothing (w->duplicate).
+/*
+/*	An open or a click reads no more than it needs, being most of what
+/*	the tracker records: that the token's contact exists (not its
+/*	record), the sent message, and the mark of a first human open; its
+/*	w->addr stays empty.
 /*
 /*	The write does every lookup before its first write, as store(3)
 /*	requires, and resets its outputs on entry because the store may
@@ -263,6 +272,34 @@ web_data(WEB_SIG *w)
 	return (w->data && json_is_object(w->data) ? json_deep_copy(w->data) : json_object());
 }
 
+/* web_hit_data - an open's or a click's data: the request's fields
+ * (with link=0, those of the open that a click implies) */
+
+static json_t *
+web_hit_data(WEB_SIG *w, int link)
+{
+	json_t *data = web_data(w);
+
+	if (w->user_agent)
+		json_object_set_new(data, "user_agent",
+				    json_stringn(w->user_agent, strnlen(w->user_agent, 512)));
+	if (w->client)
+		json_object_set_new(data, "client", json_string(w->client));
+	if (w->proxy)
+		json_object_set_new(data, "proxy", json_string(w->proxy));
+	if (link && w->link)
+		json_object_set_new(data, "link", json_string(w->link));
+	if (link && w->url)
+		json_object_set_new(data, "url", json_string(w->url));
+	if (link && w->link)
+		json_object_set_new(data, "link_number", json_integer(w->link_number));
+	web_msg_data(w, data);
+	json_object_set_new(data, "machine", json_boolean(w->labelled));
+	if (w->label_reason)
+		json_object_set_new(data, "machine_reason", json_string(w->label_reason));
+	return (data);
+}
+
 int
 signal_web_apply(STORE_TXN *txn, void *ctx)
 {
@@ -306,7 +343,19 @@ signal_web_apply(STORE_TXN *txn, void *ctx)
 	}
 
 	/* Who. */
-	if (w->have_token) {
+	if (w->have_token && (w->kind == WEB_OPEN || w->kind == WEB_CLICK)) {
+		/* The contact's record is not needed: that it exists is. */
+		unsigned char ckey[8];
+
+		w->contact = w->token.contact;
+		store_u64_put(ckey, w->contact);
+		if ((rc = store_get(txn, STORE_DB_CONTACT, ckey, sizeof(ckey), &val)) != STORE_OK)
+			return (rc);
+		if (w->token.message
+		    && store_sent_get(txn, w->token.message, &w->sent) == STORE_OK
+		    && w->sent.contact == w->contact)
+			w->have_sent = 1;
+	} else if (w->have_token) {
 		w->contact = w->token.contact;
 		if ((rc = store_contact_get(txn, w->contact, &rec)) != STORE_OK)
 			return (rc);
@@ -332,6 +381,7 @@ signal_web_apply(STORE_TXN *txn, void *ctx)
 	}
 	if (rec && (email = json_string_value(json_object_get(rec, "email"))) != 0)
 		snprintf(w->addr, sizeof(w->addr), "%s", email);
+	/* Opens and clicks have no address here and need no suppression. */
 	sup_rc = w->addr[0] ? store_suppress_get(txn, w->addr, &sup) : STORE_NOTFOUND;
 	if (sup_rc != STORE_OK && sup_rc != STORE_NOTFOUND) {
 		rc = sup_rc;
@@ -368,12 +418,11 @@ signal_web_apply(STORE_TXN *txn, void *ctx)
 						    web_relabel_fn, rl)) != STORE_OK)
 			goto out;
 	}
-	data = web_data(w);
-	web_msg_data(w, data);
 	if (w->kind == WEB_OPEN || w->kind == WEB_CLICK) {
-		json_object_set_new(data, "machine", json_boolean(w->labelled));
-		if (w->label_reason)
-			json_object_set_new(data, "machine_reason", json_string(w->label_reason));
+		data = web_hit_data(w, w->kind == WEB_CLICK);
+	} else {
+		data = web_data(w);
+		web_msg_data(w, data);
 	}
 	switch (w->kind) {
 	case WEB_OPEN:
@@ -395,11 +444,8 @@ signal_web_apply(STORE_TXN *txn, void *ctx)
 			} else if (rc != STORE_NOTFOUND) {
 				break;
 			} else {
-				json_t *od = json_deep_copy(data);
+				json_t *od = web_hit_data(w, 0);
 
-				json_object_del(od, "link");
-				json_object_del(od, "url");
-				json_object_del(od, "link_number");
 				json_object_set_new(od, "via", json_string("click"));
 				rc = web_event(txn, w, "opened", od);
 				json_decref(od);

@@ -37,6 +37,14 @@ typedef struct WEB_SIG {
 	/* What. */
 	const char *type;		/* WEB_EVENT: event type recorded */
 	json_t *data;			/* event data (not stolen; may be 0) */
+	/* Opens and clicks: the request, borrowed; their data is made from
+	 * these in the writer (beside a copy of data, if any). */
+	const char *user_agent;		/* or 0 */
+	const char *client;		/* or 0 */
+	const char *proxy;		/* image proxy, or 0 */
+	const char *link;		/* click: link name */
+	const char *url;		/* click: target */
+	uint32_t link_number;		/* click: link number */
 	json_t *fields;			/* WEB_CONTACT: fields to set; WEB_PREFS:
 					 * {"list": true|false} */
 	const char *idem_key;		/* Idempotency-Key, or 0 */
@@ -50,7 +58,7 @@ typedef struct WEB_SIG {
 	time_t	now;
 	/* What was done (reset on each run of the write). */
 	uint64_t contact;
-	char	addr[ADDR_MAX + 1];
+	char	addr[ADDR_MAX + 1];		/* "" for opens and clicks */
 	int	have_sent;
 	STORE_SENT sent;
 	int	duplicate;		/* idempotency key seen: nothing done */

@@ -31,6 +31,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +64,45 @@ struct TOKENS {
 	TOKEN_KEY keys[256];		/* by key id; len 0: none */
 	int	current;		/* key id that signs */
 	EVP_MAC *hmac;			/* fetched once: fetching is slow */
+	uint64_t gen;			/* unique among the TOKENS of a process */
 };
+
+/*
+ * Keying HMAC hashes the key's two pads; a thread that signs or verifies
+ * many tokens (the tracker's request threads, the milter's) keeps the
+ * last keyed context and starts each MAC from it (EVP_MAC_init() with no
+ * key starts over with the key already set). The cache names the TOKENS
+ * by its generation, never reused, so a freed and reloaded key file is
+ * never served from a stale context; the context is freed (and cleansed
+ * by OpenSSL) when the thread ends or moves to another key.
+ */
+typedef struct TOKENS_TLS {
+	uint64_t gen;
+	int	keyid;
+	EVP_MAC_CTX *ctx;
+} TOKENS_TLS;
+
+static pthread_key_t tokens_tls_key;
+static pthread_once_t tokens_tls_once = PTHREAD_ONCE_INIT;
+static uint64_t tokens_gen;
+
+/* tokens_tls_free - a thread ends */
+
+static void
+tokens_tls_free(void *arg)
+{
+	TOKENS_TLS *c = arg;
+
+	EVP_MAC_CTX_free(c->ctx);
+	myfree(c);
+}
+
+static void
+tokens_tls_init(void)
+{
+	if (pthread_key_create(&tokens_tls_key, tokens_tls_free) != 0)
+		msg_fatal("tokens: pthread_key_create failed");
+}
 
 static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
 
@@ -172,19 +212,33 @@ tokens_mac(const TOKENS *tk, const TOKEN_KEY *key, const unsigned char *payload,
 {
 	unsigned char full[EVP_MAX_MD_SIZE];
 	size_t	flen = 0;
-	EVP_MAC_CTX *ctx;
+	TOKENS_TLS *c;
 	OSSL_PARAM params[2];
+	int	ok;
 
-	params[0] = OSSL_PARAM_construct_utf8_string("digest", (char *) "SHA256", 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if ((ctx = EVP_MAC_CTX_new(tk->hmac)) == 0
-	    || !EVP_MAC_init(ctx, key->secret, key->len, params)
-	    || !EVP_MAC_update(ctx, (const unsigned char *) TOKEN_DOMAIN, sizeof(TOKEN_DOMAIN) - 1)
-	    || !EVP_MAC_update(ctx, payload, plen)
-	    || (bindlen && !EVP_MAC_update(ctx, bind, bindlen))
-	    || !EVP_MAC_final(ctx, full, &flen, sizeof(full)))
+	pthread_once(&tokens_tls_once, tokens_tls_init);
+	if ((c = pthread_getspecific(tokens_tls_key)) == 0) {
+		c = mycalloc(1, sizeof(*c));
+		if (pthread_setspecific(tokens_tls_key, c) != 0)
+			msg_fatal("tokens: pthread_setspecific failed");
+	}
+	if (c->ctx && c->gen == tk->gen && c->keyid == key->id) {
+		ok = EVP_MAC_init(c->ctx, 0, 0, 0);
+	} else {
+		EVP_MAC_CTX_free(c->ctx);
+		c->gen = tk->gen;
+		c->keyid = key->id;
+		params[0] = OSSL_PARAM_construct_utf8_string("digest", (char *) "SHA256", 0);
+		params[1] = OSSL_PARAM_construct_end();
+		ok = (c->ctx = EVP_MAC_CTX_new(tk->hmac)) != 0
+		    && EVP_MAC_init(c->ctx, key->secret, key->len, params);
+	}
+	if (!ok
+	    || !EVP_MAC_update(c->ctx, (const unsigned char *) TOKEN_DOMAIN, sizeof(TOKEN_DOMAIN) - 1)
+	    || !EVP_MAC_update(c->ctx, payload, plen)
+	    || (bindlen && !EVP_MAC_update(c->ctx, bind, bindlen))
+	    || !EVP_MAC_final(c->ctx, full, &flen, sizeof(full)))
 		msg_fatal("HMAC-SHA256 failed");
-	EVP_MAC_CTX_free(ctx);
 	memcpy(mac, full, TOKEN_MAC_LEN);
 	OPENSSL_cleanse(full, sizeof(full));
 }
@@ -274,6 +328,7 @@ tokens_new(void)
 
 	if ((tk->hmac = EVP_MAC_fetch(0, "HMAC", 0)) == 0)
 		msg_fatal("OpenSSL has no HMAC");
+	tk->gen = __atomic_add_fetch(&tokens_gen, 1, __ATOMIC_RELAXED);
 	return (tk);
 }
 

@@ -52,6 +52,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -177,7 +178,9 @@ trk_answer(TRK_REQ *r, int code, const char *ctype, const char *body,
 	struct MHD_Response *resp;
 	MHD_RESULT ret;
 
-	resp = MHD_create_response_from_buffer(len, (void *) body, MHD_RESPMEM_MUST_COPY);
+	/* An empty body (a redirect) needs no copy. */
+	resp = MHD_create_response_from_buffer(len, len ? (void *) body : (void *) "",
+				len ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
 	if (resp == 0)
 		return (MHD_NO);
 	if (ctype)
@@ -352,11 +355,16 @@ trk_rate_ok(TRACKER *t, TRK_REQ *r)
 	return (ok);
 }
 
-/* Asynchronous recording of opens and clicks. */
-
+/*
+ * Asynchronous recording of opens and clicks: one allocation per request,
+ * the WEB_SIG and a copy of the strings it borrows (user agent, client,
+ * link name and URL), freed after the commit. No JSON is built on the
+ * request thread: signal_web(3) makes the event's data in the writer.
+ */
 typedef struct TRK_ASYNC {
 	WEB_SIG	w;
 	TRACKER *t;
+	char	strings[1];		/* user agent, client, name, URL */
 } TRK_ASYNC;
 
 static void
@@ -376,8 +384,21 @@ trk_async_done(void *ctx, int status)
 			 a->w.kind == WEB_OPEN ? "open" : "click",
 			 (unsigned long long) a->w.token.contact,
 			 (unsigned long long) a->w.token.message, store_strerror(status));
-	json_decref(a->w.data);
 	myfree(a);
+}
+
+/* trk_strcpy - copy s (up to max bytes) to *p; advance *p */
+
+static const char *
+trk_strcpy(char **p, const char *s, size_t max)
+{
+	char   *d = *p;
+	size_t	n = strnlen(s, max);
+
+	memcpy(d, s, n);
+	d[n] = 0;
+	*p = d + n + 1;
+	return (d);
 }
 
 /* trk_record_async - label and queue an open or a click */
@@ -386,9 +407,11 @@ static void
 trk_record_async(TRK_REQ *r, const TOKEN *tok, const TRACK_REQ *tr)
 {
 	TRACKER *t = r->t;
-	TRK_ASYNC *a = mycalloc(1, sizeof(*a));
+	TRK_ASYNC *a;
 	BOT_REQ br;
 	BOT_LABEL bl;
+	size_t	ua_len, name_len = 0, url_len = 0;
+	char   *p;
 
 	memset(&br, 0, sizeof(br));
 	br.kind = tr->kind;
@@ -403,6 +426,16 @@ trk_record_async(TRK_REQ *r, const TOKEN *tok, const TRACK_REQ *tr)
 	br.now = clock_now();
 	bot_label(&t->bot, &br, &bl);
 
+	/* The event keeps 512 bytes of the user agent (signal_web(3)). */
+	ua_len = br.user_agent ? strnlen(br.user_agent, 512) : 0;
+	if (tr->kind == 'c') {
+		name_len = strlen(tr->name);
+		url_len = strlen(tr->url);
+	}
+	a = mymalloc(offsetof(TRK_ASYNC, strings) + ua_len + 1 + strlen(r->client) + 1
+		     + name_len + 1 + url_len + 1);
+	memset(a, 0, offsetof(TRK_ASYNC, strings));
+	p = a->strings;
 	a->t = t;
 	a->w.kind = tr->kind == 'o' ? WEB_OPEN : WEB_CLICK;
 	a->w.have_token = 1;
@@ -415,13 +448,14 @@ trk_record_async(TRK_REQ *r, const TOKEN *tok, const TRACK_REQ *tr)
 	a->w.honeypot = tr->kind == 'c' && t->bot.honeypot_link[0]
 	    && strcasecmp(tr->name, t->bot.honeypot_link) == 0;
 	a->w.honeypot_window = t->bot.honeypot_window;
-	a->w.data = trk_req_data(r);
-	if (bl.proxy)
-		json_object_set_new(a->w.data, "proxy", json_string(bl.proxy));
+	if (br.user_agent)
+		a->w.user_agent = trk_strcpy(&p, br.user_agent, ua_len);
+	a->w.client = trk_strcpy(&p, r->client, sizeof(r->client));
+	a->w.proxy = bl.proxy;
 	if (tr->kind == 'c') {
-		json_object_set_new(a->w.data, "link", json_string(tr->name));
-		json_object_set_new(a->w.data, "url", json_string(tr->url));
-		json_object_set_new(a->w.data, "link_number", json_integer(tok->aux));
+		a->w.link = trk_strcpy(&p, tr->name, name_len);
+		a->w.url = trk_strcpy(&p, tr->url, url_len);
+		a->w.link_number = tok->aux;
 	}
 	store_write_async(t->st, signal_web_apply, &a->w, trk_async_done, 0);
 }

@@ -233,19 +233,42 @@ static const char *const bot_ua_words[] = {
 	"libwww-perl", "httpclient", "node-fetch", "axios", "headless",
 	"phantomjs", "slurp", "fortiguard", "trendmicro", "symantec",
 	"forcepoint", "cisco", "ironport", "sophos", "checkpoint", 0,
-};
+};	/* lower-case: see bot_lower() */
 
-/* bot_contains - case-insensitive substring */
+/*
+ * The User-Agent is searched for a few dozen words on every open and
+ * click: it is lowered once (ASCII, as strncasecmp() in the C locale) and
+ * each word, lower-case already, is found with strstr(). A header longer
+ * than the buffer is lowered into a heap copy.
+ */
+#define BOT_UA_BUF	512
+
+/* bot_lower - ASCII lower-case copy of s into buf (or a new heap copy) */
+
+static char *
+bot_lower(const char *s, char *buf, size_t len)
+{
+	size_t	n = strlen(s), i;
+	char   *out = n < len ? buf : mymalloc(n + 1);
+
+	for (i = 0; i < n; i++)
+		out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? s[i] + ('a' - 'A') : s[i];
+	out[n] = 0;
+	return (out);
+}
+
+/* bot_has - case-insensitive substring; word is lower-case */
 
 static int
-bot_contains(const char *hay, const char *needle)
+bot_has(const char *s, const char *word)
 {
-	size_t	n = strlen(needle);
+	char	buf[BOT_UA_BUF];
+	char   *ls = bot_lower(s, buf, sizeof(buf));
+	int	hit = strstr(ls, word) != 0;
 
-	for (; *hay; hay++)
-		if (strncasecmp(hay, needle, n) == 0)
-			return (1);
-	return (0);
+	if (ls != buf)
+		myfree(ls);
+	return (hit);
 }
 
 /* bot_hash - slot of (message, client) */
@@ -304,6 +327,8 @@ bot_label(BOT *b, const BOT_REQ *r, BOT_LABEL *l)
 	const char *ua = r->user_agent;
 	const char *const *cpp;
 	const char *reason;
+	char	ubuf[BOT_UA_BUF];
+	char   *lua = 0;
 
 	memset(l, 0, sizeof(*l));
 	if (ua && strcmp(ua, "Mozilla/5.0") == 0) {
@@ -312,23 +337,25 @@ bot_label(BOT *b, const BOT_REQ *r, BOT_LABEL *l)
 		l->reason = "apple-range";
 	} else if (ua == 0 || *ua == 0) {
 		l->reason = "empty-user-agent";
-	} else if (r->purpose && bot_contains(r->purpose, "prefetch")) {
+	} else if (r->purpose && bot_has(r->purpose, "prefetch")) {
 		l->reason = "prefetch";
 	} else if (r->have_client && bot_nets_match(&b->eop, r->client)) {
 		l->reason = "microsoft-eop";
-	} else if (bot_contains(ua, "GoogleImageProxy")) {
+	} else if (strstr(lua = bot_lower(ua, ubuf, sizeof(ubuf)), "googleimageproxy")) {
 		l->proxy = "google";
-	} else if (bot_contains(ua, "YahooMailProxy")) {
+	} else if (strstr(lua, "yahoomailproxy")) {
 		l->proxy = "yahoo";
-	} else if (bot_contains(ua, "OneOutlook")) {
+	} else if (strstr(lua, "oneoutlook")) {
 		l->proxy = "outlook";
 	} else {
 		for (cpp = bot_ua_words; *cpp; cpp++)
-			if (bot_contains(ua, *cpp)) {
+			if (strstr(lua, *cpp)) {
 				l->reason = "scanner-user-agent";
 				break;
 			}
 	}
+	if (lua && lua != ubuf)
+		myfree(lua);
 	if (l->proxy && r->kind == 'c')
 		l->reason = "image-proxy-click";
 	/* Clicks are remembered whatever their label, so that a burst that
