@@ -18,6 +18,7 @@
 
 typedef struct CLASSIFY_CTX {
 	CLASSIFY_RESULT *res;
+	struct CLASSIFY_TLS *tls;		/* kept by the thread (classify.c) */
 	/* Top-level header facts. */
 	char	from_name[128];			/* display name of From */
 	char	to[256];			/* first To address, lower case */
