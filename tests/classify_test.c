@@ -425,7 +425,10 @@ test_vocab_patterns(void **state)
 		   "suspend     generic {account|mailbox} * {disabled|suspended}\n"
 		   "rejected    generic pipe to |\n"
 		   "notcompliantrfc generic multiple addresses in from\n"
-		   "systemerror generic over * over * over\n");
+		   "systemerror generic over * over * over\n"
+		   "mailboxfull generic quota\n"
+		   "suspend     generic spf record\n"
+		   "rejected    generic \xe6\x8b\x92\xe5\x90\xa6\n");
 	strbuf_reset(&errs);
 	assert_int_equal(classify_reasons_load(path, 0, &errs), 0);
 	remove(path);
@@ -448,6 +451,22 @@ test_vocab_patterns(void **state)
 	/* Three parts: each within reach of the last. */
 	assert_reason("550 over and over and over", "systemerror");
 	assert_reason("550 over and over", "onhold");
+
+	/*
+	 * Whole words: a phrase is not found inside a longer word, at either
+	 * end; its last word stands for its plural in -s too. Bytes that are
+	 * no ASCII letter or digit need no edge (a language written without
+	 * spaces).
+	 */
+	assert_reason("550 quota exceeded", "mailboxfull");
+	assert_reason("550 user is overquota", "onhold");
+	assert_reason("550 quotation marks not allowed", "onhold");
+	assert_reason("550 quotas exceeded", "mailboxfull");
+	assert_reason("550 Bad SPF records for example.org", "suspend");
+	assert_reason("550 Bad SPF recorded", "onhold");
+	assert_reason("550 over and over and overtime", "onhold");
+	assert_reason("550 takeover and over", "onhold");
+	assert_reason("550 \xe5\x8f\x97\xe4\xbf\xa1\xe6\x8b\x92\xe5\x90\xa6", "rejected");
 }
 
 int

@@ -505,10 +505,18 @@ part_text(CLASSIFY_TLS *tls, GMimePart *part, size_t limit, size_t *lenp)
 	 * Japanese reports often carry ISO-2022-JP in parts that declare no
 	 * charset (delivery-status fields): its escape sequence gives it away.
 	 */
-	if ((charset == 0 || strcasecmp(charset, "us-ascii") == 0) && raw->len > 3
-	    && (memmem(raw->data, raw->len, "\033$B", 3)
-		|| memmem(raw->data, raw->len, "\033$@", 3)))
-		charset = "ISO-2022-JP";
+	if ((charset == 0 || strcasecmp(charset, "us-ascii") == 0) && raw->len > 3) {
+		const char *esc = raw->data;
+		const char *end = raw->data + raw->len;
+
+		while ((esc = memchr(esc, '\033', end - esc)) != 0 && esc + 2 < end) {
+			if (esc[1] == '$' && (esc[2] == 'B' || esc[2] == '@')) {
+				charset = "ISO-2022-JP";
+				break;
+			}
+			esc++;
+		}
+	}
 	if (raw->len > 0 && charset != 0
 	    && strcasecmp(charset, "us-ascii") != 0
 	    && strcasecmp(charset, "utf-8") != 0) {

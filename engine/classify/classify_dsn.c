@@ -537,6 +537,9 @@ static const char *const cut_markers[] = {
 	0,
 };
 
+#define CUT_MARKER_MAX	64		/* no marker is longer */
+#define CUT_MARKERS	(sizeof(cut_markers) / sizeof(cut_markers[0]))
+
 static const char *const header_names[] = {
 	"return-path", "received", "message-id", "mime-version",
 	"dkim-signature", "delivered-to", "authentication-results",
@@ -574,18 +577,48 @@ classify_find_cut(const char *text, const char *low, size_t len,
 	const char *cp = text;
 	const char *end = text + len;
 	const char *const *cpp;
+	static const char *const anchors[2] = {"message", "original"};
+	const char *where[CUT_MARKERS][2];
+	size_t	i, n;
+	int	a;
 	size_t	best = len;
 	int	prev_blank = 1;
 
 	/*
-	 * The earliest marker line, found with one search per marker over a
-	 * lower-case copy (not one per line and marker).
+	 * The earliest marker line. Nearly every marker has the word
+	 * "message" or "original" in it: the text is searched for those two
+	 * words only, and the markers are compared where they occur; the few
+	 * others are searched for each.
 	 */
-	for (cpp = cut_markers; *cpp; cpp++) {
-		const char *hit = strstr(low, *cpp);
+	for (cpp = cut_markers, n = 0; *cpp; cpp++, n++) {
+		const char *hit;
 
-		if (hit && (size_t) (hit - low) < best)
+		where[n][0] = strstr(*cpp, anchors[0]);
+		where[n][1] = strstr(*cpp, anchors[1]);
+		if (where[n][0] || where[n][1])
+			continue;
+		if ((hit = strstr(low, *cpp)) != 0 && (size_t) (hit - low) < best)
 			best = hit - low;
+	}
+	for (a = 0; a < 2; a++) {
+		size_t	alen = strlen(anchors[a]);
+		const char *hit;
+
+		for (hit = low; (hit = strstr(hit, anchors[a])) != 0
+		     && (size_t) (hit - low) < best + CUT_MARKER_MAX; hit += alen) {
+			for (i = 0; i < n; i++) {
+				size_t	off;
+
+				if (where[i][a] == 0)
+					continue;
+				off = where[i][a] - cut_markers[i];
+				if ((size_t) (hit - low) >= off
+				    && (size_t) (hit - low) - off < best
+				    && strncmp(hit - off, cut_markers[i],
+					       strlen(cut_markers[i])) == 0)
+					best = hit - low - off;
+			}
+		}
 	}
 	if (best < len) {
 		const char *ls = text + best;
