@@ -378,6 +378,57 @@ assert_reason(const char *diag, const char *want)
 	classify_free(&res);
 }
 
+/*
+ * The SMTP stage a reply answered, from the words of the report about one
+ * recipient when its reply does not say: "user unknown" with a status
+ * outside the address class is a filter refusing the message after DATA,
+ * unless the report says that RCPT TO was refused. A ">>> DATA" line of a
+ * transcript says nothing (with PIPELINING the replies to RCPT TO follow
+ * it).
+ */
+static void
+test_stage_from_report(void **state)
+{
+	static const struct {
+		const char *words;
+		const char *want;
+	}	cases[] = {
+		{"The server refused the recipient after RCPT TO.", "userunknown"},
+		{"The remote server refused the message in reply to end of DATA command.",
+		"filtered"},
+		{"Transcript:\n>>> DATA\n<<< 550 User unknown", "filtered"},
+		{"Something went wrong.", "filtered"},
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CLASSIFY_RESULT res;
+		char	msg[4096];
+
+		snprintf(msg, sizeof(msg),
+			 "From: MAILER-DAEMON@mx.example.net\n"
+			 "To: news@sender.example\n"
+			 "Subject: Undelivered Mail Returned to Sender\n"
+			 "MIME-Version: 1.0\n"
+			 "Content-Type: multipart/report; report-type=delivery-status;"
+			 " boundary=\"B\"\n\n"
+			 "--B\nContent-Type: text/plain\n\n%s\n\n"
+			 "<who@example.org>: 550 User unknown\n\n"
+			 "--B\nContent-Type: message/delivery-status\n\n"
+			 "Reporting-MTA: dns; mx.example.net\n\n"
+			 "Final-Recipient: rfc822; who@example.org\n"
+			 "Action: failed\nStatus: 5.0.0\n"
+			 "Diagnostic-Code: smtp; 550 User unknown\n\n--B--\n",
+			 cases[i].words);
+		assert_int_equal(classify_message(msg, strlen(msg), &res), 0);
+		assert_int_equal(res.nrcpt, 1);
+		if (strcmp(res.rcpt[0].reason, cases[i].want) != 0)
+			fail_msg("\"%s\": got %s (%s), want %s", cases[i].words,
+				 res.rcpt[0].reason, res.rcpt[0].rule, cases[i].want);
+		classify_free(&res);
+	}
+}
+
 /* write_file - a small file in the current directory */
 
 static void
@@ -479,6 +530,7 @@ main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_field_bound),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_stage_from_report),
 		cmocka_unit_test(test_vocab_patterns),
 	};
 

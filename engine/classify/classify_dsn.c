@@ -181,7 +181,7 @@ has_reply(const char *text)
 /* emit - one DSN record becomes a row */
 
 static void
-emit(CLASSIFY_CTX *ctx, DSN_REC *rec, int delivered)
+emit(CLASSIFY_CTX *ctx, DSN_REC *rec, int delivered, int alone)
 {
 	CLASSIFY_RCPT *rcpt;
 	char	addr[256];
@@ -238,7 +238,11 @@ emit(CLASSIFY_CTX *ctx, DSN_REC *rec, int delivered)
 	if (para[0] == 0 || !has_reply(para))
 		classify_oneline(para, sizeof(para), strbuf_str(&ctx->text),
 				 ctx->text_cut);
-	classify_reason(rcpt, para);
+	/* A report about one recipient only: its transcript is about it. */
+	if (alone && ctx->low)
+		classify_reason(rcpt, para, ctx->low, ctx->text_cut);
+	else
+		classify_reason(rcpt, para, 0, 0);
 }
 
 /* next_rec - start the next record, growing the array as needed */
@@ -368,7 +372,7 @@ classify_dsn(CLASSIFY_CTX *ctx, const char *fields, size_t len)
 			nfailed++;
 	for (i = 0; i < nrec; i++)
 		if (nfailed == 0 || rec_failed(recs + i))
-			emit(ctx, recs + i, nfailed == 0);
+			emit(ctx, recs + i, nfailed == 0, nfailed == 1);
 	myfree(recs);
 	nadded = ctx->res->nrcpt - before;
 	if (nadded > 0)
@@ -948,7 +952,10 @@ classify_text_bounce(CLASSIFY_CTX *ctx)
 			if (rcpt->status[0] == 0)
 				first_status(whole, rcpt->status, sizeof(rcpt->status));
 		}
-		classify_reason(rcpt, whole[0] ? whole : 0);
+		if (nkept == 1)
+			classify_reason(rcpt, whole[0] ? whole : 0, ctx->low, cut);
+		else
+			classify_reason(rcpt, 0, 0, 0);
 	}
 
 	if (added == 0) {
@@ -976,7 +983,7 @@ classify_text_bounce(CLASSIFY_CTX *ctx)
 			classify_find_status(seg, rcpt->status, sizeof(rcpt->status));
 			if (rcpt->status[0] == '2')
 				rcpt->status[0] = 0;
-			classify_reason(rcpt, 0);
+			classify_reason(rcpt, 0, ctx->low, cut);
 		}
 		return (1);
 	}

@@ -86,7 +86,8 @@ typedef struct CLASSIFY_PHRASE {
 extern const CLASSIFY_PHRASE *classify_vocab_match(const char *text);
 
 /* classify_reason.c: status and wording to reason and class. */
-extern void classify_reason(CLASSIFY_RCPT *rcpt, const char *context);
+extern void classify_reason(CLASSIFY_RCPT *rcpt, const char *context,
+			            const char *report, size_t report_len);
 
 /* classify_json.c: JSON notices of sending services. */
 extern int classify_json(CLASSIFY_CTX *ctx);
