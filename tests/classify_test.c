@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <cmocka.h>
+#include <pthread.h>
 
 #include <unistd.h>
 
@@ -429,6 +430,100 @@ test_stage_from_report(void **state)
 	}
 }
 
+/*
+ * Each thread keeps its own parser, buffers and converters from message
+ * to message. Several threads classify the same messages (parts in more
+ * character sets than a thread keeps converters for, base64, quoted-
+ * printable) over and over, and each result is the one a single call gives.
+ */
+#define THREADS		4
+#define THREAD_ROUNDS	25
+
+static const char *const thread_charsets[] = {
+	"iso-8859-1", "iso-8859-2", "iso-8859-3", "iso-8859-4", "iso-8859-5",
+	"iso-8859-7", "iso-8859-9", "iso-8859-15", "windows-1252", "koi8-r",
+	"utf-8", "us-ascii",
+};
+#define NCHARSETS (sizeof(thread_charsets) / sizeof(thread_charsets[0]))
+
+static char thread_msgs[NCHARSETS][2048];
+static CLASSIFY_RCPT thread_want[NCHARSETS];
+
+/* thread_msg - a bounce whose text is in one character set */
+
+static void
+thread_msg(char *buf, size_t size, const char *charset, int n)
+{
+	snprintf(buf, size,
+		 "From: MAILER-DAEMON@mx.example.net\n"
+		 "To: news@sender.example\n"
+		 "Subject: =?%s?Q?Undelivered_mail_=E9?=\n"
+		 "MIME-Version: 1.0\n"
+		 "Content-Type: multipart/mixed; boundary=\"B\"\n\n"
+		 "--B\nContent-Type: text/plain; charset=%s\n"
+		 "Content-Transfer-Encoding: %s\n\n%s\n"
+		 "--B\nContent-Type: message/rfc822\n\n"
+		 "From: news@sender.example\nTo: who%d@example.org\n"
+		 "Message-ID: <m%d@sender.example>\n\nHello\n--B--\n",
+		 charset, charset, n % 2 ? "base64" : "quoted-printable",
+		 n % 2 ? "PHdob0BleGFtcGxlLm9yZz46IDU1MiA1LjIuMiBNYWlsYm94IGZ1bGw="
+		 : "<who@example.org>: 552 5.2.2 Mailbox =\nfull =E9", n, n);
+}
+
+/* thread_main - classify every message, many times, and compare */
+
+static void *
+thread_main(void *arg)
+{
+	int	round;
+	size_t	i;
+	long	bad = 0;
+
+	(void) arg;
+	for (round = 0; round < THREAD_ROUNDS; round++) {
+		for (i = 0; i < NCHARSETS; i++) {
+			CLASSIFY_RESULT res;
+
+			classify_message(thread_msgs[i], strlen(thread_msgs[i]), &res);
+			if (res.nrcpt != 1
+			    || strcmp(res.rcpt[0].reason, thread_want[i].reason) != 0
+			    || strcmp(res.rcpt[0].recipient, thread_want[i].recipient) != 0
+			    || strcmp(res.rcpt[0].diagnostic, thread_want[i].diagnostic) != 0)
+				bad++;
+			classify_free(&res);
+		}
+	}
+	return ((void *) bad);
+}
+
+static void
+test_threads(void **state)
+{
+	pthread_t tid[THREADS];
+	size_t	i;
+	void   *bad;
+
+	for (i = 0; i < NCHARSETS; i++) {
+		CLASSIFY_RESULT res;
+
+		thread_msg(thread_msgs[i], sizeof(thread_msgs[i]), thread_charsets[i], i);
+		assert_int_equal(classify_message(thread_msgs[i], strlen(thread_msgs[i]),
+						  &res), 0);
+		assert_int_equal(res.kind, CLASSIFY_BOUNCE);
+		assert_int_equal(res.nrcpt, 1);
+		assert_string_equal(res.rcpt[0].recipient, "who@example.org");
+		assert_string_equal(res.rcpt[0].reason, "mailboxfull");
+		thread_want[i] = res.rcpt[0];
+		classify_free(&res);
+	}
+	for (i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_create(tid + i, 0, thread_main, 0), 0);
+	for (i = 0; i < THREADS; i++) {
+		assert_int_equal(pthread_join(tid[i], &bad), 0);
+		assert_int_equal((long) bad, 0);
+	}
+}
+
 /* write_file - a small file in the current directory */
 
 static void
@@ -531,6 +626,7 @@ main(void)
 		cmocka_unit_test(test_field_bound),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_stage_from_report),
+		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_vocab_patterns),
 	};
 
