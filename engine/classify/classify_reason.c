@@ -211,6 +211,11 @@ reason_class(const char *reason, const char *status)
 
 /* stage_low - which SMTP command a lower-case text says was answered */
 
+ /*
+  * low is null-terminated, at len or after it (the report text goes on
+  * with the copy of the original, which does not count).
+  */
+
 static int
 stage_low(const char *low, size_t len, int whole_report)
 {
@@ -242,7 +247,9 @@ stage_low(const char *low, size_t len, int whole_report)
 	for (i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
 		if (whole_report && (stages[i].words[0] == '>' || stages[i].words[0] == '<'))
 			continue;
-		if (memmem(low, len, stages[i].words, strlen(stages[i].words)))
+		const char *hit = strstr(low, stages[i].words);
+
+		if (hit && hit < low + len)
 			return (stages[i].stage);
 	}
 	return (STAGE_NONE);
@@ -437,8 +444,6 @@ classify_reason(CLASSIFY_RCPT *rcpt, const char *context,
 	stage = smtp_stage(rcpt->diagnostic);
 	if (stage == STAGE_NONE && context)
 		stage = smtp_stage(context);
-	if (stage == STAGE_NONE && report)
-		stage = stage_low(report, report_len, 1);
 
 	/*
 	 * 1. The status detail code, where RFC 3463 (and RFC 7372, 7505)
@@ -510,6 +515,16 @@ classify_reason(CLASSIFY_RCPT *rcpt, const char *context,
 		reason = "hostunknown";
 		snprintf(rule, sizeof(rule), "domain-named");
 	}
+
+	/*
+	 * The whole report is searched for the stage only when the stage can
+	 * change the reason below.
+	 */
+	if (stage == STAGE_NONE && report
+	    && (reason == 0 || strcmp(reason, "userunknown") == 0
+		|| strcmp(reason, "hostunknown") == 0 || strcmp(reason, "filtered") == 0
+		|| strcmp(reason, "securityerror") == 0))
+		stage = stage_low(report, report_len, 1);
 
 	/*
 	 * 4. The SMTP stage (RFC 5321). "User unknown" said to the message
