@@ -319,9 +319,8 @@ header_copy(const char *raw, char *buf, size_t size)
 /* collect_headers - the facts the decision needs from the top header */
 
 static void
-collect_headers(CLASSIFY_CTX *ctx, GMimeMessage *msg)
+collect_headers(CLASSIFY_CTX *ctx, GMimeObject *obj)
 {
-	GMimeObject *obj = GMIME_OBJECT(msg);
 	CLASSIFY_RESULT *res = ctx->res;
 	GMimeHeaderList *hl;
 	GMimeContentType *ct;
@@ -824,7 +823,7 @@ classify_message(const char *data, size_t len, CLASSIFY_RESULT *res)
 	CLASSIFY_CTX ctx;
 	CLASSIFY_TLS *tls;
 	GByteArray *window;
-	GMimeMessage *msg;
+	GMimeObject *top;
 	int	ret = 0;
 	size_t	i;
 
@@ -859,20 +858,20 @@ classify_message(const char *data, size_t len, CLASSIFY_RESULT *res)
 	window = g_byte_array_new_take((guint8 *) data, len);
 	g_mime_stream_mem_set_byte_array(GMIME_STREAM_MEM(tls->stream), window);
 	g_mime_parser_init_with_stream(tls->parser, tls->stream);
-	msg = g_mime_parser_construct_message(tls->parser, NULL);
-	if (msg == 0) {
+	/*
+	 * The message is read as a MIME part whose header is the whole top
+	 * header: what a GMimeMessage adds (address lists, the date) is
+	 * never used here, and an attached original is still a message.
+	 */
+	top = g_mime_parser_construct_part(tls->parser, NULL);
+	if (top == 0) {
 		ret = -1;
 		goto done;
 	}
-	/* Content-* fields belong to the body part in GMime; count both. */
-	if (g_mime_header_list_get_count(
-			g_mime_object_get_header_list(GMIME_OBJECT(msg))) == 0
-	    && (g_mime_message_get_mime_part(msg) == 0
-		|| g_mime_header_list_get_count(g_mime_object_get_header_list(
-				      g_mime_message_get_mime_part(msg))) == 0))
+	if (g_mime_header_list_get_count(g_mime_object_get_header_list(top)) == 0)
 		ret = -1;
-	collect_headers(&ctx, msg);
-	walk(&ctx, g_mime_message_get_mime_part(msg), 0, 0);
+	collect_headers(&ctx, top);
+	walk(&ctx, top, 0, 0);
 	/*
 	 * A report whose MIME structure is broken (boundaries that do not
 	 * match the header, a multipart with no parts) is read as plain text.
@@ -895,7 +894,7 @@ classify_message(const char *data, size_t len, CLASSIFY_RESULT *res)
 	else
 		res->kind = CLASSIFY_OTHER;
 	orig_facts(&ctx);
-	g_object_unref(msg);
+	g_object_unref(top);
 
 done:
 	/* The stream forgets the bytes; the buffers go back to the thread. */
