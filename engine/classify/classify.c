@@ -51,9 +51,10 @@
 /*	(CLASSIFY_MAX_TEXT, plain or HTML parts, decoded and in UTF-8), 32 KB
 /*	of delivery-status, feedback or disposition fields, 16 KB of the
 /*	headers of the original message, 200 MIME parts, 10 levels of
-/*	nesting. A part's content is decoded only up to what is kept of it,
-/*	the body of an attached original message is never decoded, and an
-/*	HTML part is not decoded at all when the report has plain text.
+/*	nesting. A part's content is decoded only up to what is kept of it;
+/*	of an attached original message only the header and the report
+/*	parts nested in it are read; an HTML part is not decoded at all when
+/*	the report has plain text.
 /* DIAGNOSTICS
 /*	classify_message() returns -1 when the input is not a message at
 /*	all (empty, or no header); the result is then kind OTHER.
