@@ -13,7 +13,10 @@
 # decides rows of one format folder only.
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}" "${top_builddir:=$top_srcdir}"
+# Absolute paths: the classifier runs from inside the corpus.
+top_srcdir=$(cd "$top_srcdir" && pwd) && top_builddir=$(cd "$top_builddir" && pwd) || exit 1
 corpus=${1:-"$top_srcdir/tests/data/corpus"}
+corpus=$(cd "$corpus" && pwd) || exit 1
 bounces="$corpus/bounces"
 vocab="$top_srcdir/conf/bounce-reasons"
 postdrip="$top_builddir/cli/postdrip"

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <cmocka.h>
+#include <pthread.h>
 
 #include <unistd.h>
 
@@ -378,6 +379,151 @@ assert_reason(const char *diag, const char *want)
 	classify_free(&res);
 }
 
+/*
+ * The SMTP stage a reply answered, from the words of the report about one
+ * recipient when its reply does not say: "user unknown" with a status
+ * outside the address class is a filter refusing the message after DATA,
+ * unless the report says that RCPT TO was refused. A ">>> DATA" line of a
+ * transcript says nothing (with PIPELINING the replies to RCPT TO follow
+ * it).
+ */
+static void
+test_stage_from_report(void **state)
+{
+	static const struct {
+		const char *words;
+		const char *want;
+	}	cases[] = {
+		{"The server refused the recipient after RCPT TO.", "userunknown"},
+		{"The remote server refused the message in reply to end of DATA command.",
+		"filtered"},
+		{"Transcript:\n>>> DATA\n<<< 550 User unknown", "filtered"},
+		{"Something went wrong.", "filtered"},
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CLASSIFY_RESULT res;
+		char	msg[4096];
+
+		snprintf(msg, sizeof(msg),
+			 "From: MAILER-DAEMON@mx.example.net\n"
+			 "To: news@sender.example\n"
+			 "Subject: Undelivered Mail Returned to Sender\n"
+			 "MIME-Version: 1.0\n"
+			 "Content-Type: multipart/report; report-type=delivery-status;"
+			 " boundary=\"B\"\n\n"
+			 "--B\nContent-Type: text/plain\n\n%s\n\n"
+			 "<who@example.org>: 550 User unknown\n\n"
+			 "--B\nContent-Type: message/delivery-status\n\n"
+			 "Reporting-MTA: dns; mx.example.net\n\n"
+			 "Final-Recipient: rfc822; who@example.org\n"
+			 "Action: failed\nStatus: 5.0.0\n"
+			 "Diagnostic-Code: smtp; 550 User unknown\n\n--B--\n",
+			 cases[i].words);
+		assert_int_equal(classify_message(msg, strlen(msg), &res), 0);
+		assert_int_equal(res.nrcpt, 1);
+		if (strcmp(res.rcpt[0].reason, cases[i].want) != 0)
+			fail_msg("\"%s\": got %s (%s), want %s", cases[i].words,
+				 res.rcpt[0].reason, res.rcpt[0].rule, cases[i].want);
+		classify_free(&res);
+	}
+}
+
+/*
+ * Each thread keeps its own parser, buffers and converters from message
+ * to message. Several threads classify the same messages (parts in more
+ * character sets than a thread keeps converters for, base64, quoted-
+ * printable) over and over, and each result is the one a single call gives.
+ */
+#define THREADS		4
+#define THREAD_ROUNDS	25
+
+static const char *const thread_charsets[] = {
+	"iso-8859-1", "iso-8859-2", "iso-8859-3", "iso-8859-4", "iso-8859-5",
+	"iso-8859-7", "iso-8859-9", "iso-8859-15", "windows-1252", "koi8-r",
+	"utf-8", "us-ascii",
+};
+#define NCHARSETS (sizeof(thread_charsets) / sizeof(thread_charsets[0]))
+
+static char thread_msgs[NCHARSETS][2048];
+static CLASSIFY_RCPT thread_want[NCHARSETS];
+
+/* thread_msg - a bounce whose text is in one character set */
+
+static void
+thread_msg(char *buf, size_t size, const char *charset, int n)
+{
+	snprintf(buf, size,
+		 "From: MAILER-DAEMON@mx.example.net\n"
+		 "To: news@sender.example\n"
+		 "Subject: =?%s?Q?Undelivered_mail_=E9?=\n"
+		 "MIME-Version: 1.0\n"
+		 "Content-Type: multipart/mixed; boundary=\"B\"\n\n"
+		 "--B\nContent-Type: text/plain; charset=%s\n"
+		 "Content-Transfer-Encoding: %s\n\n%s\n"
+		 "--B\nContent-Type: message/rfc822\n\n"
+		 "From: news@sender.example\nTo: who%d@example.org\n"
+		 "Message-ID: <m%d@sender.example>\n\nHello\n--B--\n",
+		 charset, charset, n % 2 ? "base64" : "quoted-printable",
+		 n % 2 ? "PHdob0BleGFtcGxlLm9yZz46IDU1MiA1LjIuMiBNYWlsYm94IGZ1bGw="
+		 : "<who@example.org>: 552 5.2.2 Mailbox =\nfull =E9", n, n);
+}
+
+/* thread_main - classify every message, many times, and compare */
+
+static void *
+thread_main(void *arg)
+{
+	int	round;
+	size_t	i;
+	long	bad = 0;
+
+	(void) arg;
+	for (round = 0; round < THREAD_ROUNDS; round++) {
+		for (i = 0; i < NCHARSETS; i++) {
+			CLASSIFY_RESULT res;
+
+			classify_message(thread_msgs[i], strlen(thread_msgs[i]), &res);
+			if (res.nrcpt != 1
+			    || strcmp(res.rcpt[0].reason, thread_want[i].reason) != 0
+			    || strcmp(res.rcpt[0].recipient, thread_want[i].recipient) != 0
+			    || strcmp(res.rcpt[0].diagnostic, thread_want[i].diagnostic) != 0)
+				bad++;
+			classify_free(&res);
+		}
+	}
+	return ((void *) bad);
+}
+
+static void
+test_threads(void **state)
+{
+	pthread_t tid[THREADS];
+	size_t	i;
+	void   *bad;
+
+	for (i = 0; i < NCHARSETS; i++) {
+		CLASSIFY_RESULT res;
+
+		thread_msg(thread_msgs[i], sizeof(thread_msgs[i]), thread_charsets[i], i);
+		assert_int_equal(classify_message(thread_msgs[i], strlen(thread_msgs[i]),
+						  &res), 0);
+		assert_int_equal(res.kind, CLASSIFY_BOUNCE);
+		assert_int_equal(res.nrcpt, 1);
+		assert_string_equal(res.rcpt[0].recipient, "who@example.org");
+		assert_string_equal(res.rcpt[0].reason, "mailboxfull");
+		thread_want[i] = res.rcpt[0];
+		classify_free(&res);
+	}
+	for (i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_create(tid + i, 0, thread_main, 0), 0);
+	for (i = 0; i < THREADS; i++) {
+		assert_int_equal(pthread_join(tid[i], &bad), 0);
+		assert_int_equal((long) bad, 0);
+	}
+}
+
 /* write_file - a small file in the current directory */
 
 static void
@@ -425,7 +571,10 @@ test_vocab_patterns(void **state)
 		   "suspend     generic {account|mailbox} * {disabled|suspended}\n"
 		   "rejected    generic pipe to |\n"
 		   "notcompliantrfc generic multiple addresses in from\n"
-		   "systemerror generic over * over * over\n");
+		   "systemerror generic over * over * over\n"
+		   "mailboxfull generic quota\n"
+		   "suspend     generic spf record\n"
+		   "rejected    generic \xe6\x8b\x92\xe5\x90\xa6\n");
 	strbuf_reset(&errs);
 	assert_int_equal(classify_reasons_load(path, 0, &errs), 0);
 	remove(path);
@@ -448,6 +597,22 @@ test_vocab_patterns(void **state)
 	/* Three parts: each within reach of the last. */
 	assert_reason("550 over and over and over", "systemerror");
 	assert_reason("550 over and over", "onhold");
+
+	/*
+	 * Whole words: a phrase is not found inside a longer word, at either
+	 * end; its last word stands for its plural in -s too. Bytes that are
+	 * no ASCII letter or digit need no edge (a language written without
+	 * spaces).
+	 */
+	assert_reason("550 quota exceeded", "mailboxfull");
+	assert_reason("550 user is overquota", "onhold");
+	assert_reason("550 quotation marks not allowed", "onhold");
+	assert_reason("550 quotas exceeded", "mailboxfull");
+	assert_reason("550 Bad SPF records for example.org", "suspend");
+	assert_reason("550 Bad SPF recorded", "onhold");
+	assert_reason("550 over and over and overtime", "onhold");
+	assert_reason("550 takeover and over", "onhold");
+	assert_reason("550 \xe5\x8f\x97\xe4\xbf\xa1\xe6\x8b\x92\xe5\x90\xa6", "rejected");
 }
 
 int
@@ -460,6 +625,8 @@ main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_field_bound),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_stage_from_report),
+		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_vocab_patterns),
 	};
 

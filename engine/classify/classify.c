@@ -43,7 +43,18 @@
 /*
 /*	The result owns its memory; classify_free() releases it and leaves
 /*	an empty result. The function is thread-safe: GMime is initialised
-/*	once, under pthread_once().
+/*	once, under pthread_once(), and each thread keeps its own parser,
+/*	buffers and character set converters from one message to the next
+/*	(released when the thread ends).
+/*
+/*	What is read of a message is bounded: at most 64 KB of report text
+/*	(CLASSIFY_MAX_TEXT, plain or HTML parts, decoded and in UTF-8), 32 KB
+/*	of delivery-status, feedback or disposition fields, 16 KB of the
+/*	headers of the original message, 200 MIME parts, 10 levels of
+/*	nesting. A part's content is decoded only up to what is kept of it;
+/*	of an attached original message only the header and the report
+/*	parts nested in it are read; an HTML part is not decoded at all when
+/*	the report has plain text.
 /* DIAGNOSTICS
 /*	classify_message() returns -1 when the input is not a message at
 /*	all (empty, or no header); the result is then kind OTHER.
@@ -56,10 +67,12 @@
 
 #include <pthread.h>
 #include <string.h>
+#include <strings.h>
 #include <ctype.h>
 
 #include <gmime/gmime.h>
 
+#include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/strbuf.h"
 #include "classify/classify.h"
@@ -67,12 +80,114 @@
 
 static pthread_once_t classify_once = PTHREAD_ONCE_INIT;
 
+ /*
+  * What one thread keeps from one message to the next, so that a message
+  * costs no parser, stream or buffer set-up: the GMime parser and the
+  * memory stream it reads (pointed at each message in turn, not copied),
+  * the buffers that collect the report, and the character set converters
+  * used so far. glibc loads a converter's module when it is opened and
+  * may unload it when it is closed; opening one per part made that the
+  * most expensive step of all.
+  */
+#define CLASSIFY_ICONV_CACHE	8
+
+typedef struct CLASSIFY_TLS {
+	GMimeParser *parser;
+	GMimeStream *stream;
+	GByteArray *empty;			/* what the stream holds between messages */
+	STRBUF	failed, text, dsn, arf, mdn, orig;
+	STRBUF	raw;				/* a part's content, decoded */
+	STRBUF	low;				/* text in lower case */
+	struct {
+		char	charset[64];
+		iconv_t	cd;
+	}	iconv[CLASSIFY_ICONV_CACHE];
+	int	niconv;
+	int	iconv_next;			/* the slot to reuse when full */
+} CLASSIFY_TLS;
+
+static pthread_key_t classify_key;
+
+/* classify_tls_free - a thread ends: what it kept goes */
+
+static void
+classify_tls_free(void *ptr)
+{
+	CLASSIFY_TLS *tls = ptr;
+	int	i;
+
+	if (tls->parser)
+		g_object_unref(tls->parser);
+	if (tls->stream)
+		g_object_unref(tls->stream);
+	if (tls->empty)
+		g_byte_array_free(tls->empty, TRUE);
+	for (i = 0; i < tls->niconv; i++)
+		g_mime_iconv_close(tls->iconv[i].cd);
+	strbuf_free(&tls->failed);
+	strbuf_free(&tls->text);
+	strbuf_free(&tls->dsn);
+	strbuf_free(&tls->arf);
+	strbuf_free(&tls->mdn);
+	strbuf_free(&tls->orig);
+	strbuf_free(&tls->raw);
+	strbuf_free(&tls->low);
+	myfree(tls);
+}
+
 /* classify_init - GMime wants one global initialisation */
 
 static void
 classify_init(void)
 {
 	g_mime_init();
+	if (pthread_key_create(&classify_key, classify_tls_free) != 0)
+		msg_fatal("classify: cannot create a thread key");
+}
+
+/* classify_tls - this thread's state, made on first use */
+
+static CLASSIFY_TLS *
+classify_tls(void)
+{
+	CLASSIFY_TLS *tls;
+
+	if ((tls = pthread_getspecific(classify_key)) != 0)
+		return (tls);
+	tls = mycalloc(1, sizeof(*tls));
+	tls->empty = g_byte_array_new();
+	tls->stream = g_mime_stream_mem_new_with_byte_array(tls->empty);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(tls->stream), FALSE);
+	tls->parser = g_mime_parser_new();
+	if (pthread_setspecific(classify_key, tls) != 0)
+		msg_fatal("classify: cannot set thread state");
+	return (tls);
+}
+
+/* classify_iconv - an open converter from charset to UTF-8, kept */
+
+static iconv_t
+classify_iconv(CLASSIFY_TLS *tls, const char *charset)
+{
+	iconv_t	cd;
+	int	i;
+
+	for (i = 0; i < tls->niconv; i++)
+		if (strcasecmp(tls->iconv[i].charset, charset) == 0)
+			return (tls->iconv[i].cd);
+	if (strlen(charset) >= sizeof(tls->iconv[0].charset)
+	    || (cd = g_mime_iconv_open("UTF-8", charset)) == (iconv_t) -1)
+		return ((iconv_t) -1);
+	if (tls->niconv < CLASSIFY_ICONV_CACHE) {
+		i = tls->niconv++;
+	} else {
+		i = tls->iconv_next;
+		tls->iconv_next = (i + 1) % CLASSIFY_ICONV_CACHE;
+		g_mime_iconv_close(tls->iconv[i].cd);
+	}
+	classify_copy(tls->iconv[i].charset, sizeof(tls->iconv[i].charset), charset);
+	tls->iconv[i].cd = cd;
+	return (cd);
 }
 
 /* classify_kind_name - printable kind */
@@ -174,71 +289,58 @@ add_references(CLASSIFY_RESULT *res, const char *value)
 	}
 }
 
-/* header_copy - a header value, unfolded and RFC 2047-decoded */
+/* header_copy - a raw header value, unfolded and RFC 2047-decoded */
 
 static void
-header_copy(GMimeObject *obj, const char *name, char *buf, size_t size)
+header_copy(const char *raw, char *buf, size_t size)
 {
-	const char *raw;
+	const unsigned char *cp;
+	char   *unfolded;
 	char   *dec;
 
-	buf[0] = 0;
-	if ((raw = g_mime_object_get_header(obj, name)) == 0)
-		return;
-	if (strstr(raw, "=?") == 0) {
-		classify_oneline(buf, size, raw, strlen(raw));
+	/*
+	 * What g_mime_header_get_value() gives, without its cost where it
+	 * would change nothing: plain ASCII without encoded words only needs
+	 * its white space folded.
+	 */
+	for (cp = (const unsigned char *) raw; *cp; cp++)
+		if (*cp >= 0x80 || (cp[0] == '=' && cp[1] == '?'))
+			break;
+	if (*cp == 0) {
+		classify_oneline(buf, size, raw, cp - (const unsigned char *) raw);
 		return;
 	}
-	dec = g_mime_utils_header_decode_text(NULL, raw);
+	unfolded = g_mime_utils_header_unfold(raw);
+	dec = g_mime_utils_header_decode_text(NULL, unfolded);
 	classify_oneline(buf, size, dec, strlen(dec));
 	g_free(dec);
+	g_free(unfolded);
 }
 
 /* collect_headers - the facts the decision needs from the top header */
 
 static void
-collect_headers(CLASSIFY_CTX *ctx, GMimeMessage *msg)
+collect_headers(CLASSIFY_CTX *ctx, GMimeObject *obj)
 {
-	GMimeObject *obj = GMIME_OBJECT(msg);
 	CLASSIFY_RESULT *res = ctx->res;
 	GMimeHeaderList *hl;
 	GMimeContentType *ct;
 	const char *val;
+	const char *from = 0;
+	const char *to = 0;
+	const char *subject = 0;
+	const char *return_path = 0;
+	const char *auto_submitted = 0;
+	const char *precedence = 0;
+	const char *in_reply_to = 0;
+	const char *references = 0;
 	char	buf[1024];
 	int	i, n;
 
-	header_copy(obj, "Subject", res->subject, sizeof(res->subject));
-	header_copy(obj, "From", buf, sizeof(buf));
-	classify_first_addr(buf, res->from, sizeof(res->from));
-	if ((val = strchr(buf, '<')) != 0 && val > buf) {
-		classify_oneline(ctx->from_name, sizeof(ctx->from_name), buf,
-				 val - buf);
-	} else if (res->from[0] == 0) {
-		classify_copy(ctx->from_name, sizeof(ctx->from_name), buf);
-	}
-	header_copy(obj, "To", buf, sizeof(buf));
-	classify_first_addr(buf, ctx->to, sizeof(ctx->to));
-	header_copy(obj, "Return-Path", ctx->return_path, sizeof(ctx->return_path));
-	header_copy(obj, "Auto-Submitted", ctx->auto_submitted,
-		    sizeof(ctx->auto_submitted));
-	header_copy(obj, "Precedence", ctx->precedence, sizeof(ctx->precedence));
-	if ((val = g_mime_object_get_header(obj, "In-Reply-To")) != 0) {
-		classify_strip_id(res->in_reply_to, sizeof(res->in_reply_to), val);
-		add_references(res, val);
-	}
-	if ((val = g_mime_object_get_header(obj, "References")) != 0)
-		add_references(res, val);
-	if ((ct = g_mime_object_get_content_type(obj)) != 0) {
-		snprintf(ctx->content_type, sizeof(ctx->content_type), "%s/%s",
-			 g_mime_content_type_get_media_type(ct),
-			 g_mime_content_type_get_media_subtype(ct));
-		if ((val = g_mime_content_type_get_parameter(ct, "report-type")) != 0)
-			classify_copy(ctx->report_type, sizeof(ctx->report_type), val);
-	}
-
 	/*
-	 * Headers that may repeat or whose mere presence counts are read from
-	 * the list, bounded like everything else.
+	 * One pass over the header, bounded like everything else: the first
+	 * of each single field (as g_mime_object_get_header() would give it),
+	 * and the fields that may repeat or whose mere presence counts.
 	 */
 	hl = g_mime_object_get_header_list(obj);
 	n = g_mime_header_list_get_count(hl);
@@ -248,6 +350,35 @@ collect_headers(CLASSIFY_CTX *ctx, GMimeMessage *msg)
 
 		val = g_mime_header_get_raw_value(h);
 		if (name == 0 || val == 0)
+			continue;
+#define FIRST(var, field) \
+	if (strcasecmp(name, (field)) == 0) { if (var == 0) var = val; continue; }
+		switch (tolower((unsigned char) name[0])) {
+		case 'a':
+			FIRST(auto_submitted, "Auto-Submitted");
+			break;
+		case 'f':
+			FIRST(from, "From");
+			break;
+		case 'i':
+			FIRST(in_reply_to, "In-Reply-To");
+			break;
+		case 'p':
+			FIRST(precedence, "Precedence");
+			break;
+		case 'r':
+			FIRST(references, "References");
+			FIRST(return_path, "Return-Path");
+			break;
+		case 's':
+			FIRST(subject, "Subject");
+			break;
+		case 't':
+			FIRST(to, "To");
+			break;
+		}
+#undef FIRST
+		if (strncasecmp(name, "X-", 2) != 0 && strncasecmp(name, "List-", 5) != 0)
 			continue;
 		if (strcasecmp(name, "X-Failed-Recipients") == 0) {
 			append_bounded(&ctx->failed, val, strlen(val), 4096);
@@ -273,60 +404,133 @@ collect_headers(CLASSIFY_CTX *ctx, GMimeMessage *msg)
 			ctx->list_header = 1;
 		}
 	}
+
+	if (subject)
+		header_copy(subject, res->subject, sizeof(res->subject));
+	buf[0] = 0;
+	if (from)
+		header_copy(from, buf, sizeof(buf));
+	classify_first_addr(buf, res->from, sizeof(res->from));
+	if ((val = strchr(buf, '<')) != 0 && val > buf) {
+		classify_oneline(ctx->from_name, sizeof(ctx->from_name), buf,
+				 val - buf);
+	} else if (res->from[0] == 0) {
+		classify_copy(ctx->from_name, sizeof(ctx->from_name), buf);
+	}
+	buf[0] = 0;
+	if (to)
+		header_copy(to, buf, sizeof(buf));
+	classify_first_addr(buf, ctx->to, sizeof(ctx->to));
+	if (return_path)
+		header_copy(return_path, ctx->return_path, sizeof(ctx->return_path));
+	if (auto_submitted)
+		header_copy(auto_submitted, ctx->auto_submitted,
+			    sizeof(ctx->auto_submitted));
+	if (precedence)
+		header_copy(precedence, ctx->precedence, sizeof(ctx->precedence));
+	/* Message-IDs are read as they are, without decoding. */
+	if (in_reply_to) {
+		char   *unfolded = g_mime_utils_header_unfold(in_reply_to);
+
+		classify_strip_id(res->in_reply_to, sizeof(res->in_reply_to), unfolded);
+		add_references(res, unfolded);
+		g_free(unfolded);
+	}
+	if (references)
+		add_references(res, references);
+	if ((ct = g_mime_object_get_content_type(obj)) != 0) {
+		snprintf(ctx->content_type, sizeof(ctx->content_type), "%s/%s",
+			 g_mime_content_type_get_media_type(ct),
+			 g_mime_content_type_get_media_subtype(ct));
+		if ((val = g_mime_content_type_get_parameter(ct, "report-type")) != 0)
+			classify_copy(ctx->report_type, sizeof(ctx->report_type), val);
+	}
 }
 
-/* part_text - decoded content of a leaf part, converted to UTF-8 */
+/* part_text - decoded content of a leaf part in UTF-8, in tls->raw */
 
 static char *
-part_text(GMimePart *part, size_t limit, size_t *lenp)
+part_text(CLASSIFY_TLS *tls, GMimePart *part, size_t limit, size_t *lenp)
 {
 	GMimeDataWrapper *wrapper;
-	GMimeStream *mem;
-	GByteArray *ba;
+	GMimeStream *src;
+	GMimeContentEncoding enc;
+	GMimeEncoding state;
+	STRBUF *raw = &tls->raw;
 	const char *charset;
+	char	buf[4096];
+	ssize_t	n;
+	int	decode;
 	char   *out;
 
 	*lenp = 0;
-	if ((wrapper = g_mime_part_get_content(part)) == 0)
+	if ((wrapper = g_mime_part_get_content(part)) == 0
+	    || (src = g_mime_data_wrapper_get_stream(wrapper)) == 0)
 		return (0);
-	mem = g_mime_stream_mem_new();
-	g_mime_data_wrapper_write_to_stream(wrapper, mem);
-	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+
+	/*
+	 * The content as the parser left it (a window on the message, not a
+	 * copy), decoded here step by step with GMime's decoder: no filter
+	 * stream, and no more read than the limit needs.
+	 */
+	enc = g_mime_data_wrapper_get_encoding(wrapper);
+	decode = (enc == GMIME_CONTENT_ENCODING_BASE64
+		  || enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE
+		  || enc == GMIME_CONTENT_ENCODING_UUENCODE);
+	if (decode)
+		g_mime_encoding_init_decode(&state, enc);
+	strbuf_reset(raw);
+	strbuf_reserve(raw, sizeof(buf));
+	g_mime_stream_reset(src);
+	while (raw->len < limit && (n = g_mime_stream_read(src, buf, sizeof(buf))) > 0) {
+		if (decode) {
+			strbuf_reserve(raw, g_mime_encoding_outlen(&state, n));
+			raw->len += g_mime_encoding_step(&state, buf, n, raw->data + raw->len);
+			raw->data[raw->len] = 0;
+		} else {
+			strbuf_append(raw, buf, n);
+		}
+	}
+	if (decode && raw->len < limit) {
+		strbuf_reserve(raw, g_mime_encoding_outlen(&state, 0));
+		raw->len += g_mime_encoding_flush(&state, "", 0, raw->data + raw->len);
+		raw->data[raw->len] = 0;
+	}
+	g_mime_stream_reset(src);
+	strbuf_truncate(raw, limit);
 	charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part),
 							  "charset");
-	out = 0;
 
 	/*
 	 * Japanese reports often carry ISO-2022-JP in parts that declare no
 	 * charset (delivery-status fields): its escape sequence gives it away.
 	 */
-	if ((charset == 0 || strcasecmp(charset, "us-ascii") == 0) && ba->len > 3
-	    && (memmem(ba->data, ba->len, "\033$B", 3) || memmem(ba->data, ba->len, "\033$@", 3)))
-		charset = "ISO-2022-JP";
-	if (ba->len > 0 && charset != 0
+	if ((charset == 0 || strcasecmp(charset, "us-ascii") == 0) && raw->len > 3) {
+		const char *esc = raw->data;
+		const char *end = raw->data + raw->len;
+
+		while ((esc = memchr(esc, '\033', end - esc)) != 0 && esc + 2 < end) {
+			if (esc[1] == '$' && (esc[2] == 'B' || esc[2] == '@')) {
+				charset = "ISO-2022-JP";
+				break;
+			}
+			esc++;
+		}
+	}
+	if (raw->len > 0 && charset != 0
 	    && strcasecmp(charset, "us-ascii") != 0
 	    && strcasecmp(charset, "utf-8") != 0) {
-		size_t	inlen = ba->len > limit ? limit : ba->len;
-		iconv_t	cd;
+		iconv_t	cd = classify_iconv(tls, charset);
 
-		/* GMime keeps converters open in a cache; g_convert() would
-		 * open one per part. */
-		if ((cd = g_mime_iconv_open("UTF-8", charset)) != (iconv_t) -1) {
-			out = g_mime_iconv_strndup(cd, (const char *) ba->data, inlen);
-			g_mime_iconv_close(cd);
+		if (cd != (iconv_t) -1
+		    && (out = g_mime_iconv_strndup(cd, raw->data, raw->len)) != 0) {
+			strbuf_reset(raw);
+			strbuf_puts(raw, out);
+			g_free(out);
 		}
-		if (out)
-			*lenp = strlen(out);
 	}
-	if (out == 0) {
-		*lenp = ba->len > limit ? limit : ba->len;
-		out = g_malloc(*lenp + 1);
-		if (*lenp > 0)
-			memcpy(out, ba->data, *lenp);
-		out[*lenp] = 0;
-	}
-	g_object_unref(mem);
-	return (out);
+	*lenp = raw->len;
+	return (raw->data);
 }
 
 /* html_to_text - crude tag stripping, enough for wording searches */
@@ -429,6 +633,7 @@ walk(CLASSIFY_CTX *ctx, GMimeObject *obj, int depth, int inside_orig)
 	char   *text;
 	size_t	len;
 	int	i, n;
+	int	html;
 
 	if (obj == 0 || depth > CLASSIFY_MAX_DEPTH
 	    || ++ctx->nparts > CLASSIFY_MAX_PARTS)
@@ -484,18 +689,15 @@ walk(CLASSIFY_CTX *ctx, GMimeObject *obj, int depth, int inside_orig)
 		}
 		if (dst == 0 || dst->len >= limit)
 			return;
-		if ((text = part_text(GMIME_PART(obj), limit, &len)) == 0)
+		/* HTML only when the report has no plain text. */
+		html = (strcasecmp(sub, "html") == 0);
+		if (html && dst == &ctx->text && ctx->text.len > 0)
 			return;
-		if (strcasecmp(sub, "html") == 0) {
-			/* HTML only when the report has no plain text. */
-			if (ctx->text.len == 0) {
-				len = html_to_text(text, len);
-				append_bounded(dst, text, len, limit);
-			}
-		} else {
-			append_bounded(dst, text, len, limit);
-		}
-		g_free(text);
+		if ((text = part_text(ctx->tls, GMIME_PART(obj), limit, &len)) == 0)
+			return;
+		if (html)
+			len = html_to_text(text, len);
+		append_bounded(dst, text, len, limit);
 	}
 }
 
@@ -620,36 +822,57 @@ int
 classify_message(const char *data, size_t len, CLASSIFY_RESULT *res)
 {
 	CLASSIFY_CTX ctx;
-	GMimeStream *stream;
-	GMimeParser *parser;
-	GMimeMessage *msg;
+	CLASSIFY_TLS *tls;
+	GByteArray *window;
+	GMimeObject *top;
 	int	ret = 0;
 	size_t	i;
 
 	pthread_once(&classify_once, classify_init);
 	memset(res, 0, sizeof(*res));
 	data = skip_envelope(data, &len);
-	if (len == 0 || memchr(data, ':', len < 1000 ? len : 1000) == 0)
+	if (len == 0 || len > G_MAXUINT
+	    || memchr(data, ':', len < 1000 ? len : 1000) == 0)
 		return (-1);
 
+	/*
+	 * The thread's parser reads the caller's bytes in place: the memory
+	 * stream is given a byte array that wraps them (it does not own it,
+	 * and the array lets go of the bytes without freeing them).
+	 */
+	tls = classify_tls();
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.res = res;
-	stream = g_mime_stream_mem_new_with_buffer(data, len);
-	parser = g_mime_parser_new_with_stream(stream);
-	msg = g_mime_parser_construct_message(parser, NULL);
-	g_object_unref(parser);
-	g_object_unref(stream);
-	if (msg == 0)
-		return (-1);
-	/* Content-* fields belong to the body part in GMime; count both. */
-	if (g_mime_header_list_get_count(
-			g_mime_object_get_header_list(GMIME_OBJECT(msg))) == 0
-	    && (g_mime_message_get_mime_part(msg) == 0
-		|| g_mime_header_list_get_count(g_mime_object_get_header_list(
-				      g_mime_message_get_mime_part(msg))) == 0))
+	ctx.tls = tls;
+	strbuf_reset(&tls->failed);
+	strbuf_reset(&tls->text);
+	strbuf_reset(&tls->dsn);
+	strbuf_reset(&tls->arf);
+	strbuf_reset(&tls->mdn);
+	strbuf_reset(&tls->orig);
+	ctx.failed = tls->failed;
+	ctx.text = tls->text;
+	ctx.dsn = tls->dsn;
+	ctx.arf = tls->arf;
+	ctx.mdn = tls->mdn;
+	ctx.orig = tls->orig;
+	window = g_byte_array_new_take((guint8 *) data, len);
+	g_mime_stream_mem_set_byte_array(GMIME_STREAM_MEM(tls->stream), window);
+	g_mime_parser_init_with_stream(tls->parser, tls->stream);
+	/*
+	 * The message is read as a MIME part whose header is the whole top
+	 * header: what a GMimeMessage adds (address lists, the date) is
+	 * never used here, and an attached original is still a message.
+	 */
+	top = g_mime_parser_construct_part(tls->parser, NULL);
+	if (top == 0) {
 		ret = -1;
-	collect_headers(&ctx, msg);
-	walk(&ctx, g_mime_message_get_mime_part(msg), 0, 0);
+		goto done;
+	}
+	if (g_mime_header_list_get_count(g_mime_object_get_header_list(top)) == 0)
+		ret = -1;
+	collect_headers(&ctx, top);
+	walk(&ctx, top, 0, 0);
 	/*
 	 * A report whose MIME structure is broken (boundaries that do not
 	 * match the header, a multipart with no parts) is read as plain text.
@@ -658,7 +881,9 @@ classify_message(const char *data, size_t len, CLASSIFY_RESULT *res)
 	    && ctx.mdn.len == 0)
 		raw_body(&ctx, data, len);
 	/* One lower-case copy serves every case-blind search of the text. */
-	ctx.low = mymalloc(ctx.text.len + 1);
+	strbuf_reset(&tls->low);
+	strbuf_reserve(&tls->low, ctx.text.len);
+	ctx.low = tls->low.data;
 	for (i = 0; i < ctx.text.len; i++)
 		ctx.low[i] = tolower((unsigned char) ctx.text.data[i]);
 	ctx.low[ctx.text.len] = 0;
@@ -670,14 +895,17 @@ classify_message(const char *data, size_t len, CLASSIFY_RESULT *res)
 	else
 		res->kind = CLASSIFY_OTHER;
 	orig_facts(&ctx);
-	g_object_unref(msg);
+	g_object_unref(top);
 
-	myfree(ctx.low);
-	strbuf_free(&ctx.failed);
-	strbuf_free(&ctx.text);
-	strbuf_free(&ctx.dsn);
-	strbuf_free(&ctx.arf);
-	strbuf_free(&ctx.mdn);
-	strbuf_free(&ctx.orig);
+done:
+	/* The stream forgets the bytes; the buffers go back to the thread. */
+	g_mime_stream_mem_set_byte_array(GMIME_STREAM_MEM(tls->stream), tls->empty);
+	g_byte_array_free(window, FALSE);
+	tls->failed = ctx.failed;
+	tls->text = ctx.text;
+	tls->dsn = ctx.dsn;
+	tls->arf = ctx.arf;
+	tls->mdn = ctx.mdn;
+	tls->orig = ctx.orig;
 	return (ret);
 }

@@ -181,7 +181,7 @@ has_reply(const char *text)
 /* emit - one DSN record becomes a row */
 
 static void
-emit(CLASSIFY_CTX *ctx, DSN_REC *rec, int delivered)
+emit(CLASSIFY_CTX *ctx, DSN_REC *rec, int delivered, int alone)
 {
 	CLASSIFY_RCPT *rcpt;
 	char	addr[256];
@@ -238,7 +238,11 @@ emit(CLASSIFY_CTX *ctx, DSN_REC *rec, int delivered)
 	if (para[0] == 0 || !has_reply(para))
 		classify_oneline(para, sizeof(para), strbuf_str(&ctx->text),
 				 ctx->text_cut);
-	classify_reason(rcpt, para);
+	/* A report about one recipient only: its transcript is about it. */
+	if (alone && ctx->low)
+		classify_reason(rcpt, para, ctx->low, ctx->text_cut);
+	else
+		classify_reason(rcpt, para, 0, 0);
 }
 
 /* next_rec - start the next record, growing the array as needed */
@@ -368,7 +372,7 @@ classify_dsn(CLASSIFY_CTX *ctx, const char *fields, size_t len)
 			nfailed++;
 	for (i = 0; i < nrec; i++)
 		if (nfailed == 0 || rec_failed(recs + i))
-			emit(ctx, recs + i, nfailed == 0);
+			emit(ctx, recs + i, nfailed == 0, nfailed == 1);
 	myfree(recs);
 	nadded = ctx->res->nrcpt - before;
 	if (nadded > 0)
@@ -537,6 +541,9 @@ static const char *const cut_markers[] = {
 	0,
 };
 
+#define CUT_MARKER_MAX	64		/* no marker is longer */
+#define CUT_MARKERS	(sizeof(cut_markers) / sizeof(cut_markers[0]))
+
 static const char *const header_names[] = {
 	"return-path", "received", "message-id", "mime-version",
 	"dkim-signature", "delivered-to", "authentication-results",
@@ -574,18 +581,48 @@ classify_find_cut(const char *text, const char *low, size_t len,
 	const char *cp = text;
 	const char *end = text + len;
 	const char *const *cpp;
+	static const char *const anchors[2] = {"message", "original"};
+	const char *where[CUT_MARKERS][2];
+	size_t	i, n;
+	int	a;
 	size_t	best = len;
 	int	prev_blank = 1;
 
 	/*
-	 * The earliest marker line, found with one search per marker over a
-	 * lower-case copy (not one per line and marker).
+	 * The earliest marker line. Nearly every marker has the word
+	 * "message" or "original" in it: the text is searched for those two
+	 * words only, and the markers are compared where they occur; the few
+	 * others are searched for each.
 	 */
-	for (cpp = cut_markers; *cpp; cpp++) {
-		const char *hit = strstr(low, *cpp);
+	for (cpp = cut_markers, n = 0; *cpp; cpp++, n++) {
+		const char *hit;
 
-		if (hit && (size_t) (hit - low) < best)
+		where[n][0] = strstr(*cpp, anchors[0]);
+		where[n][1] = strstr(*cpp, anchors[1]);
+		if (where[n][0] || where[n][1])
+			continue;
+		if ((hit = strstr(low, *cpp)) != 0 && (size_t) (hit - low) < best)
 			best = hit - low;
+	}
+	for (a = 0; a < 2; a++) {
+		size_t	alen = strlen(anchors[a]);
+		const char *hit;
+
+		for (hit = low; (hit = strstr(hit, anchors[a])) != 0
+		     && (size_t) (hit - low) < best + CUT_MARKER_MAX; hit += alen) {
+			for (i = 0; i < n; i++) {
+				size_t	off;
+
+				if (where[i][a] == 0)
+					continue;
+				off = where[i][a] - cut_markers[i];
+				if ((size_t) (hit - low) >= off
+				    && (size_t) (hit - low) - off < best
+				    && strncmp(hit - off, cut_markers[i],
+					       strlen(cut_markers[i])) == 0)
+					best = hit - low - off;
+			}
+		}
 	}
 	if (best < len) {
 		const char *ls = text + best;
@@ -915,7 +952,10 @@ classify_text_bounce(CLASSIFY_CTX *ctx)
 			if (rcpt->status[0] == 0)
 				first_status(whole, rcpt->status, sizeof(rcpt->status));
 		}
-		classify_reason(rcpt, whole[0] ? whole : 0);
+		if (nkept == 1)
+			classify_reason(rcpt, whole[0] ? whole : 0, ctx->low, cut);
+		else
+			classify_reason(rcpt, 0, 0, 0);
 	}
 
 	if (added == 0) {
@@ -943,7 +983,7 @@ classify_text_bounce(CLASSIFY_CTX *ctx)
 			classify_find_status(seg, rcpt->status, sizeof(rcpt->status));
 			if (rcpt->status[0] == '2')
 				rcpt->status[0] = 0;
-			classify_reason(rcpt, 0);
+			classify_reason(rcpt, 0, ctx->low, cut);
 		}
 		return (1);
 	}

@@ -18,6 +18,7 @@
 
 typedef struct CLASSIFY_CTX {
 	CLASSIFY_RESULT *res;
+	struct CLASSIFY_TLS *tls;		/* kept by the thread (classify.c) */
 	/* Top-level header facts. */
 	char	from_name[128];			/* display name of From */
 	char	to[256];			/* first To address, lower case */
@@ -85,7 +86,8 @@ typedef struct CLASSIFY_PHRASE {
 extern const CLASSIFY_PHRASE *classify_vocab_match(const char *text);
 
 /* classify_reason.c: status and wording to reason and class. */
-extern void classify_reason(CLASSIFY_RCPT *rcpt, const char *context);
+extern void classify_reason(CLASSIFY_RCPT *rcpt, const char *context,
+			            const char *report, size_t report_len);
 
 /* classify_json.c: JSON notices of sending services. */
 extern int classify_json(CLASSIFY_CTX *ctx);

@@ -164,7 +164,7 @@ classify_json(CLASSIFY_CTX *ctx)
 			if (member(cp, obj_end, "diagnosticCode", buf, sizeof(buf)))
 				classify_oneline(rcpt->diagnostic, sizeof(rcpt->diagnostic),
 						 buf, strlen(buf));
-			classify_reason(rcpt, 0);
+			classify_reason(rcpt, 0, 0, 0);
 		}
 		cp = obj_end;
 	}

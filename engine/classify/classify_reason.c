@@ -6,9 +6,11 @@
 /* SYNOPSIS
 /*	#include "classify/classify_int.h"
 /*
-/*	void	classify_reason(rcpt, context)
+/*	void	classify_reason(rcpt, context, report, report_len)
 /*	CLASSIFY_RCPT *rcpt;
 /*	const char *context;
+/*	const char *report;
+/*	size_t	report_len;
 /* DESCRIPTION
 /*	classify_reason() sets the reason of a failed recipient (a name
 /*	from Sisimai's vocabulary: userunknown, mailboxfull, hostunknown,
@@ -26,6 +28,13 @@
 /*	domain, a mailbox that has moved, or a domain that accepts no mail
 /*	(permanently). Everything else may work another day and is soft:
 /*	full mailboxes, blocks, filters, policy and temporary trouble.
+/*
+/*	report (lower case, report_len bytes, or null) is the whole report
+/*	text when it is about this recipient alone: what the reporting MTA
+/*	says there ("after RCPT TO", "in reply to end of DATA command")
+/*	tells which command was refused when the reply itself does not (the
+/*	">>> DATA" of a transcript does not: with PIPELINING the replies to
+/*	RCPT TO follow it).
 /*
 /*	The SMTP stage the reply answered matters: "user unknown" after
 /*	DATA (or with a status outside the address class, without the
@@ -200,6 +209,52 @@ reason_class(const char *reason, const char *status)
 	return (CLASSIFY_SOFT);
 }
 
+/* stage_low - which SMTP command a lower-case text says was answered */
+
+ /*
+  * low is null-terminated, at len or after it (the report text goes on
+  * with the copy of the original, which does not count).
+  */
+
+static int
+stage_low(const char *low, size_t len, int whole_report)
+{
+	static const struct {
+		const char *words;
+		int	stage;
+	}	stages[] = {
+		/* What MTAs write before the reply they quote, or in a transcript. */
+		{"end of data", STAGE_DATA}, {"after data", STAGE_DATA},
+		{"data command", STAGE_DATA}, {">>> data", STAGE_DATA},
+		{"smtp command data", STAGE_DATA}, {"final data", STAGE_DATA},
+		{"for text command", STAGE_DATA},
+		{"rcpt to command", STAGE_RCPT}, {"after rcpt", STAGE_RCPT},
+		{">>> rcpt", STAGE_RCPT}, {"<<< rcpt", STAGE_RCPT},
+		{"rcpt_to]", STAGE_RCPT}, {"delivery error: dd ", STAGE_RCPT},
+		{"mail from command", STAGE_MAIL}, {"after mail from", STAGE_MAIL},
+		{">>> mail from", STAGE_MAIL},
+		{"initial connection", STAGE_CONN}, {"refused to talk", STAGE_CONN},
+		{"greeting", STAGE_CONN},
+	};
+	size_t	i;
+
+	/*
+	 * In this order: the last command of a session is the one refused.
+	 * Not so in a whole transcript: with PIPELINING (RFC 2920) the
+	 * replies to RCPT TO come after ">>> DATA" was sent, so there only
+	 * what the MTA says in words counts.
+	 */
+	for (i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
+		if (whole_report && (stages[i].words[0] == '>' || stages[i].words[0] == '<'))
+			continue;
+		const char *hit = strstr(low, stages[i].words);
+
+		if (hit && hit < low + len)
+			return (stages[i].stage);
+	}
+	return (STAGE_NONE);
+}
+
 /* smtp_stage - which SMTP command the remote reply answered */
 
 static int
@@ -211,22 +266,7 @@ smtp_stage(const char *text)
 	for (i = 0; text[i] && i + 1 < sizeof(low); i++)
 		low[i] = tolower((unsigned char) text[i]);
 	low[i] = 0;
-	if (strstr(low, "end of data") || strstr(low, "after data")
-	    || strstr(low, "data command") || strstr(low, ">>> data")
-	    || strstr(low, "smtp command data") || strstr(low, "final data")
-	    || strstr(low, "for text command"))
-		return (STAGE_DATA);
-	if (strstr(low, "rcpt to command") || strstr(low, "after rcpt")
-	    || strstr(low, ">>> rcpt") || strstr(low, "rcpt_to]")
-	    || strstr(low, "delivery error: dd "))
-		return (STAGE_RCPT);
-	if (strstr(low, "mail from command") || strstr(low, "after mail from")
-	    || strstr(low, ">>> mail from"))
-		return (STAGE_MAIL);
-	if (strstr(low, "initial connection") || strstr(low, "refused to talk")
-	    || strstr(low, "greeting"))
-		return (STAGE_CONN);
-	return (STAGE_NONE);
+	return (stage_low(low, i, 0));
 }
 
 /*
@@ -376,7 +416,8 @@ set_reason(CLASSIFY_RCPT *rcpt, const char *reason, const char *rule)
 /* classify_reason - reason and class of one failed recipient */
 
 void
-classify_reason(CLASSIFY_RCPT *rcpt, const char *context)
+classify_reason(CLASSIFY_RCPT *rcpt, const char *context,
+		        const char *report, size_t report_len)
 {
 	const char *reason = 0;
 	const char *by_status;
@@ -474,6 +515,16 @@ classify_reason(CLASSIFY_RCPT *rcpt, const char *context)
 		reason = "hostunknown";
 		snprintf(rule, sizeof(rule), "domain-named");
 	}
+
+	/*
+	 * The whole report is searched for the stage only when the stage can
+	 * change the reason below.
+	 */
+	if (stage == STAGE_NONE && report
+	    && (reason == 0 || strcmp(reason, "userunknown") == 0
+		|| strcmp(reason, "hostunknown") == 0 || strcmp(reason, "filtered") == 0
+		|| strcmp(reason, "securityerror") == 0))
+		stage = stage_low(report, report_len, 1);
 
 	/*
 	 * 4. The SMTP stage (RFC 5321). "User unknown" said to the message

@@ -56,5 +56,5 @@ classify_reply(const char *reply, const char *command, const char *recipient,
 		 row->status[0] == '4' ? "delayed" : "failed");
 	snprintf(context, sizeof(context), "in reply to %s command",
 		 command && *command ? command : "end of DATA");
-	classify_reason(row, context);
+	classify_reason(row, context, 0, 0);
 }

@@ -34,9 +34,11 @@
 /*	reason is a reason name (userunknown, mailboxfull, ...); tags a
 /*	comma-separated list of the formats (MTAs, providers) whose
 /*	wording the phrase is, or "generic" for wording many use; phrase
-/*	the rest of the line, matched as a case-blind substring (ASCII
-/*	case; other bytes as they are) of a diagnostic text folded to one
-/*	line. Blank lines and lines starting with "#" are ignored. Entries
+/*	the rest of the line, matched case-blind (ASCII case; other bytes
+/*	as they are) as whole words of a diagnostic text folded to one
+/*	line: a phrase that starts or ends with a letter or digit starts or
+/*	ends a word of the text there, and its last word also stands for
+/*	its plural in "s". Blank lines and lines starting with "#" are ignored. Entries
 /*	are tried in file order and the first whose phrase occurs decides:
 /*	a phrase that fits two reasons goes under the more specific one,
 /*	earlier in the file.
@@ -563,10 +565,26 @@ reply_prefix(const char *t)
 	return (t[3] == '-' ? 4 : 0);
 }
 
+/* WORD_CHAR - a byte that continues an ASCII word */
+
+#define WORD_CHAR(c)	isalnum((unsigned char) (c))
+
+/* word_end - a phrase ending in last ends a word at after */
+
+static int
+word_end(int last, const char *after)
+{
+	/* A last word also stands for its plural: "record", "records". */
+	if (!WORD_CHAR(last) || !WORD_CHAR(after[0]))
+		return (1);
+	return (isalpha((unsigned char) last) && last != 's' && after[0] == 's'
+		&& !WORD_CHAR(after[1]));
+}
+
 /* gap_match - the parts of a phrase in order, each soon after the last */
 
 static int
-gap_match(const char *text, const char *phrase)
+gap_match(const char *low, const char *text, const char *phrase, int anchored)
 {
 	char	part[VOCAB_MAX_PHRASE + 1];
 	const char *rest;
@@ -578,26 +596,59 @@ gap_match(const char *text, const char *phrase)
 	rest = phrase[plen] ? phrase + plen + 1 : 0;
 
 	/*
-	 * Each place where the first part occurs, until the rest follows
-	 * within VOCAB_MAX_GAP bytes of it. The text is at most
-	 * VOCAB_MAX_TEXT bytes and a pattern has few parts: bounded.
+	 * Each place where the first part occurs (only at text when the part
+	 * is anchored there), until the rest follows within VOCAB_MAX_GAP
+	 * bytes of it. The text is at most VOCAB_MAX_TEXT bytes and a pattern
+	 * has few parts: bounded. The whole starts and ends on word edges, as
+	 * a plain phrase does; the parts in between need none.
 	 */
-	for (hit = strstr(text, part); hit; hit = strstr(hit + 1, part)) {
+	hit = anchored ? (strncmp(text, part, plen) == 0 ? text : 0) : strstr(text, part);
+	for (; hit; hit = anchored ? 0 : strstr(hit + 1, part)) {
 		const char *after = hit + plen;
 		size_t	nlen;
 		const char *next;
 
-		if (rest == 0)
+		if (!anchored && WORD_CHAR(part[0]) && hit > low && WORD_CHAR(hit[-1]))
+			continue;
+		if (rest == 0) {
+			if (!word_end(part[plen - 1], after))
+				continue;
 			return (1);
-		nlen = strcspn(rest, "\001");
-		for (next = after; next <= after + VOCAB_MAX_GAP && *next; next++) {
-			if (strncmp(next, rest, nlen) == 0) {
-				if (rest[nlen] == 0 || gap_match(next, rest))
-					return (1);
-				break;
-			}
 		}
+		nlen = strcspn(rest, "\001");
+		for (next = after; next <= after + VOCAB_MAX_GAP && *next; next++)
+			if (strncmp(next, rest, nlen) == 0 && gap_match(low, next, rest, 1))
+				return (1);
 	}
+	return (0);
+}
+
+/* bounded_at - a phrase found at hit in low starts and ends on word edges */
+
+static int
+bounded_at(const char *low, const char *hit, size_t len, const char *phrase)
+{
+	/*
+	 * "user unknown" is not in "superuser unknowns": a phrase that starts
+	 * or ends with a letter or digit starts or ends a word of the text.
+	 * Other bytes (punctuation, UTF-8 of languages written without
+	 * spaces) need no edge.
+	 */
+	if (WORD_CHAR(phrase[0]) && hit > low && WORD_CHAR(hit[-1]))
+		return (0);
+	return (word_end(phrase[len - 1], hit + len));
+}
+
+/* word_search - first place where phrase occurs as words in low */
+
+static const char *
+word_search(const char *low, const char *phrase, size_t len)
+{
+	const char *hit;
+
+	for (hit = strstr(low, phrase); hit; hit = strstr(hit + 1, phrase))
+		if (bounded_at(low, hit, len, phrase))
+			return (hit);
 	return (0);
 }
 
@@ -648,7 +699,8 @@ classify_vocab_match(const char *text)
 
 		if (PAIR_HAS(pairs, e->first) && PAIR_HAS(pairs, e->last)
 		    && e->len <= n + e->gaps
-		    && (e->gaps ? gap_match(low, e->phrase) : strstr(low, e->phrase) != 0))
+		    && (e->gaps ? gap_match(low, low, e->phrase, 0)
+			: word_search(low, e->phrase, e->len) != 0))
 			return (e);
 	}
 	return (0);
