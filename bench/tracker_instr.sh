@@ -40,24 +40,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 tp=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
-mkdir -p "$T/data" "$T/workflows" "$T/templates"
-cat >"$T/postdrip.conf" <<EOF2
-data_directory = $T/data
-workflow_directory = $T/workflows
-template_directory = $T/templates
-token_key_file = $T/keys
-tracker_listen = inet:127.0.0.1:$tp
-tracker_url = http://127.0.0.1:$tp
-tracker_rate_limit = 0
-tracker_open_window = 0
-tracker_click_window = 0
-inject_address = 127.0.0.1:1
-EOF2
-"$pd" -c "$T/postdrip.conf" keygen >/dev/null || exit 1
-"$pd" -c "$T/postdrip.conf" contact add bench@example.com >/dev/null || exit 1
-msg=$("$tt" sent "$T/data" 1 bench.1@example.com $(($(date +%s) - 3600)))
-O=$("$tt" url "$T/keys" "http://127.0.0.1:$tp" open 1 "$msg")
-C=$("$tt" url "$T/keys" "http://127.0.0.1:$tp" click 1 "$msg" 1 pricing "https://www.example.com/pricing")
+. "$top_srcdir/bench/tracker_fixture.sh"
 
 LD_LIBRARY_PATH=$libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
     valgrind -q --tool=callgrind --callgrind-out-file="$T/cg.%p" \

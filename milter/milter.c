@@ -660,7 +660,7 @@ milter_eoh(SMFICTX *ctx)
 
 		msg->out_body = msg->nbounce_domain == 0 && conn->set->tk
 			&& *conn->set->tracker_url
-			&& (tr->links || tr->opens || tr->text_links);
+			&& MILTER_TRACKS_ANY(tr);
 	}
 	msg->need_body = msg->out_body || msg->nbounce_domain > 0 || msg->null_sender
 		|| (strbuf_len(&msg->refs) > 0 && !msg->stream

@@ -39,6 +39,7 @@ typedef struct MILTER_TRACK {
 
 #define MILTER_TRACKS(set, stream) \
 	(&(set)->track[(stream) != 0 && strcmp((stream), "transactional") == 0])
+#define MILTER_TRACKS_ANY(tr)	((tr)->links || (tr)->opens || (tr)->text_links)
 
 typedef struct MILTER_SET {
 	int	refs;			/* under milter_global.set_mu */

@@ -257,7 +257,7 @@ out_rewrite(SMFICTX *ctx, const MILTER_SET *set, MILTER_MSG *msg, const char *qi
 	const MILTER_TRACK *tr = MILTER_TRACKS(set, msg->stream);
 	int	st;
 
-	if (!tr->links && !tr->opens && !tr->text_links) {
+	if (!MILTER_TRACKS_ANY(tr)) {
 		strbuf_printf(log, " rewrite=off(%strack_* = no)", tr == set->track ? "" : "transactional_");
 		return;
 	}

@@ -78,11 +78,9 @@ $PD stats >/dev/null || pfx_fail "cannot make the store"
 chown -R postfix "$D/pd"
 chown postfix "$D/pd-keys"
 
-"$MILTER" -f -c "$CONF" 2>>"$MLOG" &
-MILTER_PID=$!
-pfx_on_exit "pfx_kill $MILTER_PID"
+pfx_spawn milter "$MILTER" -f -c "$CONF"
 pfx_on_exit '[ "$_pfx_status" != 0 ] && tail -n 30 "$MLOG" >&2'
-pfx_wait_socket "$SOCK" 10 || pfx_fail "postdrip-milter does not listen"
+pfx_wait_socket "$SOCK" 10 milter || pfx_fail "postdrip-milter does not listen"
 pfx_conf "smtpd_milters = unix:$SOCK" "milter_protocol = 6" "milter_default_action = tempfail"
 pfx_start
 
@@ -121,7 +119,7 @@ grep 'stream=transactional' "$MLOG" | grep -q 'links=1 pixels=0' ||
 echo "ok 1 - marketing: links and pixel; transactional: links, no pixel"
 
 sed -i 's/^transactional_track_links = yes/transactional_track_links = no/' "$CONF"
-kill -HUP "$MILTER_PID"
+kill -HUP "$(pfx_pid milter)"
 i=0
 until grep -q 'reload' "$MLOG"; do
 	i=$((i + 1)); [ $i -lt 50 ] || pfx_fail "the milter did not reload"

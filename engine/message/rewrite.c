@@ -957,7 +957,10 @@ rewrite_message(const char *msg, size_t len, const REWRITE_OPTS *opts,
 	}
 	part_free(&top);
 
-	/* The structure first: a message readers disagree on stays as it is. */
+	/*
+	 * The structure first: a message readers disagree on stays as it
+	 * is, and no link of it reaches opts->link_url (which may record it).
+	 */
 	memset(&scan, 0, sizeof(scan));
 	scan.st = w.st;
 	scan.eol = w.eol;

@@ -54,7 +54,8 @@ typedef struct REWRITE_OPTS {
 #define REWRITE_TOO_BIG		2	/* over max_size: unchanged */
 #define REWRITE_DKIM_OTHER	3	/* signed by another domain: unchanged */
 #define REWRITE_NO_HTML		4	/* no HTML part (and no text tracking) */
-#define REWRITE_BAD_MIME	5	/* no header/body separator */
+#define REWRITE_BAD_MIME	5	/* no header/body separator, or a
+					 * nested boundary that clashes */
 #define REWRITE_SIGNED		6	/* multipart/signed or /encrypted */
 
 typedef struct REWRITE_RESULT {

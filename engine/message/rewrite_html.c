@@ -338,7 +338,6 @@ typedef struct HTML_PLAN {
 	size_t *text;			/* start, end of each text node's bytes */
 	size_t	ntext, captext;		/* (pairs, in document order) */
 	int	refs;			/* users (cache included) */
-	size_t	mem;			/* bytes held */
 	char   *doc;			/* in the cache: the document (owned) */
 	size_t	len;
 	uint64_t hash;
@@ -381,7 +380,6 @@ plan_add(HTML_PLAN *plan)
 	}
 	pl = plan->link + plan->n++;
 	memset(pl, 0, sizeof(*pl));
-	plan->mem += sizeof(*pl);
 	return (pl);
 }
 
@@ -493,11 +491,8 @@ html_link(HTML_CTX *hc, const GumboElement *el)
 		pl.vlen = vlen + (quoted ? 2 : 0);
 		pl.given = dlink ? trim_copy(dlink->value) : 0;
 	}
-	if (pl.dlen || pl.nlen || pl.url) {
+	if (pl.dlen || pl.nlen || pl.url)
 		*plan_add(hc->plan) = pl;
-		hc->plan->mem += (pl.url ? strlen(pl.url) + 1 : 0)
-			+ (pl.given ? strlen(pl.given) + 1 : 0);
-	}
 }
 
 static void html_walk(HTML_CTX *, const char *, size_t);
@@ -567,7 +562,6 @@ html_text(HTML_CTX *hc, const GumboNode *node)
 	plan->text[2 * plan->ntext] = sp->data - hc->base;
 	plan->text[2 * plan->ntext + 1] = sp->data - hc->base + sp->length;
 	plan->ntext++;
-	plan->mem += 2 * sizeof(*plan->text);
 }
 
 /* html_walk - parse buf (inside hc->base) and collect its edits */
@@ -686,7 +680,6 @@ html_plan(const char *in, size_t len)
 	int	placed;
 
 	memset(plan, 0, sizeof(*plan));
-	plan->mem = sizeof(*plan) + len;
 	memset(&hc, 0, sizeof(hc));
 	hc.base = in;
 	hc.len = len;
