@@ -469,12 +469,16 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	 * milter). Body chunks too: for mail that is no signal they are
 	 * dropped on arrival, which costs less than a round trip for
 	 * SMFIS_SKIP (the fallback when Postfix cannot do without replies).
+	 * No end-of-header event either (its decision is taken at the
+	 * first body chunk): each packet costs libmilter a handful of
+	 * system calls, and a milter that reads the body pays for every
+	 * one of them on every message.
 	 */
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_CHGHDRS
 		     | SMFIF_CHGBODY | SMFIF_CHGFROM);
 	*pf1 = f1 & (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT
 		     | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_NOUNKNOWN
-		     | SMFIP_NODATA | SMFIP_SKIP);
+		     | SMFIP_NODATA | SMFIP_NOEOH | SMFIP_SKIP);
 	*pf2 = *pf3 = 0;
 	conn->proto = *pf1;
 	(void) f2;
@@ -629,20 +633,23 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 	return (milter_reply(conn, SMFIP_NR_HDR));
 }
 
-/* milter_eoh - decide whether the body is needed */
+/*
+ * milter_headers_done - the headers are all in: decide whether the body
+ * is needed. Called at end of headers, or, when Postfix agreed not to
+ * send that event (SMFIP_NOEOH: two packets less per message), at the
+ * first body chunk or at end of message, whichever comes first.
+ */
 
-static sfsistat
-milter_eoh(SMFICTX *ctx)
+static void
+milter_headers_done(MILTER_CONN *conn, MILTER_MSG *msg)
 {
-	MILTER_CONN *conn = milter_conn(ctx);
-	MILTER_MSG *msg = conn->msg;
-
-	if (msg == 0)
-		return (milter_reply(conn, SMFIP_NR_EOH));
+	if (msg->headers_done)
+		return;
+	msg->headers_done = 1;
 	strbuf_append(&msg->text, "\r\n", 2);
 	if (msg->lmtp_skip) {
 		msg->need_body = 0;
-		return (milter_reply(conn, SMFIP_NR_EOH));
+		return;
 	}
 
 	/*
@@ -665,6 +672,17 @@ milter_eoh(SMFICTX *ctx)
 	msg->need_body = msg->out_body || msg->nbounce_domain > 0 || msg->null_sender
 		|| (strbuf_len(&msg->refs) > 0 && !msg->stream
 		    && milter_eom_refs_ours(msg));
+}
+
+/* milter_eoh - end of headers, when Postfix sends it */
+
+static sfsistat
+milter_eoh(SMFICTX *ctx)
+{
+	MILTER_CONN *conn = milter_conn(ctx);
+
+	if (conn->msg)
+		milter_headers_done(conn, conn->msg);
 	return (milter_reply(conn, SMFIP_NR_EOH));
 }
 
@@ -677,6 +695,8 @@ milter_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	MILTER_MSG *msg = conn->msg;
 	size_t	room;
 
+	if (msg)
+		milter_headers_done(conn, msg);
 	if (msg && msg->out_body && !msg->out_over) {
 		/* The whole message counts against rewrite_max_size. */
 		if (conn->set->rewrite_max
@@ -712,6 +732,8 @@ milter_eom_cb(SMFICTX *ctx)
 	MILTER_CONN *conn = milter_conn(ctx);
 	sfsistat rc = SMFIS_CONTINUE;
 
+	if (conn->msg)
+		milter_headers_done(conn, conn->msg);
 	if (conn->msg && !conn->msg->lmtp_skip)
 		rc = milter_eom(ctx, conn, conn->msg);
 	milter_msg_free(conn);

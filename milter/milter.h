@@ -115,7 +115,8 @@ typedef struct MILTER_MSG {
 	size_t	body_bytes;
 	int	header_over;		/* headers beyond the limit were dropped */
 	int	body_over;		/* body beyond the limit was dropped */
-	int	need_body;		/* decided at end of headers */
+	int	headers_done;		/* milter_headers_done() ran */
+	int	need_body;		/* decided there */
 	char	message_id[MILTER_MSGID_MAX];	/* without <>, "" if none */
 	STRBUF	refs;			/* In-Reply-To and References values */
 	char	workflow[64];		/* X-Postdrip-Workflow */

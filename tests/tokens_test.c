@@ -20,6 +20,7 @@
 #include "util/mymalloc.h"
 #include "testutil.h"
 #include "token/tokens.h"
+#include "token/track.h"
 
 static const unsigned char secret1[] = "0123456789abcdef0123456789abcdef";
 static const unsigned char secret2[] = "fedcba9876543210fedcba9876543210";
@@ -236,6 +237,84 @@ test_known_answer(void **state)
 	tokens_free(b);
 }
 
+/* click - the click URL the milter makes of a link, taken apart again */
+
+static void
+click(const TOKENS *tk, const char *name, const char *url, STRBUF *out, TRACK_REQ *r)
+{
+	const char *q;
+	char   *path;
+
+	strbuf_reset(out);
+	track_click_url(out, tk, "https://t.example/", 5, 9, 1, name, url);
+	assert_int_equal(strncmp(strbuf_str(out), "https://t.example/c/", 20), 0);
+	q = strchr(strbuf_str(out), '?');
+	assert_non_null(q);
+	path = mystrndup(strbuf_str(out) + 17, q - strbuf_str(out) - 17);
+	assert_int_equal(track_parse(path, q + 1, r), 0);
+	myfree(path);
+}
+
+/* test_click_url - names, encoding, and what may not be changed */
+
+static void
+test_click_url(void **state)
+{
+	TOKENS *tk = tokens_from_secret(1, secret1, 32);
+	STRBUF	out = STRBUF_INIT;
+	STRBUF	name = STRBUF_INIT;
+	TRACK_REQ r;
+	TOKEN	t;
+	char	longurl[400];
+	const char *u = "https://Shop.Example.COM.:8443/p/9?utm_source=news&x=a+b#top";
+
+	(void) state;
+	/* Named by the URL (host lower-cased, no port, no query): no l=. */
+	assert_int_equal(track_link_name(u, &name), 1);
+	assert_string_equal(strbuf_str(&name), "shop.example.com/p/9");
+	assert_int_equal(track_link_name("https://user@pass@h.test", &name), 1);
+	assert_string_equal(strbuf_str(&name), "h.test");
+	assert_int_equal(track_link_name("https://[2001:db8::1]:80/a", &name), 1);
+	assert_string_equal(strbuf_str(&name), "[2001:db8::1]/a");
+	assert_int_equal(track_link_name("mailto:a@b.test", &name), 0);
+	assert_int_equal(track_link_name("https:///x", &name), 0);
+	click(tk, "shop.example.com/p/9", u, &out, &r);
+	assert_null(strstr(strbuf_str(&out), "l="));
+	assert_non_null(strstr(strbuf_str(&out), "?u=https://Shop.Example.COM.:8443/p/9"
+			       "?utm_source%3Dnews%26x%3Da%2Bb%23top"));
+	assert_string_equal(r.url, u);
+	assert_string_equal(r.name, "shop.example.com/p/9");
+	assert_int_equal(track_verify(tk, &r, &t), TOKENS_OK);
+	assert_int_equal(t.contact, 5);
+	/* Another URL under the same token: its own name, refused. */
+	snprintf(r.url, sizeof(r.url), "https://shop.example.com/p/8");
+	snprintf(r.name, sizeof(r.name), "shop.example.com/p/8");
+	assert_int_equal(track_verify(tk, &r, &t), TOKENS_BAD);
+	/* A name of the sender's: sent as l=, and bound. */
+	click(tk, "pricing", u, &out, &r);
+	assert_non_null(strstr(strbuf_str(&out), "?l=pricing&u="));
+	assert_string_equal(r.name, "pricing");
+	assert_int_equal(track_verify(tk, &r, &t), TOKENS_OK);
+	snprintf(r.name, sizeof(r.name), "shop.example.com/p/9");
+	assert_int_equal(track_verify(tk, &r, &t), TOKENS_BAD);
+	/* A path longer than a name may be: the name is cut, both ends
+	 * agree, and the click verifies (it was refused at 129 bytes). */
+	memset(longurl, 0, sizeof(longurl));
+	strcpy(longurl, "https://shop.example.com/");
+	memset(longurl + strlen(longurl), 'a', 300);
+	assert_int_equal(track_link_name(longurl, &name), 1);
+	assert_int_equal(strbuf_len(&name), TRACK_NAME_MAX);
+	click(tk, strbuf_str(&name), longurl, &out, &r);
+	assert_null(strstr(strbuf_str(&out), "l="));
+	assert_int_equal(track_verify(tk, &r, &t), TOKENS_OK);
+	/* No u=, or two: malformed. */
+	assert_int_equal(track_parse("/c/aaaaaaaaaaaaaaaaaaaaaaaa", "l=x", &r), -1);
+	assert_int_equal(track_parse("/c/aaaaaaaaaaaaaaaaaaaaaaaa", "u=https://a.test&u=https://b.test", &r), -1);
+	strbuf_free(&out);
+	strbuf_free(&name);
+	tokens_free(tk);
+}
+
 int
 main(void)
 {
@@ -245,6 +324,7 @@ main(void)
 		cmocka_unit_test(test_rotation),
 		cmocka_unit_test(test_other_key),
 		cmocka_unit_test(test_known_answer),
+		cmocka_unit_test(test_click_url),
 	};
 
 	return (cmocka_run_group_tests(tests, 0, 0));

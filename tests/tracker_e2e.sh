@@ -32,7 +32,7 @@ printf 'workflow: clickers\ntrigger:\n  event: clicked\nreentry: always\nsteps:\
 PD="$top_builddir/cli/postdrip -c $T/postdrip.conf"
 TT="$top_builddir/tests/track_tool"
 $PD keygen >/dev/null || fail "keygen"
-for a in a b c d e f g h; do $PD contact add $a@example.com >/dev/null || fail "contact add"; done
+for a in a b c d e f g h n; do $PD contact add $a@example.com >/dev/null || fail "contact add"; done
 id() { $PD contact show "$1" 2>/dev/null | sed -n 's/.*"id": *\([0-9]*\).*/\1/p' | head -1; }
 
 "$top_builddir/engine/postdrip-engine" -c "$T/postdrip.conf" -f 2>"$T/engine.log" &
@@ -98,6 +98,19 @@ done
 [ "$(code -A "$H" "$B/c/aaaaaaaaaaaaaaaaaaaaaaaa?l=x&u=https%3A%2F%2Fx")" = 404 ] || fail "forged click token"
 # An open token is not a click token.
 [ "$(code -A "$H" "$B/c/${O##*/o/}?l=x&u=https%3A%2F%2Fx")" = 404 ] || fail "open token as click"
+# A link without a name of its own: its URL carries no l=, the tracker
+# names it by host and path, and u= keeps "/", ":" and "?" as they are.
+mc=$(sent n@example.com 3600)
+t2='https://shop.example.com/p/9?utm_source=news&utm_campaign=spring'
+C2=$(url click n@example.com "$mc" 2 shop.example.com/p/9 "$t2")
+case $C2 in *l=*) fail "a link named by its URL carries l=: $C2";; esac
+case $C2 in *"?u=https://shop.example.com/p/9?utm_source%3Dnews%26utm_campaign%3Dspring") ;;
+*) fail "u= is not encoded as a query value: $C2";; esac
+r=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -A "$H" "$C2")
+[ "$r" = "302 $t2" ] || fail "unnamed click answered $r"
+wait_tl n@example.com "clicked.*link=shop.example.com/p/9\\( \\|$\\)"
+[ "$(code -A "$H" "${C2%%u=*}u=https://shop.example.com/p/8")" = 404 ] || fail "altered unnamed URL redirected"
+[ "$(code -A "$H" "${C2%%u=*}l=other&u=${C2#*\?u=}")" = 404 ] || fail "a name added to an unnamed link accepted"
 n=$($PD timeline b@example.com | grep -c clicked)
 [ "$(curl -s -o /dev/null -w '%{http_code}' -I -A "$H" "$C")" = 302 ] || fail "HEAD click"
 sleep 1.2

@@ -59,6 +59,7 @@
 
 #include "util/mymalloc.h"
 #include "util/strbuf.h"
+#include "token/track.h"
 #include "message/rewrite_int.h"
 
 typedef struct EDIT {
@@ -252,19 +253,11 @@ host_excluded(const char *const *domains, const char *host, size_t hlen)
 int
 rewrite_trackable(const REWRITE_OPTS *opts, const char *url, STRBUF *name)
 {
-	const char *auth;
-	const char *end;
 	const char *host;
-	const char *at;
-	const char *path;
 	size_t	hlen;
-	size_t	i;
 
-	if (strncasecmp(url, "http://", 7) == 0)
-		auth = url + 7;
-	else if (strncasecmp(url, "https://", 8) == 0)
-		auth = url + 8;
-	else
+	/* http(s) with a host; an '@' after the authority is data (#548). */
+	if ((host = track_url_host(url, &hlen, 0)) == 0)
 		return (0);
 	if (strlen(url) > REWRITE_URL_MAX)
 		return (0);
@@ -277,39 +270,11 @@ rewrite_trackable(const REWRITE_OPTS *opts, const char *url, STRBUF *name)
 		    && strchr("/?#", url[tlen]) != 0)
 			return (0);
 	}
-	/* Authority: [userinfo@]host[:port]; an '@' later on is data (#548). */
-	end = auth + strcspn(auth, "/?#\\");
-	host = auth;
-	for (at = auth; at < end; at++)
-		if (*at == '@')
-			host = at + 1;
-	hlen = end - host;
-	if (hlen > 0 && host[0] == '[') {
-		const char *rb = memchr(host, ']', hlen);
-
-		if (rb)
-			hlen = rb + 1 - host;
-	} else {
-		const char *colon = memchr(host, ':', hlen);
-
-		if (colon)
-			hlen = colon - host;
-	}
-	while (hlen > 0 && host[hlen - 1] == '.')
-		hlen--;
-	if (hlen == 0)
-		return (0);
 	if (host_excluded(opts->exclude_domains, host, hlen))
 		return (0);
-	if (name) {
-		strbuf_reset(name);
-		for (i = 0; i < hlen; i++)
-			strbuf_putc(name, tolower((unsigned char) host[i]));
-		path = end;
-		strbuf_append(name, path, strcspn(path, "?#"));
-		if (strbuf_len(name) > REWRITE_NAME_MAX)
-			strbuf_truncate(name, REWRITE_NAME_MAX);
-	}
+	/* The tracker makes the same name of the URL: then no l= is sent. */
+	if (name && !track_link_name(url, name))
+		return (0);
 	return (1);
 }
 

@@ -11,7 +11,7 @@
 #include "message/rewrite.h"
 
 #define REWRITE_URL_MAX		8192	/* longer targets are left alone */
-#define REWRITE_NAME_MAX	200	/* link names are cut there */
+#define REWRITE_NAME_MAX	128	/* link names are cut there (TRACK_NAME_MAX) */
 
 typedef struct REWRITE_STATE {
 	const REWRITE_OPTS *opts;

@@ -23,12 +23,28 @@
 /*	be changed without the token failing: the tracker is no open
 /*	redirect, and a click is recorded under the name the sender gave.
 /*
+/*	A click URL is /c/TOKEN?u=URL, with l=NAME before u= only when the
+/*	name is not the one track_link_name() makes of the URL (a name the
+/*	sender gave): the tracker makes that one itself. URL keeps the
+/*	characters a query may hold as they are ("/", ":", "@", "?") and
+/*	percent-encodes the rest that is not unreserved. Every byte counts:
+/*	a newsletter carries dozens of these, and what it gains in size
+/*	Postfix carries to every recipient.
+/*
 /*	Parsing is strict where it matters and lenient where mail clients
 /*	and proxies are known to add noise: the path must be exactly
 /*	/K/TOKEN (a trailing slash is tolerated), TOKEN lower-case base32
 /*	of bounded length (upper case is folded: some clients upper-case
-/*	URLs); the query of a click must carry l= and u= once each; other
-/*	query parameters (tracking suffixes added by proxies) are ignored.
+/*	URLs); the query of a click must carry u= once and may carry l=
+/*	once; other query parameters (tracking suffixes added by proxies)
+/*	are ignored.
+/*
+/*	track_link_name() names a link by its URL: the host, lower-cased,
+/*	without user information, port or trailing dots, then the path
+/*	(no query, no fragment), cut at TRACK_NAME_MAX bytes. It returns
+/*	0 (and names nothing) for a URL that is not http(s) or has no host.
+/*	track_url_host() finds that host (its first byte and length) and
+/*	where the path starts, or returns 0.
 /* DIAGNOSTICS
 /*	None: results are returned.
 /* SEE ALSO
@@ -63,6 +79,91 @@ track_encode(STRBUF *out, const char *s, size_t len)
 			strbuf_putc(out, track_hex[c & 15]);
 		}
 	}
+}
+
+/* track_encode_query - as track_encode(), keeping "/:@?" (RFC 3986 query) */
+
+static void
+track_encode_query(STRBUF *out, const char *s, size_t len)
+{
+	size_t	i;
+	unsigned char c;
+
+	strbuf_reserve(out, 3 * len);
+	for (i = 0; i < len; i++) {
+		c = (unsigned char) s[i];
+		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~'
+		    || c == '/' || c == ':' || c == '@' || c == '?') {
+			out->data[out->len++] = c;
+		} else {
+			out->data[out->len++] = '%';
+			out->data[out->len++] = track_hex[c >> 4];
+			out->data[out->len++] = track_hex[c & 15];
+		}
+	}
+	out->data[out->len] = 0;
+}
+
+/* track_url_host - the host of an http(s) URL, and where its path starts */
+
+const char *
+track_url_host(const char *url, size_t *hlen, const char **path)
+{
+	const char *auth, *end, *host, *at;
+	size_t	len;
+
+	if (strncasecmp(url, "http://", 7) == 0)
+		auth = url + 7;
+	else if (strncasecmp(url, "https://", 8) == 0)
+		auth = url + 8;
+	else
+		return (0);
+	/* Authority: [userinfo@]host[:port]; an '@' later on is data. */
+	end = auth + strcspn(auth, "/?#\\");
+	host = auth;
+	for (at = auth; at < end; at++)
+		if (*at == '@')
+			host = at + 1;
+	len = end - host;
+	if (len > 0 && host[0] == '[') {
+		const char *rb = memchr(host, ']', len);
+
+		if (rb)
+			len = rb + 1 - host;
+	} else {
+		const char *colon = memchr(host, ':', len);
+
+		if (colon)
+			len = colon - host;
+	}
+	while (len > 0 && host[len - 1] == '.')
+		len--;
+	if (len == 0)
+		return (0);
+	*hlen = len;
+	if (path)
+		*path = end;
+	return (host);
+}
+
+/* track_link_name - the name of a link without one of its own */
+
+int
+track_link_name(const char *url, STRBUF *name)
+{
+	const char *host, *path;
+	size_t	hlen, i, plen;
+
+	if ((host = track_url_host(url, &hlen, &path)) == 0)
+		return (0);
+	strbuf_reset(name);
+	for (i = 0; i < hlen && i < TRACK_NAME_MAX; i++)
+		strbuf_putc(name, tolower((unsigned char) host[i]));
+	plen = strcspn(path, "?#");
+	if (plen > TRACK_NAME_MAX - strbuf_len(name))
+		plen = TRACK_NAME_MAX - strbuf_len(name);
+	strbuf_append(name, path, plen);
+	return (1);
 }
 
 /* track_hexval - one hex digit, or -1 */
@@ -172,6 +273,7 @@ track_click_url(STRBUF *out, const TOKENS *tk, const char *base,
 	char	buf[TOKEN_TEXT_MAX];
 	char   *bind;
 	size_t	blen;
+	STRBUF	own = STRBUF_INIT;
 
 	memset(&t, 0, sizeof(t));
 	t.kind = TOKEN_CLICK;
@@ -180,11 +282,17 @@ track_click_url(STRBUF *out, const TOKENS *tk, const char *base,
 	t.aux = linkno;
 	bind = track_bind(name, url, &blen);
 	track_base(out, base);
-	strbuf_printf(out, "/c/%s?l=", tokens_sign(tk, &t, bind, blen, buf));
+	strbuf_printf(out, "/c/%s?", tokens_sign(tk, &t, bind, blen, buf));
 	myfree(bind);
-	track_encode(out, name, strlen(name));
-	strbuf_puts(out, "&u=");
-	track_encode(out, url, strlen(url));
+	/* The tracker names the link itself when it has the URL's name. */
+	if (!track_link_name(url, &own) || strcmp(strbuf_str(&own), name) != 0) {
+		strbuf_puts(out, "l=");
+		track_encode(out, name, strlen(name));
+		strbuf_putc(out, '&');
+	}
+	strbuf_free(&own);
+	strbuf_puts(out, "u=");
+	track_encode_query(out, url, strlen(url));
 }
 
 /* track_parse - take a request path and query apart */
@@ -229,8 +337,18 @@ track_parse(const char *path, const char *query, TRACK_REQ *r)
 				return (-1);
 		}
 	}
-	if (!have_l || !have_u || !track_url_ok(r->url))
+	if (!have_u || !track_url_ok(r->url))
 		return (-1);
+	if (!have_l) {
+		STRBUF	own = STRBUF_INIT;
+
+		if (!track_link_name(r->url, &own)) {
+			strbuf_free(&own);
+			return (-1);
+		}
+		memcpy(r->name, strbuf_str(&own), strbuf_len(&own) + 1);
+		strbuf_free(&own);
+	}
 	return (0);
 }
 

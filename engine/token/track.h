@@ -58,6 +58,13 @@ int	track_parse(const char *path, const char *query, TRACK_REQ *r);
  * *t, TOKENS_BAD (forged, wrong kind, altered link) or TOKENS_NOKEY. */
 int	track_verify(const TOKENS *tk, const TRACK_REQ *r, TOKEN *t);
 
+/* The host of an http(s) URL (not null-terminated: *hlen bytes) and where
+ * its path starts (if path is not null); 0 if it has none. */
+const char *track_url_host(const char *url, size_t *hlen, const char **path);
+
+/* The name of a link by its URL: host and path (see track(3)); 0 if none. */
+int	track_link_name(const char *url, STRBUF *name);
+
 /* Is url safe to redirect to: http or https, no control characters? */
 int	track_url_ok(const char *url);
 

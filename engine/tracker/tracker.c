@@ -481,6 +481,8 @@ trk_track(TRK_REQ *r, const char *path)
 		u = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "u");
 		if (l && u)
 			strbuf_printf(&q, "l=%s&u=%s", l, u);
+		else if (u)
+			strbuf_printf(&q, "u=%s", u);	/* the name is the URL's */
 	}
 	rc = track_parse(path, strbuf_str(&q), &tr);
 	strbuf_free(&q);
