@@ -87,7 +87,7 @@ test_arms(void **state)
 	REPORT_OPTS o;
 	SENTOP	so;
 	json_t *rep, *w, *a, *b, *s;
-	char   *err = 0, msgid[64];
+	char   *err = 0, msgid[sizeof(so.s.message_id)];
 	uint64_t c, msgno_b1 = 0;
 	double	p, lo, hi;
 

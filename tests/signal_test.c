@@ -343,7 +343,7 @@ test_facts(void **state)
 	assert_false(m.have_token);
 	assert_true(m.bad_token);
 	sig_init(&m, SIG_COMPLAINT, &cr, T0);
-	snprintf(cr.orig_return_path, sizeof(cr.orig_return_path), "<%s>", addr);
+	snprintf(cr.orig_return_path, sizeof(cr.orig_return_path), "<%.*s>", (int) sizeof(cr.orig_return_path) - 3, addr);
 	signal_token_report(&m, &verp, tk, &cr);
 	assert_true(m.have_token);
 	assert_int_equal(m.token.contact, 42);

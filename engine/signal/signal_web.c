@@ -291,7 +291,8 @@ web_hit_data(WEB_SIG *w, int link)
 		json_object_set_new(data, "link", json_string(w->link));
 	if (link && w->url)
 		json_object_set_new(data, "url", json_string(w->url));
-	if (link && w->link)
+	/* Links are numbered from 1 in each message. */
+	if (link && w->link_number > 0)
 		json_object_set_new(data, "link_number", json_integer(w->link_number));
 	web_msg_data(w, data);
 	json_object_set_new(data, "machine", json_boolean(w->labelled));
