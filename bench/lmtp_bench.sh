@@ -36,9 +36,7 @@ CONTACTS=${BENCH_CONTACTS:-20}
 POSTDRIP=$top_builddir/cli/postdrip
 MILTER=$top_builddir/milter/postdrip-milter
 FIXTURE=$top_builddir/tests/milter_fixture
-for f in "$POSTDRIP" "$MILTER" "$FIXTURE"; do
-	[ -x "$f" ] || pfx_skip "$f is not built"
-done
+pfx_need_built "$POSTDRIP" "$MILTER" "$FIXTURE"
 command -v smtp-source >/dev/null 2>&1 || pfx_skip "smtp-source is not installed"
 
 pfx_init

@@ -61,9 +61,7 @@ fi
 POSTDRIP=$top_builddir/cli/postdrip
 MILTER=$top_builddir/milter/postdrip-milter
 NULL_MILTER=$top_builddir/bench/null_milter
-for f in "$POSTDRIP" "$MILTER" "$NULL_MILTER"; do
-	[ -x "$f" ] || pfx_skip "$f is not built"
-done
+pfx_need_built "$POSTDRIP" "$MILTER" "$NULL_MILTER"
 command -v smtp-source >/dev/null 2>&1 || pfx_skip "smtp-source is not installed"
 
 pfx_init

@@ -33,9 +33,7 @@ POSTDRIP=$top_builddir/cli/postdrip
 MILTER=$top_builddir/milter/postdrip-milter
 FIXTURE=$top_builddir/tests/milter_fixture
 CORPUS=$top_srcdir/tests/data/corpus/bounces
-for f in "$POSTDRIP" "$MILTER" "$FIXTURE"; do
-	[ -x "$f" ] || pfx_skip "$f is not built"
-done
+pfx_need_built "$POSTDRIP" "$MILTER" "$FIXTURE"
 
 pfx_init
 D=$PFX_DIR

@@ -25,9 +25,7 @@ POSTDRIP=$top_builddir/cli/postdrip
 ENGINE=$top_builddir/engine/postdrip-engine
 MILTER=$top_builddir/milter/postdrip-milter
 POLICYD=$top_builddir/policyd/postdrip-policyd
-for f in "$POSTDRIP" "$ENGINE" "$MILTER" "$POLICYD"; do
-	[ -x "$f" ] || pfx_skip "$f is not built"
-done
+pfx_need_built "$POSTDRIP" "$ENGINE" "$MILTER" "$POLICYD"
 
 pfx_require
 pfx_init

@@ -37,9 +37,7 @@ POSTDRIP=$top_builddir/cli/postdrip
 MILTER=$top_builddir/milter/postdrip-milter
 FIXTURE=$top_builddir/tests/milter_fixture
 CORPUS=$top_srcdir/tests/data/corpus/bounces
-for f in "$POSTDRIP" "$MILTER" "$FIXTURE"; do
-	[ -x "$f" ] || pfx_skip "$f is not built"
-done
+pfx_need_built "$POSTDRIP" "$MILTER" "$FIXTURE"
 
 pfx_init
 D=$PFX_DIR
@@ -239,11 +237,7 @@ timeline mona@example.com | grep -Pq '\tcomplained\t' && pfx_fail "a forged ARF 
 dsn "$bad" nobody@nowhere.example unknown.e2e2d@elsewhere.example >"$D/dsn2d"
 out=$(pfx_swaks --from '<>' --to "$bad" --data - <"$D/dsn2d")
 echo "$out" | grep -q '<- *250 ' || pfx_fail "untied bounce refused: $out"
-n=0
-until grep -q 'bounce_unverified: .*contact=<> tie=none' "$MLOG"; do
-	n=$((n + 1)); [ $n -lt 200 ] || pfx_fail "no 'unverified' log line for an untied bounce"
-	sleep 0.1
-done
+pfx_wait_file "$MLOG" 'bounce_unverified: .*contact=<> tie=none' 20 || pfx_fail "no 'unverified' log line for an untied bounce"
 [ -z "$(suppressed nobody@nowhere.example)" ] || pfx_fail "an untied bounce suppressed someone"
 echo "ok 2b: reports not tied to a recorded send to that recipient are unverified and change nothing"
 
@@ -364,19 +358,11 @@ echo "ok 5: mailed unsubscribe suppresses; re-injected duplicate dropped; forged
 cp "$CONF" "$CONF.good"
 echo "no_such_setting = 1" >>"$CONF"
 kill -HUP "$MILTER_PID"
-n=0
-until grep -q 'reload refused' "$MLOG"; do
-	n=$((n + 1)); [ $n -lt 100 ] || pfx_fail "no 'reload refused' after a broken file"
-	sleep 0.05
-done
+pfx_wait_file "$MLOG" 'reload refused' 5 || pfx_fail "no 'reload refused' after a broken file"
 kill -0 "$MILTER_PID" 2>/dev/null || pfx_fail "SIGHUP with a broken file stopped the milter"
 cp "$CONF.good" "$CONF"
 kill -HUP "$MILTER_PID"
-n=0
-until grep -q 'reloaded ' "$MLOG"; do
-	n=$((n + 1)); [ $n -lt 100 ] || pfx_fail "no 'reloaded' after SIGHUP"
-	sleep 0.05
-done
+pfx_wait_file "$MLOG" 'reloaded ' 5 || pfx_fail "no 'reloaded' after SIGHUP"
 pfx_send "$BOUNCE" henry@sink.test --header "Message-Id: <e2e5hup@news.test>" \
     --body "after reload" >/dev/null || pfx_fail "send after reload"
 grep -q 'sent: .*message-id=<e2e5hup@news.test>' "$MLOG" || pfx_fail "nothing recorded after reload"

@@ -18,9 +18,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 
 POSTDRIP=$top_builddir/cli/postdrip
 MILTER=$top_builddir/milter/postdrip-milter
-for f in "$POSTDRIP" "$MILTER"; do
-	[ -x "$f" ] || pfx_skip "$f is not built"
-done
+pfx_need_built "$POSTDRIP" "$MILTER"
 
 pfx_init
 D=$PFX_DIR

@@ -16,9 +16,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 POSTDRIP=$top_builddir/cli/postdrip
 MILTER=$top_builddir/milter/postdrip-milter
 POLICYD=$top_builddir/policyd/postdrip-policyd
-for f in "$POSTDRIP" "$MILTER" "$POLICYD"; do
-	[ -x "$f" ] || pfx_skip "$f is not built"
-done
+pfx_need_built "$POSTDRIP" "$MILTER" "$POLICYD"
 
 pfx_init
 D=$PFX_DIR

@@ -28,9 +28,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 POSTDRIP=$top_builddir/cli/postdrip
 MILTER=$top_builddir/milter/postdrip-milter
 ENGINE=$top_builddir/engine/postdrip-engine
-for f in "$POSTDRIP" "$MILTER" "$ENGINE"; do
-	[ -x "$f" ] || pfx_skip "$f is not built"
-done
+pfx_need_built "$POSTDRIP" "$MILTER" "$ENGINE"
 for c in opendkim opendkim-genkey curl; do
 	command -v $c >/dev/null || pfx_skip "$c is not installed"
 done

@@ -46,6 +46,17 @@ start() {
 	done
 }
 
+# reloaded N WHAT - until the log has N reloads, the milter running all along
+reloaded() {
+	n=0
+	until [ "$(grep -c 'reloaded ' "$D/log")" -ge "$1" ]; do
+		n=$((n + 1))
+		[ $n -lt 200 ] || fail "no reload after $2"
+		kill -0 "$PID" 2>/dev/null || fail "$2 stopped the milter"
+		sleep 0.025
+	done
+}
+
 # stop - SIGTERM (or $1); gone within 1 s, exit status 0
 stop() {
 	kill "-${1:-TERM}" "$PID"
@@ -64,13 +75,7 @@ stop() {
 start "unix:$SOCK"
 for i in 1 2 3 4 5; do
 	kill -HUP "$PID"
-	n=0
-	until [ "$(grep -c 'reloaded ' "$D/log")" -ge $i ]; do
-		n=$((n + 1))
-		[ $n -lt 200 ] || fail "no reload after SIGHUP $i"
-		kill -0 "$PID" 2>/dev/null || fail "SIGHUP $i stopped the milter"
-		sleep 0.025
-	done
+	reloaded $i "SIGHUP $i"
 done
 kill -0 "$PID" 2>/dev/null || fail "SIGHUP stopped the milter"
 stop
@@ -90,13 +95,7 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 	: >"$D/log"
 	start "unix:$SOCK"
 	kill -HUP "$PID"
-	n=0
-	until grep -q 'reloaded ' "$D/log"; do
-		n=$((n + 1))
-		[ $n -lt 200 ] || fail "no reload after SIGHUP at start ($i)"
-		kill -0 "$PID" 2>/dev/null || fail "SIGHUP at start stopped the milter ($i)"
-		sleep 0.025
-	done
+	reloaded 1 "SIGHUP at start ($i)"
 	stop
 done
 echo "ok 2b: SIGHUP at once after start, ten times: a reload, never a stop"

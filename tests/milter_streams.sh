@@ -17,9 +17,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 POSTDRIP=$top_builddir/cli/postdrip
 MILTER=$top_builddir/milter/postdrip-milter
 ENGINE=$top_builddir/engine/postdrip-engine
-for f in "$POSTDRIP" "$MILTER" "$ENGINE"; do
-	[ -x "$f" ] || pfx_skip "$f is not built"
-done
+pfx_need_built "$POSTDRIP" "$MILTER" "$ENGINE"
 
 pfx_init
 D=$PFX_DIR
@@ -120,11 +118,7 @@ echo "ok 1 - marketing: links and pixel; transactional: links, no pixel"
 
 sed -i 's/^transactional_track_links = yes/transactional_track_links = no/' "$CONF"
 kill -HUP "$(pfx_pid milter)"
-i=0
-until grep -q 'reload' "$MLOG"; do
-	i=$((i + 1)); [ $i -lt 50 ] || pfx_fail "the milter did not reload"
-	sleep 0.1
-done
+pfx_wait_file "$MLOG" 'reload' 5 || pfx_fail "the milter did not reload"
 buy A2 4
 r=$(sink_of "receipt A2") && o=$(sink_of "offer A2") || pfx_fail "receipt or offer missing"
 html_of "$r" | grep -q 'href="https://shop.test/receipt/A2"' || pfx_fail "transactional: link changed"

@@ -23,9 +23,7 @@ milter="$top_builddir/milter/postdrip-milter"
 postdrip="$top_builddir/cli/postdrip"
 tt="$top_builddir/tests/track_tool"
 command -v curl >/dev/null || pfx_skip "curl is not installed"
-for f in "$policyd" "$engine" "$milter" "$postdrip" "$tt"; do
-	[ -x "$f" ] || pfx_skip "$f is not built"
-done
+pfx_need_built "$policyd" "$engine" "$milter" "$postdrip" "$tt"
 
 pfx_init
 PD_PORT=$(pfx_free_port) || pfx_fail "no free port"

@@ -61,30 +61,10 @@
 
 static const char track_hex[] = "0123456789ABCDEF";
 
-/* track_encode - percent-encode all but RFC 3986 unreserved */
-
-void
-track_encode(STRBUF *out, const char *s, size_t len)
-{
-	size_t	i;
-	unsigned char c;
-
-	for (i = 0; i < len; i++) {
-		c = (unsigned char) s[i];
-		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-			strbuf_putc(out, c);
-		} else {
-			strbuf_putc(out, '%');
-			strbuf_putc(out, track_hex[c >> 4]);
-			strbuf_putc(out, track_hex[c & 15]);
-		}
-	}
-}
-
-/* track_encode_query - as track_encode(), keeping "/:@?" (RFC 3986 query) */
+/* track_escape - percent-encode all but RFC 3986 unreserved and keep */
 
 static void
-track_encode_query(STRBUF *out, const char *s, size_t len)
+track_escape(STRBUF *out, const char *s, size_t len, const char *keep)
 {
 	size_t	i;
 	unsigned char c;
@@ -93,7 +73,7 @@ track_encode_query(STRBUF *out, const char *s, size_t len)
 	for (i = 0; i < len; i++) {
 		c = (unsigned char) s[i];
 		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~'
-		    || c == '/' || c == ':' || c == '@' || c == '?') {
+		    || (c != 0 && strchr(keep, c) != 0)) {
 			out->data[out->len++] = c;
 		} else {
 			out->data[out->len++] = '%';
@@ -102,6 +82,14 @@ track_encode_query(STRBUF *out, const char *s, size_t len)
 		}
 	}
 	out->data[out->len] = 0;
+}
+
+/* track_encode - percent-encode all but RFC 3986 unreserved */
+
+void
+track_encode(STRBUF *out, const char *s, size_t len)
+{
+	track_escape(out, s, len, "");
 }
 
 /* track_url_host - the host of an http(s) URL, and where its path starts */
@@ -292,7 +280,8 @@ track_click_url(STRBUF *out, const TOKENS *tk, const char *base,
 	}
 	strbuf_free(&own);
 	strbuf_puts(out, "u=");
-	track_encode_query(out, url, strlen(url));
+	/* As a query value may hold them (RFC 3986 3.4). */
+	track_escape(out, url, strlen(url), "/:@?");
 }
 
 /* track_parse - take a request path and query apart */

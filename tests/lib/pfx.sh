@@ -10,6 +10,7 @@
 #	pfx_conf 'name = value' ...	# extra main.cf settings
 #	pfx_master 'service type ... command'	# extra master.cf lines
 #	pfx_backdate			# after editing main.cf/master.cf by hand
+#	pfx_need_built FILE...		# skip unless these programs are built
 #	pfx_start			# Postfix and smtp-sink, waits until both listen
 #	qid=$(pfx_send FROM TO [swaks options])
 #	qid=$(pfx_send_file FROM TO FILE)
@@ -17,6 +18,7 @@
 #	pfx_sendmail FROM TO... <message	# local submission (non_smtpd_milters)
 #	pfx_wait_delivered [COUNT [SECONDS]]
 #	pfx_wait_log PATTERN [SECONDS]
+#	pfx_wait_file FILE PATTERN [SECONDS]	# the same for another log
 #	pfx_queue_id_of MESSAGE-ID
 #	pfx_log_grep PATTERN
 #	pfx_sink_files
@@ -87,6 +89,13 @@ pfx_skip() {
 pfx_fail() {
 	echo "FAIL: $*" >&2
 	exit 1
+}
+
+# pfx_need_built FILE... - skip unless each program of the build is there
+pfx_need_built() {
+	for _f; do
+		[ -x "$_f" ] || pfx_skip "$_f is not built"
+	done
 }
 
 # pfx_require - skip unless this machine can run a private Postfix
@@ -578,10 +587,16 @@ pfx_wait_delivered() {
 
 # pfx_wait_log - wait until an extended regex matches a line of the log
 pfx_wait_log() {
-	_deadline=$(($(date +%s) + ${2:-20}))
-	until grep -Eq -- "$1" "$PFX_LOG" 2>/dev/null; do
+	pfx_wait_file "$PFX_LOG" "$@"
+}
+
+# pfx_wait_file FILE PATTERN [SECONDS] - until a line of FILE matches the
+# extended regex (a daemon's own log), at most SECONDS (20); 1 if none
+pfx_wait_file() {
+	_deadline=$(($(date +%s) + ${3:-20}))
+	until grep -Eq -- "$2" "$1" 2>/dev/null; do
 		if [ "$(date +%s)" -ge "$_deadline" ]; then
-			echo "pfx: no log line matches /$1/ after ${2:-20}s" >&2
+			echo "pfx: no line of $1 matches /$2/ after ${3:-20}s" >&2
 			return 1
 		fi
 		sleep 0.05
