@@ -188,17 +188,24 @@ kat_expect(KAT *k)
 	k->want[o] = 0;
 }
 
+typedef struct {
+	TOKENS *tk;
+	const char *want;
+} KAT_ARG;
+
+/* kat_thread - a new thread signs with its copy of the keyed context */
+
 static void *
 kat_thread(void *arg)
 {
-	TOKENS *tk = arg;
+	KAT_ARG *a = arg;
 	TOKEN	t = {TOKEN_OPEN, 7, 300, 0};
 	char	buf[TOKEN_TEXT_MAX];
 	int	i, bad = 0;
 
 	for (i = 0; i < 3; i++) {
-		tokens_sign(tk, &t, "x", 1, buf);
-		bad += tokens_verify(tk, buf, strlen(buf), "x", 1, &t) != TOKENS_OK;
+		bad += strcmp(tokens_sign(a->tk, &t, "x", 1, buf), a->want) != 0;
+		bad += tokens_verify(a->tk, buf, strlen(buf), "x", 1, &t) != TOKENS_OK;
 	}
 	return (bad ? "" : 0);
 }
@@ -211,7 +218,8 @@ test_known_answer(void **state)
 	KAT	ka = {secret1, 1, 7, 300, "x", ""}, kb = {secret2, 2, 7, 300, "x", ""};
 	TOKEN	t = {TOKEN_OPEN, 7, 300, 0};
 	char	buf[TOKEN_TEXT_MAX];
-	pthread_t th;
+	pthread_t th[8];
+	KAT_ARG	arg;
 	void   *res;
 	int	i;
 
@@ -224,9 +232,15 @@ test_known_answer(void **state)
 	}
 	for (i = 0; i < 3; i++)
 		assert_string_equal(tokens_sign(a, &t, "x", 1, buf), ka.want);
-	assert_int_equal(pthread_create(&th, 0, kat_thread, a), 0);
-	assert_int_equal(pthread_join(th, &res), 0);
-	assert_null(res);
+	/* Eight new threads at once, each copying the keyed context. */
+	arg.tk = a;
+	arg.want = ka.want;
+	for (i = 0; i < 8; i++)
+		assert_int_equal(pthread_create(th + i, 0, kat_thread, &arg), 0);
+	for (i = 0; i < 8; i++) {
+		assert_int_equal(pthread_join(th[i], &res), 0);
+		assert_null(res);
+	}
 	/* A TOKENS freed and made again with another secret under the same
 	 * key id is keyed afresh. */
 	tokens_free(a);

@@ -64,17 +64,22 @@ struct TOKENS {
 	TOKEN_KEY keys[256];		/* by key id; len 0: none */
 	int	current;		/* key id that signs */
 	EVP_MAC *hmac;			/* fetched once: fetching is slow */
+	EVP_MAC_CTX *keyed[256];	/* by key id: HMAC with its key set */
 	uint64_t gen;			/* unique among the TOKENS of a process */
 };
 
 /*
- * Keying HMAC hashes the key's two pads; a thread that signs or verifies
- * many tokens (the tracker's request threads, the milter's) keeps the
- * last keyed context and starts each MAC from it (EVP_MAC_init() with no
- * key starts over with the key already set). The cache names the TOKENS
- * by its generation, never reused, so a freed and reloaded key file is
- * never served from a stale context; the context is freed (and cleansed
- * by OpenSSL) when the thread ends or moves to another key.
+ * Keying HMAC hashes the key's two pads, and a new OpenSSL context
+ * looks its digest up again. Each key is keyed once, when the key file
+ * is read (tk->keyed, never changed after). A thread that signs or
+ * verifies tokens (the tracker's request threads, the milter's) keeps a
+ * copy of the last keyed context and starts each MAC from it
+ * (EVP_MAC_init() with no key starts over with the key already set); a
+ * new thread copies it from tk->keyed (libmilter's worker threads come
+ * and go under load). The cache names the TOKENS by its generation,
+ * never reused, so a freed and reloaded key file is never served from a
+ * stale context; the context is freed (and cleansed by OpenSSL) when the
+ * thread ends or moves to another key.
  */
 typedef struct TOKENS_TLS {
 	uint64_t gen;
@@ -213,7 +218,6 @@ tokens_mac(const TOKENS *tk, const TOKEN_KEY *key, const unsigned char *payload,
 	unsigned char full[EVP_MAX_MD_SIZE];
 	size_t	flen = 0;
 	TOKENS_TLS *c;
-	OSSL_PARAM params[2];
 	int	ok;
 
 	pthread_once(&tokens_tls_once, tokens_tls_init);
@@ -228,10 +232,8 @@ tokens_mac(const TOKENS *tk, const TOKEN_KEY *key, const unsigned char *payload,
 		EVP_MAC_CTX_free(c->ctx);
 		c->gen = tk->gen;
 		c->keyid = key->id;
-		params[0] = OSSL_PARAM_construct_utf8_string("digest", (char *) "SHA256", 0);
-		params[1] = OSSL_PARAM_construct_end();
-		ok = (c->ctx = EVP_MAC_CTX_new(tk->hmac)) != 0
-		    && EVP_MAC_init(c->ctx, key->secret, key->len, params);
+		ok = (c->ctx = EVP_MAC_CTX_dup(tk->keyed[key->id])) != 0
+		    && EVP_MAC_init(c->ctx, 0, 0, 0);
 	}
 	if (!ok
 	    || !EVP_MAC_update(c->ctx, (const unsigned char *) TOKEN_DOMAIN, sizeof(TOKEN_DOMAIN) - 1)
@@ -332,6 +334,21 @@ tokens_new(void)
 	return (tk);
 }
 
+/* tokens_key_set - key an HMAC context for key id */
+
+static void
+tokens_key_set(TOKENS *tk, int id)
+{
+	OSSL_PARAM params[2];
+
+	params[0] = OSSL_PARAM_construct_utf8_string("digest", (char *) "SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	EVP_MAC_CTX_free(tk->keyed[id]);
+	if ((tk->keyed[id] = EVP_MAC_CTX_new(tk->hmac)) == 0
+	    || !EVP_MAC_init(tk->keyed[id], tk->keys[id].secret, tk->keys[id].len, params))
+		msg_fatal("HMAC-SHA256: cannot set a key");
+}
+
 /* tokens_load - read a key file */
 
 TOKENS *
@@ -371,6 +388,7 @@ tokens_load(const char *path, char **err)
 		tk->keys[id].id = id;
 		tk->keys[id].len = len;
 		tk->current = id;
+		tokens_key_set(tk, id);
 	}
 	fclose(fp);
 	if (*err == 0 && tk->current == 0)
@@ -395,13 +413,18 @@ tokens_from_secret(int keyid, const unsigned char *secret, size_t len)
 	tk->keys[keyid].len = len;
 	tk->keys[keyid].id = keyid;
 	tk->current = keyid;
+	tokens_key_set(tk, keyid);
 	return (tk);
 }
 
 void
 tokens_free(TOKENS *tk)
 {
+	int	i;
+
 	if (tk) {
+		for (i = 0; i < 256; i++)
+			EVP_MAC_CTX_free(tk->keyed[i]);
 		EVP_MAC_free(tk->hmac);
 		OPENSSL_cleanse(tk, sizeof(*tk));
 		myfree(tk);
