@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -525,6 +526,79 @@ test_async(void **state)
 	test_rmdir(dir);
 }
 
+/* Threads that write at once: each write runs in its caller's thread
+ * when nothing else is being written, else it queues for the writer.
+ * Every write commits once, whatever path it took, and async writes
+ * queued meanwhile are not overtaken or lost. */
+typedef struct {
+	STORE  *st;
+	int	id;
+	int	failed;
+} THR;
+
+static void *
+writer_thread(void *arg)
+{
+	THR    *t = arg;
+	STORE_TXN *txn;
+	char	addr[64];
+	int	i;
+
+	for (i = 0; i < 300; i++) {
+		EV	e = {addr, "thread", 1000 + i, 0, 0};
+
+		snprintf(addr, sizeof(addr), "t%d-%d@example.com", t->id, i % 20);
+		if (store_write(t->st, ev_op, &e) != STORE_OK || e.seq == 0)
+			t->failed++;
+		/* Now and then with a snapshot open: the write must queue. */
+		if (i % 7 == 0) {
+			if (store_rbegin(t->st, &txn) != STORE_OK)
+				t->failed++;
+			else {
+				if (store_write(t->st, async_op, 0) != STORE_OK)
+					t->failed++;
+				store_rend(txn);
+			}
+		}
+	}
+	store_thread_end(t->st);
+	return (0);
+}
+
+static void
+test_threads(void **state)
+{
+	char   *dir = test_mkdtemp();
+	STORE  *st = open_store(dir, 0);
+	STORE_TXN *txn;
+	pthread_t th[8];
+	THR	t[8];
+	int	i;
+
+	async_done_count = 0;
+	for (i = 0; i < 8; i++) {
+		t[i].st = st;
+		t[i].id = i;
+		t[i].failed = 0;
+		assert_int_equal(pthread_create(th + i, 0, writer_thread, t + i), 0);
+	}
+	for (i = 0; i < 2000; i++)
+		store_write_async(st, async_op, mymalloc(1), async_done, STORE_W_NOSYNC);
+	for (i = 0; i < 8; i++) {
+		assert_int_equal(pthread_join(th[i], 0), 0);
+		assert_int_equal(t[i].failed, 0);
+	}
+	store_flush(st);
+	assert_int_equal(async_done_count, 2000);
+	assert_int_equal(store_rbegin(st, &txn), STORE_OK);
+	/* 8 x 300 events, 8 x 43 ticks under a snapshot, 2000 async ticks */
+	assert_int_equal(store_count(txn, STORE_DB_EVENT), 8 * 300 + 8 * 43 + 2000);
+	assert_int_equal(store_count(txn, STORE_DB_CONTACT), 8 * 20);
+	store_rend(txn);
+	store_close(st);
+	test_rmdir(dir);
+}
+
 /* A reader holding its snapshot open blocks no writer: the write commits
  * (alarm() ends the test if it waited) and the reader still sees the
  * store as it was when it began. */
@@ -615,6 +689,7 @@ main(void)
 		cmocka_unit_test(test_schema),
 		cmocka_unit_test(test_async),
 		cmocka_unit_test(test_reader_no_block),
+		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_two_processes),
 	};
 

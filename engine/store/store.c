@@ -19,7 +19,12 @@
 /*	store_write_async() queue an operation; the writer takes everything
 /*	queued (up to a batch limit), runs the operations one after the
 /*	other in one write transaction, and commits once: one fsync for the
-/*	whole batch. Then it tells each caller its result. A batch in which
+/*	whole batch. Then it tells each caller its result. When nothing is
+/*	queued or being written, store_write() runs its operation itself, in
+/*	its own thread, as a batch of one: the hand-over to the writer and
+/*	back costs two thread switches, more than a small commit without
+/*	fsync. Callers that come meanwhile queue for the writer as before,
+/*	so batches still form under load. One batch at a time either way. A batch in which
 /*	every operation was queued with STORE_W_NOSYNC is committed without
 /*	fsync (MDB_NOSYNC for that commit only); the next durable commit
 /*	makes it durable too, since LMDB flushes the whole map.
@@ -111,6 +116,7 @@ struct STORE {
 	pthread_t writer;
 	int	writer_running;
 	int	stopping;
+	int	busy;			/* a batch is being written */
 	pthread_mutex_t mu;
 	pthread_cond_t cv_work;		/* writer: something queued */
 	pthread_cond_t cv_done;		/* callers: something finished */
@@ -129,6 +135,7 @@ static __thread struct {
 	MDB_txn *txn;
 	int	busy;
 	STORE_TXN t;
+	int	reads;			/* read transactions open */
 }	store_tls;
 
 /* store_strerror - text for a result */
@@ -295,10 +302,11 @@ store_writer(void *arg)
 
 	pthread_mutex_lock(&st->mu);
 	for (;;) {
-		while (st->head == 0 && !st->stopping)
+		while ((st->head == 0 && !st->stopping) || st->busy)
 			pthread_cond_wait(&st->cv_work, &st->mu);
 		if (st->head == 0)
 			break;
+		st->busy = 1;
 		/* Take up to STORE_BATCH_MAX operations, in order. */
 		batch = st->head;
 		for (n = 1, tailp = &st->head->next; *tailp && n < STORE_BATCH_MAX; n++)
@@ -332,6 +340,7 @@ store_writer(void *arg)
 		}
 		st->queued -= n;
 		st->completed += n;
+		st->busy = 0;
 		pthread_cond_broadcast(&st->cv_done);
 		pthread_cond_broadcast(&st->cv_space);
 	}
@@ -370,6 +379,26 @@ store_write_flags(STORE *st, STORE_WFN fn, void *ctx, int flags)
 	op.flags = flags;
 	op.sync = 1;
 	pthread_mutex_lock(&st->mu);
+
+	/*
+	 * Nothing queued, nothing being written: write it here. Not while
+	 * this thread holds a read transaction: growing the map waits for
+	 * every reader to leave.
+	 */
+	if (!st->busy && st->head == 0 && store_tls.reads == 0 && !st->stopping) {
+		st->busy = 1;
+		st->submitted++;
+		pthread_mutex_unlock(&st->mu);
+		store_run_batch(st, &op);
+		pthread_mutex_lock(&st->mu);
+		st->busy = 0;
+		st->completed++;
+		if (st->head || st->stopping)
+			pthread_cond_signal(&st->cv_work);
+		pthread_cond_broadcast(&st->cv_done);
+		pthread_mutex_unlock(&st->mu);
+		return (op.status);
+	}
 	store_enqueue(st, &op);
 	while (!op.finished)
 		pthread_cond_wait(&st->cv_done, &st->mu);
@@ -465,6 +494,7 @@ store_rbegin(STORE *st, STORE_TXN **txnp)
 	t->st = st;
 	t->txn = txn;
 	t->cached = cached;
+	store_tls.reads++;
 	*txnp = t;
 	return (STORE_OK);
 }
@@ -478,6 +508,7 @@ store_rend(STORE_TXN *t)
 
 	if (t->write)
 		msg_panic("store_rend: called on a write transaction");
+	store_tls.reads--;
 	if (t->cached) {
 		mdb_txn_reset(t->txn);
 		store_tls.busy = 0;
