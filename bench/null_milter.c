@@ -4,7 +4,7 @@
 /* SUMMARY
 /*	a milter that does nothing, to compare postdrip-milter with
 /* SYNOPSIS
-/*	null_milter [-a | -e] unix:/path | inet:port@host
+/*	null_milter [-g bytes] [-a | -e] unix:/path | inet:port@host
 /* DESCRIPTION
 /*	null_milter accepts every message. It registers only the end of
 /*	message callback, so libmilter asks Postfix for nothing else: this
@@ -23,6 +23,11 @@
 /*	List-Unsubscribe-Post and Feedback-ID, and the body replaced (by
 /*	itself). What Postfix spends applying such changes shows apart
 /*	from what postdrip-milter spends deciding them.
+/*
+/*	With -g BYTES (and -e) the new body is that much longer: blank
+/*	lines after the end of the message (its MIME epilogue), as many
+/*	bytes as postdrip-milter's tracked links and pixel add. What the
+/*	growth of a message alone costs Postfix shows apart.
 /*--*/
 #include "pdconfig.h"
 
@@ -39,6 +44,7 @@ typedef struct {
 } NULL_BODY;
 
 static int null_edit;
+static size_t null_grow;		/* -g: bytes added to the body */
 
 /* null_eom - accept; with -e, make the changes first */
 
@@ -55,8 +61,21 @@ null_eom(SMFICTX *ctx)
 			      " <mailto:unsubscribe+aeaqdrybaabbuu77fbuzaxpd3u@bounce.test>");
 	(void) smfi_addheader(ctx, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
 	(void) smfi_addheader(ctx, "Feedback-ID", "0:marketing:news.test:postdrip");
-	if ((b = smfi_getpriv(ctx)) != 0 && b->len > 0)
+	if ((b = smfi_getpriv(ctx)) != 0 && b->len > 0) {
 		(void) smfi_replacebody(ctx, b->data, (int) b->len);
+		if (null_grow > 0) {
+			unsigned char *pad = malloc(null_grow);
+			size_t	n;
+
+			/* After the body: the MIME epilogue, which readers ignore. */
+			if (pad) {
+				for (n = 0; n < null_grow; n++)
+					pad[n] = (n % 78 == 76) ? '\r' : (n % 78 == 77) ? '\n' : ' ';
+				(void) smfi_replacebody(ctx, pad, (int) null_grow);
+				free(pad);
+			}
+		}
+	}
 	if (b)
 		b->len = 0;
 	return (SMFIS_ACCEPT);
@@ -174,6 +193,11 @@ main(int argc, char **argv)
 	struct smfiDesc desc;
 	int	all = 0;
 
+	if (argc == 5 && strcmp(argv[1], "-g") == 0) {
+		null_grow = strtoul(argv[2], 0, 10);
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc == 3 && (strcmp(argv[1], "-a") == 0 || strcmp(argv[1], "-e") == 0)) {
 		all = 1;
 		null_edit = (argv[1][1] == 'e');
@@ -181,7 +205,7 @@ main(int argc, char **argv)
 		argc--;
 	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: null_milter [-a | -e] unix:/path | inet:port@host\n");
+		fprintf(stderr, "usage: null_milter [-g bytes] [-a | -e] unix:/path | inet:port@host\n");
 		return (2);
 	}
 	memset(&desc, 0, sizeof(desc));
