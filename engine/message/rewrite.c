@@ -217,6 +217,93 @@ dkim_domain(const char *val)
 	return (mystrdup(""));
 }
 
+/*
+ * What GMime makes of a Content-Type value, kept for the values seen
+ * last: a sender that splits one message per recipient sends the same
+ * few values again and again, and parsing one builds several GObjects.
+ */
+#define CTYPE_CACHE_SLOTS	16
+#define CTYPE_CACHE_VALUE_MAX	512
+
+typedef struct CTYPE_SLOT {
+	char   *value;			/* the unfolded field value; 0: empty */
+	char	type[64];
+	char   *boundary;
+	char   *charset;
+	unsigned long used;
+} CTYPE_SLOT;
+
+static CTYPE_SLOT ctype_cache[CTYPE_CACHE_SLOTS];
+static unsigned long ctype_clock;
+static pthread_mutex_t ctype_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* ctype_set - fill the part's type, boundary and charset */
+
+static void
+ctype_set(PART *pt, const char *type, const char *boundary, const char *charset)
+{
+	snprintf(pt->type, sizeof(pt->type), "%s", type);
+	myfree(pt->boundary);
+	pt->boundary = boundary ? mystrdup(boundary) : 0;
+	myfree(pt->charset);
+	pt->charset = charset ? mystrdup(charset) : 0;
+}
+
+/* ctype_parse - a Content-Type value, by GMime or from the cache */
+
+static void
+ctype_parse(PART *pt, const char *val)
+{
+	GMimeContentType *ct;
+	const char *t, *s, *b, *c;
+	CTYPE_SLOT *sl, *victim = 0;
+	char	type[64];
+	size_t	i;
+
+	pthread_mutex_lock(&ctype_lock);
+	for (i = 0; i < CTYPE_CACHE_SLOTS; i++) {
+		sl = ctype_cache + i;
+		if (sl->value && strcmp(sl->value, val) == 0) {
+			sl->used = ++ctype_clock;
+			ctype_set(pt, sl->type, sl->boundary, sl->charset);
+			pthread_mutex_unlock(&ctype_lock);
+			return;
+		}
+	}
+	pthread_mutex_unlock(&ctype_lock);
+
+	ct = g_mime_content_type_parse(NULL, val);
+	t = g_mime_content_type_get_media_type(ct);
+	s = g_mime_content_type_get_media_subtype(ct);
+	b = g_mime_content_type_get_parameter(ct, "boundary");
+	c = g_mime_content_type_get_parameter(ct, "charset");
+	snprintf(type, sizeof(type), "%s/%s", t ? t : "", s ? s : "");
+	for (i = 0; type[i]; i++)
+		type[i] = tolower((unsigned char) type[i]);
+	b = b && *b ? b : 0;
+	c = c && *c ? c : 0;
+	ctype_set(pt, type, b, c);
+
+	if (strlen(val) <= CTYPE_CACHE_VALUE_MAX) {
+		pthread_mutex_lock(&ctype_lock);
+		for (i = 0; i < CTYPE_CACHE_SLOTS; i++) {
+			sl = ctype_cache + i;
+			if (victim == 0 || sl->used < victim->used)
+				victim = sl;
+		}
+		myfree(victim->value);
+		myfree(victim->boundary);
+		myfree(victim->charset);
+		victim->value = mystrdup(val);
+		memcpy(victim->type, type, sizeof(type));
+		victim->boundary = b ? mystrdup(b) : 0;
+		victim->charset = c ? mystrdup(c) : 0;
+		victim->used = ++ctype_clock;
+		pthread_mutex_unlock(&ctype_lock);
+	}
+	g_object_unref(ct);
+}
+
 /* part_field - interpret one header field */
 
 static void
@@ -235,21 +322,7 @@ part_field(PART *pt, const char *f, size_t flen, int top,
 	val = unfold(colon + 1, f + flen - colon - 1);
 #define NAME_IS(s) (nlen == sizeof(s) - 1 && strncasecmp(f, s, nlen) == 0)
 	if (NAME_IS("Content-Type")) {
-		GMimeContentType *ct = g_mime_content_type_parse(NULL, val);
-		const char *t = g_mime_content_type_get_media_type(ct);
-		const char *s = g_mime_content_type_get_media_subtype(ct);
-		const char *b = g_mime_content_type_get_parameter(ct, "boundary");
-		const char *c = g_mime_content_type_get_parameter(ct, "charset");
-		size_t	i;
-
-		snprintf(pt->type, sizeof(pt->type), "%s/%s", t ? t : "", s ? s : "");
-		for (i = 0; pt->type[i]; i++)
-			pt->type[i] = tolower((unsigned char) pt->type[i]);
-		myfree(pt->boundary);
-		pt->boundary = b && *b ? mystrdup(b) : 0;
-		myfree(pt->charset);
-		pt->charset = c && *c ? mystrdup(c) : 0;
-		g_object_unref(ct);
+		ctype_parse(pt, val);
 	} else if (NAME_IS("Content-Transfer-Encoding")) {
 		char   *v = val;
 		size_t	vl;
