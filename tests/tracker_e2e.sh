@@ -277,6 +277,18 @@ $PD timeline x@example.com | grep -q demo_booked || fail "custom event not recor
 r=$(api -H "$A" -H "$J" -d '{"email":"y@example.com","fields":{"first_name":"Yu"}}' "$B/api/contacts")
 case $r in *'"created":true'*200) ;; *) fail "contact create: $r";; esac
 $PD contact show y@example.com | grep -q '"first_name": *"Yu"' || fail "contact fields"
+# An update records what changed, as the CLI does: one field_changed a
+# changed field (what a workflow or a date trigger on it follows), none
+# for a field sent again with the same value.
+r=$(api -H "$A" -H "$J" -d '{"email":"y@example.com","fields":{"first_name":"Yu","plan":"trial"}}' "$B/api/contacts")
+case $r in *'"created":false'*200) ;; *) fail "contact update: $r";; esac
+r=$(api -H "$A" -H "$J" -d '{"email":"y@example.com","fields":{"plan":"pro"}}' "$B/api/contacts")
+case $r in *200) ;; *) fail "contact update: $r";; esac
+$PD timeline y@example.com >"$T/y.timeline"
+grep -q '	field_changed	field=plan value=trial .*via=api' "$T/y.timeline" || fail "no field_changed for a new field: $(cat "$T/y.timeline")"
+grep -q '	field_changed	field=plan value=pro old=trial' "$T/y.timeline" || fail "no field_changed with the old value: $(cat "$T/y.timeline")"
+[ "$(grep -c 'field_changed' "$T/y.timeline")" = 2 ] || fail "field_changed for an unchanged field: $(cat "$T/y.timeline")"
+$PD contact show y@example.com | grep -q '"plan": *"pro"' || fail "contact update not stored"
 
 # --- bounds, health, metrics
 dd if=/dev/zero bs=1024 count=4 2>/dev/null | tr '\0' 'a' >"$T/big"

@@ -547,6 +547,7 @@ signal_web_apply(STORE_TXN *txn, void *ctx)
 		w->result = "confirmed";
 		break;
 	case WEB_CONTACT:
+		rc = STORE_OK;
 		if (w->fields && json_is_object(w->fields)) {
 			json_t *f = json_object_get(rec, "fields");
 
@@ -554,7 +555,30 @@ signal_web_apply(STORE_TXN *txn, void *ctx)
 				f = json_object();
 				json_object_set_new(rec, "fields", f);
 			}
-			json_object_update(f, w->fields);
+
+			/*
+			 * What changed is recorded as the CLI records it, one
+			 * field_changed event a field, so that a workflow
+			 * triggered by it (or a date trigger on the field)
+			 * sees a change made through the API as well.
+			 */
+			json_object_foreach(w->fields, key, v) {
+				json_t *old = json_object_get(f, key), *ev;
+
+				if (!w->created && !(old && json_equal(old, v))) {
+					ev = json_pack("{s:s, s:O}", "field", key, "value", v);
+					if (old)
+						json_object_set(ev, "old", old);
+					json_object_set(ev, "via", json_object_get(data, "via"));
+					rc = web_event(txn, w, "field_changed", ev);
+					json_decref(ev);
+					if (rc != STORE_OK)
+						break;
+				}
+				json_object_set(f, key, v);
+			}
+			if (rc != STORE_OK)
+				break;
 		}
 		if ((rc = store_contact_put(txn, rec, &w->contact)) != STORE_OK)
 			break;

@@ -37,8 +37,9 @@
 /*	crm_status needs data.status.
 /*
 /*	Contacts: {"email": A, "fields": {...}, "double_opt_in": bool}:
-/*	creates or updates; with double_opt_in the contact is pending and
-/*	gets a confirmation mail (as POST /subscribe).
+/*	creates or updates (an update records a field_changed event for
+/*	each field it changes); with double_opt_in the contact is pending
+/*	and gets a confirmation mail (as POST /subscribe).
 /*
 /*	GET /report answers the report of report(3) as one HTML page, GET
 /*	/report.json as JSON (what "postdrip report --json" prints), with
