@@ -24,10 +24,11 @@
 /*	its own thread, as a batch of one: the hand-over to the writer and
 /*	back costs two thread switches, more than a small commit without
 /*	fsync. Callers that come meanwhile queue for the writer as before,
-/*	so batches still form under load. One batch at a time either way. A batch in which
-/*	every operation was queued with STORE_W_NOSYNC is committed without
-/*	fsync (MDB_NOSYNC for that commit only); the next durable commit
-/*	makes it durable too, since LMDB flushes the whole map.
+/*	so batches still form under load. One batch at a time either way.
+/*	A batch in which every operation was queued with STORE_W_NOSYNC is
+/*	committed without fsync (MDB_NOSYNC for that commit only); the next
+/*	durable commit makes it durable too, since LMDB flushes the whole
+/*	map.
 /*
 /*	Replay. When an LMDB call fails inside a batch (MDB_MAP_FULL above
 /*	all), the transaction is poisoned: later calls in it are refused,
