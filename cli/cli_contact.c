@@ -173,7 +173,6 @@ contact_apply(STORE_TXN *txn, CONTACT_ROW *row, time_t now, const char *event,
 	              int *created)
 {
 	json_t *rec = 0, *fields, *tags, *v, *data;
-	const char *key;
 	uint64_t id;
 	size_t	i;
 	int	rc;
@@ -202,20 +201,7 @@ contact_apply(STORE_TXN *txn, CONTACT_ROW *row, time_t now, const char *event,
 		json_object_set_new(rec, "fields", fields = json_object());
 	if ((tags = json_object_get(rec, "tags")) == 0 || !json_is_array(tags))
 		json_object_set_new(rec, "tags", tags = json_array());
-	json_object_foreach(row->fields, key, v) {
-		json_t *old = json_object_get(fields, key);
-
-		if (old && json_equal(old, v))
-			continue;
-		data = json_pack("{s:s, s:O}", "field", key, "value", v);
-		if (old)
-			json_object_set(data, "old", old);
-		json_object_set(fields, key, v);
-		rc = store_event_append(txn, id, now, "field_changed", data, 0);
-		json_decref(data);
-		if (rc != STORE_OK)
-			break;
-	}
+	rc = store_contact_fields_set(txn, id, now, fields, row->fields, 0);
 	json_array_foreach(row->tags, i, v) {
 		if (rc != STORE_OK)
 			break;

@@ -556,26 +556,14 @@ signal_web_apply(STORE_TXN *txn, void *ctx)
 				json_object_set_new(rec, "fields", f);
 			}
 
-			/*
-			 * What changed is recorded as the CLI records it, one
-			 * field_changed event a field, so that a workflow
-			 * triggered by it (or a date trigger on the field)
-			 * sees a change made through the API as well.
-			 */
-			json_object_foreach(w->fields, key, v) {
-				json_t *old = json_object_get(f, key), *ev;
+			/* A new contact is recorded as contact_created alone. */
+			if (w->created)
+				json_object_update(f, w->fields);
+			else {
+				json_t *via = json_pack("{s:O*}", "via", json_object_get(data, "via"));
 
-				if (!w->created && !(old && json_equal(old, v))) {
-					ev = json_pack("{s:s, s:O}", "field", key, "value", v);
-					if (old)
-						json_object_set(ev, "old", old);
-					json_object_set(ev, "via", json_object_get(data, "via"));
-					rc = web_event(txn, w, "field_changed", ev);
-					json_decref(ev);
-					if (rc != STORE_OK)
-						break;
-				}
-				json_object_set(f, key, v);
+				rc = store_contact_fields_set(txn, w->contact, w->now, f, w->fields, via);
+				json_decref(via);
 			}
 			if (rc != STORE_OK)
 				break;

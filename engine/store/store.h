@@ -152,6 +152,10 @@ int	store_contact_get_by_addr(STORE_TXN *txn, const char *addr, json_t **rec);
  * the address is taken) or replace (rec has "id"). The address index and
  * date index follow. rec is not stolen. */
 int	store_contact_put(STORE_TXN *txn, json_t *rec, uint64_t *id);
+/* Write: set values into fields (of contact id's record, which the caller
+ * puts), a field_changed event for each change, extra's members added. */
+int	store_contact_fields_set(STORE_TXN *txn, uint64_t id, time_t now,
+				         json_t *fields, json_t *values, json_t *extra);
 /* Write: the id of addr, creating a bare contact if needed. */
 int	store_contact_ensure(STORE_TXN *txn, const char *addr, time_t now,
 			             uint64_t *id, int *created);

@@ -11,6 +11,8 @@
 /*	int	store_contact_put(txn, rec, &id)
 /*	int	store_contact_ensure(txn, addr, now, &id, &created)
 /*
+/*	int	store_contact_fields_set(txn, id, now, fields, values, extra)
+/*
 /*	int	store_contact_walk(txn, fn, ctx)
 /* DESCRIPTION
 /*	A contact is a JSON object stored under its id. CONTACT_ADDR maps the
@@ -21,6 +23,14 @@
 /*	"D" YYYYMMDD field NUL id (that date: trial_end, webinar_at).
 /*	The record's "created" time is indexed the same way as the field
 /*	"created".
+/*
+/*	store_contact_fields_set() sets values into fields, the "fields"
+/*	object of contact id's record (the caller then puts the record),
+/*	and appends a field_changed event {"field", "value", "old"} for
+/*	each value that changes, with the members of extra (or null) added;
+/*	a value equal to the one there records nothing. The CLI and the
+/*	contacts API record a change alike, so that a workflow or a date
+/*	trigger on a field sees it whoever made it.
 /*--*/
 #include "pdconfig.h"
 
@@ -32,6 +42,34 @@
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "store/store_int.h"
+
+/* store_contact_fields_set - set fields, recording each change */
+
+int
+store_contact_fields_set(STORE_TXN *txn, uint64_t id, time_t now, json_t *fields,
+			         json_t *values, json_t *extra)
+{
+	const char *key;
+	json_t *v, *old, *ev;
+	int	rc;
+
+	json_object_foreach(values, key, v) {
+		old = json_object_get(fields, key);
+		if (old && json_equal(old, v))
+			continue;
+		ev = json_pack("{s:s, s:O}", "field", key, "value", v);
+		if (old)
+			json_object_set(ev, "old", old);
+		if (extra)
+			json_object_update(ev, extra);
+		json_object_set(fields, key, v);
+		rc = store_event_append(txn, id, now, "field_changed", ev, 0);
+		json_decref(ev);
+		if (rc != STORE_OK)
+			return (rc);
+	}
+	return (STORE_OK);
+}
 
 /* store_contact_find - id of an address */
 
