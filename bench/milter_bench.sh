@@ -27,7 +27,9 @@
 # BENCH_HTML=1: the messages are instead one 40 KB HTML newsletter with 30
 # links (multipart/alternative), sent by a small SMTP client over the same
 # sessions, so that (c) rewrites 30 links and adds a pixel in each; the
-# sink then checks that the last one came rewritten. The same HTML each
+# sink then checks that the last one came rewritten. Each message has a
+# Message-ID of its own, as a CRM's or a newsletter tool's has (without
+# one, postdrip-milter adds it: one header change more than (e) makes). The same HTML each
 # time, as when the policy daemon splits one message into a transaction
 # per recipient: the milter parses it once (its plan cache).
 # BENCH_HTML=personal: each message greets its recipient by a name of its
@@ -178,7 +180,7 @@ run() {
 # html_source LABEL - N copies of the HTML message over SESSIONS sessions
 html_source() {
 	"$PFX_PYTHON" - "$PFX_PORT" "$N" "$SESSIONS" "$SENDER" "$D/news.eml" "$BENCH_HTML" <<'PY' ||
-import smtplib, sys, threading
+import smtplib, sys, threading, uuid
 port, n, sessions, sender, path, mode = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
 data = open(path, "rb").read()
 names = [b"Anna", b"Bob", b"Jean-Luc", b"Zo\xc3\xab", b"Maximiliana", b"Li", b"Oskar", b"Ingrid"]
@@ -189,11 +191,12 @@ def body():
     with count_lock:
         k = sent[0]
         sent[0] += 1
+    mid = b"Message-ID: <%s@news.test>\r\n" % uuid.uuid4().hex.encode()
     if mode == "personal":
-        return data.replace(b"NAME", names[k % len(names)] + str(k).encode())
+        return mid + data.replace(b"NAME", names[k % len(names)] + str(k).encode())
     if mode == "distinct":
-        return data.replace(b"NAME", b'<a href="https://shop.example.com/you/%d">you</a>' % k)
-    return data
+        return mid + data.replace(b"NAME", b'<a href="https://shop.example.com/you/%d">you</a>' % k)
+    return mid + data
 def worker(count):
     try:
         s = smtplib.SMTP("127.0.0.1", port, timeout=30)

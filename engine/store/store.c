@@ -25,7 +25,9 @@
 /*	back costs two thread switches, more than a small commit without
 /*	fsync. Callers that come meanwhile queue for the writer as before,
 /*	so batches still form under load. One batch at a time either way.
-/*	A batch in which every operation was queued with STORE_W_NOSYNC is
+/*	A batch in which every operation was queued with STORE_W_NOSYNC, and
+/*	none called store_sync_needed() as it ran (it found a record that
+/*	needs the disk), is
 /*	committed without fsync (MDB_NOSYNC for that commit only); the next
 /*	durable commit makes it durable too, since LMDB flushes the whole
 /*	map.
@@ -264,6 +266,8 @@ store_run_batch(STORE *st, STORE_OP *ops)
 		}
 		for (op = ops; op && !wt.failed; op = op->next)
 			op->status = op->fn(&wt, op->ctx);
+		if (wt.sync)
+			nosync = 0;
 		if (wt.failed) {
 			mdb_txn_abort(wt.txn);
 			rc = wt.mdb_rc;
@@ -690,6 +694,15 @@ store_close(STORE *st)
 	pthread_cond_destroy(&st->cv_done);
 	pthread_cond_destroy(&st->cv_space);
 	myfree(st);
+}
+
+/* store_sync_needed - an operation of a no-sync batch wants the disk */
+
+void
+store_sync_needed(STORE_TXN *txn)
+{
+	if (txn->write)
+		txn->sync = 1;
 }
 
 /* Raw access. */

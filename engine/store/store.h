@@ -112,6 +112,9 @@ int	store_write_flags(STORE *st, STORE_WFN fn, void *ctx, int flags);
  * (done may be NULL). Blocks while the queue is full (bounded memory). */
 void	store_write_async(STORE *st, STORE_WFN fn, void *ctx, STORE_DONE done,
 			          int flags);
+/* Inside an operation queued with STORE_W_NOSYNC: this batch must be
+ * durable after all (the operation found what needs it). */
+void	store_sync_needed(STORE_TXN *txn);
 /* Wait until everything queued so far by this process is committed. */
 void	store_flush(STORE *st);
 

@@ -18,6 +18,7 @@ struct STORE_TXN {
 	int	failed;			/* an LMDB call failed: poisoned */
 	int	mdb_rc;			/* that call's result */
 	int	cached;			/* the thread's cached read txn */
+	int	sync;			/* an operation wants the batch durable */
 };
 
 MDB_txn *store_mdb_txn(STORE_TXN *txn);

@@ -26,8 +26,11 @@
 /*	A click URL is /c/TOKEN?u=URL, with l=NAME before u= only when the
 /*	name is not the one track_link_name() makes of the URL (a name the
 /*	sender gave): the tracker makes that one itself. URL keeps the
-/*	characters a query may hold as they are ("/", ":", "@", "?") and
-/*	percent-encodes the rest that is not unreserved. Every byte counts:
+/*	characters a query value may hold as they are ("/", ":", "@", "?",
+/*	"=": the tracker splits its query at "&" and at the first "=" of
+/*	each parameter) and percent-encodes the rest that is not
+/*	unreserved; a URL with "=" escaped, as older versions wrote it,
+/*	decodes to the same bytes. Every byte counts:
 /*	a newsletter carries dozens of these, and what it gains in size
 /*	Postfix carries to every recipient.
 /*
@@ -281,7 +284,7 @@ track_click_url(STRBUF *out, const TOKENS *tk, const char *base,
 	strbuf_free(&own);
 	strbuf_puts(out, "u=");
 	/* As a query value may hold them (RFC 3986 3.4). */
-	track_escape(out, url, strlen(url), "/:@?");
+	track_escape(out, url, strlen(url), "/:@?=");
 }
 
 /* track_parse - take a request path and query apart */
