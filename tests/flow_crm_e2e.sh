@@ -91,6 +91,11 @@ $PD timeline l7@sink.test | grep "	webhook	" | grep -q "not_saved=answer is not 
 [ "$(flow_got l7@sink.test 'Thanks for your interest in Acme')" = 1 ] || pfx_fail "l7: no general mail"
 [ "$(flow_got l1@sink.test 'Acme for Initech')" = 1 ] || pfx_fail "l1: no enterprise mail"
 [ "$(flow_got rep@sink.test 'New lead: l1@sink.test (Initech, 250)')" = 1 ] || pfx_fail "rep: no alert"
+# The rep's contact record has a first name: the alert greets her by it.
+for f in $(pfx_sink_files); do
+	grep -q '^Subject: New lead: l1@sink.test' "$f" || continue
+	grep -q '^Hi Rita,' "$f" || pfx_fail "the alert does not greet its owner: $(grep '^Hi ' "$f")"
+done
 [ "$(flow_got l2@sink.test 'Get going with Acme in an afternoon')" = 1 ] || pfx_fail "l2: no self-serve mail"
 [ "$(flow_got l3@sink.test 'Thanks for your interest in Acme')" = 1 ] || pfx_fail "l3: no general mail"
 [ "$(flow_got l6@sink.test 'Welcome aboard, L6')" = 1 ] || pfx_fail "l6: no onboarding"

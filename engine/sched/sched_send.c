@@ -203,6 +203,31 @@ send_clicks(const STORE_EVENT *ev, void *ctx)
 	return (0);
 }
 
+/* send_owner_name - {{owner.name}}: a rep's contact record has first and
+ * last names like any contact; templates greet them by "name" */
+
+static void
+send_owner_name(json_t *owner)
+{
+	const char *first = json_string_value(json_object_get(owner, "first_name"));
+	const char *last = json_string_value(json_object_get(owner, "last_name"));
+	const char *name = json_string_value(json_object_get(owner, "name"));
+	STRBUF	sb = STRBUF_INIT;
+
+	if (name && *name)
+		return;
+	if (first && *first)
+		strbuf_puts(&sb, first);
+	if (last && *last) {
+		if (strbuf_len(&sb))
+			strbuf_putc(&sb, ' ');
+		strbuf_puts(&sb, last);
+	}
+	if (strbuf_len(&sb))
+		json_object_set_new(owner, "name", json_string(strbuf_str(&sb)));
+	strbuf_free(&sb);
+}
+
 /* sched_context - what a template sees */
 
 json_t *
@@ -230,6 +255,7 @@ sched_context(SCHED *s, STORE_TXN *txn, const SCHED_ENROL *e, const WF_STEP *st,
 
 			owner = json_is_object(of) ? json_deep_copy(of) : json_object();
 			json_object_set(owner, "email", json_object_get(orec, "email"));
+			send_owner_name(owner);
 			json_decref(orec);
 		} else
 			owner = json_pack("{s:s}", "email", oaddr);
