@@ -12,11 +12,15 @@
 /*	DUNNO to everything that is not its business. See
 /*	postdrip-policyd(8) for the settings and the main.cf lines.
 /*
-/*	One thread runs an epoll loop over every client connection; each
+/*	policyd_threads threads (0: one per CPU) each run an epoll loop
+/*	over the client connections it accepted; they share the listening
+/*	socket, and the kernel wakes one of them for each new client. Each
 /*	connection may carry any number of requests, one after the other or
-/*	pipelined. Lookups read an LMDB snapshot, which never waits for a
-/*	writer; counter updates go to the store's writer thread and no
-/*	request waits for them.
+/*	pipelined, and stays with its thread. Lookups read an LMDB snapshot,
+/*	which never waits for a writer; counter updates go to the store's
+/*	writer thread and no request waits for them. The main thread
+/*	handles signals and the purge of stale counters. With -s there is
+/*	one loop, in the main thread.
 /*
 /*	Options:
 /*	-c FILE	the configuration (default: /etc/postdrip/postdrip.conf).
@@ -53,6 +57,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -60,6 +66,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -82,6 +89,7 @@
 #define POLICYD_EVENTS	256
 #define POLICYD_PURGE_BATCH 2000	/* counter records per purge step */
 #define POLICYD_PURGE_EVERY 3600	/* seconds from one pass to the next */
+#define POLICYD_THREADS_MAX 64
 
 typedef struct CONN {
 	int	rfd, wfd;		/* the same socket, or stdin/stdout */
@@ -101,19 +109,39 @@ typedef struct CONN {
 	int	one_passed;		/* ... passed already */
 } CONN;
 
+/*
+ * One event loop: its epoll set, its connections (idle order), the
+ * decision lines it holds back, and the configuration it decides with
+ * (a reference, renewed when a reload changed the current one).
+ */
+typedef struct LOOP {
+	int	epfd;
+	CONN   *oldest, *newest;
+	STRBUF	logbuf;
+	POLICYD_RULES *rules;
+	unsigned gen;			/* policyd_rules_gen of rules */
+	long	last_warn;		/* accept() trouble, once a second */
+	int	main;			/* the main thread's: signals, purge */
+	pthread_t thr;
+} LOOP;
+
+static __thread LOOP *policyd_loop;	/* the calling thread's loop */
+
+static pthread_mutex_t policyd_rules_lock = PTHREAD_MUTEX_INITIALIZER;
 static POLICYD_RULES *policyd_rules;	/* the current configuration */
+static atomic_uint policyd_rules_gen;	/* changes with policyd_rules */
 static STORE *policyd_store;
 static const char *policyd_conf_path;
-static int policyd_epfd = -1;
 static int policyd_listen_fd = -1;
 static int policyd_sig_fd = -1;
+static int policyd_stop_fd = -1;	/* eventfd: readable once stopping */
+static pthread_mutex_t policyd_spare_lock = PTHREAD_MUTEX_INITIALIZER;
 static int policyd_spare_fd = -1;	/* for accept() when out of descriptors */
-static CONN *policyd_oldest, *policyd_newest;
-static int policyd_nconn;
-static int policyd_stopping;
+static atomic_int policyd_nconn;
+static atomic_int policyd_stopping;
 static int policyd_single;		/* -s */
-static unsigned long policyd_abandoned;	/* passed lists never counted */
-static unsigned long policyd_eom_counted;	/* END-OF-MESSAGE lists counted */
+static atomic_ulong policyd_abandoned;	/* passed lists never counted */
+static atomic_ulong policyd_eom_counted;	/* END-OF-MESSAGE lists counted */
 
 /* A purge step in the writer; done is set there, read by the loop. */
 typedef struct PURGE_STEP {
@@ -129,9 +157,10 @@ static CAPS_PURGE policyd_purge_pos;	/* where the pass is */
 static long policyd_purge_at;		/* monotonic time of the next step */
 
 static void policyd_eom_check(void);
+static void policyd_stop(void);
 
 /* Sentinels for epoll's data pointer. */
-static char policyd_listen_tag, policyd_sig_tag;
+static char policyd_listen_tag, policyd_sig_tag, policyd_stop_tag;
 
 /* policyd_mono - monotonic seconds (POSTDRIP_NOW does not stop timeouts) */
 
@@ -149,26 +178,28 @@ policyd_mono(void)
 static void
 policyd_touch(CONN *c)
 {
+	LOOP   *L = policyd_loop;
+
 	c->last = policyd_mono();
-	if (policyd_newest == c)
+	if (L->newest == c)
 		return;
-	if (c->prev || c->next || policyd_oldest == c) {
+	if (c->prev || c->next || L->oldest == c) {
 		if (c->prev)
 			c->prev->next = c->next;
 		else
-			policyd_oldest = c->next;
+			L->oldest = c->next;
 		if (c->next)
 			c->next->prev = c->prev;
 		else
-			policyd_newest = c->prev;
+			L->newest = c->prev;
 	}
-	c->prev = policyd_newest;
+	c->prev = L->newest;
 	c->next = 0;
-	if (policyd_newest)
-		policyd_newest->next = c;
+	if (L->newest)
+		L->newest->next = c;
 	else
-		policyd_oldest = c;
-	policyd_newest = c;
+		L->oldest = c;
+	L->newest = c;
 }
 
 /* policyd_close - end a connection */
@@ -176,29 +207,31 @@ policyd_touch(CONN *c)
 static void
 policyd_close(CONN *c)
 {
+	LOOP   *L = policyd_loop;
+
 	if (c->prev)
 		c->prev->next = c->next;
-	else if (policyd_oldest == c)
-		policyd_oldest = c->next;
+	else if (L->oldest == c)
+		L->oldest = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	else if (policyd_newest == c)
-		policyd_newest = c->prev;
+	else if (L->newest == c)
+		L->newest = c->prev;
 	if (c->rfd >= 0) {
-		(void) epoll_ctl(policyd_epfd, EPOLL_CTL_DEL, c->rfd, 0);
+		(void) epoll_ctl(L->epfd, EPOLL_CTL_DEL, c->rfd, 0);
 		close(c->rfd);
 	}
 	if (c->wfd >= 0 && c->wfd != c->rfd)
 		close(c->wfd);
 	if (c->pending.nrcpt) {
-		policyd_abandoned++;
+		atomic_fetch_add(&policyd_abandoned, 1);
 		policyd_eom_check();
 	}
 	policyd_pending_clear(&c->pending);
 	strbuf_free(&c->out);
 	myfree(c->in);
 	myfree(c);
-	policyd_nconn--;
+	atomic_fetch_sub(&policyd_nconn, 1);
 	if (policyd_single)
 		policyd_stopping = 1;
 }
@@ -217,14 +250,14 @@ policyd_arm(CONN *c, int want_out)
 			ev.events = EPOLLIN;
 			if (c->wfd != c->rfd && want_out) {
 				ev.events = EPOLLOUT;
-				(void) epoll_ctl(policyd_epfd, EPOLL_CTL_DEL, c->rfd, 0);
-				(void) epoll_ctl(policyd_epfd, EPOLL_CTL_ADD, c->wfd, &ev);
+				(void) epoll_ctl(policyd_loop->epfd, EPOLL_CTL_DEL, c->rfd, 0);
+				(void) epoll_ctl(policyd_loop->epfd, EPOLL_CTL_ADD, c->wfd, &ev);
 			} else if (c->wfd != c->rfd) {
-				(void) epoll_ctl(policyd_epfd, EPOLL_CTL_DEL, c->wfd, 0);
-				(void) epoll_ctl(policyd_epfd, EPOLL_CTL_ADD, c->rfd, &ev);
+				(void) epoll_ctl(policyd_loop->epfd, EPOLL_CTL_DEL, c->wfd, 0);
+				(void) epoll_ctl(policyd_loop->epfd, EPOLL_CTL_ADD, c->rfd, &ev);
 			} else {
 				ev.events = want_out ? EPOLLOUT : EPOLLIN;
-				(void) epoll_ctl(policyd_epfd, EPOLL_CTL_MOD, c->rfd, &ev);
+				(void) epoll_ctl(policyd_loop->epfd, EPOLL_CTL_MOD, c->rfd, &ev);
 			}
 		}
 		c->want_out = want_out;
@@ -234,7 +267,7 @@ policyd_arm(CONN *c, int want_out)
 		return;
 	ev.data.ptr = c;
 	ev.events = want_out ? EPOLLOUT : EPOLLIN;
-	if (epoll_ctl(policyd_epfd, EPOLL_CTL_MOD, c->rfd, &ev) < 0)
+	if (epoll_ctl(policyd_loop->epfd, EPOLL_CTL_MOD, c->rfd, &ev) < 0)
 		msg_fatal("epoll_ctl: %m");
 	c->want_out = want_out;
 }
@@ -253,24 +286,24 @@ policyd_reply(CONN *c, const char *action)
  * Decision lines wait until the replies of the current read are written:
  * a syslog line costs more than the decision, and the client need not
  * wait for it. Values hold no newlines (the reader refuses control
- * bytes), so one separates the lines.
+ * bytes), so one separates the lines. Each loop holds its own.
  */
-static STRBUF policyd_logbuf;
 
 /* policyd_log_flush - write the decision lines held back */
 
 static void
 policyd_log_flush(void)
 {
+	STRBUF *lb = &policyd_loop->logbuf;
 	char   *line, *nl;
 
-	if (strbuf_len(&policyd_logbuf) == 0)
+	if (strbuf_len(lb) == 0)
 		return;
-	for (line = policyd_logbuf.data; (nl = strchr(line, '\n')) != 0; line = nl + 1) {
+	for (line = lb->data; (nl = strchr(line, '\n')) != 0; line = nl + 1) {
 		*nl = 0;
 		msg_info("%s", line);
 	}
-	strbuf_reset(&policyd_logbuf);
+	strbuf_reset(lb);
 }
 
 /* policyd_log - one line for one decision */
@@ -283,7 +316,7 @@ policyd_log(const char *buf, const POLICY_REQ *req, const char *verdict,
 	const char *name = policy_value(req, buf, PA_CLIENT_NAME);
 	const char *state = policy_value(req, buf, PA_PROTOCOL_STATE);
 
-	strbuf_printf(&policyd_logbuf,
+	strbuf_printf(&policyd_loop->logbuf,
 		      "%s: %s: %s from %s[%s]: %s; from=<%s> to=<%s> proto=%s helo=<%s> stream=%s%s\n",
 		 *qid ? qid : "NOQUEUE", verdict, *state ? state : "UNKNOWN",
 		 *name ? name : "unknown", policy_value(req, buf, PA_CLIENT_ADDRESS),
@@ -308,7 +341,7 @@ policyd_end_of_message(CONN *c, POLICYD_RULES *r, const char *buf, const POLICY_
 		return;
 	}
 	dropped = c->pending.dropped;
-	policyd_eom_counted++;
+	atomic_fetch_add(&policyd_eom_counted, 1);
 	/* Name a few, so that grepping the queue id shows whom it counted. */
 	snprintf(rcpts, sizeof(rcpts), "%s%s%s%s%s%s", c->pending.rcpts[0],
 		 c->pending.nrcpt > 1 ? ", " : "", c->pending.nrcpt > 1 ? c->pending.rcpts[1] : "",
@@ -333,7 +366,9 @@ policyd_end_of_message(CONN *c, POLICYD_RULES *r, const char *buf, const POLICY_
 static void
 policyd_eom_check(void)
 {
-	static int warned;
+	static atomic_int warned;
+	int	no = 0;
+	unsigned long abandoned = atomic_load(&policyd_abandoned);
 
 	/*
 	 * Messages are abandoned now and then (RSET, a client that gives up),
@@ -341,14 +376,14 @@ policyd_eom_check(void)
 	 * requests do not reach us on the connection of the RCPT ones: caps
 	 * would never apply, silently.
 	 */
-	if (warned || policyd_eom_counted || policyd_abandoned < 10)
+	if (atomic_load(&warned) || atomic_load(&policyd_eom_counted) || abandoned < 10
+	    || !atomic_compare_exchange_strong(&warned, &no, 1))
 		return;
-	warned = 1;
 	msg_warn("%lu marketing messages passed at RCPT and not one END-OF-MESSAGE "
 		 "request of theirs arrived, so nothing is counted for frequency caps: "
 		 "name check_policy_service in smtpd_end_of_data_restrictions with the "
 		 "same text as in smtpd_recipient_restrictions, or set "
-		 "policyd_count_stage = rcpt", policyd_abandoned);
+		 "policyd_count_stage = rcpt", abandoned);
 }
 
 /* policyd_handle - answer one request */
@@ -356,20 +391,21 @@ policyd_eom_check(void)
 static void
 policyd_handle(CONN *c)
 {
-	POLICYD_RULES *r = policyd_rules;
+	POLICYD_RULES *r = policyd_loop->rules;
 	const char *buf = c->in;
 	const POLICY_REQ *req = &c->req;
 	const char *state, *sender, *rcpt, *instance;
 	POLICYD_STREAM stream;
 	POLICYD_DECISION d;
 	long	inflight;
+	int	track;
 
 	state = policy_value(req, buf, PA_PROTOCOL_STATE);
 	instance = policy_value(req, buf, PA_INSTANCE);
 	/* A request of another message: the last one was abandoned, and its
 	 * recipients are no longer in flight. */
 	if (c->pending.nrcpt && *instance && !policyd_pending_match(&c->pending, instance)) {
-		policyd_abandoned++;
+		atomic_fetch_add(&policyd_abandoned, 1);
 		policyd_eom_check();
 		policyd_pending_clear(&c->pending);
 	}
@@ -418,10 +454,16 @@ policyd_handle(CONN *c)
 			return;
 		}
 	}
-	/* Other messages to rcpt that passed and are not counted yet; not
-	 * this message, which may name the same recipient twice. */
+	/*
+	 * Other messages to rcpt that passed and are not counted yet; not
+	 * this message, which may name the same recipient twice. Loops in
+	 * other threads decide too: the table stays locked from the look to
+	 * the recipient's entry in it, so that two messages to one recipient
+	 * are decided one after the other, as with one loop.
+	 */
 	inflight = 0;
-	if (!r->count_at_rcpt && config_int(r->cf, "policyd_inflight_timeout") > 0) {
+	if ((track = !r->count_at_rcpt && config_int(r->cf, "policyd_inflight_timeout") > 0)) {
+		policyd_inflight_lock();
 		inflight = policyd_inflight(rcpt);
 		if (inflight > 0 && c->pending.inflight
 		    && policyd_pending_has(&c->pending, instance, rcpt))
@@ -444,6 +486,8 @@ policyd_handle(CONN *c)
 	} else
 		policyd_log(buf, req, d.verdict, d.action,
 			    policyd_stream_name(d.stream), d.detail);
+	if (track)
+		policyd_inflight_unlock();
 	policyd_reply(c, d.action);
 }
 
@@ -476,7 +520,7 @@ policyd_flush(CONN *c)
 static void
 policyd_work(CONN *c)
 {
-	POLICYD_RULES *r = policyd_rules;
+	POLICYD_RULES *r = policyd_loop->rules;
 	int	rc;
 
 	for (;;) {
@@ -540,7 +584,7 @@ policyd_work(CONN *c)
 static void
 policyd_read(CONN *c)
 {
-	size_t	limit = policyd_rules->limits.request_limit;
+	size_t	limit = policyd_loop->rules->limits.request_limit;
 	ssize_t	n;
 
 	if (c->in_len == c->in_cap) {
@@ -590,7 +634,7 @@ policyd_conn_new(int rfd, int wfd, const char *peer)
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	policy_reset(&c->req);
 	policyd_pending_init(&c->pending);
-	policyd_nconn++;
+	atomic_fetch_add(&policyd_nconn, 1);
 	policyd_touch(c);
 	return (c);
 }
@@ -621,13 +665,13 @@ policyd_peer(const struct sockaddr_storage *ss, char *buf, size_t len)
 static void
 policyd_accept(void)
 {
-	static long last_warn;
+	LOOP   *L = policyd_loop;
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	struct epoll_event ev;
 	char	peer[64];
 	CONN   *c;
-	int	fd, on = 1, max = (int) config_int(policyd_rules->cf, "policyd_max_connections");
+	int	fd, on = 1, n, max = (int) config_int(L->rules->cf, "policyd_max_connections");
 
 	for (;;) {
 		sslen = sizeof(ss);
@@ -640,15 +684,18 @@ policyd_accept(void)
 				/* Out of descriptors: the listener stays readable, so
 				 * take the client with the spare one and close it,
 				 * or the loop would spin. */
-				if (last_warn != policyd_mono()) {
-					last_warn = policyd_mono();
+				if (L->last_warn != policyd_mono()) {
+					L->last_warn = policyd_mono();
 					msg_warn("accept: %m: closing new connections");
 				}
-				close(policyd_spare_fd);
+				pthread_mutex_lock(&policyd_spare_lock);
+				if (policyd_spare_fd >= 0)
+					close(policyd_spare_fd);
 				fd = accept(policyd_listen_fd, 0, 0);
 				if (fd >= 0)
 					close(fd);
 				policyd_spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+				pthread_mutex_unlock(&policyd_spare_lock);
 				/* EMFILE comes before the queue is looked at: stop
 				 * once it is empty. */
 				if (fd < 0)
@@ -660,11 +707,11 @@ policyd_accept(void)
 			return;
 		}
 		policyd_peer(&ss, peer, sizeof(peer));
-		if (policyd_nconn >= max) {
-			if (last_warn != policyd_mono()) {
-				last_warn = policyd_mono();
+		if ((n = atomic_load(&policyd_nconn)) >= max) {
+			if (L->last_warn != policyd_mono()) {
+				L->last_warn = policyd_mono();
 				msg_warn("%s: %d connections already (policyd_max_connections); "
-					 "closing the new one", peer, policyd_nconn);
+					 "closing the new one", peer, n);
 			}
 			close(fd);
 			continue;
@@ -674,7 +721,7 @@ policyd_accept(void)
 		c = policyd_conn_new(fd, fd, peer);
 		ev.events = EPOLLIN;
 		ev.data.ptr = c;
-		if (epoll_ctl(policyd_epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		if (epoll_ctl(L->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 			msg_fatal("epoll_ctl: %m");
 	}
 }
@@ -684,16 +731,17 @@ policyd_accept(void)
 static void
 policyd_expire(void)
 {
-	long	timeout = (long) config_int(policyd_rules->cf, "policyd_idle_timeout");
+	LOOP   *L = policyd_loop;
+	long	timeout = (long) config_int(L->rules->cf, "policyd_idle_timeout");
 	long	now = policyd_mono();
 
-	long	reqtime = (long) config_int(policyd_rules->cf, "policyd_request_timeout");
+	long	reqtime = (long) config_int(L->rules->cf, "policyd_request_timeout");
 	CONN   *c, *next;
 
-	while (policyd_oldest && policyd_oldest->last + timeout <= now) {
+	while (L->oldest && L->oldest->last + timeout <= now) {
 		msg_info("%s: idle for %lds (policyd_idle_timeout); closing",
-			 policyd_oldest->peer, now - policyd_oldest->last);
-		policyd_close(policyd_oldest);
+			 L->oldest->peer, now - L->oldest->last);
+		policyd_close(L->oldest);
 	}
 
 	/*
@@ -701,7 +749,7 @@ policyd_expire(void)
 	 * few seconds would hold a slot for ever. Postfix writes a request
 	 * at once, so a slow one is a broken or hostile client.
 	 */
-	for (c = policyd_oldest; c; c = next) {
+	for (c = L->oldest; c; c = next) {
 		next = c->next;
 		if (c->req_start && c->req_start + reqtime <= now) {
 			msg_warn("%s: request not complete after %lds (%zu bytes; "
@@ -770,7 +818,9 @@ policyd_purge(void)
 	if (now < policyd_purge_at)
 		return;
 	p = mycalloc(1, sizeof(*p));
+	pthread_mutex_lock(&policyd_rules_lock);
 	p->rules = policyd_rules_ref(policyd_rules);
+	pthread_mutex_unlock(&policyd_rules_lock);
 	p->now = clock_now();
 	p->start = policyd_purge_pos;
 	atomic_init(&p->done, 0);
@@ -784,7 +834,8 @@ policyd_purge(void)
 static void
 policyd_settle(void)
 {
-	long	timeout = (long) config_int(policyd_rules->cf, "policyd_inflight_timeout");
+	LOOP   *L = policyd_loop;
+	long	timeout = (long) config_int(L->rules->cf, "policyd_inflight_timeout");
 	long	now = policyd_mono();
 	CONN   *c;
 
@@ -794,7 +845,7 @@ policyd_settle(void)
 	 * recipients stop counting as in flight after the timeout, but the
 	 * list stays, so a slow DATA is still counted at END-OF-MESSAGE.
 	 */
-	for (c = policyd_oldest; c && c->last + timeout <= now; c = c->next)
+	for (c = L->oldest; c && c->last + timeout <= now; c = c->next)
 		if (c->pending.inflight)
 			policyd_pending_settle(&c->pending);
 }
@@ -805,7 +856,7 @@ static void
 policyd_reload(void)
 {
 	CONFIG *cf;
-	POLICYD_RULES *r;
+	POLICYD_RULES *r, *old;
 	char   *err;
 	static const char *const fixed[] = {"data_directory", "policyd_listen", "mail_owner", 0};
 	int	i;
@@ -822,11 +873,16 @@ policyd_reload(void)
 		myfree(err);
 		return;
 	}
-	for (i = 0; fixed[i]; i++)
-		if (strcmp(config_str(r->cf, fixed[i]), config_str(policyd_rules->cf, fixed[i])) != 0)
-			msg_warn("%s changed: it takes effect at the next start", fixed[i]);
-	policyd_rules_unref(policyd_rules);
+	pthread_mutex_lock(&policyd_rules_lock);
+	old = policyd_rules;
 	policyd_rules = r;
+	atomic_fetch_add(&policyd_rules_gen, 1);
+	pthread_mutex_unlock(&policyd_rules_lock);
+	for (i = 0; fixed[i]; i++)
+		if (strcmp(config_str(r->cf, fixed[i]), config_str(old->cf, fixed[i])) != 0)
+			msg_warn("%s changed: it takes effect at the next start", fixed[i]);
+	/* Each loop lets go of the old one at its next turn. */
+	policyd_rules_unref(old);
 	msg_info("configuration reloaded from %s", config_path(r->cf) ? config_path(r->cf) : "defaults");
 }
 
@@ -842,9 +898,140 @@ policyd_signal(void)
 			policyd_reload();
 		else {
 			msg_info("signal %d: stopping", (int) si.ssi_signo);
-			policyd_stopping = 1;
+			policyd_stop();
 		}
 	}
+}
+
+/* policyd_stop - every loop ends at its next turn */
+
+static void
+policyd_stop(void)
+{
+	uint64_t one = 1;
+
+	policyd_stopping = 1;
+	/* Never read: it stays readable and wakes every loop. */
+	if (policyd_stop_fd >= 0 && write(policyd_stop_fd, &one, sizeof(one)) < 0)
+		msg_warn("eventfd: %m");
+}
+
+/* policyd_epoll - an epoll set that wakes when the daemon stops */
+
+static int
+policyd_epoll(void)
+{
+	struct epoll_event ev;
+	int	fd;
+
+	if ((fd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		msg_fatal("epoll_create1: %m");
+	ev.events = EPOLLIN;
+	ev.data.ptr = &policyd_stop_tag;
+	if (epoll_ctl(fd, EPOLL_CTL_ADD, policyd_stop_fd, &ev) < 0)
+		msg_fatal("epoll_ctl: %m");
+	return (fd);
+}
+
+/* policyd_loop_rules - the loop takes the current configuration */
+
+static void
+policyd_loop_rules(LOOP *L)
+{
+	unsigned gen = atomic_load(&policyd_rules_gen);
+
+	if (L->rules && L->gen == gen)
+		return;
+	pthread_mutex_lock(&policyd_rules_lock);
+	if (L->rules)
+		policyd_rules_unref(L->rules);
+	L->rules = policyd_rules_ref(policyd_rules);
+	L->gen = atomic_load(&policyd_rules_gen);
+	pthread_mutex_unlock(&policyd_rules_lock);
+}
+
+/* policyd_run - one event loop until the daemon stops */
+
+static void
+policyd_run(LOOP *L)
+{
+	struct epoll_event events[POLICYD_EVENTS];
+	int	i, n, timeout;
+	CONN   *c;
+
+	policyd_loop = L;
+	while (!policyd_stopping) {
+		/* Idle timeouts are whole seconds, and purge steps come a
+		 * second apart when idle: one wakeup a second is enough. */
+		timeout = L->oldest || !policyd_single ? 1000 : -1;
+		n = epoll_wait(L->epfd, events, POLICYD_EVENTS, timeout);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			msg_fatal("epoll_wait: %m");
+		}
+		policyd_loop_rules(L);
+		for (i = 0; i < n && !policyd_stopping; i++) {
+			if (events[i].data.ptr == &policyd_listen_tag)
+				policyd_accept();
+			else if (events[i].data.ptr == &policyd_sig_tag)
+				policyd_signal();
+			else if (events[i].data.ptr == &policyd_stop_tag)
+				continue;
+			else {
+				c = events[i].data.ptr;
+				if (c->want_out)
+					policyd_work(c);
+				else
+					policyd_read(c);
+				/* c may be gone: a closed connection ends -s. */
+			}
+			policyd_log_flush();
+		}
+		policyd_loop_rules(L);
+		policyd_expire();
+		policyd_settle();
+		/* The daemon's main thread purges (one process per client with
+		 * -s: the daemon does it). */
+		if (!policyd_single && !policyd_stopping && L->main)
+			policyd_purge();
+	}
+	policyd_log_flush();
+	while (L->oldest)
+		policyd_close(L->oldest);
+	policyd_log_flush();
+}
+
+/* policyd_thread - a loop of the daemon's */
+
+static void *
+policyd_thread(void *arg)
+{
+	LOOP   *L = arg;
+	sigset_t mask;
+
+	/* Signals go to the main thread's signalfd. */
+	sigfillset(&mask);
+	pthread_sigmask(SIG_BLOCK, &mask, 0);
+	policyd_loop = L;
+	policyd_loop_rules(L);
+	policyd_run(L);
+	policyd_rules_unref(L->rules);
+	strbuf_free(&L->logbuf);
+	store_thread_end(policyd_store);
+	return (0);
+}
+
+/* policyd_nthreads - policyd_threads, 0 meaning one per CPU */
+
+static int
+policyd_nthreads(CONFIG *cf)
+{
+	long	n = (long) config_int(cf, "policyd_threads");
+
+	if (n <= 0 && (n = sysconf(_SC_NPROCESSORS_ONLN)) <= 0)
+		n = 1;
+	return (n > POLICYD_THREADS_MAX ? POLICYD_THREADS_MAX : (int) n);
 }
 
 /* policyd_files - room for every connection */
@@ -876,13 +1063,16 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	struct epoll_event ev, events[POLICYD_EVENTS];
+	struct epoll_event ev;
 	CONFIG *cf;
 	sigset_t mask;
 	char   *err;
-	int	ch, foreground = 0, verbose = 0, check = 0, i, n, timeout;
+	int	ch, foreground = 0, verbose = 0, check = 0, i, nthreads, err_no;
 	CONN   *c;
+	LOOP	main_loop, *loops;
 
+	memset(&main_loop, 0, sizeof(main_loop));
+	main_loop.main = 1;
 	policyd_conf_path = CONFIG_DEFAULT_PATH;
 	usage_std(argc, argv, "postdrip-policyd", "postdrip-policyd [-fnsv] [-c FILE]",
 		  "  -c FILE     the configuration (default " CONFIG_DEFAULT_PATH ")\n"
@@ -966,62 +1156,47 @@ main(int argc, char **argv)
 		msg_fatal("cannot open the store: %s", err);
 
 	policyd_spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if ((policyd_epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
-		msg_fatal("epoll_create1: %m");
+	if ((policyd_stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+		msg_fatal("eventfd: %m");
+	main_loop.epfd = policyd_epoll();
 	ev.events = EPOLLIN;
 	ev.data.ptr = &policyd_sig_tag;
-	if (epoll_ctl(policyd_epfd, EPOLL_CTL_ADD, policyd_sig_fd, &ev) < 0)
+	if (epoll_ctl(main_loop.epfd, EPOLL_CTL_ADD, policyd_sig_fd, &ev) < 0)
 		msg_fatal("epoll_ctl: %m");
+	policyd_loop = &main_loop;
+	policyd_loop_rules(&main_loop);
 	if (policyd_single) {
 		(void) fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
 		(void) fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
 		c = policyd_conn_new(0, 1, "stdin");
 		ev.events = EPOLLIN;
 		ev.data.ptr = c;
-		if (epoll_ctl(policyd_epfd, EPOLL_CTL_ADD, 0, &ev) < 0)
+		if (epoll_ctl(main_loop.epfd, EPOLL_CTL_ADD, 0, &ev) < 0)
 			msg_fatal("epoll_ctl stdin: %m");
+		policyd_run(&main_loop);
 	} else {
-		ev.events = EPOLLIN;
-		ev.data.ptr = &policyd_listen_tag;
-		if (epoll_ctl(policyd_epfd, EPOLL_CTL_ADD, policyd_listen_fd, &ev) < 0)
-			msg_fatal("epoll_ctl: %m");
-		msg_info("ready on %s", config_str(cf, "policyd_listen"));
-	}
-
-	while (!policyd_stopping) {
-		/* Idle timeouts are whole seconds, and purge steps come a
-		 * second apart when idle: one wakeup a second is enough. */
-		timeout = policyd_oldest || !policyd_single ? 1000 : -1;
-		n = epoll_wait(policyd_epfd, events, POLICYD_EVENTS, timeout);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			msg_fatal("epoll_wait: %m");
+		nthreads = policyd_nthreads(cf);
+		loops = mycalloc((size_t) nthreads, sizeof(*loops));
+		for (i = 0; i < nthreads; i++) {
+			loops[i].epfd = policyd_epoll();
+			/* One of the loops is woken for a new client, not all. */
+			ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+			ev.data.ptr = &policyd_listen_tag;
+			if (epoll_ctl(loops[i].epfd, EPOLL_CTL_ADD, policyd_listen_fd, &ev) < 0)
+				msg_fatal("epoll_ctl: %m");
+			if ((err_no = pthread_create(&loops[i].thr, 0, policyd_thread, loops + i)) != 0)
+				msg_fatal("pthread_create: %s", strerror(err_no));
 		}
-		for (i = 0; i < n && !policyd_stopping; i++) {
-			if (events[i].data.ptr == &policyd_listen_tag)
-				policyd_accept();
-			else if (events[i].data.ptr == &policyd_sig_tag)
-				policyd_signal();
-			else {
-				c = events[i].data.ptr;
-				if (c->want_out)
-					policyd_work(c);
-				else
-					policyd_read(c);
-				/* c may be gone: a closed connection ends -s. */
-			}
-			policyd_log_flush();
+		msg_info("ready on %s, %d thread%s", config_str(cf, "policyd_listen"),
+			 nthreads, nthreads == 1 ? "" : "s");
+		/* The main thread: signals and the purge of stale counters. */
+		policyd_run(&main_loop);
+		for (i = 0; i < nthreads; i++) {
+			pthread_join(loops[i].thr, 0);
+			close(loops[i].epfd);
 		}
-		policyd_expire();
-		policyd_settle();
-		/* One process per client with -s: the daemon does the purging. */
-		if (!policyd_single && !policyd_stopping)
-			policyd_purge();
+		myfree(loops);
 	}
-	policyd_log_flush();
-	while (policyd_oldest)
-		policyd_close(policyd_oldest);
 	store_flush(policyd_store);
 	store_close(policyd_store);
 	policyd_count_forget();
@@ -1029,6 +1204,8 @@ main(int argc, char **argv)
 		policyd_rules_unref(policyd_purge_step->rules);
 		myfree(policyd_purge_step);
 	}
+	policyd_rules_unref(main_loop.rules);
+	strbuf_free(&main_loop.logbuf);
 	policyd_rules_unref(policyd_rules);
 	return (0);
 }

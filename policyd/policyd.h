@@ -99,6 +99,9 @@ int	policyd_pending_has(const POLICYD_PENDING *p, const char *instance,
 /* Messages to recipient in some list of this process (passed at RCPT,
  * not yet handed to the writer). */
 long	policyd_inflight(const char *recipient);
+/* Hold the table across a look and an add (several event loops). */
+void	policyd_inflight_lock(void);
+void	policyd_inflight_unlock(void);
 /* Counts cannot be committed: caps cannot hold (see policyd_counter.c). */
 int	policyd_count_failing(STORE *st, time_t now);
 void	policyd_count_forget(void);	/* at exit, after the store is closed */

@@ -59,6 +59,7 @@
 /*--*/
 #include "pdconfig.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -85,7 +86,43 @@ typedef struct POLICYD_COUNT {
 	size_t	nrcpt;
 } POLICYD_COUNT;
 
-/* The table of recipients in flight: the event loop's thread only. */
+/*
+ * The table of recipients in flight, shared by the event loops: one lock,
+ * recursive, so that a loop can hold it from its look at a recipient to
+ * the recipient's entry (policyd_inflight_lock()) while the functions
+ * below take it too.
+ */
+static pthread_mutex_t inflight_mutex;
+static pthread_once_t inflight_once = PTHREAD_ONCE_INIT;
+
+static void
+inflight_init(void)
+{
+	pthread_mutexattr_t a;
+
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&inflight_mutex, &a);
+	pthread_mutexattr_destroy(&a);
+}
+
+/* policyd_inflight_lock - hold the table */
+
+void
+policyd_inflight_lock(void)
+{
+	pthread_once(&inflight_once, inflight_init);
+	pthread_mutex_lock(&inflight_mutex);
+}
+
+/* policyd_inflight_unlock - let go of it */
+
+void
+policyd_inflight_unlock(void)
+{
+	pthread_mutex_unlock(&inflight_mutex);
+}
+
 #define INFLIGHT_SIZE	4096		/* buckets; chains are short */
 
 typedef struct INFLIGHT {
@@ -119,6 +156,7 @@ inflight_update(const char *recipient, long delta)
 
 	if (addr_normalize(recipient, addr) == 0)
 		return;
+	policyd_inflight_lock();
 	for (pp = inflight_bucket(addr); (e = *pp) != 0; pp = &e->next)
 		if (strcmp(e->addr, addr) == 0)
 			break;
@@ -135,6 +173,7 @@ inflight_update(const char *recipient, long delta)
 		*pp = e->next;
 		myfree(e);
 	}
+	policyd_inflight_unlock();
 }
 
 /* policyd_inflight - messages to recipient passed and not yet handed on */
@@ -145,12 +184,18 @@ policyd_inflight(const char *recipient)
 	char	addr[ADDR_MAX + 1];
 	INFLIGHT *e;
 
+	long	n = 0;
+
 	if (addr_normalize(recipient, addr) == 0)
 		return (0);
+	policyd_inflight_lock();
 	for (e = *inflight_bucket(addr); e; e = e->next)
-		if (strcmp(e->addr, addr) == 0)
-			return (e->count);
-	return (0);
+		if (strcmp(e->addr, addr) == 0) {
+			n = e->count;
+			break;
+		}
+	policyd_inflight_unlock();
+	return (n);
 }
 
 /* policyd_pending_settle - its recipients no longer count as in flight */

@@ -1,8 +1,9 @@
 #!/bin/sh
 # policyd_counters - postdrip-policyd's frequency counters: a message in
 # flight (passed at RCPT, not yet at END-OF-MESSAGE) counts against the
-# cap of a second message to the same recipient on another connection,
-# and an abandoned one stops counting; it warns when
+# cap of a second message to the same recipient on another connection
+# (on another event loop too: sixteen at once, one passes), and an
+# abandoned one stops counting; it warns when
 # END-OF-MESSAGE requests never come (nothing would be counted), and not
 # when they do; and it removes frequency counters that weigh
 # nothing any more: three recipients counted on the first of March are
@@ -179,6 +180,46 @@ while True:
 want(got, "450 4.7.1", "after the count")
 PY
 stop
+
+# Four event loops (policyd_threads) and sixteen connections at once, each
+# with a message to one recipient (1/1d), none ended: the loops share one
+# table of messages in flight, so one passes and fifteen wait, as with one
+# loop.
+echo "policyd_threads = 4" >> "$T/postdrip.conf"
+start 2026-03-07T12:00:00Z "$T/log6b"
+grep -q "ready on .*, 4 threads" "$T/log6b" || fail "not 4 threads: $(cat "$T/log6b")"
+python3 - "$T/policyd.sock" <<'PY' || fail "loops at once: $(tail -5 "$T/log6b")"
+import socket, sys, threading
+n = 16
+ready = threading.Barrier(n)
+got = [None] * n
+def one(i):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(sys.argv[1])
+    ready.wait()
+    s.sendall(("request=smtpd_access_policy\nprotocol_state=RCPT\n"
+               "sender=news@news.example.com\nrecipient=zed@example.org\n"
+               "recipient_count=0\ninstance=z.%d\n\n" % i).encode())
+    buf = b""
+    while not buf.endswith(b"\n\n"):
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        buf += chunk
+    got[i] = buf.decode().split("\n")[0]
+    ready.wait()
+    s.close()
+ts = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+for t in ts: t.start()
+for t in ts: t.join()
+passed = [g for g in got if g == "action=DUNNO"]
+waited = [g for g in got if g and g.startswith("action=450 4.7.1")]
+if len(passed) != 1 or len(waited) != n - 1:
+    sys.exit("want 1 DUNNO and %d deferrals: %s" % (n - 1, got))
+PY
+stop
+sed -i '/^policyd_threads/d' "$T/postdrip.conf"
 
 # A message silent longer than policyd_inflight_timeout no longer holds
 # its recipient, and is still counted when its END-OF-MESSAGE comes.

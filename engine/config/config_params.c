@@ -242,6 +242,8 @@ const CONF_PARAM config_params[] = {
 	"close a policy client connection idle this long (above Postfix's smtpd_policy_service_max_idle)"},
 	{"policyd_max_connections", CONF_INT, "1000", 1, 100000,
 	"most policy client connections at once; more are closed at once"},
+	{"policyd_threads", CONF_INT, "0", 0, 64,
+	"event loops of postdrip-policyd, each serving the connections it accepted; 0: one per CPU"},
 	{"policyd_store_fail_action", CONF_STR, "451 4.3.0 Temporary lookup failure", 0, 0,
 	"answer when the store cannot be read: a 4xx/5xx reply, DEFER_IF_PERMIT, DEFER, REJECT or HOLD"},
 	{"policyd_count_stage", CONF_STR, "end-of-message", 0, 0,
