@@ -135,7 +135,7 @@ static const char *policyd_conf_path;
 static int policyd_listen_fd = -1;
 static int policyd_sig_fd = -1;
 static int policyd_stop_fd = -1;	/* eventfd: readable once stopping */
-static pthread_mutex_t policyd_spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t policyd_accept_lock = PTHREAD_MUTEX_INITIALIZER;
 static int policyd_spare_fd = -1;	/* for accept() when out of descriptors */
 static atomic_int policyd_nconn;
 static atomic_int policyd_stopping;
@@ -295,14 +295,10 @@ static void
 policyd_log_flush(void)
 {
 	STRBUF *lb = &policyd_loop->logbuf;
-	char   *line, *nl;
 
 	if (strbuf_len(lb) == 0)
 		return;
-	for (line = lb->data; (nl = strchr(line, '\n')) != 0; line = nl + 1) {
-		*nl = 0;
-		msg_info("%s", line);
-	}
+	msg_info_lines(lb->data);
 	strbuf_reset(lb);
 }
 
@@ -673,6 +669,13 @@ policyd_accept(void)
 	CONN   *c;
 	int	fd, on = 1, n, max = (int) config_int(L->rules->cf, "policyd_max_connections");
 
+	/*
+	 * One loop accepts at a time: the spare descriptor is given up and
+	 * taken back around an accept() of our own, and a loop that accepted
+	 * in between would leave none (and every loop spinning on a listener
+	 * that stays readable).
+	 */
+	pthread_mutex_lock(&policyd_accept_lock);
 	for (;;) {
 		sslen = sizeof(ss);
 		fd = accept4(policyd_listen_fd, (struct sockaddr *) &ss, &sslen,
@@ -688,23 +691,20 @@ policyd_accept(void)
 					L->last_warn = policyd_mono();
 					msg_warn("accept: %m: closing new connections");
 				}
-				pthread_mutex_lock(&policyd_spare_lock);
-				if (policyd_spare_fd >= 0)
-					close(policyd_spare_fd);
+				close(policyd_spare_fd);
 				fd = accept(policyd_listen_fd, 0, 0);
 				if (fd >= 0)
 					close(fd);
 				policyd_spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-				pthread_mutex_unlock(&policyd_spare_lock);
 				/* EMFILE comes before the queue is looked at: stop
 				 * once it is empty. */
 				if (fd < 0)
-					return;
+					break;
 				continue;
 			}
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				msg_warn("accept: %m");
-			return;
+			break;
 		}
 		policyd_peer(&ss, peer, sizeof(peer));
 		if ((n = atomic_load(&policyd_nconn)) >= max) {
@@ -724,6 +724,7 @@ policyd_accept(void)
 		if (epoll_ctl(L->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 			msg_fatal("epoll_ctl: %m");
 	}
+	pthread_mutex_unlock(&policyd_accept_lock);
 }
 
 /* policyd_expire - close connections idle too long */

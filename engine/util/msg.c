@@ -11,6 +11,9 @@
 /*	void	msg_warn(fmt, ...)
 /*	void	msg_fatal(fmt, ...)
 /*	void	msg_panic(fmt, ...)
+/*
+/*	void	msg_info_lines(lines)
+/*	char	*lines;
 /* DESCRIPTION
 /*	Every program logs through these functions. msg_open() names the
 /*	program in syslog; with to_stderr (the -f option, or a command-line
@@ -20,6 +23,12 @@
 /*	msg_fatal() exits with status 1; msg_panic() aborts.
 /*	Lines are written whole (one write per line), so threads do not mix
 /*	their output.
+/*
+/*	msg_info_lines() logs several lines at once, each ended by a
+/*	newline (a daemon's decisions held back until its replies are
+/*	written): one syslog record each, as msg_info() would, but one
+/*	write to stderr for as many whole lines as fit in 64 KB. The
+/*	newlines are overwritten.
 /*--*/
 #include "pdconfig.h"
 
@@ -27,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "util/msg.h"
@@ -83,6 +93,56 @@ msg_vprintf(int level, const char *fmt, va_list ap)
 			/* nowhere left to report it */
 		}
 	}
+}
+
+void
+msg_info_lines(char *lines)
+{
+	static const size_t max = 65536;
+	char   *line, *nl, *buf = 0;
+	size_t	len = 0, n;
+
+	if (msg_stderr)
+		buf = malloc(max);
+	for (line = lines; (nl = strchr(line, '\n')) != 0; line = nl + 1) {
+		*nl = 0;
+		if (msg_syslog)
+			syslog(LOG_INFO, "%s", line);
+		if (buf == 0) {
+			if (msg_stderr)
+				msg_info("%s", line);
+			continue;
+		}
+		n = strlen(msg_ident) + 2 + (size_t) (nl - line) + 1;
+		if (len + n > max && len > 0) {
+			if (write(2, buf, len) < 0) {
+				/* nowhere left to report it */
+			}
+			len = 0;
+		}
+		if (n > max) {
+			/* Longer than the buffer: a write of its own. */
+			struct iovec iov[4];
+
+			iov[0].iov_base = (void *) msg_ident;
+			iov[0].iov_len = strlen(msg_ident);
+			iov[1].iov_base = (void *) ": ";
+			iov[1].iov_len = 2;
+			iov[2].iov_base = line;
+			iov[2].iov_len = (size_t) (nl - line);
+			iov[3].iov_base = (void *) "\n";
+			iov[3].iov_len = 1;
+			if (writev(2, iov, 4) < 0) {
+				/* nowhere left to report it */
+			}
+			continue;
+		}
+		len += (size_t) snprintf(buf + len, max - len, "%s: %s\n", msg_ident, line);
+	}
+	if (buf && len > 0 && write(2, buf, len) < 0) {
+		/* nowhere left to report it */
+	}
+	free(buf);
 }
 
 #define MSG_FN(name, level) \

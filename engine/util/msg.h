@@ -23,5 +23,6 @@ void msg_debug(const char *fmt, ...) PD_PRINTF(1, 2);
 void msg_fatal(const char *fmt, ...) PD_PRINTF(1, 2) __attribute__((noreturn));
 void msg_panic(const char *fmt, ...) PD_PRINTF(1, 2) __attribute__((noreturn));
 void msg_vprintf(int level, const char *fmt, va_list ap);
+void msg_info_lines(char *lines);	/* each ended by a newline */
 
 #endif
