@@ -123,7 +123,20 @@ typedef struct LOOP {
 	long	last_warn;		/* accept() trouble, once a second */
 	int	main;			/* the main thread's: signals, purge */
 	pthread_t thr;
+	atomic_int nconn;		/* its connections, for the balance */
+	/* Connections another loop accepted for this one. */
+	int	wake_fd;		/* eventfd, in its epoll set */
+	char	wake_tag;		/* epoll data for it */
+	pthread_mutex_t inbox_lock;
+	struct INBOX {
+		int	fd;
+		char	peer[64];
+	}      *inbox;
+	size_t	inbox_len, inbox_cap;
 } LOOP;
+
+static LOOP *policyd_loops;		/* the daemon's event loops */
+static int policyd_nloops;
 
 static __thread LOOP *policyd_loop;	/* the calling thread's loop */
 
@@ -158,6 +171,7 @@ static long policyd_purge_at;		/* monotonic time of the next step */
 
 static void policyd_eom_check(void);
 static void policyd_stop(void);
+static void policyd_place(int, const char *);
 
 /* Sentinels for epoll's data pointer. */
 static char policyd_listen_tag, policyd_sig_tag, policyd_stop_tag;
@@ -232,6 +246,7 @@ policyd_close(CONN *c)
 	myfree(c->in);
 	myfree(c);
 	atomic_fetch_sub(&policyd_nconn, 1);
+	atomic_fetch_sub(&L->nconn, 1);
 	if (policyd_single)
 		policyd_stopping = 1;
 }
@@ -631,6 +646,7 @@ policyd_conn_new(int rfd, int wfd, const char *peer)
 	policy_reset(&c->req);
 	policyd_pending_init(&c->pending);
 	atomic_fetch_add(&policyd_nconn, 1);
+	atomic_fetch_add(&policyd_loop->nconn, 1);
 	policyd_touch(c);
 	return (c);
 }
@@ -664,9 +680,7 @@ policyd_accept(void)
 	LOOP   *L = policyd_loop;
 	struct sockaddr_storage ss;
 	socklen_t sslen;
-	struct epoll_event ev;
 	char	peer[64];
-	CONN   *c;
 	int	fd, on = 1, n, max = (int) config_int(L->rules->cf, "policyd_max_connections");
 
 	/*
@@ -718,13 +732,86 @@ policyd_accept(void)
 		}
 		if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)
 			(void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-		c = policyd_conn_new(fd, fd, peer);
-		ev.events = EPOLLIN;
-		ev.data.ptr = c;
-		if (epoll_ctl(L->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-			msg_fatal("epoll_ctl: %m");
+		policyd_place(fd, peer);
 	}
 	pthread_mutex_unlock(&policyd_accept_lock);
+}
+
+/* policyd_adopt - serve a connection in this loop */
+
+static void
+policyd_adopt(int fd, const char *peer)
+{
+	struct epoll_event ev;
+	CONN   *c;
+
+	c = policyd_conn_new(fd, fd, peer);
+	ev.events = EPOLLIN;
+	ev.data.ptr = c;
+	if (epoll_ctl(policyd_loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		msg_fatal("epoll_ctl: %m");
+}
+
+/*
+ * policyd_place - give a new connection to the loop with the fewest.
+ * Clients connect in bursts (an smtpd pool after a reload), and the loop
+ * that wakes first would otherwise take the whole burst.
+ */
+static void
+policyd_place(int fd, const char *peer)
+{
+	LOOP   *L = policyd_loop, *best = L;
+	uint64_t one = 1;
+	int	i;
+
+	for (i = 0; i < policyd_nloops; i++)
+		if (atomic_load(&policyd_loops[i].nconn) < atomic_load(&best->nconn))
+			best = policyd_loops + i;
+	if (best == L) {
+		policyd_adopt(fd, peer);
+		return;
+	}
+	/* Counted now, so that the next of the burst goes elsewhere. */
+	atomic_fetch_add(&best->nconn, 1);
+	pthread_mutex_lock(&best->inbox_lock);
+	if (best->inbox_len == best->inbox_cap) {
+		best->inbox_cap = best->inbox_cap ? 2 * best->inbox_cap : 16;
+		best->inbox = myrealloc(best->inbox, best->inbox_cap * sizeof(*best->inbox));
+	}
+	best->inbox[best->inbox_len].fd = fd;
+	snprintf(best->inbox[best->inbox_len].peer, sizeof(best->inbox->peer), "%s", peer);
+	best->inbox_len++;
+	pthread_mutex_unlock(&best->inbox_lock);
+	if (write(best->wake_fd, &one, sizeof(one)) < 0)
+		msg_warn("eventfd: %m");
+}
+
+/* policyd_inbox - the connections other loops gave this one */
+
+static void
+policyd_inbox(void)
+{
+	LOOP   *L = policyd_loop;
+	struct INBOX *in;
+	uint64_t n;
+	size_t	i, len;
+
+	if (read(L->wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		msg_warn("eventfd: %m");
+	pthread_mutex_lock(&L->inbox_lock);
+	in = L->inbox;
+	len = L->inbox_len;
+	L->inbox = 0;
+	L->inbox_len = L->inbox_cap = 0;
+	pthread_mutex_unlock(&L->inbox_lock);
+	for (i = 0; i < len; i++) {
+		atomic_fetch_sub(&L->nconn, 1);	/* counted again as adopted */
+		if (policyd_stopping)
+			close(in[i].fd);
+		else
+			policyd_adopt(in[i].fd, in[i].peer);
+	}
+	myfree(in);
 }
 
 /* policyd_expire - close connections idle too long */
@@ -979,6 +1066,8 @@ policyd_run(LOOP *L)
 				policyd_signal();
 			else if (events[i].data.ptr == &policyd_stop_tag)
 				continue;
+			else if (events[i].data.ptr == &L->wake_tag)
+				policyd_inbox();
 			else {
 				c = events[i].data.ptr;
 				if (c->want_out)
@@ -989,6 +1078,7 @@ policyd_run(LOOP *L)
 			}
 			policyd_log_flush();
 		}
+		policyd_count_flush(policyd_store);
 		policyd_loop_rules(L);
 		policyd_expire();
 		policyd_settle();
@@ -1001,6 +1091,7 @@ policyd_run(LOOP *L)
 	while (L->oldest)
 		policyd_close(L->oldest);
 	policyd_log_flush();
+	policyd_count_flush(policyd_store);
 }
 
 /* policyd_thread - a loop of the daemon's */
@@ -1017,6 +1108,7 @@ policyd_thread(void *arg)
 	policyd_loop = L;
 	policyd_loop_rules(L);
 	policyd_run(L);
+	policyd_inbox();			/* closes what is left */
 	policyd_rules_unref(L->rules);
 	strbuf_free(&L->logbuf);
 	store_thread_end(policyd_store);
@@ -1178,8 +1270,19 @@ main(int argc, char **argv)
 	} else {
 		nthreads = policyd_nthreads(cf);
 		loops = mycalloc((size_t) nthreads, sizeof(*loops));
+		policyd_loops = loops;
+		policyd_nloops = nthreads;
 		for (i = 0; i < nthreads; i++) {
 			loops[i].epfd = policyd_epoll();
+			pthread_mutex_init(&loops[i].inbox_lock, 0);
+			if ((loops[i].wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+				msg_fatal("eventfd: %m");
+			ev.events = EPOLLIN;
+			ev.data.ptr = &loops[i].wake_tag;
+			if (epoll_ctl(loops[i].epfd, EPOLL_CTL_ADD, loops[i].wake_fd, &ev) < 0)
+				msg_fatal("epoll_ctl: %m");
+		}
+		for (i = 0; i < nthreads; i++) {
 			/* One of the loops is woken for a new client, not all. */
 			ev.events = EPOLLIN | EPOLLEXCLUSIVE;
 			ev.data.ptr = &policyd_listen_tag;
@@ -1192,10 +1295,15 @@ main(int argc, char **argv)
 			 nthreads, nthreads == 1 ? "" : "s");
 		/* The main thread: signals and the purge of stale counters. */
 		policyd_run(&main_loop);
-		for (i = 0; i < nthreads; i++) {
+		for (i = 0; i < nthreads; i++)
 			pthread_join(loops[i].thr, 0);
+		for (i = 0; i < nthreads; i++) {
 			close(loops[i].epfd);
+			close(loops[i].wake_fd);
+			pthread_mutex_destroy(&loops[i].inbox_lock);
 		}
+		policyd_loops = 0;
+		policyd_nloops = 0;
 		myfree(loops);
 	}
 	store_flush(policyd_store);

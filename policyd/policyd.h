@@ -106,6 +106,9 @@ void	policyd_inflight_unlock(void);
 int	policyd_count_failing(STORE *st, time_t now);
 void	policyd_count_forget(void);	/* at exit, after the store is closed */
 /* Count one recipient at once. */
+/* Counts wait in the calling thread until this hands them to the writer
+ * (an event loop: once per turn). */
+void	policyd_count_flush(STORE *st);
 void	policyd_count_one(POLICYD_RULES *r, STORE *st, const char *sender,
 			          const char *recipient, time_t now);
 

@@ -310,6 +310,7 @@ test_pending(void **state)
 	assert_true(policyd_pending_match(&p, "inst.2"));
 	assert_int_equal(policyd_pending_commit(&p, r, f->st, T0), 2);
 	assert_null(p.instance);
+	policyd_count_flush(f->st);
 	store_flush(f->st);
 	policyd_decide(r, f->st, "n@news.example.com", "a@example.org", T0 + 1, 0, &d);
 	assert_string_equal(d.action, "DUNNO");
@@ -321,6 +322,7 @@ test_pending(void **state)
 	assert_string_equal(d.action, "DUNNO");
 	/* At once, for policyd_count_stage = rcpt. */
 	policyd_count_one(r, f->st, "n@news.example.com", "d@example.org", T0 + 1);
+	policyd_count_flush(f->st);
 	store_flush(f->st);
 	policyd_decide(r, f->st, "n@news.example.com", "d@example.org", T0 + 2, 0, &d);
 	assert_string_equal(d.verdict, "defer");
@@ -359,6 +361,7 @@ test_inflight(void **state)
 	assert_int_equal(policyd_inflight("ann@example.org"), 1);
 	assert_int_equal(policyd_pending_commit(&p, r, f->st, T0), 1);
 	assert_int_equal(policyd_inflight("ann@example.org"), 0);
+	policyd_count_flush(f->st);
 	store_flush(f->st);
 	policyd_decide(r, f->st, "n@news.example.com", "ann@example.org", T0 + 1, 0, &d);
 	assert_string_equal(d.verdict, "defer");
