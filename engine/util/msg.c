@@ -27,7 +27,7 @@
 /*	msg_info_lines() logs several lines at once, each ended by a
 /*	newline (a daemon's decisions held back until its replies are
 /*	written): one syslog record each, as msg_info() would, but one
-/*	write to stderr for as many whole lines as fit in 64 KB. The
+/*	write to stderr for as many whole lines as fit in 16 KB. The
 /*	newlines are overwritten.
 /*--*/
 #include "pdconfig.h"
@@ -98,29 +98,24 @@ msg_vprintf(int level, const char *fmt, va_list ap)
 void
 msg_info_lines(char *lines)
 {
-	static const size_t max = 65536;
-	char   *line, *nl, *buf = 0;
+	char	buf[16384];
+	char   *line, *nl;
 	size_t	len = 0, n;
 
-	if (msg_stderr)
-		buf = malloc(max);
 	for (line = lines; (nl = strchr(line, '\n')) != 0; line = nl + 1) {
 		*nl = 0;
 		if (msg_syslog)
 			syslog(LOG_INFO, "%s", line);
-		if (buf == 0) {
-			if (msg_stderr)
-				msg_info("%s", line);
+		if (!msg_stderr)
 			continue;
-		}
 		n = strlen(msg_ident) + 2 + (size_t) (nl - line) + 1;
-		if (len + n > max && len > 0) {
+		if (len + n > sizeof(buf) && len > 0) {
 			if (write(2, buf, len) < 0) {
 				/* nowhere left to report it */
 			}
 			len = 0;
 		}
-		if (n > max) {
+		if (n > sizeof(buf)) {
 			/* Longer than the buffer: a write of its own. */
 			struct iovec iov[4];
 
@@ -137,12 +132,11 @@ msg_info_lines(char *lines)
 			}
 			continue;
 		}
-		len += (size_t) snprintf(buf + len, max - len, "%s: %s\n", msg_ident, line);
+		len += (size_t) snprintf(buf + len, sizeof(buf) - len, "%s: %s\n", msg_ident, line);
 	}
-	if (buf && len > 0 && write(2, buf, len) < 0) {
+	if (len > 0 && write(2, buf, len) < 0) {
 		/* nowhere left to report it */
 	}
-	free(buf);
 }
 
 #define MSG_FN(name, level) \
