@@ -29,7 +29,9 @@
 /*	opens, human and machine (privacy proxies, scanners, open timing:
 /*	data "machine") apart, and the messages opened by a person;
 /*	clicks per named link, human and scanner apart, and the messages
-/*	clicked by a person;
+/*	clicked by a person; a person's click on an unsubscribe link
+/*	(workflow_click_unsub()) counts as clicks_unsubscribe, not as a
+/*	click;
 /* .IP \(bu
 /*	replies, complaints and unsubscribes.
 /* .PP
@@ -59,6 +61,7 @@
 #include <string.h>
 
 #include "report/report.h"
+#include "workflow/workflow.h"
 #include "util/clock.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
@@ -159,7 +162,7 @@ child(json_t *obj, const char *key)
 static const char *const step_counts[] = {
 	"sent", "delivered", "deferred", "failed", "bounced", "bounced_hard", "bounced_soft",
 	"opens_human", "opens_machine", "opened", "clicks_human", "clicks_scanner",
-	"clicked", "replies", "complaints", "unsubscribes", 0,
+	"clicks_unsubscribe", "clicked", "replies", "complaints", "unsubscribes", 0,
 };
 
 /* new_step - a step's counters, all zero */
@@ -431,6 +434,18 @@ one_event(RCTX *c, STORE_EVENT *ev)
 	} else if (strcmp(type, "clicked") == 0) {
 		const char *link = *str(d, "link") ? str(d, "link") : "(unnamed)";
 
+		/*
+		 * A person's way out is no interest in the message: a click on
+		 * an unsubscribe link counts apart, as it does not for the
+		 * engagement index or a wait_for (workflow_click_unsub()).
+		 */
+		if (human && workflow_click_unsub(d)) {
+			if (s) {
+				inc(s, "clicks_unsubscribe", 1);
+				inc(child(json_object_get(s, "links"), link), "human", 1);
+			}
+			return (STORE_OK);
+		}
 		if (human)
 			inc(child(c->daily, day), "human_clicks", 1);
 		if (s) {
