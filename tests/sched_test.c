@@ -406,6 +406,103 @@ test_flow(void **state)
 	t_close(&t);
 }
 
+static const char *early_yaml =
+"workflow: early\n"
+"trigger:\n"
+"  event: visited\n"
+"steps:\n"
+"  - wait_for: visited\n"
+"    timeout: 1d\n"
+"    on_event:\n"
+"      - add_tag: twice\n"
+"    on_timeout:\n"
+"      - add_tag: once\n";
+
+static const char *late_yaml =
+"workflow: late\n"
+"trigger:\n"
+"  event: signed_up\n"
+"steps:\n"
+"  - wait: 1h\n"
+"  - wait_for: booked\n"
+"    timeout: 1d\n"
+"    on_event:\n"
+"      - add_tag: booked\n"
+"    on_timeout:\n"
+"      - add_tag: not_booked\n";
+
+/* tag_of - the contact's only tag, or "" */
+
+static const char *
+tag_of(T *t, uint64_t id, char *buf, size_t len)
+{
+	json_t *rec = get_contact(t, id);
+	json_t *tags = json_object_get(rec, "tags");
+
+	snprintf(buf, len, "%s", json_array_size(tags) == 1 ?
+		 json_string_value(json_array_get(tags, 0)) : "");
+	json_decref(rec);
+	return (buf);
+}
+
+/*
+ * wait_for counts the events since its step logically began, also those
+ * the follower passed before the step ran: a second visit recorded before
+ * the engine followed the first (the first step of a workflow that the
+ * first visit triggered), and an event after a wait ended but before the
+ * tick that ran on. Not an event before either.
+ */
+static void
+test_wait_early(void **state)
+{
+	T	t;
+	SCHED_ENROL e;
+	uint64_t a, b, c, d, f;
+	char	buf[64];
+
+	(void) state;
+	t_open(&t, early_yaml, 0, 0);
+	a = contact(&t, "a@x.test", 0);
+	b = contact(&t, "b@x.test", 0);
+	c = contact(&t, "c@x.test", 0);
+	/* a: two visits, then the engine's tick. */
+	event(&t, a, t.t0, "visited", 0);
+	event(&t, a, t.t0 + 60, "visited", 0);
+	/* b: one visit, the tick, a second visit, a tick. c: one visit. */
+	event(&t, b, t.t0, "visited", 0);
+	event(&t, c, t.t0, "visited", 0);
+	tick(&t, t.t0 + 120);
+	assert_string_equal(tag_of(&t, a, buf, sizeof(buf)), "twice");
+	assert_int_equal(enrol(&t, a, "early", &e), STORE_OK);
+	assert_int_equal(e.state, SCHED_DONE);
+	assert_int_equal(enrol(&t, b, "early", &e), STORE_OK);
+	assert_int_equal(e.state, SCHED_WAITING);
+	event(&t, b, t.t0 + 300, "visited", 0);
+	tick(&t, t.t0 + 301);
+	assert_string_equal(tag_of(&t, b, buf, sizeof(buf)), "twice");
+	/* The visit that enrolled c is not the one it waits for. */
+	tick(&t, t.t0 + DAY + 121);
+	assert_string_equal(tag_of(&t, c, buf, sizeof(buf)), "once");
+	t_close(&t);
+
+	t_open(&t, late_yaml, 0, 0);
+	d = contact(&t, "d@x.test", 0);
+	f = contact(&t, "f@x.test", 0);
+	event(&t, d, t.t0, "signed_up", 0);
+	event(&t, f, t.t0, "signed_up", 0);
+	tick(&t, t.t0 + 1);
+	/* d books after the hour, f within it; the next tick comes late. */
+	event(&t, d, t.t0 + 5000, "booked", 0);
+	event(&t, f, t.t0 + 1800, "booked", 0);
+	tick(&t, t.t0 + 7200);
+	assert_string_equal(tag_of(&t, d, buf, sizeof(buf)), "booked");
+	assert_int_equal(enrol(&t, f, "late", &e), STORE_OK);
+	assert_int_equal(e.state, SCHED_WAITING);
+	tick(&t, t.t0 + DAY + 7201);
+	assert_string_equal(tag_of(&t, f, buf, sizeof(buf)), "not_booked");
+	t_close(&t);
+}
+
 /* An exit event ends the enrolment at once and removes its job. */
 static void
 test_exit(void **state)
@@ -1302,6 +1399,7 @@ main(void)
 		cmocka_unit_test(test_schedule_order),
 		cmocka_unit_test(test_flow),
 		cmocka_unit_test(test_exit),
+		cmocka_unit_test(test_wait_early),
 		cmocka_unit_test(test_wait_until),
 		cmocka_unit_test(test_reentry_batches),
 		cmocka_unit_test(test_reentry_restart),

@@ -184,6 +184,73 @@ set_render(SCHED *s, STORE_TXN *txn, const SCHED_ENROL *e, const WORKFLOW *wf,
 	return (values);
 }
 
+/*
+ * wait_begin - a wait_for step begins: has its event come already?
+ *
+ * The wait counts events from when the step logically began, which may
+ * be before this tick: when the step after a wait ran late (its time is
+ * in wait_since), or, for a workflow's first step, from the event that
+ * enrolled the contact (only events after that one: a second page visit
+ * recorded before the engine followed the first). The follower has
+ * passed those events already (they came while the enrolment was not
+ * waiting), so the contact's timeline is read back to that moment.
+ * Sets *since (what the follower compares later events with); returns
+ * 1 with the event's type in type when one matches, 0 when none does,
+ * -1 when the store cannot be read.
+ */
+typedef struct WAIT_SEEN {
+	const WF_STEP *st;
+	uint64_t after_seq;
+	char   *type;
+	size_t	len;
+	int	found;
+} WAIT_SEEN;
+
+static int
+wait_seen(const STORE_EVENT *ev, void *ctx)
+{
+	WAIT_SEEN *w = ctx;
+
+	if (ev->seq <= w->after_seq)
+		return (0);
+	if (!workflow_match(&w->st->match, ev->type, ev->data))
+		return (0);
+	snprintf(w->type, w->len, "%s", ev->type);
+	w->found = 1;
+	return (1);
+}
+
+static int
+wait_begin(SCHED *s, STORE_TXN *txn, const SCHED_ENROL *e, const WF_STEP *st,
+	           time_t *since, char *type, size_t len)
+{
+	WAIT_SEEN w;
+	STORE_EVENT tev;
+	int	rc;
+
+	*since = s->now;
+	memset(&w, 0, sizeof(w));
+	w.st = st;
+	w.type = type;
+	w.len = len;
+	if (e->wait_since > 0 && e->wait_since < *since)
+		*since = e->wait_since;
+	if (e->nsteps == 1 && e->trigger_seq) {
+		if ((rc = store_event_get(txn, e->trigger_seq, &tev)) == STORE_OK) {
+			if (tev.time < *since)
+				*since = tev.time;
+			w.after_seq = e->trigger_seq;
+			store_event_free(&tev);
+		} else if (rc != STORE_NOTFOUND)
+			return (-1);
+	}
+	if (*since >= s->now && w.after_seq == 0)
+		return (0);
+	if (store_timeline_walk_since(txn, e->contact, *since, wait_seen, &w) != STORE_OK)
+		return (-1);
+	return (w.found);
+}
+
 /* run_step - one step; 1 go on, 0 stop, -1 store trouble */
 
 static int
@@ -193,7 +260,7 @@ run_step(SCHED *s, SCHED_ENROL *e, const WORKFLOW *wf, const WF_STEP *st,
 	SCHED_TR tr, scratch;
 	time_t	t;
 	int	r, promoted;
-	char	arm[WF_ID_MAX] = "", cid[24], addr[ADDR_MAX + 1];
+	char	arm[WF_ID_MAX] = "", cid[24], addr[ADDR_MAX + 1], evtype[64];
 	const char *pa;
 
 	sched_tr_init(&tr, s, e);
@@ -212,6 +279,10 @@ run_step(SCHED *s, SCHED_ENROL *e, const WORKFLOW *wf, const WF_STEP *st,
 	case WF_STEP_WAIT_UNTIL:
 		if (e->phase == SCHED_PH_WAIT) {
 			sched_goto(s, &tr, wf, st->next);
+			/* When the next step began, if the tick came late: a
+			 * wait_for then counts the events since (wait_begin()). */
+			if (e->due > 0 && e->due < s->now)
+				tr.after.wait_since = e->due;
 			break;
 		}
 		t = st->kind == WF_STEP_WAIT ? s->now + st->duration
@@ -236,9 +307,21 @@ run_step(SCHED *s, SCHED_ENROL *e, const WORKFLOW *wf, const WF_STEP *st,
 			sched_goto(s, &tr, wf, st->on_timeout);
 			break;
 		}
+		if ((r = wait_begin(s, sf->txn, e, st, &t, evtype, sizeof(evtype))) < 0) {
+			tr.due = s->now + SCHED_RETRY_SOON;
+			break;
+		}
+		if (r > 0) {
+			sched_tr_log(&tr, 0, "awakened: contact=%llu address=<%s> workflow=%s enrolment=%llu "
+				     "step=%s event=%s (recorded before the step began)",
+				     (unsigned long long) e->contact, addr, wf->name,
+				     (unsigned long long) e->id, st->id, evtype);
+			sched_goto(s, &tr, wf, st->on_event);
+			break;
+		}
 		tr.after.state = SCHED_WAITING;
 		tr.after.phase = SCHED_PH_WAIT;
-		tr.after.wait_since = s->now;
+		tr.after.wait_since = t;
 		tr.due = s->now + st->duration;
 		break;
 	case WF_STEP_IF:
