@@ -445,6 +445,25 @@ tag_of(T *t, uint64_t id, char *buf, size_t len)
 	return (buf);
 }
 
+/* event_url - the "url" of event seq, or "" */
+
+static const char *
+event_url(T *t, uint64_t seq, char *buf, size_t len)
+{
+	STORE_TXN *txn;
+	STORE_EVENT ev;
+
+	buf[0] = 0;
+	assert_int_equal(store_rbegin(t->st, &txn), STORE_OK);
+	if (store_event_get(txn, seq, &ev) == STORE_OK) {
+		snprintf(buf, len, "%s", json_string_value(json_object_get(ev.data, "url")) ?
+			 json_string_value(json_object_get(ev.data, "url")) : "");
+		store_event_free(&ev);
+	}
+	store_rend(txn);
+	return (buf);
+}
+
 /*
  * wait_for counts the events since its step logically began, also those
  * the follower passed before the step ran: a second visit recorded before
@@ -466,8 +485,8 @@ test_wait_early(void **state)
 	b = contact(&t, "b@x.test", 0);
 	c = contact(&t, "c@x.test", 0);
 	/* a: two visits, then the engine's tick. */
-	event(&t, a, t.t0, "visited", 0);
-	event(&t, a, t.t0 + 60, "visited", 0);
+	event(&t, a, t.t0, "visited", "{\"url\": \"/1\"}");
+	event(&t, a, t.t0 + 60, "visited", "{\"url\": \"/2\"}");
 	/* b: one visit, the tick, a second visit, a tick. c: one visit. */
 	event(&t, b, t.t0, "visited", 0);
 	event(&t, c, t.t0, "visited", 0);
@@ -475,11 +494,15 @@ test_wait_early(void **state)
 	assert_string_equal(tag_of(&t, a, buf, sizeof(buf)), "twice");
 	assert_int_equal(enrol(&t, a, "early", &e), STORE_OK);
 	assert_int_equal(e.state, SCHED_DONE);
+	/* The steps of on_event see the second visit as {{event}}. */
+	assert_string_equal(event_url(&t, e.trigger_seq, buf, sizeof(buf)), "/2");
 	assert_int_equal(enrol(&t, b, "early", &e), STORE_OK);
 	assert_int_equal(e.state, SCHED_WAITING);
-	event(&t, b, t.t0 + 300, "visited", 0);
+	event(&t, b, t.t0 + 300, "visited", "{\"url\": \"/b2\"}");
 	tick(&t, t.t0 + 301);
 	assert_string_equal(tag_of(&t, b, buf, sizeof(buf)), "twice");
+	assert_int_equal(enrol(&t, b, "early", &e), STORE_OK);
+	assert_string_equal(event_url(&t, e.trigger_seq, buf, sizeof(buf)), "/b2");
 	/* The visit that enrolled c is not the one it waits for. */
 	tick(&t, t.t0 + DAY + 121);
 	assert_string_equal(tag_of(&t, c, buf, sizeof(buf)), "once");

@@ -149,6 +149,8 @@ follow_enrolments(SCHED *s, STORE_TXN *txn, const STORE_EVENT *ev)
 			   && ev->time >= e->wait_since && ev->time <= e->due
 			   && workflow_match(&st->match, ev->type, ev->data)) {
 			sched_goto(s, &tr, wf, st->on_event);
+			/* The steps of on_event see this event as {{event}}. */
+			tr.after.trigger_seq = ev->seq;
 			if (*addr == 0)
 				(void) sched_addr(txn, e->contact, 0, addr);
 			sched_log_txn(s, "awakened: contact=%llu address=<%s> workflow=%s enrolment=%llu step=%s event=%s",

@@ -195,8 +195,8 @@ set_render(SCHED *s, STORE_TXN *txn, const SCHED_ENROL *e, const WORKFLOW *wf,
  * passed those events already (they came while the enrolment was not
  * waiting), so the contact's timeline is read back to that moment.
  * Sets *since (what the follower compares later events with); returns
- * 1 with the event's type in type when one matches, 0 when none does,
- * -1 when the store cannot be read.
+ * 1 with the event's type in type and its sequence in *seq when one
+ * matches, 0 when none does, -1 when the store cannot be read.
  */
 typedef struct WAIT_SEEN {
 	const WF_STEP *st;
@@ -204,6 +204,7 @@ typedef struct WAIT_SEEN {
 	char   *type;
 	size_t	len;
 	int	found;
+	uint64_t seq;			/* the event found */
 } WAIT_SEEN;
 
 static int
@@ -217,12 +218,13 @@ wait_seen(const STORE_EVENT *ev, void *ctx)
 		return (0);
 	snprintf(w->type, w->len, "%s", ev->type);
 	w->found = 1;
+	w->seq = ev->seq;
 	return (1);
 }
 
 static int
 wait_begin(SCHED *s, STORE_TXN *txn, const SCHED_ENROL *e, const WF_STEP *st,
-	           time_t *since, char *type, size_t len)
+	           time_t *since, char *type, size_t len, uint64_t *seq)
 {
 	WAIT_SEEN w;
 	STORE_EVENT tev;
@@ -248,6 +250,7 @@ wait_begin(SCHED *s, STORE_TXN *txn, const SCHED_ENROL *e, const WF_STEP *st,
 		return (0);
 	if (store_timeline_walk_since(txn, e->contact, *since, wait_seen, &w) != STORE_OK)
 		return (-1);
+	*seq = w.seq;
 	return (w.found);
 }
 
@@ -262,6 +265,7 @@ run_step(SCHED *s, SCHED_ENROL *e, const WORKFLOW *wf, const WF_STEP *st,
 	int	r, promoted;
 	char	arm[WF_ID_MAX] = "", cid[24], addr[ADDR_MAX + 1], evtype[64];
 	const char *pa;
+	uint64_t evseq = 0;
 
 	sched_tr_init(&tr, s, e);
 	tr.step = st;
@@ -307,7 +311,7 @@ run_step(SCHED *s, SCHED_ENROL *e, const WORKFLOW *wf, const WF_STEP *st,
 			sched_goto(s, &tr, wf, st->on_timeout);
 			break;
 		}
-		if ((r = wait_begin(s, sf->txn, e, st, &t, evtype, sizeof(evtype))) < 0) {
+		if ((r = wait_begin(s, sf->txn, e, st, &t, evtype, sizeof(evtype), &evseq)) < 0) {
 			tr.due = s->now + SCHED_RETRY_SOON;
 			break;
 		}
@@ -317,6 +321,7 @@ run_step(SCHED *s, SCHED_ENROL *e, const WORKFLOW *wf, const WF_STEP *st,
 				     (unsigned long long) e->contact, addr, wf->name,
 				     (unsigned long long) e->id, st->id, evtype);
 			sched_goto(s, &tr, wf, st->on_event);
+			tr.after.trigger_seq = evseq;	/* {{event}} of on_event */
 			break;
 		}
 		tr.after.state = SCHED_WAITING;
