@@ -31,6 +31,12 @@
 /*	the old one kept; the keys and mail_owner stay as at start);
 /*	SIGTERM and SIGINT stop it after the round under way, with every
 /*	recorded step committed.
+/*
+/*	One tick at a time per store: each tick holds an exclusive lock on
+/*	engine.lock in data_directory, so a "postdrip-engine --once" run
+/*	beside the daemon (or a second daemon) waits for the tick under way
+/*	and then runs its own, instead of working the same jobs at the same
+/*	time. It logs once when it has to wait.
 /* SECURITY
 /*	With mail_owner set and started as root, the engine reads the key
 /*	file, then takes that user's identity for good before it opens the
@@ -45,6 +51,7 @@
 #include "pdconfig.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -54,6 +61,7 @@
 #include <syslog.h>
 #include <time.h>
 #include <stdarg.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "sched/scheduler.h"
@@ -146,11 +154,52 @@ engine_stats(const SCHED_STATS *st)
 			 st->jobs, st->steps, st->sent, st->deferred, st->refused, st->ended);
 }
 
+/* engine_lock_open - the store's tick lock (data_directory/engine.lock) */
+
+static int
+engine_lock_open(CONFIG *cf)
+{
+	STRBUF	path = STRBUF_INIT;
+	int	fd;
+
+	/* Read-only is enough for flock(), and 0644 lets a daemon running as
+	 * mail_owner use the file that a root --once run created. */
+	strbuf_printf(&path, "%s/engine.lock", config_str(cf, "data_directory"));
+	if ((fd = open(strbuf_str(&path), O_RDONLY | O_CREAT | O_CLOEXEC, 0644)) < 0)
+		msg_warn("cannot open %s: %m; ticks are not locked against another "
+			 "postdrip-engine on this store", strbuf_str(&path));
+	strbuf_free(&path);
+	return (fd);
+}
+
+/* engine_lock - one tick at a time on a store, across processes */
+
+static void
+engine_lock(int fd)
+{
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return;
+	if (errno != EWOULDBLOCK && errno != EINTR)
+		msg_fatal("engine.lock: %m");
+	msg_info("another postdrip-engine is working on this store (engine.lock): "
+		 "waiting for its tick to end");
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			msg_fatal("engine.lock: %m");
+}
+
+static void
+engine_unlock(int fd)
+{
+	if (fd >= 0)
+		(void) flock(fd, LOCK_UN);
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *path = getenv("POSTDRIP_CONFIG");
-	int	foreground = 0, once = 0, verbose = 0, i, rc;
+	int	foreground = 0, once = 0, verbose = 0, i, rc, lockfd;
 	CONFIG *cf, *ncf;
 	WORKFLOW_SET *wfs, *nwfs;
 	TOKENS *tk;
@@ -205,10 +254,13 @@ main(int argc, char **argv)
 	s = sched_create(st, cf, wfs, tk);
 	sched_set_log(s, engine_log, 0);
 	sched_set_stop(s, &engine_stop);
+	lockfd = engine_lock_open(cf);
 
 	if (once) {
 		memset(&stats, 0, sizeof(stats));
+		engine_lock(lockfd);
 		rc = sched_tick(s, clock_now(), &stats);
+		engine_unlock(lockfd);
 		engine_stats(&stats);
 		sched_free(s);
 		store_close(st);
@@ -270,8 +322,11 @@ main(int argc, char **argv)
 			}
 		}
 		memset(&stats, 0, sizeof(stats));
+		engine_lock(lockfd);
 		now = clock_now();
-		if ((rc = sched_tick(s, now, &stats)) != STORE_OK)
+		rc = sched_tick(s, now, &stats);
+		engine_unlock(lockfd);
+		if (rc != STORE_OK)
 			msg_warn("tick: %s; trying again", store_strerror(rc));
 		engine_stats(&stats);
 		/* Sleep to the next second; a signal cuts it short. */

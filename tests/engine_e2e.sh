@@ -161,5 +161,21 @@ $PD timeline cat@sink.test | grep -q "	sent	" && pfx_fail "Cat got mail"
 grep "	sent	" "$PD_DIR/ann.timeline" | cut -f1 | tr '\n' ' ' |
     grep -q "^2026-03-02T08:30:05Z 2026-03-09T08:30:10Z 2026-03-16T08:31:00Z $" ||
     pfx_fail "send times: $(grep "	sent	" "$PD_DIR/ann.timeline" | cut -f1 | tr '\n' ' ')"
-echo "ok: 6 messages, Ann: intro, pricing, last; Bob: intro, reminder, last"
+# One tick at a time per store: while another process holds engine.lock
+# (a daemon's tick), a --once run waits, and says so, instead of working
+# the same jobs at the same time; then it runs.
+[ -e "$PD_DIR/data/engine.lock" ] || pfx_fail "no engine.lock in the data directory"
+if command -v flock >/dev/null 2>&1; then
+	flock "$PD_DIR/data/engine.lock" sleep 4 &
+	holder=$!
+	sleep 0.5
+	POSTDRIP_NOW=2026-03-16T08:32:00Z timeout 1 $ENGINE 2>"$PD_DIR/locked.log"
+	rc=$?
+	wait $holder
+	[ $rc = 124 ] || pfx_fail "--once did not wait for the tick lock (exit $rc): $(cat "$PD_DIR/locked.log")"
+	grep -q "another postdrip-engine is working on this store (engine.lock)" "$PD_DIR/locked.log" ||
+	    pfx_fail "no log line while waiting: $(cat "$PD_DIR/locked.log")"
+	run_engine 2026-03-16T08:32:00Z
+fi
+echo "ok: 6 messages, Ann: intro, pricing, last; Bob: intro, reminder, last; --once waits for the tick lock"
 exit 0
