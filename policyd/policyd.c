@@ -645,7 +645,6 @@ policyd_conn_new(int rfd, int wfd, const char *peer)
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	policy_reset(&c->req);
 	policyd_pending_init(&c->pending);
-	atomic_fetch_add(&policyd_nconn, 1);
 	atomic_fetch_add(&policyd_loop->nconn, 1);
 	policyd_touch(c);
 	return (c);
@@ -764,6 +763,9 @@ policyd_place(int fd, const char *peer)
 	uint64_t one = 1;
 	int	i;
 
+	/* Counted at once against policyd_max_connections, wherever it goes:
+	 * the rest of a burst is refused while some wait in an inbox. */
+	atomic_fetch_add(&policyd_nconn, 1);
 	for (i = 0; i < policyd_nloops; i++)
 		if (atomic_load(&policyd_loops[i].nconn) < atomic_load(&best->nconn))
 			best = policyd_loops + i;
@@ -806,9 +808,10 @@ policyd_inbox(void)
 	pthread_mutex_unlock(&L->inbox_lock);
 	for (i = 0; i < len; i++) {
 		atomic_fetch_sub(&L->nconn, 1);	/* counted again as adopted */
-		if (policyd_stopping)
+		if (policyd_stopping) {
 			close(in[i].fd);
-		else
+			atomic_fetch_sub(&policyd_nconn, 1);
+		} else
 			policyd_adopt(in[i].fd, in[i].peer);
 	}
 	myfree(in);
@@ -1261,6 +1264,7 @@ main(int argc, char **argv)
 	if (policyd_single) {
 		(void) fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
 		(void) fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
+		atomic_fetch_add(&policyd_nconn, 1);
 		c = policyd_conn_new(0, 1, "stdin");
 		ev.events = EPOLLIN;
 		ev.data.ptr = c;

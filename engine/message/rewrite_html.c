@@ -986,11 +986,14 @@ plan_get(const char *in, size_t len)
 
 		if (sl->plan && sl->plan->hash == h && sl->plan->len == len
 		    && memcmp(sl->plan->doc, in, len) == 0) {
+			/* Taken under the lock: another thread may evict the
+			 * slot as soon as it is released. */
+			plan = sl->plan;
 			sl->used = ++plan_clock;
-			sl->plan->refs++;
+			plan->refs++;
 			plan_stats.hits++;
 			pthread_mutex_unlock(&plan_lock);
-			return (sl->plan);
+			return (plan);
 		}
 	}
 	/* The most recently used ones of about the same size. */
