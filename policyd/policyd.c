@@ -645,7 +645,6 @@ policyd_conn_new(int rfd, int wfd, const char *peer)
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	policy_reset(&c->req);
 	policyd_pending_init(&c->pending);
-	atomic_fetch_add(&policyd_loop->nconn, 1);
 	policyd_touch(c);
 	return (c);
 }
@@ -769,12 +768,13 @@ policyd_place(int fd, const char *peer)
 	for (i = 0; i < policyd_nloops; i++)
 		if (atomic_load(&policyd_loops[i].nconn) < atomic_load(&best->nconn))
 			best = policyd_loops + i;
+	/* The loop's count too, so that the next of the burst goes elsewhere;
+	 * policyd_close() takes both back. */
+	atomic_fetch_add(&best->nconn, 1);
 	if (best == L) {
 		policyd_adopt(fd, peer);
 		return;
 	}
-	/* Counted now, so that the next of the burst goes elsewhere. */
-	atomic_fetch_add(&best->nconn, 1);
 	pthread_mutex_lock(&best->inbox_lock);
 	if (best->inbox_len == best->inbox_cap) {
 		best->inbox_cap = best->inbox_cap ? 2 * best->inbox_cap : 16;
@@ -807,9 +807,9 @@ policyd_inbox(void)
 	L->inbox_len = L->inbox_cap = 0;
 	pthread_mutex_unlock(&L->inbox_lock);
 	for (i = 0; i < len; i++) {
-		atomic_fetch_sub(&L->nconn, 1);	/* counted again as adopted */
 		if (policyd_stopping) {
 			close(in[i].fd);
+			atomic_fetch_sub(&L->nconn, 1);
 			atomic_fetch_sub(&policyd_nconn, 1);
 		} else
 			policyd_adopt(in[i].fd, in[i].peer);
@@ -1265,6 +1265,7 @@ main(int argc, char **argv)
 		(void) fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
 		(void) fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
 		atomic_fetch_add(&policyd_nconn, 1);
+		atomic_fetch_add(&main_loop.nconn, 1);
 		c = policyd_conn_new(0, 1, "stdin");
 		ev.events = EPOLLIN;
 		ev.data.ptr = c;

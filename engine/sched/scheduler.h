@@ -79,7 +79,8 @@ typedef struct SCHED_ENROL {
 	time_t	updated;
 	time_t	due;			/* the pending job's time (0: none) */
 	time_t	wait_since;		/* WAIT_FOR: events at or after count */
-	uint64_t trigger_seq;		/* the event that enrolled (0: none) */
+	uint64_t trigger_seq;		/* the event that enrolled, then the one
+					 * that woke a wait_for: {{event}} (0: none) */
 	char	reason[48];		/* why it ended */
 } SCHED_ENROL;
 
